@@ -1,0 +1,205 @@
+//! Serial ports through `serialport`: by path, or by USB VID/PID/serial number so a port that
+//! re-enumerated under another name is found again.
+
+use crate::stream::StreamPort;
+use serde::Deserialize;
+use std::time::Duration;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Parity {
+    #[default]
+    None,
+    Even,
+    Odd,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum FlowControl {
+    #[default]
+    None,
+    /// RTS/CTS.
+    Hardware,
+    /// XON/XOFF.
+    Software,
+}
+
+/// Finds a USB serial adapter again after it re-enumerated.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UsbMatch {
+    /// Vendor ID, e.g. `0x2c7c` (Quectel).
+    pub vid: u16,
+    pub pid: u16,
+    pub serial_number: Option<String>,
+    /// Which interface of a composite device, when it exposes several ports.
+    pub interface: Option<u8>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SerialSettings {
+    /// `/dev/ttyUSB0`, `/dev/serial/by-id/…`, `COM3`.
+    pub port: Option<String>,
+    pub usb: Option<UsbMatch>,
+    #[serde(default = "default_baud")]
+    pub baud: u32,
+    #[serde(default = "default_data_bits")]
+    pub data_bits: u8,
+    #[serde(default)]
+    pub parity: Parity,
+    #[serde(default = "default_stop_bits")]
+    pub stop_bits: u8,
+    #[serde(default)]
+    pub flow_control: FlowControl,
+}
+
+fn default_baud() -> u32 {
+    115_200
+}
+fn default_data_bits() -> u8 {
+    8
+}
+fn default_stop_bits() -> u8 {
+    1
+}
+
+impl SerialSettings {
+    pub fn at_path(path: impl Into<String>) -> Self {
+        SerialSettings {
+            port: Some(path.into()),
+            usb: None,
+            baud: default_baud(),
+            data_bits: default_data_bits(),
+            parity: Parity::None,
+            stop_bits: default_stop_bits(),
+            flow_control: FlowControl::None,
+        }
+    }
+
+    /// `8N1` and friends.
+    pub fn frame(&self) -> String {
+        let p = match self.parity {
+            Parity::None => 'N',
+            Parity::Even => 'E',
+            Parity::Odd => 'O',
+        };
+        format!("{}{}{}", self.data_bits, p, self.stop_bits)
+    }
+
+    /// Checks what serde cannot: one of `port` / `usb`, and values a UART can do.
+    pub fn validate(&self) -> Result<(), String> {
+        match (&self.port, &self.usb) {
+            (None, None) => return Err("give `port` (a path) or `usb` (vid/pid) to find the modem".into()),
+            (Some(_), Some(_)) => return Err("give either `port` or `usb`, not both".into()),
+            _ => {}
+        }
+        if !(5..=8).contains(&self.data_bits) {
+            return Err(format!("data_bits must be 5–8, got {}", self.data_bits));
+        }
+        if !(1..=2).contains(&self.stop_bits) {
+            return Err(format!("stop_bits must be 1 or 2, got {}", self.stop_bits));
+        }
+        if self.baud == 0 {
+            return Err("baud must be above 0".into());
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SerialError {
+    #[error("{0}")]
+    Settings(String),
+    #[error("no USB serial port with VID {vid:#06x} PID {pid:#06x}{serial} is plugged in (ports seen: {seen})")]
+    NotFound { vid: u16, pid: u16, serial: String, seen: String },
+    #[error("cannot open {path}: {source}")]
+    Open { path: String, source: serialport::Error },
+    #[error("cannot share {path} between reader and writer: {source}")]
+    Clone { path: String, source: serialport::Error },
+}
+
+/// Resolves the settings to a path (looking up USB IDs) and opens the port.
+pub fn open(settings: &SerialSettings) -> Result<StreamPort, SerialError> {
+    settings.validate().map_err(SerialError::Settings)?;
+    let path = match (&settings.port, &settings.usb) {
+        (Some(p), _) => p.clone(),
+        (None, Some(usb)) => find_usb(usb)?,
+        (None, None) => unreachable!("validated"),
+    };
+    let builder = serialport::new(&path, settings.baud)
+        .data_bits(match settings.data_bits {
+            5 => serialport::DataBits::Five,
+            6 => serialport::DataBits::Six,
+            7 => serialport::DataBits::Seven,
+            _ => serialport::DataBits::Eight,
+        })
+        .parity(match settings.parity {
+            Parity::None => serialport::Parity::None,
+            Parity::Even => serialport::Parity::Even,
+            Parity::Odd => serialport::Parity::Odd,
+        })
+        .stop_bits(if settings.stop_bits == 2 { serialport::StopBits::Two } else { serialport::StopBits::One })
+        .flow_control(match settings.flow_control {
+            FlowControl::None => serialport::FlowControl::None,
+            FlowControl::Hardware => serialport::FlowControl::Hardware,
+            FlowControl::Software => serialport::FlowControl::Software,
+        })
+        // Short so the reader thread notices when the port is dropped.
+        .timeout(Duration::from_millis(50));
+    let port = builder.open().map_err(|source| SerialError::Open { path: path.clone(), source })?;
+    let reader = port.try_clone().map_err(|source| SerialError::Clone { path: path.clone(), source })?;
+    let name = format!("serial {path} @{} {}", settings.baud, settings.frame());
+    Ok(StreamPort::new(name, Box::new(reader), Box::new(port)))
+}
+
+fn find_usb(m: &UsbMatch) -> Result<String, SerialError> {
+    let ports = serialport::available_ports().unwrap_or_default();
+    let mut seen = Vec::new();
+    for p in &ports {
+        if let serialport::SerialPortType::UsbPort(info) = &p.port_type {
+            seen.push(format!("{} {:04x}:{:04x}", p.port_name, info.vid, info.pid));
+            let serial_ok = m.serial_number.as_deref().is_none_or(|s| info.serial_number.as_deref() == Some(s));
+            let iface_ok = m.interface.is_none_or(|i| info.interface == Some(i));
+            if info.vid == m.vid && info.pid == m.pid && serial_ok && iface_ok {
+                return Ok(p.port_name.clone());
+            }
+        }
+    }
+    Err(SerialError::NotFound {
+        vid: m.vid,
+        pid: m.pid,
+        serial: m.serial_number.as_ref().map(|s| format!(" serial {s}")).unwrap_or_default(),
+        seen: if seen.is_empty() { "none".into() } else { seen.join(", ") },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn needs_exactly_one_way_to_find_the_port() {
+        let mut s = SerialSettings::at_path("/dev/ttyUSB0");
+        assert!(s.validate().is_ok());
+        s.port = None;
+        assert!(s.validate().unwrap_err().contains("give `port`"));
+        s.data_bits = 9;
+        s.port = Some("x".into());
+        assert!(s.validate().unwrap_err().contains("data_bits"));
+    }
+
+    #[test]
+    fn a_missing_port_is_a_clear_error() {
+        let err = open(&SerialSettings::at_path("/dev/does-not-exist-miplcheck")).err().unwrap();
+        assert!(err.to_string().contains("/dev/does-not-exist-miplcheck"), "{err}");
+    }
+
+    #[test]
+    fn frame_notation() {
+        let mut s = SerialSettings::at_path("x");
+        s.parity = Parity::Even;
+        assert_eq!(s.frame(), "8E1");
+    }
+}

@@ -1,0 +1,155 @@
+//! A [`Port`] over any byte stream: a reader thread stamps chunks as they arrive, so timing does
+//! not depend on when the runner gets round to reading.
+
+use crate::{Chunk, Port, Received};
+use crossbeam_channel::{Receiver, RecvTimeoutError};
+use miplcheck_at::Stamp;
+use std::io::{self, ErrorKind, Read, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+pub struct StreamPort {
+    name: String,
+    epoch: Instant,
+    writer: Box<dyn Write + Send>,
+    rx: Receiver<Received>,
+    stop: Arc<AtomicBool>,
+    closed: Option<String>,
+}
+
+impl StreamPort {
+    /// `reader` must return from `read` now and then (a read timeout, or EOF) so the thread can see
+    /// that the port was dropped.
+    pub fn new(name: impl Into<String>, mut reader: Box<dyn Read + Send>, writer: Box<dyn Write + Send>) -> Self {
+        let epoch = Instant::now();
+        let (tx, rx) = crossbeam_channel::unbounded();
+        let stop = Arc::new(AtomicBool::new(false));
+        let stop2 = stop.clone();
+        let name = name.into();
+        std::thread::Builder::new()
+            .name(format!("read {name}"))
+            .spawn(move || {
+                let mut buf = [0u8; 4096];
+                while !stop2.load(Ordering::Relaxed) {
+                    match reader.read(&mut buf) {
+                        Ok(0) => {
+                            let _ = tx.send(Received::Closed("end of stream".into()));
+                            return;
+                        }
+                        Ok(n) => {
+                            let chunk = Chunk { at: epoch.elapsed(), bytes: buf[..n].to_vec() };
+                            if tx.send(Received::Data(chunk)).is_err() {
+                                return;
+                            }
+                        }
+                        Err(e) if matches!(e.kind(), ErrorKind::TimedOut | ErrorKind::WouldBlock | ErrorKind::Interrupted) => {}
+                        Err(e) => {
+                            let _ = tx.send(Received::Closed(e.to_string()));
+                            return;
+                        }
+                    }
+                }
+            })
+            .expect("spawn reader thread");
+        StreamPort { name, epoch, writer, rx, stop, closed: None }
+    }
+
+    /// A TCP link (the emulator's `--tcp`, a ser2net raw port).
+    pub fn tcp(addr: &str) -> io::Result<Self> {
+        let stream = std::net::TcpStream::connect(addr)?;
+        stream.set_nodelay(true)?;
+        stream.set_read_timeout(Some(std::time::Duration::from_millis(100)))?;
+        let reader = stream.try_clone()?;
+        Ok(Self::new(format!("tcp {addr}"), Box::new(reader), Box::new(stream)))
+    }
+}
+
+impl Drop for StreamPort {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+impl Port for StreamPort {
+    fn describe(&self) -> String {
+        self.name.clone()
+    }
+
+    fn now(&self) -> Stamp {
+        self.epoch.elapsed()
+    }
+
+    fn write(&mut self, bytes: &[u8]) -> io::Result<Stamp> {
+        if let Some(why) = &self.closed {
+            return Err(io::Error::new(ErrorKind::BrokenPipe, why.clone()));
+        }
+        self.writer.write_all(bytes)?;
+        self.writer.flush()?;
+        Ok(self.now())
+    }
+
+    fn read_until(&mut self, deadline: Stamp) -> Received {
+        if let Some(why) = &self.closed {
+            return Received::Closed(why.clone());
+        }
+        let wait = deadline.saturating_sub(self.now());
+        match self.rx.recv_timeout(wait) {
+            Ok(Received::Closed(why)) => {
+                self.closed = Some(why.clone());
+                Received::Closed(why)
+            }
+            Ok(r) => r,
+            Err(RecvTimeoutError::Timeout) => Received::Timeout,
+            Err(RecvTimeoutError::Disconnected) => {
+                let why = "reader stopped".to_string();
+                self.closed = Some(why.clone());
+                Received::Closed(why)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::TcpListener;
+    use std::time::Duration;
+
+    #[test]
+    fn tcp_round_trip_and_hang_up() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let server = std::thread::spawn(move || {
+            let (mut s, _) = listener.accept().unwrap();
+            let mut buf = [0u8; 3];
+            s.read_exact(&mut buf).unwrap();
+            s.write_all(b"\r\nOK\r\n").unwrap();
+        });
+        let mut port = StreamPort::tcp(&addr).unwrap();
+        port.write(b"AT\r").unwrap();
+        let deadline = port.now() + Duration::from_secs(10);
+        let mut got = Vec::new();
+        loop {
+            match port.read_until(deadline) {
+                Received::Data(c) => got.extend(c.bytes),
+                Received::Closed(_) => break,
+                Received::Timeout => panic!("no answer"),
+            }
+        }
+        assert_eq!(got, b"\r\nOK\r\n");
+        server.join().unwrap();
+        assert!(matches!(port.read_until(port.now()), Received::Closed(_)));
+        assert!(port.write(b"AT\r").is_err());
+    }
+
+    #[test]
+    fn timeout_when_silent() {
+        let (r, w) = std::io::pipe().unwrap();
+        let mut port = StreamPort::new("pipe", Box::new(r), Box::new(std::io::sink()));
+        let t0 = port.now();
+        assert_eq!(port.read_until(t0 + Duration::from_millis(20)), Received::Timeout);
+        drop(w);
+        assert!(matches!(port.read_until(port.now() + Duration::from_secs(10)), Received::Closed(_)));
+    }
+}
