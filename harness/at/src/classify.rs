@@ -113,10 +113,7 @@ mod tests {
         let mut c = Classifier::new(["+MIPLEVENT", "+CSCON", "+MIPLREAD"]);
         c.command_sent(sent);
         let mut lx = Lexer::new();
-        lx.push(bytes, Duration::ZERO)
-            .iter()
-            .map(|f| (c.classify(f).label().to_string(), f.text()))
-            .collect()
+        lx.push(bytes, Duration::ZERO).iter().map(|f| (c.classify(f).label().to_string(), f.text())).collect()
     }
 
     #[test]

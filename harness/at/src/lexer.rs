@@ -69,19 +69,14 @@ impl Lexer {
     pub fn push(&mut self, bytes: &[u8], at: Stamp) -> Vec<Frame> {
         self.buf.extend_from_slice(bytes);
         let mut out = Vec::new();
-        loop {
-            match self.next_terminator() {
-                Some((end_content, end_term)) => {
-                    if end_content == self.content_start {
-                        // Blank line: fold it into the next frame.
-                        self.content_start = end_term;
-                        self.scanned = end_term;
-                        continue;
-                    }
-                    out.push(self.take(FrameKind::Line, end_content, end_term, at));
-                }
-                None => break,
+        while let Some((end_content, end_term)) = self.next_terminator() {
+            if end_content == self.content_start {
+                // Blank line: fold it into the next frame.
+                self.content_start = end_term;
+                self.scanned = end_term;
+                continue;
             }
+            out.push(self.take(FrameKind::Line, end_content, end_term, at));
         }
         let content = &self.buf[self.content_start..];
         if content == b"> " {

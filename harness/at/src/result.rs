@@ -25,18 +25,14 @@ impl FinalResult {
             "ERROR" => return Some(Self::Error),
             _ => {}
         }
-        for (prefix, make) in [
-            ("+CME ERROR:", Self::Cme as fn(u16) -> Self),
-            ("+CMS ERROR:", Self::Cms),
-            ("+CIS ERROR:", Self::Cis),
-        ] {
+        for (prefix, make) in
+            [("+CME ERROR:", Self::Cme as fn(u16) -> Self), ("+CMS ERROR:", Self::Cms), ("+CIS ERROR:", Self::Cis)]
+        {
             if let Some(rest) = line.strip_prefix(prefix) {
                 let rest = rest.trim();
                 return match rest.parse::<u16>() {
                     Ok(n) => Some(make(n)),
-                    Err(_) if prefix == "+CME ERROR:" && !rest.is_empty() => {
-                        Some(Self::CmeText(rest.to_string()))
-                    }
+                    Err(_) if prefix == "+CME ERROR:" && !rest.is_empty() => Some(Self::CmeText(rest.to_string())),
                     Err(_) => None,
                 };
             }

@@ -43,7 +43,11 @@ impl StreamPort {
                                 return;
                             }
                         }
-                        Err(e) if matches!(e.kind(), ErrorKind::TimedOut | ErrorKind::WouldBlock | ErrorKind::Interrupted) => {}
+                        Err(e)
+                            if matches!(
+                                e.kind(),
+                                ErrorKind::TimedOut | ErrorKind::WouldBlock | ErrorKind::Interrupted
+                            ) => {}
                         Err(e) => {
                             let _ = tx.send(Received::Closed(e.to_string()));
                             return;

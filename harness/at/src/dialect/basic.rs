@@ -4,7 +4,12 @@
 use super::{CommandSpec, UrcSpec};
 use crate::syntax::Form::{Exec, Query, Set, Test};
 
-const fn basic(name: &'static str, title: &'static str, forms: &'static [crate::syntax::Form], set: Option<&'static str>) -> CommandSpec {
+const fn basic(
+    name: &'static str,
+    title: &'static str,
+    forms: &'static [crate::syntax::Form],
+    set: Option<&'static str>,
+) -> CommandSpec {
     CommandSpec { name, section: "3GPP TS 27.007", title, forms, set, test_response: None, max_response_ms: 300 }
 }
 
@@ -20,7 +25,10 @@ pub(super) static COMMANDS: &[CommandSpec] = &[
     basic("+CEREG", "EPS network registration status", &[Test, Query, Set], Some("<n>")),
     basic("+CGATT", "PS attach or detach", &[Test, Query, Set], Some("<state>")),
     basic("+CSCON", "signalling connection status", &[Test, Query, Set], Some("<n>")),
-    CommandSpec { max_response_ms: 85_000, ..basic("+CFUN", "set phone functionality", &[Test, Query, Set], Some("<fun>[,<rst>]")) },
+    CommandSpec {
+        max_response_ms: 85_000,
+        ..basic("+CFUN", "set phone functionality", &[Test, Query, Set], Some("<fun>[,<rst>]"))
+    },
 ];
 
 pub(super) static URCS: &[UrcSpec] = &[

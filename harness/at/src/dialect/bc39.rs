@@ -19,7 +19,13 @@ const fn cmd(
     CommandSpec { name, section, title, forms, set, test_response, max_response_ms: 300 }
 }
 
-const fn urc(name: &'static str, section: &'static str, title: &'static str, signature: &'static str, answer_within_s: Option<u64>) -> UrcSpec {
+const fn urc(
+    name: &'static str,
+    section: &'static str,
+    title: &'static str,
+    signature: &'static str,
+    answer_within_s: Option<u64>,
+) -> UrcSpec {
     UrcSpec { name, section, title, signature, answer_within_s }
 }
 
@@ -82,11 +88,34 @@ static URCS: &[UrcSpec] = &[
     urc("+MIPLDISCOVER", "BC39 §4.1", "discover request", "<ref>,<msgId>,<objId>", Some(10)),
     urc("+MIPLOBSERVE", "BC39 §4.2", "observe request", "<ref>,<msgId>,<flag>,<objId>,<insId>,<resId>", Some(10)),
     urc("+MIPLREAD", "BC39 §4.3", "read request", "<ref>,<msgId>,<objId>,<insId>,<resId>", Some(10)),
-    urc("+MIPLWRITE", "BC39 §4.4", "write request",
-        "<ref>,<msgId>,<objId>,<insId>,<resId>,<valueType>,<len>,<value>,<flag>,<index>", Some(10)),
-    urc("+MIPLEXECUTE", "BC39 §4.5", "execute request", "<ref>,<msgId>,<objId>,<insId>,<resId>[,<len>,<arguments>]", Some(10)),
-    urc("+MIPLPARAMETER", "BC39 §4.6", "write-attributes request", "<ref>,<msgId>,<objId>,<insId>,<resId>,<len>,<parameter>", Some(10)),
-    urc("+MIPLEVENT", "BC39 §4.7", "event", "<ref>,<evtid>[,<extend>[,<ackId>[,<time_stamp>,<cache_command_flag>]]]", None),
+    urc(
+        "+MIPLWRITE",
+        "BC39 §4.4",
+        "write request",
+        "<ref>,<msgId>,<objId>,<insId>,<resId>,<valueType>,<len>,<value>,<flag>,<index>",
+        Some(10),
+    ),
+    urc(
+        "+MIPLEXECUTE",
+        "BC39 §4.5",
+        "execute request",
+        "<ref>,<msgId>,<objId>,<insId>,<resId>[,<len>,<arguments>]",
+        Some(10),
+    ),
+    urc(
+        "+MIPLPARAMETER",
+        "BC39 §4.6",
+        "write-attributes request",
+        "<ref>,<msgId>,<objId>,<insId>,<resId>,<len>,<parameter>",
+        Some(10),
+    ),
+    urc(
+        "+MIPLEVENT",
+        "BC39 §4.7",
+        "event",
+        "<ref>,<evtid>[,<extend>[,<ackId>[,<time_stamp>,<cache_command_flag>]]]",
+        None,
+    ),
 ];
 
 static EVENTS: &[Code] = &[

@@ -1,0 +1,131 @@
+//! The 3GPP TS 27.007 / V.250 basics shared by every dialect: `AT`, `ATE0/1`, `AT+CGMR`,
+//! `AT+CGSN`, `AT+CIMI`, `AT+CMEE`, `AT+CSQ`, `AT+CEREG`, `AT+CGATT`, `AT+CSCON`, `AT+CFUN`.
+
+use crate::modem::Behaviour;
+use crate::options::Options;
+use crate::reply::{cme, Reply};
+use miplcheck_at::dialect::Invocation;
+use miplcheck_at::syntax::{Form, Spacing};
+
+/// Modem-wide settings the basics change and dialects read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Basics {
+    pub echo: bool,
+    pub cmee: u8,
+    /// `AT+CEREG=<n>` URC mode.
+    pub cereg: u8,
+    /// `AT+CSCON=<n>`: whether `+CSCON: <mode>` URCs are printed (BC39 §5.8.5).
+    pub cscon: bool,
+    /// RRC connection: true while connected.
+    pub connected: bool,
+    pub cfun: u8,
+    pub attached: bool,
+}
+
+impl Basics {
+    pub fn power_on(opts: &Options) -> Self {
+        Basics { echo: opts.echo, cmee: opts.cmee, cereg: 0, cscon: false, connected: false, cfun: 1, attached: true }
+    }
+}
+
+fn sp(name: &str, args: &[String]) -> String {
+    Spacing::MANUAL.format(name, args)
+}
+
+fn one_int(inv: &Invocation, param: &str, allowed: std::ops::RangeInclusive<i64>) -> Result<i64, Reply> {
+    inv.bound
+        .as_ref()
+        .and_then(|b| b.get(param))
+        .and_then(|a| a.int())
+        .filter(|n| allowed.contains(n))
+        .ok_or_else(|| Reply::error(cme::BAD_PARAMETER))
+}
+
+/// Answers a basic command, or `None` if `inv` is not one.
+pub fn handle(inv: &Invocation, b: &mut Basics, opts: &Options, beh: &dyn Behaviour) -> Option<Reply> {
+    let name = inv.command.name.as_str();
+    let form = inv.command.form;
+    let r = match (name, form) {
+        ("", _) => Reply::ok(),
+        ("E0", _) | ("E1", _) => {
+            b.echo = name == "E1";
+            Reply::ok()
+        }
+        ("+CGMR", Form::Test) | ("+CIMI", Form::Test) => Reply::ok(),
+        ("+CGMR", Form::Exec) => {
+            let fw = opts.firmware.as_deref().unwrap_or(beh.default_firmware());
+            Reply::ok().lines(beh.revision_lines(fw))
+        }
+        ("+CGSN", Form::Test) => Reply::ok().line("+CGSN: (0-3)"),
+        ("+CGSN", Form::Exec) => Reply::ok().line(opts.imei.clone()),
+        ("+CGSN", Form::Set) => match one_int(inv, "snt", 0..=3) {
+            Ok(0) => Reply::ok().line(opts.imei.clone()),
+            Ok(1) => Reply::ok().line(sp("+CGSN", std::slice::from_ref(&opts.imei))),
+            // 2: IMEISV, 3: SVN; the emulator reports the IMEI's first 14 digits with SVN 01.
+            Ok(2) => Reply::ok().line(sp("+CGSN", &[format!("{}01", &opts.imei[..14])])),
+            Ok(_) => Reply::ok().line(sp("+CGSN", &["01".into()])),
+            Err(e) => e,
+        },
+        ("+CIMI", Form::Exec) => Reply::ok().line(opts.imsi.clone()),
+        ("+CMEE", Form::Test) => Reply::ok().line("+CMEE: (0,1)"),
+        ("+CMEE", Form::Query) => Reply::ok().line(sp("+CMEE", &[b.cmee.to_string()])),
+        ("+CMEE", Form::Set) => match one_int(inv, "n", 0..=1) {
+            Ok(n) => {
+                b.cmee = n as u8;
+                Reply::ok()
+            }
+            Err(e) => e,
+        },
+        ("+CSQ", Form::Test) => Reply::ok().line("+CSQ: (0-31,99),(0-7,99)"),
+        ("+CSQ", Form::Exec) => {
+            let rssi = if b.cfun == 1 { opts.rssi } else { 99 };
+            Reply::ok().line(sp("+CSQ", &[rssi.to_string(), "99".into()]))
+        }
+        ("+CEREG", Form::Test) => Reply::ok().line("+CEREG: (0-5)"),
+        ("+CEREG", Form::Query) => {
+            let stat = if b.cfun == 1 && b.attached { 1 } else { 0 };
+            Reply::ok().line(sp("+CEREG", &[b.cereg.to_string(), stat.to_string()]))
+        }
+        ("+CEREG", Form::Set) => match one_int(inv, "n", 0..=5) {
+            Ok(n) => {
+                b.cereg = n as u8;
+                Reply::ok()
+            }
+            Err(e) => e,
+        },
+        ("+CGATT", Form::Test) => Reply::ok().line("+CGATT: (0,1)"),
+        ("+CGATT", Form::Query) => Reply::ok().line(sp("+CGATT", &[u8::from(b.attached).to_string()])),
+        ("+CGATT", Form::Set) => match one_int(inv, "state", 0..=1) {
+            Ok(n) if b.cfun == 1 => {
+                b.attached = n == 1;
+                Reply::ok()
+            }
+            Ok(_) => Reply::error(cme::NOT_ALLOWED),
+            Err(e) => e,
+        },
+        ("+CSCON", Form::Test) => Reply::ok().line("+CSCON: (0,1)"),
+        ("+CSCON", Form::Query) => {
+            Reply::ok().line(sp("+CSCON", &[u8::from(b.cscon).to_string(), u8::from(b.connected).to_string()]))
+        }
+        ("+CSCON", Form::Set) => match one_int(inv, "n", 0..=1) {
+            Ok(n) => {
+                b.cscon = n == 1;
+                Reply::ok()
+            }
+            Err(e) => e,
+        },
+        ("+CFUN", Form::Test) => Reply::ok().line("+CFUN: (0,1),(0,1)"),
+        ("+CFUN", Form::Query) => Reply::ok().line(sp("+CFUN", &[b.cfun.to_string()])),
+        ("+CFUN", Form::Set) => match one_int(inv, "fun", 0..=1) {
+            Ok(n) => {
+                b.cfun = n as u8;
+                b.attached = n == 1;
+                b.connected = false;
+                Reply::ok()
+            }
+            Err(e) => e,
+        },
+        _ => return None,
+    };
+    Some(r)
+}

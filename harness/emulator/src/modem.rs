@@ -1,0 +1,198 @@
+//! The modem core: TE bytes in, timed emissions out. No clock of its own: the caller says what
+//! time it is, so the same core runs in real time (serve) and in virtual time (sim).
+
+use crate::basic::{self, Basics};
+use crate::options::Options;
+use crate::reply::{cme, Reply};
+use miplcheck_at::dialect::{Dialect, Invocation, Misfit};
+use miplcheck_at::syntax::Command;
+use miplcheck_at::Stamp;
+
+/// Bytes the modem sends, due at `at`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Emission {
+    pub at: Stamp,
+    pub bytes: Vec<u8>,
+}
+
+/// One dialect's MIPL behaviour.
+pub trait Behaviour: Send {
+    fn dialect(&self) -> &'static Dialect;
+    /// What `AT+CGMR` reports when the rig names no firmware.
+    fn default_firmware(&self) -> &'static str;
+    /// The lines `AT+CGMR` prints.
+    fn revision_lines(&self, firmware: &str) -> Vec<String>;
+    /// Answers a command of this dialect; `None` when it is not one this behaviour implements.
+    fn handle(&mut self, inv: &Invocation, basics: &mut Basics, opts: &Options) -> Option<Reply>;
+}
+
+/// The longest command line accepted; longer input is dropped with `ERROR`, as modems do.
+const MAX_COMMAND: usize = 4096;
+
+pub struct Modem {
+    opts: Options,
+    basics: Basics,
+    behaviour: Box<dyn Behaviour>,
+    line: Vec<u8>,
+    overflow: bool,
+    busy_until: Stamp,
+}
+
+impl Modem {
+    pub fn new(opts: Options) -> Result<Self, String> {
+        opts.validate()?;
+        let behaviour = behaviour_for(&opts.dialect)?;
+        Ok(Modem {
+            basics: Basics::power_on(&opts),
+            opts,
+            behaviour,
+            line: vec![],
+            overflow: false,
+            busy_until: Stamp::ZERO,
+        })
+    }
+
+    pub fn dialect(&self) -> &'static Dialect {
+        self.behaviour.dialect()
+    }
+
+    pub fn options(&self) -> &Options {
+        &self.opts
+    }
+
+    /// Power cycle: every setting back to its power-on value (BC39 §3.2: "掉电后不保存").
+    pub fn reset(&mut self) {
+        self.behaviour = behaviour_for(&self.opts.dialect).expect("validated at construction");
+        self.basics = Basics::power_on(&self.opts);
+        self.line.clear();
+        self.overflow = false;
+    }
+
+    /// Bytes from the TE at `now`.
+    pub fn input(&mut self, bytes: &[u8], now: Stamp) -> Vec<Emission> {
+        let mut out = Vec::new();
+        if self.basics.echo && !bytes.is_empty() {
+            out.push(Emission { at: now, bytes: bytes.to_vec() });
+        }
+        for &b in bytes {
+            match b {
+                b'\r' => {
+                    let line = std::mem::take(&mut self.line);
+                    if std::mem::take(&mut self.overflow) {
+                        out.extend(self.answer("", Reply::unknown(), now));
+                    } else if !line.iter().all(|c| c.is_ascii_whitespace()) {
+                        out.extend(self.execute(&String::from_utf8_lossy(&line), now));
+                    }
+                }
+                b'\n' if self.line.is_empty() => {}
+                _ if self.line.len() >= MAX_COMMAND => self.overflow = true,
+                _ => self.line.push(b),
+            }
+        }
+        out
+    }
+
+    fn execute(&mut self, line: &str, now: Stamp) -> Option<Emission> {
+        let name = Command::parse(line).map(|c| c.name).unwrap_or_default();
+        if self.opts.is_silent(&name) {
+            tracing::debug!(%line, "silent by rig option");
+            return None;
+        }
+        let reply = match self.dialect().read_command(line) {
+            Err(Misfit::Arity { .. }) => Reply::error(cme::BAD_PARAMETER),
+            Err(_) => Reply::unknown(),
+            Ok(inv) => self.dispatch(&inv),
+        };
+        self.answer(&name, reply, now)
+    }
+
+    fn dispatch(&mut self, inv: &Invocation) -> Reply {
+        if let Some(r) = basic::handle(inv, &mut self.basics, &self.opts, self.behaviour.as_ref()) {
+            return r;
+        }
+        self.behaviour.handle(inv, &mut self.basics, &self.opts).unwrap_or_else(|| Reply::error(cme::NOT_SUPPORTED))
+    }
+
+    fn answer(&mut self, name: &str, reply: Reply, now: Stamp) -> Option<Emission> {
+        // Commands are answered in order: a second command waits for the first one's answer.
+        let at = now.max(self.busy_until) + self.opts.delay_for(name);
+        self.busy_until = at;
+        Some(Emission { at, bytes: reply.render(self.basics.cmee, self.dialect()) })
+    }
+}
+
+fn behaviour_for(dialect: &str) -> Result<Box<dyn Behaviour>, String> {
+    match dialect.to_ascii_lowercase().as_str() {
+        "bc39" => Ok(Box::new(crate::bc39::Bc39::default())),
+        other => Err(format!("the emulator does not speak the {other} dialect yet")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn modem() -> Modem {
+        Modem::new(Options::for_dialect("bc39")).unwrap()
+    }
+
+    fn text(e: &[Emission]) -> String {
+        e.iter().map(|e| String::from_utf8_lossy(&e.bytes).into_owned()).collect()
+    }
+
+    #[test]
+    fn echoes_then_answers() {
+        let mut m = modem();
+        let out = m.input(b"AT\r", Stamp::ZERO);
+        assert_eq!(text(&out), "AT\r\r\nOK\r\n");
+    }
+
+    #[test]
+    fn a_command_split_across_writes() {
+        let mut m = modem();
+        assert_eq!(text(&m.input(b"ATE0", Stamp::ZERO)), "ATE0");
+        assert_eq!(text(&m.input(b"\r", Stamp::ZERO)), "\r\r\nOK\r\n");
+        assert_eq!(text(&m.input(b"AT\r\n", Stamp::ZERO)), "\r\nOK\r\n", "no echo after ATE0; LF ignored");
+    }
+
+    #[test]
+    fn unknown_commands_and_garbage() {
+        let mut m = modem();
+        m.input(b"ATE0\r", Stamp::ZERO);
+        assert_eq!(text(&m.input(b"AT+NOPE\r", Stamp::ZERO)), "\r\nERROR\r\n");
+        assert_eq!(text(&m.input(b"\xff\xfe\r", Stamp::ZERO)), "\r\nERROR\r\n");
+        assert_eq!(text(&m.input(&vec![b'A'; MAX_COMMAND + 10], Stamp::ZERO)), "");
+        assert_eq!(text(&m.input(b"\r", Stamp::ZERO)), "\r\nERROR\r\n");
+        assert_eq!(text(&m.input(b"AT\r", Stamp::ZERO)), "\r\nOK\r\n", "recovers");
+    }
+
+    #[test]
+    fn delays_and_order() {
+        let mut o = Options::for_dialect("bc39");
+        o.echo = false;
+        o.delays.insert("+MIPLVER".into(), Duration::from_millis(250));
+        let mut m = Modem::new(o).unwrap();
+        let a = m.input(b"AT+MIPLVER?\r", Stamp::ZERO);
+        assert_eq!(a[0].at, Duration::from_millis(250));
+        let b = m.input(b"AT\r", Duration::from_millis(10));
+        assert_eq!(b[0].at, Duration::from_millis(250), "waits for the previous answer");
+    }
+
+    #[test]
+    fn silent_commands_get_no_answer() {
+        let mut o = Options::for_dialect("bc39");
+        o.echo = false;
+        o.silent = vec!["CGMR".into()];
+        let mut m = Modem::new(o).unwrap();
+        assert!(m.input(b"AT+CGMR\r", Stamp::ZERO).is_empty());
+    }
+
+    #[test]
+    fn reset_restores_power_on_settings() {
+        let mut m = modem();
+        m.input(b"ATE0\r", Stamp::ZERO);
+        m.reset();
+        assert!(text(&m.input(b"AT\r", Stamp::ZERO)).starts_with("AT\r"));
+    }
+}

@@ -1,0 +1,160 @@
+//! What a rig file's `[emulator]` table can say.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Options {
+    /// `bc39` or `m5310a`.
+    pub dialect: String,
+    #[serde(default = "default_imei")]
+    pub imei: String,
+    #[serde(default = "default_imsi")]
+    pub imsi: String,
+    /// What `AT+CGMR` reports; the dialect's default when absent.
+    pub firmware: Option<String>,
+    /// What `AT+MIPLVER?` reports.
+    #[serde(default = "default_sdk")]
+    pub sdk_version: String,
+    /// Echo at power-on (`ATE1`).
+    #[serde(default = "yes")]
+    pub echo: bool,
+    /// `AT+CMEE` at power-on.
+    #[serde(default = "one")]
+    pub cmee: u8,
+    /// `AT+CSQ` signal strength (0–31).
+    #[serde(default = "default_rssi")]
+    pub rssi: u8,
+    /// Extra time before answering, per command (`"+MIPLCONFIG" = "250ms"`); `"*"` for all.
+    #[serde(default, with = "duration_map")]
+    pub delays: BTreeMap<String, Duration>,
+    /// Commands the modem swallows without any answer (a hung firmware).
+    #[serde(default)]
+    pub silent: Vec<String>,
+}
+
+fn default_imei() -> String {
+    "866971030000001".into()
+}
+fn default_imsi() -> String {
+    "460040000000001".into()
+}
+fn default_sdk() -> String {
+    "2.3.0".into()
+}
+fn yes() -> bool {
+    true
+}
+fn one() -> u8 {
+    1
+}
+fn default_rssi() -> u8 {
+    22
+}
+
+mod duration_map {
+    use serde::{Deserialize, Deserializer};
+    use std::collections::BTreeMap;
+    use std::time::Duration;
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, Duration>, D::Error> {
+        let raw = BTreeMap::<String, humantime_serde::Serde<Duration>>::deserialize(d)?;
+        Ok(raw.into_iter().map(|(k, v)| (super::command_key(&k), v.into_inner())).collect())
+    }
+}
+
+/// `MIPLCONFIG`, `+miplconfig`, `AT+MIPLCONFIG` all name `+MIPLCONFIG`.
+pub fn command_key(name: &str) -> String {
+    let n = name.trim();
+    let n = n.strip_prefix("AT").or_else(|| n.strip_prefix("at")).unwrap_or(n);
+    if n == "*" {
+        return n.into();
+    }
+    let n = n.to_ascii_uppercase();
+    if n.starts_with('+') || n.len() <= 2 {
+        n
+    } else {
+        format!("+{n}")
+    }
+}
+
+impl Options {
+    pub fn for_dialect(dialect: &str) -> Self {
+        Options {
+            dialect: dialect.into(),
+            imei: default_imei(),
+            imsi: default_imsi(),
+            firmware: None,
+            sdk_version: default_sdk(),
+            echo: true,
+            cmee: 1,
+            rssi: default_rssi(),
+            delays: BTreeMap::new(),
+            silent: vec![],
+        }
+    }
+
+    pub fn delay_for(&self, command: &str) -> Duration {
+        let key = command_key(command);
+        self.delays.get(&key).or_else(|| self.delays.get("*")).copied().unwrap_or_default()
+    }
+
+    pub fn is_silent(&self, command: &str) -> bool {
+        let key = command_key(command);
+        self.silent.iter().any(|s| command_key(s) == key)
+    }
+
+    /// Checks what serde cannot.
+    pub fn validate(&self) -> Result<(), String> {
+        if miplcheck_at::Dialect::by_name(&self.dialect).is_none() {
+            return Err(format!(
+                "unknown dialect {:?}; known: {}",
+                self.dialect,
+                miplcheck_at::Dialect::names().join(", ")
+            ));
+        }
+        if self.imei.len() != 15 || !self.imei.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(format!("imei must be 15 digits, got {:?}", self.imei));
+        }
+        if !(6..=15).contains(&self.imsi.len()) || !self.imsi.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(format!("imsi must be 6–15 digits, got {:?}", self.imsi));
+        }
+        if self.cmee > 1 {
+            return Err(format!("cmee must be 0 or 1 (BC39 §6), got {}", self.cmee));
+        }
+        if self.rssi > 31 {
+            return Err(format!("rssi must be 0–31, got {}", self.rssi));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delays_accept_any_spelling_of_the_command() {
+        let o: Options = toml::from_str(
+            r#"
+            dialect = "bc39"
+            delays = { "MIPLCONFIG" = "250ms", "AT+MIPLVER" = "1s", "*" = "5ms" }
+            "#,
+        )
+        .unwrap();
+        assert_eq!(o.delay_for("+MIPLCONFIG"), Duration::from_millis(250));
+        assert_eq!(o.delay_for("+MIPLVER"), Duration::from_secs(1));
+        assert_eq!(o.delay_for("+CGMR"), Duration::from_millis(5));
+    }
+
+    #[test]
+    fn validation_names_the_field() {
+        let mut o = Options::for_dialect("bc39");
+        o.imei = "123".into();
+        assert!(o.validate().unwrap_err().contains("imei"));
+        o = Options::for_dialect("quectel-xyz");
+        assert!(o.validate().unwrap_err().contains("known: bc39, m5310a"));
+    }
+}

@@ -1,0 +1,196 @@
+//! Serving a [`Modem`] in real time on a pty or a TCP socket, for the runner, other tools and
+//! people at a terminal (`miplcheck emulate --pty`).
+
+use crate::modem::{Emission, Modem};
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+use miplcheck_transport::pty::Pty;
+use std::io::{self, Read, Write};
+use std::os::fd::AsFd;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+enum Event {
+    Input(Vec<u8>),
+    Reset,
+    Stop,
+    /// The TE side went away (TCP peer closed).
+    Gone,
+}
+
+/// A modem running on its own thread.
+pub struct Running {
+    control: Sender<Event>,
+    stop_reader: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Running {
+    /// Power-cycles the modem: settings back to power-on values, answers in flight dropped.
+    pub fn reset(&self) {
+        let _ = self.control.send(Event::Reset);
+    }
+
+    /// Runs until stopped or, for TCP, until the peer hangs up.
+    pub fn wait(mut self) {
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.stop_reader.store(true, Ordering::Relaxed);
+        let _ = self.control.send(Event::Stop);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// A modem on a pseudo-terminal; open [`PtyModem::path`] like any serial port.
+pub struct PtyModem {
+    pub path: PathBuf,
+    pub running: Running,
+}
+
+pub fn on_pty(modem: Modem) -> io::Result<PtyModem> {
+    let pty = Pty::open()?;
+    let path = pty.path.clone();
+    let master = pty.master.try_clone()?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let reader = PollReader { file: master, stop: stop.clone() };
+    let running = start(modem, reader, PtyWriter(pty), stop)?;
+    Ok(PtyModem { path, running })
+}
+
+/// Serves one TCP connection at a time on `listener`, a fresh power-on modem for each.
+pub fn on_tcp(listener: std::net::TcpListener, make: impl Fn() -> Modem) -> io::Result<()> {
+    for conn in listener.incoming() {
+        let conn = conn?;
+        conn.set_nodelay(true)?;
+        conn.set_read_timeout(Some(Duration::from_millis(100)))?;
+        let reader = conn.try_clone()?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let running = start(make(), TimeoutReader { inner: reader, stop: stop.clone() }, conn, stop)?;
+        running.wait();
+    }
+    Ok(())
+}
+
+/// Keeps the pty (and its slave keep-alive) alive as long as the writer.
+struct PtyWriter(Pty);
+
+impl Write for PtyWriter {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.master.write(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.master.flush()
+    }
+}
+
+/// Reads the pty master with a poll timeout so the thread can be stopped.
+struct PollReader {
+    file: std::fs::File,
+    stop: Arc<AtomicBool>,
+}
+
+impl Read for PollReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+        loop {
+            if self.stop.load(Ordering::Relaxed) {
+                return Ok(0);
+            }
+            let mut fds = [PollFd::new(self.file.as_fd(), PollFlags::POLLIN)];
+            match poll(&mut fds, PollTimeout::from(100u16)) {
+                Ok(0) => continue,
+                Ok(_) => return self.file.read(buf),
+                Err(nix::errno::Errno::EINTR) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+}
+
+struct TimeoutReader<R> {
+    inner: R,
+    stop: Arc<AtomicBool>,
+}
+
+impl<R: Read> Read for TimeoutReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            if self.stop.load(Ordering::Relaxed) {
+                return Ok(0);
+            }
+            match self.inner.read(buf) {
+                Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => continue,
+                r => return r,
+            }
+        }
+    }
+}
+
+fn start<R, W>(mut modem: Modem, mut reader: R, mut writer: W, stop: Arc<AtomicBool>) -> io::Result<Running>
+where
+    R: Read + Send + 'static,
+    W: Write + Send + 'static,
+{
+    let (tx, rx) = crossbeam_channel::unbounded();
+    let tx_reader = tx.clone();
+    std::thread::Builder::new().name("emulator read".into()).spawn(move || {
+        let mut buf = [0u8; 4096];
+        loop {
+            match reader.read(&mut buf) {
+                Ok(0) | Err(_) => {
+                    let _ = tx_reader.send(Event::Gone);
+                    return;
+                }
+                Ok(n) => {
+                    if tx_reader.send(Event::Input(buf[..n].to_vec())).is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+    })?;
+    let thread = std::thread::Builder::new().name("emulator".into()).spawn(move || {
+        event_loop(&mut modem, &rx, &mut writer);
+    })?;
+    Ok(Running { control: tx, stop_reader: stop, thread: Some(thread) })
+}
+
+fn event_loop(modem: &mut Modem, rx: &Receiver<Event>, writer: &mut dyn Write) {
+    let epoch = Instant::now();
+    let mut queue: Vec<Emission> = Vec::new();
+    loop {
+        let now = epoch.elapsed();
+        let wait = queue.first().map(|e| e.at.saturating_sub(now)).unwrap_or(Duration::from_secs(3600));
+        match rx.recv_timeout(wait) {
+            Ok(Event::Input(bytes)) => {
+                let out = modem.input(&bytes, epoch.elapsed());
+                queue.extend(out);
+                // Stable: emissions due at the same time keep their order.
+                queue.sort_by_key(|e| e.at);
+            }
+            Ok(Event::Reset) => {
+                modem.reset();
+                queue.clear();
+            }
+            Ok(Event::Stop) | Ok(Event::Gone) | Err(RecvTimeoutError::Disconnected) => return,
+            Err(RecvTimeoutError::Timeout) => {}
+        }
+        let now = epoch.elapsed();
+        while queue.first().is_some_and(|e| e.at <= now) {
+            let e = queue.remove(0);
+            if writer.write_all(&e.bytes).and_then(|_| writer.flush()).is_err() {
+                return;
+            }
+        }
+    }
+}
