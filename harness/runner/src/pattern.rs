@@ -1,0 +1,268 @@
+//! Expected-line patterns and send templates.
+//!
+//! A pattern is the line as the manual prints it, with holes: `+MIPLCREATE:{ref}` captures a field
+//! as `ref`; `{imei:\d{15}}` captures with a regular expression; `{_}` matches a field and keeps
+//! nothing. Blanks after `:` and `,` are optional, so `+MIPLEVENT: 0,6` matches `+MIPLEVENT:0,6`
+//! and `+MIPLEVENT: 0, 6` alike (the exact bytes stay in the transcript and its snapshot).
+//! A send template reuses captures as `${ref}` and the rig's secrets as `${secret.psk}`.
+
+use regex::Regex;
+use std::collections::BTreeMap;
+use std::ops::Range;
+
+/// The default hole: one AT field, quoted (commas allowed inside) or not.
+const FIELD: &str = r#""[^"]*"|[^,"]*"#;
+
+#[derive(Debug, Clone)]
+pub struct Pattern {
+    source: String,
+    regex: Regex,
+    /// Capture names in order of appearance.
+    names: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct PatternError(pub String);
+
+/// What a match captured: name, value and byte range in the line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Capture {
+    pub name: String,
+    pub value: String,
+    pub range: Range<usize>,
+}
+
+impl Pattern {
+    pub fn new(source: &str) -> Result<Self, PatternError> {
+        let mut re = String::from("^");
+        let mut names: Vec<String> = Vec::new();
+        let mut chars = source.trim().char_indices().peekable();
+        let src = source.trim();
+        while let Some((i, c)) = chars.next() {
+            match c {
+                '{' if chars.peek().map(|p| p.1) == Some('{') => {
+                    chars.next();
+                    re.push_str(r"\{");
+                }
+                '{' => {
+                    let (hole, end) = read_hole(src, i)?;
+                    while chars.peek().is_some_and(|(j, _)| *j < end) {
+                        chars.next();
+                    }
+                    let (name, class) = match hole.split_once(':') {
+                        Some((n, r)) => (n.trim(), r),
+                        None => (hole.trim(), FIELD),
+                    };
+                    Regex::new(class).map_err(|e| PatternError(format!("bad expression in {{{hole}}}: {e}")))?;
+                    if name == "_" {
+                        re.push_str(&format!("(?:{class})"));
+                    } else {
+                        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                            return Err(PatternError(format!(
+                                "capture name {name:?} must be letters, digits or _ (use {{_}} to match without capturing)"
+                            )));
+                        }
+                        if names.iter().any(|n| n == name) {
+                            return Err(PatternError(format!(
+                                "capture {{{name}}} appears twice in one line; compare it in a later step with ${{{name}}}"
+                            )));
+                        }
+                        re.push_str(&format!("(?P<{name}>{class})"));
+                        names.push(name.to_string());
+                    }
+                }
+                '}' if chars.peek().map(|p| p.1) == Some('}') => {
+                    chars.next();
+                    re.push_str(r"\}");
+                }
+                '}' => return Err(PatternError("a lone } (write }} for a literal brace)".into())),
+                ':' | ',' => {
+                    re.push_str(&regex::escape(&c.to_string()));
+                    re.push_str("[ \t]*");
+                    while chars.peek().is_some_and(|(_, p)| *p == ' ') {
+                        chars.next();
+                    }
+                }
+                _ => re.push_str(&regex::escape(&c.to_string())),
+            }
+        }
+        re.push('$');
+        let regex = Regex::new(&re).map_err(|e| PatternError(format!("pattern does not compile: {e}")))?;
+        Ok(Pattern { source: source.trim().to_string(), regex, names })
+    }
+
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    pub fn capture_names(&self) -> &[String] {
+        &self.names
+    }
+
+    /// Matches a whole line (blanks at its ends ignored); `None` if it does not match.
+    pub fn captures(&self, line: &str) -> Option<Vec<Capture>> {
+        let start = line.len() - line.trim_start().len();
+        let trimmed = line.trim();
+        let caps = self.regex.captures(trimmed)?;
+        Some(
+            self.names
+                .iter()
+                .filter_map(|n| {
+                    caps.name(n).map(|m| Capture {
+                        name: n.clone(),
+                        value: m.as_str().to_string(),
+                        range: start + m.start()..start + m.end(),
+                    })
+                })
+                .collect(),
+        )
+    }
+
+    pub fn matches(&self, line: &str) -> bool {
+        self.captures(line).is_some()
+    }
+}
+
+fn read_hole(src: &str, open: usize) -> Result<(&str, usize), PatternError> {
+    let mut depth = 0usize;
+    for (j, c) in src[open..].char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' => {
+                depth -= 1;
+                if depth == 0 {
+                    let end = open + j + 1;
+                    return Ok((&src[open + 1..open + j], end));
+                }
+            }
+            _ => {}
+        }
+    }
+    Err(PatternError(format!("unclosed {{ in {src:?}")))
+}
+
+/// A line to send, with `${name}` holes filled from captures and secrets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Template {
+    source: String,
+}
+
+/// Where a value was put into a sent line, so the transcript can name it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Filled {
+    pub text: String,
+    pub marks: Vec<Capture>,
+}
+
+impl Template {
+    pub fn new(source: &str) -> Result<Self, PatternError> {
+        let t = Template { source: source.to_string() };
+        for name in t.holes()? {
+            if name.is_empty() {
+                return Err(PatternError("empty ${} in a send line".into()));
+            }
+        }
+        Ok(t)
+    }
+
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// The names the template refers to, in order.
+    pub fn holes(&self) -> Result<Vec<String>, PatternError> {
+        let mut out = vec![];
+        let mut rest = self.source.as_str();
+        while let Some(i) = rest.find("${") {
+            let close =
+                rest[i..].find('}').ok_or_else(|| PatternError(format!("unclosed ${{ in {:?}", self.source)))?;
+            out.push(rest[i + 2..i + close].to_string());
+            rest = &rest[i + close + 1..];
+        }
+        Ok(out)
+    }
+
+    pub fn fill(&self, vars: &BTreeMap<String, String>) -> Result<Filled, String> {
+        let mut text = String::new();
+        let mut marks = vec![];
+        let mut rest = self.source.as_str();
+        while let Some(i) = rest.find("${") {
+            text.push_str(&rest[..i]);
+            let close = rest[i..].find('}').ok_or("unclosed ${")?;
+            let name = &rest[i + 2..i + close];
+            let value = vars.get(name).ok_or_else(|| {
+                if let Some(s) = name.strip_prefix("secret.") {
+                    format!("${{{name}}} needs `{s}` in the rig's [secrets] table")
+                } else {
+                    format!("${{{name}}} was not captured by an earlier step")
+                }
+            })?;
+            let start = text.len();
+            text.push_str(value);
+            marks.push(Capture { name: name.to_string(), value: value.clone(), range: start..text.len() });
+            rest = &rest[i + close + 1..];
+        }
+        text.push_str(rest);
+        Ok(Filled { text, marks })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rstest::rstest;
+
+    #[rstest]
+    #[case("+MIPLEVENT: 0,6", "+MIPLEVENT:0,6", true)]
+    #[case("+MIPLEVENT: 0,6", "+MIPLEVENT: 0, 6", true)]
+    #[case("+MIPLEVENT: 0,6", "+MIPLEVENT: 0,61", false)]
+    #[case("+MIPLEVENT: 0,6", "+MIPLEVENT: 0,6 ", true)]
+    #[case("OK", "OK", true)]
+    #[case("+CME ERROR: {_}", "+CME ERROR: 50", true)]
+    #[case("+CME ERROR: {_}", "OK", false)]
+    #[case("+MIPLCONFIG:4,1,{_}", "+MIPLCONFIG:4,1,\"a,b\"", true)]
+    #[case("AT+X=1.5", "AT+X=105", false)]
+    fn matching(#[case] pattern: &str, #[case] line: &str, #[case] want: bool) {
+        assert_eq!(Pattern::new(pattern).unwrap().matches(line), want);
+    }
+
+    #[test]
+    fn captures_with_ranges() {
+        let p = Pattern::new("+MIPLDISCOVER: {ref},{mid},3311").unwrap();
+        let c = p.captures("+MIPLDISCOVER:0,26384,3311").unwrap();
+        assert_eq!(c[1].value, "26384");
+        assert_eq!(&"+MIPLDISCOVER:0,26384,3311"[c[1].range.clone()], "26384");
+    }
+
+    #[test]
+    fn custom_expressions() {
+        let p = Pattern::new(r"{imei:\d{15}}").unwrap();
+        assert!(p.matches("866971030000001"));
+        assert!(!p.matches("86697103000000"));
+    }
+
+    #[rstest]
+    #[case("{ref", "unclosed")]
+    #[case("a}", "lone }")]
+    #[case("{a},{a}", "appears twice")]
+    #[case("{x:(}", "bad expression")]
+    #[case("{a-b}", "capture name")]
+    fn errors_say_what_to_do(#[case] p: &str, #[case] says: &str) {
+        let e = Pattern::new(p).unwrap_err().0;
+        assert!(e.contains(says), "{e}");
+    }
+
+    #[test]
+    fn templates_fill_and_mark() {
+        let t = Template::new("AT+MIPLDISCOVERRSP=0,${mid},1").unwrap();
+        let vars = BTreeMap::from([("mid".to_string(), "26384".to_string())]);
+        let f = t.fill(&vars).unwrap();
+        assert_eq!(f.text, "AT+MIPLDISCOVERRSP=0,26384,1");
+        assert_eq!(&f.text[f.marks[0].range.clone()], "26384");
+        let e = Template::new("AT+X=${nope}").unwrap().fill(&vars).unwrap_err();
+        assert!(e.contains("not captured"));
+        let e = Template::new("AT+X=${secret.psk}").unwrap().fill(&vars).unwrap_err();
+        assert!(e.contains("[secrets]"));
+    }
+}

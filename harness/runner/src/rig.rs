@@ -1,0 +1,370 @@
+//! Rig files: a passive description of what is under test and how to reach it (TOML).
+//!
+//! ```toml
+//! kind = "emulator"          # emulator | serial | tcp
+//! dialect = "bc39"
+//! [emulator]                 # miplcheck_emulator::Options
+//! [serial]                   # port = "/dev/ttyUSB0", baud = 115200, …
+//! [secrets]                  # psk = "…" or psk = { env = "MIPL_PSK" }
+//! ```
+
+use crate::input_error::{line_of, InputError};
+use miplcheck_emulator::Options as EmulatorOptions;
+use miplcheck_transport::serial::SerialSettings;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// miplcheck's own software modem.
+    Emulator,
+    /// A modem on a serial port.
+    Serial,
+    /// A modem behind a raw TCP serial server (ser2net) or `miplcheck emulate --tcp`.
+    Tcp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum EmulatorLink {
+    /// Through a pseudo-terminal, opened with the serial code: the path a bench modem takes.
+    #[default]
+    Pty,
+    /// In-process, in virtual time: exact timing, no waiting.
+    Virtual,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RigFile {
+    name: Option<String>,
+    kind: Kind,
+    dialect: String,
+    /// Folder under `golden/` holding this rig's snapshots; the dialect's name by default.
+    golden: Option<String>,
+    #[serde(default)]
+    capabilities: Vec<String>,
+    /// What ends a command line; `"\r"` (V.250 S3) unless the modem wants `"\r\n"`.
+    line_ending: Option<String>,
+    emulator: Option<toml::Spanned<EmulatorTable>>,
+    serial: Option<toml::Spanned<SerialSettings>>,
+    tcp: Option<TcpTable>,
+    #[serde(default)]
+    timing: Timing,
+    #[serde(default)]
+    secrets: BTreeMap<String, toml::Spanned<Secret>>,
+    reset: Option<Reset>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EmulatorTable {
+    #[serde(default)]
+    link: EmulatorLink,
+    #[serde(default)]
+    imei: Option<String>,
+    imsi: Option<String>,
+    firmware: Option<String>,
+    sdk_version: Option<String>,
+    echo: Option<bool>,
+    cmee: Option<u8>,
+    rssi: Option<u8>,
+    #[serde(default)]
+    delays: BTreeMap<String, humantime_serde::Serde<Duration>>,
+    #[serde(default)]
+    silent: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TcpTable {
+    address: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+enum Secret {
+    Value(String),
+    Env { env: String },
+}
+
+/// How windows are judged on this rig.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Timing {
+    /// Multiplies every response window (a slow USB hub, a loaded CI box). 1.0 judges by the manual.
+    #[serde(default = "one")]
+    pub window_scale: f64,
+    /// How long to keep listening after a window closed, to measure how late an answer was.
+    #[serde(default = "grace", with = "humantime_serde")]
+    pub late_grace: Duration,
+}
+
+fn one() -> f64 {
+    1.0
+}
+fn grace() -> Duration {
+    Duration::from_secs(2)
+}
+
+impl Default for Timing {
+    fn default() -> Self {
+        Timing { window_scale: 1.0, late_grace: grace() }
+    }
+}
+
+/// How to bring a physical modem back to power-on state before each case.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Reset {
+    /// e.g. `AT+QRST=1`.
+    pub command: String,
+    /// A line that says the modem is back (a pattern), e.g. `RDY`.
+    pub ready: Option<String>,
+    #[serde(default = "reset_timeout", with = "humantime_serde")]
+    pub timeout: Duration,
+}
+
+fn reset_timeout() -> Duration {
+    Duration::from_secs(15)
+}
+
+/// Where the target is, resolved.
+#[derive(Debug, Clone)]
+pub enum Target {
+    Emulator { options: EmulatorOptions, link: EmulatorLink },
+    Serial(SerialSettings),
+    Tcp(String),
+}
+
+/// A rig, checked and resolved.
+#[derive(Debug, Clone)]
+pub struct Rig {
+    pub path: PathBuf,
+    pub name: String,
+    pub dialect: &'static miplcheck_at::Dialect,
+    pub golden: String,
+    pub capabilities: Vec<String>,
+    pub line_ending: String,
+    pub target: Target,
+    pub timing: Timing,
+    /// Secret values by name; they are redacted from everything the runner writes.
+    pub secrets: BTreeMap<String, String>,
+    pub reset: Option<Reset>,
+}
+
+impl Rig {
+    pub fn load(path: &Path) -> Result<Rig, InputError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| InputError::new(path, format!("cannot read the rig file: {e}")))?;
+        Self::parse(path, &text)
+    }
+
+    pub fn parse(path: &Path, text: &str) -> Result<Rig, InputError> {
+        let de = toml::de::Deserializer::parse(text).map_err(|e| toml_error(path, text, &e, ""))?;
+        let raw: RigFile = serde_path_to_error::deserialize(de)
+            .map_err(|e| toml_error(path, text, e.inner(), &e.path().to_string()))?;
+        let err = |span: Option<std::ops::Range<usize>>, field: &str, msg: String| {
+            InputError::new(path, msg).at_line(span.map(|s| line_of(text, s.start))).field(field)
+        };
+        let dialect = miplcheck_at::Dialect::by_name(&raw.dialect).ok_or_else(|| {
+            err(
+                find_key(text, "dialect"),
+                "dialect",
+                format!("unknown dialect {:?}; known: {}", raw.dialect, miplcheck_at::Dialect::names().join(", ")),
+            )
+        })?;
+        let target = match raw.kind {
+            Kind::Emulator => {
+                let (span, table) = match &raw.emulator {
+                    Some(t) => (Some(t.span()), t.get_ref().clone()),
+                    None => (None, toml::from_str::<EmulatorTable>("").expect("empty table")),
+                };
+                let mut o = EmulatorOptions::for_dialect(dialect.name);
+                o.imei = table.imei.unwrap_or(o.imei);
+                o.imsi = table.imsi.unwrap_or(o.imsi);
+                o.firmware = table.firmware;
+                o.sdk_version = table.sdk_version.unwrap_or(o.sdk_version);
+                o.echo = table.echo.unwrap_or(o.echo);
+                o.cmee = table.cmee.unwrap_or(o.cmee);
+                o.rssi = table.rssi.unwrap_or(o.rssi);
+                o.delays = table
+                    .delays
+                    .into_iter()
+                    .map(|(k, v)| (miplcheck_emulator::options::command_key(&k), v.into_inner()))
+                    .collect();
+                o.silent = table.silent;
+                o.validate().map_err(|m| err(span, "emulator", m))?;
+                Target::Emulator { options: o, link: table.link }
+            }
+            Kind::Serial => {
+                let s = raw.serial.as_ref().ok_or_else(|| {
+                    err(
+                        find_key(text, "kind"),
+                        "serial",
+                        "kind = \"serial\" needs a [serial] table with `port` or `usb`".into(),
+                    )
+                })?;
+                s.get_ref().validate().map_err(|m| err(Some(s.span()), "serial", m))?;
+                Target::Serial(s.get_ref().clone())
+            }
+            Kind::Tcp => {
+                let t = raw.tcp.as_ref().ok_or_else(|| {
+                    err(find_key(text, "kind"), "tcp", "kind = \"tcp\" needs a [tcp] table with `address`".into())
+                })?;
+                Target::Tcp(t.address.clone())
+            }
+        };
+        if !(raw.timing.window_scale.is_finite() && raw.timing.window_scale > 0.0) {
+            return Err(err(find_key(text, "window_scale"), "timing.window_scale", "must be a number above 0".into()));
+        }
+        let mut secrets = BTreeMap::new();
+        for (name, s) in &raw.secrets {
+            let value = match s.get_ref() {
+                Secret::Value(v) => v.clone(),
+                Secret::Env { env } => std::env::var(env).map_err(|_| {
+                    err(Some(s.span()), &format!("secrets.{name}"), format!("environment variable {env} is not set"))
+                })?,
+            };
+            if value.is_empty() {
+                return Err(err(Some(s.span()), &format!("secrets.{name}"), "a secret cannot be empty".into()));
+            }
+            secrets.insert(name.clone(), value);
+        }
+        let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "rig".into());
+        Ok(Rig {
+            path: path.to_path_buf(),
+            name: raw.name.unwrap_or(stem),
+            dialect,
+            golden: raw.golden.unwrap_or_else(|| dialect.name.to_string()),
+            capabilities: raw.capabilities,
+            line_ending: raw.line_ending.unwrap_or_else(|| "\r".into()),
+            target,
+            timing: raw.timing,
+            secrets,
+            reset: raw.reset,
+        })
+    }
+
+    /// The rig with the emulator reached in virtual time (for tests of timing logic).
+    pub fn with_virtual_link(mut self) -> Rig {
+        if let Target::Emulator { link, .. } = &mut self.target {
+            *link = EmulatorLink::Virtual;
+        }
+        self
+    }
+}
+
+fn toml_error(path: &Path, text: &str, e: &toml::de::Error, field: &str) -> InputError {
+    let message = e.message().trim().to_string();
+    InputError::new(path, message.clone())
+        .at_line(e.span().map(|s| line_of(text, s.start)))
+        .field(crate::input_error::field_path(field, &message))
+}
+
+/// The span of a top-level-ish `key =` in the text, for errors found after parsing.
+fn find_key(text: &str, key: &str) -> Option<std::ops::Range<usize>> {
+    let mut off = 0;
+    for line in text.split_inclusive('\n') {
+        let t = line.trim_start();
+        if t.starts_with(key) && t[key.len()..].trim_start().starts_with('=') {
+            let start = off + (line.len() - t.len());
+            return Some(start..start + key.len());
+        }
+        off += line.len();
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rstest::rstest;
+
+    fn parse(text: &str) -> Result<Rig, InputError> {
+        Rig::parse(Path::new("rigs/test.toml"), text)
+    }
+
+    #[test]
+    fn emulator_rig_with_defaults() {
+        let r = parse("kind = \"emulator\"\ndialect = \"bc39\"\n").unwrap();
+        assert_eq!(r.golden, "bc39");
+        assert_eq!(r.name, "test");
+        assert!(matches!(r.target, Target::Emulator { link: EmulatorLink::Pty, .. }));
+    }
+
+    #[test]
+    fn serial_rig() {
+        let r = parse("kind = \"serial\"\ndialect = \"bc39\"\n[serial]\nport = \"/dev/ttyUSB0\"\nbaud = 9600\nparity = \"even\"\n")
+            .unwrap();
+        let Target::Serial(s) = r.target else { panic!() };
+        assert_eq!((s.baud, s.frame().as_str()), (9600, "8E1"));
+    }
+
+    #[rstest]
+    #[case("kind = \"emulator\"\n", 0, "dialect", "missing field")]
+    #[case("kind = \"emulator\"\ndialect = \"sim800\"\n", 2, "dialect", "unknown dialect")]
+    #[case("kind = \"modem\"\ndialect = \"bc39\"\n", 1, "kind", "unknown variant")]
+    #[case(
+        "kind = \"serial\"\ndialect = \"bc39\"\n[serial]\nport = \"/dev/x\"\nbaud = \"fast\"\n",
+        5,
+        "serial.baud",
+        "invalid type"
+    )]
+    #[case("kind = \"serial\"\ndialect = \"bc39\"\n[serial]\nbaud = 9600\n", 3, "serial", "give `port`")]
+    #[case("kind = \"serial\"\ndialect = \"bc39\"\n", 1, "serial", "needs a [serial] table")]
+    #[case(
+        "kind = \"emulator\"\ndialect = \"bc39\"\n[emulator]\nimei = \"12\"\n",
+        3,
+        "emulator",
+        "imei must be 15 digits"
+    )]
+    #[case(
+        "kind = \"emulator\"\ndialect = \"bc39\"\n[emulator]\nechoo = false\n",
+        4,
+        "emulator.echoo",
+        "unknown field"
+    )]
+    #[case(
+        "kind = \"emulator\"\ndialect = \"bc39\"\n[secrets]\npsk = { env = \"MIPLCHECK_TEST_UNSET_VAR\" }\n",
+        4,
+        "secrets.psk",
+        "MIPLCHECK_TEST_UNSET_VAR"
+    )]
+    #[case(
+        "kind = \"emulator\"\ndialect = \"bc39\"\n[timing]\nwindow_scale = 0\n",
+        4,
+        "timing.window_scale",
+        "above 0"
+    )]
+    #[case(
+        "kind = \"emulator\"\ndialect = \"bc39\"\n[emulator]\ndelays = { \"+MIPLVER\" = \"soon\" }\n",
+        4,
+        "emulator.delays.+MIPLVER",
+        ""
+    )]
+    #[case("kind = \"emulator\"\ndialect = \n", 2, "", "")]
+    fn bad_rigs_name_line_and_field(#[case] text: &str, #[case] line: usize, #[case] field: &str, #[case] says: &str) {
+        let e = parse(text).unwrap_err();
+        let shown = e.to_string();
+        assert!(shown.starts_with("rigs/test.toml"), "{shown}");
+        if line > 0 {
+            assert_eq!(e.line, Some(line), "{shown}");
+        }
+        if !field.is_empty() {
+            assert_eq!(e.field.as_deref(), Some(field), "{shown}");
+        }
+        assert!(shown.contains(says), "{shown}");
+    }
+
+    #[test]
+    fn secrets_from_the_environment() {
+        std::env::set_var("MIPLCHECK_TEST_PSK", "FhyvhmgIRQrde4In");
+        let r = parse("kind = \"emulator\"\ndialect = \"bc39\"\n[secrets]\npsk = { env = \"MIPLCHECK_TEST_PSK\" }\nauth_code = \"Quectel123\"\n").unwrap();
+        assert_eq!(r.secrets["psk"], "FhyvhmgIRQrde4In");
+        assert_eq!(r.secrets["auth_code"], "Quectel123");
+    }
+}

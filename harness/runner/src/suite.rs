@@ -1,0 +1,435 @@
+//! Suite files: one YAML file per spec section, a list of cases, each a script of steps that reads
+//! like the manual's own examples. Loading checks everything that can be checked without a modem,
+//! so a typo is an exit-2 error naming the file and line, never a failed case at 3 a.m.
+
+use crate::input_error::{field_path, InputError};
+use crate::pattern::{Pattern, Template};
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSuite {
+    suite: String,
+    title: Option<String>,
+    spec: Option<String>,
+    dialects: Option<Vec<String>>,
+    #[serde(default)]
+    requires: Vec<String>,
+    #[serde(default)]
+    setup: Vec<Spanned<RawStep>>,
+    #[serde(default)]
+    teardown: Vec<Spanned<RawStep>>,
+    cases: Vec<Spanned<RawCase>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCase {
+    id: String,
+    spec: String,
+    title: Option<String>,
+    dialects: Option<Vec<String>>,
+    #[serde(default)]
+    requires: Vec<String>,
+    steps: Vec<Spanned<RawStep>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStep {
+    send: Option<String>,
+    expect: Option<Vec<String>>,
+    #[serde(rename = "final")]
+    final_: Option<String>,
+    urc: Option<String>,
+    urcs: Option<Vec<String>>,
+    unordered: Option<Vec<String>>,
+    #[serde(default, with = "humantime_serde")]
+    window: Option<Duration>,
+    #[serde(default, with = "humantime_serde")]
+    wait: Option<Duration>,
+    note: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Suite {
+    pub path: PathBuf,
+    pub name: String,
+    pub title: Option<String>,
+    pub spec: Option<String>,
+    pub setup: Vec<Step>,
+    pub teardown: Vec<Step>,
+    pub cases: Vec<Case>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Case {
+    pub id: String,
+    pub spec: String,
+    pub title: Option<String>,
+    /// Dialects the case applies to; all when empty.
+    pub dialects: Vec<String>,
+    /// Rig capabilities the case needs (`dtls`, `sota`, `rai`).
+    pub requires: Vec<String>,
+    pub steps: Vec<Step>,
+    pub line: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub line: usize,
+    pub action: Action,
+    /// Overrides the manual's window (send) or sets one (urcs).
+    pub window: Option<Duration>,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Action {
+    /// Send a command; expect its information lines (in order, all of them) and its final result.
+    Send { line: Template, expect: Vec<Pattern>, final_: Pattern },
+    /// Wait for URCs: in the given order, or as an unordered set.
+    Urcs { patterns: Vec<Pattern>, ordered: bool },
+    /// Let time pass, collecting whatever arrives.
+    Wait(Duration),
+}
+
+/// How long a URC step waits when it names no window.
+pub const DEFAULT_URC_WINDOW: Duration = Duration::from_secs(10);
+
+impl Step {
+    /// One line for humans: `send AT+MIPLCONFIG?`, `urc +MIPLEVENT: 0,6`.
+    pub fn describe(&self) -> String {
+        match &self.action {
+            Action::Send { line, .. } => format!("send {}", line.source()),
+            Action::Urcs { patterns, ordered } => {
+                let list: Vec<&str> = patterns.iter().map(Pattern::source).collect();
+                let kind = if patterns.len() == 1 {
+                    "urc"
+                } else if *ordered {
+                    "urcs"
+                } else {
+                    "unordered urcs"
+                };
+                format!("{kind} {}", list.join(" · "))
+            }
+            Action::Wait(d) => format!("wait {}", humantime::format_duration(*d)),
+        }
+    }
+
+    /// Capture names this step defines.
+    pub fn defines(&self) -> Vec<String> {
+        let pats: Vec<&Pattern> = match &self.action {
+            Action::Send { expect, final_, .. } => expect.iter().chain(std::iter::once(final_)).collect(),
+            Action::Urcs { patterns, .. } => patterns.iter().collect(),
+            Action::Wait(_) => vec![],
+        };
+        pats.iter().flat_map(|p| p.capture_names().iter().cloned()).collect()
+    }
+}
+
+impl Case {
+    pub fn applies_to(&self, dialect: &str) -> bool {
+        self.dialects.is_empty() || self.dialects.iter().any(|d| d.eq_ignore_ascii_case(dialect))
+    }
+
+    /// `${secret.x}` names the case's steps use.
+    pub fn secrets_used(&self) -> BTreeSet<String> {
+        self.steps
+            .iter()
+            .filter_map(|s| match &s.action {
+                Action::Send { line, .. } => line.holes().ok(),
+                _ => None,
+            })
+            .flatten()
+            .filter_map(|h| h.strip_prefix("secret.").map(str::to_string))
+            .collect()
+    }
+}
+
+impl Suite {
+    pub fn load(path: &Path) -> Result<Suite, InputError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| InputError::new(path, format!("cannot read the suite file: {e}")))?;
+        Self::parse(path, &text)
+    }
+
+    pub fn parse(path: &Path, text: &str) -> Result<Suite, InputError> {
+        let raw: RawSuite = serde_saphyr::from_str(text).map_err(|e| yaml_error(path, text, &e))?;
+        let err = |line: usize, field: &str, msg: String| InputError::new(path, msg).at_line(Some(line)).field(field);
+
+        let suite_dialects = raw.dialects.clone().unwrap_or_default();
+        for d in &suite_dialects {
+            if miplcheck_at::Dialect::by_name(d).is_none() {
+                return Err(err(1, "dialects", format!("unknown dialect {d:?}")));
+            }
+        }
+        let setup = steps(&raw.setup, "setup", &err)?;
+        let teardown = steps(&raw.teardown, "teardown", &err)?;
+        let setup_defines: Vec<String> = setup.iter().flat_map(Step::defines).collect();
+        let mut cases = Vec::new();
+        let mut ids = BTreeSet::new();
+        for (ci, c) in raw.cases.iter().enumerate() {
+            let line = c.referenced.line() as usize;
+            let rc = &c.value;
+            let at = format!("cases[{ci}]");
+            if rc.id.is_empty() || !rc.id.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_') {
+                return Err(err(
+                    line,
+                    &format!("{at}.id"),
+                    format!("case id {:?} must be letters, digits, - or _ (it names the snapshot file)", rc.id),
+                ));
+            }
+            if !ids.insert(rc.id.clone()) {
+                return Err(err(line, &format!("{at}.id"), format!("case id {:?} is used twice in this suite", rc.id)));
+            }
+            if !(rc.spec.starts_with("BC39 §") || rc.spec.starts_with("M5310-A §") || rc.spec.starts_with("3GPP")) {
+                return Err(err(
+                    line,
+                    &format!("{at}.spec"),
+                    format!("spec {:?} should cite a manual section, like `BC39 §3.2.1` or `M5310-A §2.5`", rc.spec),
+                ));
+            }
+            let dialects = rc.dialects.clone().unwrap_or_else(|| suite_dialects.clone());
+            for d in &dialects {
+                if miplcheck_at::Dialect::by_name(d).is_none() {
+                    return Err(err(line, &format!("{at}.dialects"), format!("unknown dialect {d:?}")));
+                }
+            }
+            let steps = steps(&rc.steps, &format!("{at}.steps"), &err)?;
+            if steps.is_empty() {
+                return Err(err(line, &format!("{at}.steps"), "a case needs at least one step".into()));
+            }
+            // Every ${name} must be captured by an earlier step (or the setup).
+            let mut known: BTreeSet<String> = setup_defines.iter().cloned().collect();
+            for (si, s) in steps.iter().enumerate() {
+                if let Action::Send { line: t, .. } = &s.action {
+                    for h in t.holes().unwrap_or_default() {
+                        if !h.starts_with("secret.") && !known.contains(&h) {
+                            return Err(err(
+                                s.line,
+                                &format!("{at}.steps[{si}].send"),
+                                format!("${{{h}}} is not captured by an earlier step; capture it with {{{h}}} in an expect or urc line"),
+                            ));
+                        }
+                    }
+                }
+                known.extend(s.defines());
+            }
+            let mut requires = raw.requires.clone();
+            requires.extend(rc.requires.iter().cloned());
+            cases.push(Case {
+                id: rc.id.clone(),
+                spec: rc.spec.clone(),
+                title: rc.title.clone(),
+                dialects,
+                requires,
+                steps,
+                line,
+            });
+        }
+        Ok(Suite {
+            path: path.to_path_buf(),
+            name: raw.suite,
+            title: raw.title,
+            spec: raw.spec,
+            setup,
+            teardown,
+            cases,
+        })
+    }
+}
+
+fn steps(
+    raw: &[Spanned<RawStep>],
+    at: &str,
+    err: &dyn Fn(usize, &str, String) -> InputError,
+) -> Result<Vec<Step>, InputError> {
+    raw.iter()
+        .enumerate()
+        .map(|(i, s)| step(&s.value, s.referenced.line() as usize, &format!("{at}[{i}]"), err))
+        .collect()
+}
+
+fn step(
+    r: &RawStep,
+    line: usize,
+    at: &str,
+    err: &dyn Fn(usize, &str, String) -> InputError,
+) -> Result<Step, InputError> {
+    let pat = |p: &str, field: &str| {
+        Pattern::new(p).map_err(|e| err(line, &format!("{at}.{field}"), format!("{e} in {p:?}")))
+    };
+    let kinds = [r.send.is_some(), r.urc.is_some(), r.urcs.is_some(), r.unordered.is_some(), r.wait.is_some()];
+    if kinds.iter().filter(|k| **k).count() != 1 {
+        return Err(err(line, at, "a step is exactly one of: send, urc, urcs, unordered, wait".into()));
+    }
+    if r.send.is_none() && (r.expect.is_some() || r.final_.is_some()) {
+        return Err(err(line, at, "`expect` and `final` belong to a `send` step".into()));
+    }
+    let action = if let Some(s) = &r.send {
+        let line_t = Template::new(s).map_err(|e| err(line, &format!("{at}.send"), e.to_string()))?;
+        if !s.trim_start().to_ascii_uppercase().starts_with("AT") {
+            return Err(err(line, &format!("{at}.send"), format!("{s:?} is not an AT command line")));
+        }
+        let expect = r.expect.iter().flatten().map(|p| pat(p, "expect")).collect::<Result<Vec<_>, _>>()?;
+        let final_ = pat(r.final_.as_deref().unwrap_or("OK"), "final")?;
+        Action::Send { line: line_t, expect, final_ }
+    } else if let Some(u) = &r.urc {
+        Action::Urcs { patterns: vec![pat(u, "urc")?], ordered: true }
+    } else if let Some(us) = r.urcs.as_ref().or(r.unordered.as_ref()) {
+        let field = if r.urcs.is_some() { "urcs" } else { "unordered" };
+        if us.is_empty() {
+            return Err(err(line, &format!("{at}.{field}"), "list at least one URC".into()));
+        }
+        let patterns = us.iter().map(|p| pat(p, field)).collect::<Result<Vec<_>, _>>()?;
+        Action::Urcs { patterns, ordered: r.urcs.is_some() }
+    } else {
+        Action::Wait(r.wait.expect("counted above"))
+    };
+    if matches!(action, Action::Wait(_)) && r.window.is_some() {
+        return Err(err(line, &format!("{at}.window"), "a wait step has no window".into()));
+    }
+    if r.window.is_some_and(|w| w.is_zero()) {
+        return Err(err(line, &format!("{at}.window"), "a window must be longer than 0".into()));
+    }
+    Ok(Step { line, action, window: r.window, note: r.note.clone() })
+}
+
+fn yaml_error(path: &Path, text: &str, e: &serde_saphyr::Error) -> InputError {
+    let line = e.location().map(|l| l.line() as usize);
+    let msg = strip_location(&e.to_string());
+    InputError::new(path, msg.clone()).at_line(line).field(field_path(&error_path(text), &msg))
+}
+
+/// Where in the document deserialisation failed, as `cases[0].steps[1].final`. A second pass
+/// through serde_path_to_error, only taken when the file is already known to be bad.
+fn error_path(text: &str) -> String {
+    const MARK: &str = "@@miplcheck-path@@";
+    let r: Result<RawSuite, _> = serde_saphyr::with_deserializer_from_str(text, |de| {
+        serde_path_to_error::deserialize(de)
+            .map_err(|e| <serde_saphyr::Error as serde::de::Error>::custom(format!("{MARK}{}{MARK}", e.path())))
+    });
+    let Err(e) = r else { return String::new() };
+    let shown = e.to_string();
+    let path = shown.split(MARK).nth(1).unwrap_or_default();
+    path.split('.').filter(|seg| *seg != "value").collect::<Vec<_>>().join(".")
+}
+
+/// serde-saphyr puts its own "line x column y" in the message; we print the line our way.
+fn strip_location(s: &str) -> String {
+    static LOC: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let re = LOC.get_or_init(|| {
+        regex::Regex::new(r"^(error: )?(at )?line \d+,? column \d+: | at line \d+,? column \d+").unwrap()
+    });
+    let first = s.lines().next().unwrap_or(s);
+    re.replace_all(first, "").trim().to_string()
+}
+
+/// All `*.yaml` suites in a folder, sorted by file name.
+pub fn discover(dir: &Path) -> Result<Vec<PathBuf>, InputError> {
+    let rd = std::fs::read_dir(dir).map_err(|e| InputError::new(dir, format!("cannot list suites: {e}")))?;
+    let mut out: Vec<PathBuf> = rd
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| matches!(p.extension().and_then(|x| x.to_str()), Some("yaml" | "yml")))
+        .collect();
+    out.sort();
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rstest::rstest;
+
+    const GOOD: &str = r#"
+suite: config
+dialects: [bc39]
+setup:
+  - send: AT+CMEE=1
+cases:
+  - id: create
+    spec: BC39 §3.2.2
+    steps:
+      - send: AT+MIPLCREATE
+        expect: ["+MIPLCREATE:{ref}"]
+      - send: AT+MIPLDELETE=${ref}
+        window: 3s
+  - id: events
+    spec: BC39 §5.8.5
+    steps:
+      - unordered: ["+CSCON:1", "+MIPLEVENT: 0,26,256"]
+        window: 5s
+      - wait: 100ms
+"#;
+
+    fn parse(text: &str) -> Result<Suite, InputError> {
+        Suite::parse(Path::new("suites/t.yaml"), text)
+    }
+
+    #[test]
+    fn reads_a_good_suite() {
+        let s = parse(GOOD).unwrap();
+        assert_eq!(s.name, "config");
+        assert_eq!(s.cases.len(), 2);
+        assert_eq!(s.cases[0].line, 7);
+        assert_eq!(s.cases[0].steps[1].line, 12);
+        assert_eq!(s.cases[0].steps[1].window, Some(Duration::from_secs(3)));
+        assert_eq!(s.cases[0].steps[1].describe(), "send AT+MIPLDELETE=${ref}");
+        assert!(matches!(s.cases[1].steps[0].action, Action::Urcs { ordered: false, .. }));
+        assert!(s.cases[0].applies_to("BC39"));
+        assert!(!s.cases[0].applies_to("m5310a"));
+    }
+
+    #[rstest]
+    #[case("suite: x\ncases:\n  - id: a\n    spec: BC39 §1\n    steps:\n      - sned: AT\n", 6, "unknown field `sned`")]
+    #[case("suite: x\ncases:\n  - id: a\n    steps:\n      - send: AT\n", 4, "missing field `spec`")]
+    #[case(
+        "suite: x\ncases:\n  - id: a\n    spec: section 1\n    steps:\n      - send: AT\n",
+        3,
+        "should cite a manual section"
+    )]
+    #[case(
+        "suite: x\ncases:\n  - id: a\n    spec: BC39 §1\n    steps:\n      - send: AT\n        urc: OK\n",
+        6,
+        "exactly one of"
+    )]
+    #[case(
+        "suite: x\ncases:\n  - id: a\n    spec: BC39 §1\n    steps:\n      - send: AT+X=${mid}\n",
+        6,
+        "not captured by an earlier step"
+    )]
+    #[case(
+        "suite: x\ncases:\n  - id: a\n    spec: BC39 §1\n    steps:\n      - send: AT\n        final: \"{oops\"\n",
+        6,
+        "unclosed"
+    )]
+    #[case(
+        "suite: x\ncases:\n  - id: a\n    spec: BC39 §1\n    steps:\n      - send: AT\n        window: fast\n",
+        7,
+        ""
+    )]
+    #[case("suite: x\ncases:\n  - id: a b\n    spec: BC39 §1\n    steps:\n      - send: AT\n", 3, "must be letters")]
+    #[case("suite: x\ncases:\n  - id: a\n    spec: BC39 §1\n    steps: []\n", 3, "at least one step")]
+    #[case("suite: x\ncases: [\n", 0, "")]
+    #[case("suite: x\ncases:\n  - id: a\n    spec: BC39 §1\n    steps:\n      - send: hello\n", 6, "not an AT command")]
+    fn bad_suites_name_the_line(#[case] text: &str, #[case] line: usize, #[case] says: &str) {
+        let e = parse(text).unwrap_err();
+        let shown = e.to_string();
+        assert!(shown.starts_with("suites/t.yaml"), "{shown}");
+        if line > 0 {
+            assert_eq!(e.line, Some(line), "{shown}");
+        }
+        assert!(shown.contains(says), "{shown}");
+    }
+
+    #[test]
+    fn field_path_of_a_typo() {
+        let e = parse("suite: x\ncases:\n  - id: a\n    spec: BC39 §1\n    steps:\n      - sned: AT\n").unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("cases[0].steps[0].sned"), "{e}");
+    }
+}
