@@ -1,1 +1,169 @@
-fn main() {}
+//! The `miplcheck` command: parses arguments and hands over to the runner and the emulator.
+//! Exit status: 0 every case passed, 1 a case failed, 2 bad input (rig, suite, arguments).
+
+use clap::{Args, Parser, Subcommand};
+use miplcheck_emulator::{serve, Modem, Options};
+use miplcheck_runner::report::{files::TranscriptFiles, junit::Junit, terminal::Terminal, Fanout};
+use miplcheck_runner::{InputError, Plan, Selection};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "miplcheck",
+    version,
+    about = "Conformance harness for OneNET LwM2M (MIPL) AT commands of NB-IoT modems"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run suites against the rig's modem and write reports.
+    Run(RunArgs),
+    /// Serve the emulator for other tools (a terminal program, your MCU code, another harness).
+    Emulate(EmulateArgs),
+}
+
+#[derive(Args)]
+struct RunArgs {
+    /// The rig file: what is under test and how to reach it.
+    #[arg(long)]
+    rig: PathBuf,
+    /// Only this suite (its `suite:` name or file stem).
+    #[arg(long)]
+    suite: Option<String>,
+    /// Only cases whose `suite/case` contains this, or matches it as a glob with `*`.
+    #[arg(long)]
+    case: Option<String>,
+    /// Where reports go; `reports/<rig>-<time>` by default.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// The suites folder.
+    #[arg(long, default_value = "suites")]
+    suites: PathBuf,
+    /// The golden snapshots folder.
+    #[arg(long, default_value = "golden")]
+    golden: PathBuf,
+    /// Print the whole transcript of a failed case.
+    #[arg(short, long)]
+    verbose: bool,
+}
+
+#[derive(Args)]
+struct EmulateArgs {
+    /// `bc39` or `m5310a`.
+    #[arg(long)]
+    dialect: String,
+    /// Serve on a new pseudo-terminal and print its path.
+    #[arg(long, conflicts_with = "tcp")]
+    pty: bool,
+    /// Serve on a TCP address, e.g. 127.0.0.1:7000.
+    #[arg(long)]
+    tcp: Option<String>,
+    /// Answer every command this much later (e.g. 250ms).
+    #[arg(long, value_parser = humantime::parse_duration)]
+    delay: Option<std::time::Duration>,
+    /// Start with echo off (ATE0).
+    #[arg(long)]
+    no_echo: bool,
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("MIPLCHECK_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Run(a) => run(a),
+        Command::Emulate(a) => emulate(a),
+    }
+}
+
+fn bad_input(e: &InputError) -> ExitCode {
+    eprintln!("error: {e}");
+    ExitCode::from(2)
+}
+
+fn run(a: RunArgs) -> ExitCode {
+    let root = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    miplcheck_runner::golden::set_workspace_root(&root);
+    let selection = Selection { suite: a.suite, case: a.case };
+    let plan = match Plan::load(&a.rig, &a.suites, &a.golden, selection) {
+        Ok(p) => p,
+        Err(e) => return bad_input(&e),
+    };
+    let out = a.out.unwrap_or_else(|| default_out(&plan.rig.name));
+    if let Err(e) = std::fs::create_dir_all(&out) {
+        return bad_input(&InputError::new(&out, format!("cannot create the report folder: {e}")).field("--out"));
+    }
+    let mut events = Fanout::new()
+        .add("terminal", Box::new(Terminal::new(std::io::stdout(), a.verbose)))
+        .add("junit", Box::new(Junit::new(out.join("junit.xml"))))
+        .add("transcripts", Box::new(TranscriptFiles::new(out.clone())));
+    let summary = plan.execute(&mut events);
+    println!("reports: {}", out.display());
+    if summary.all_passed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+fn default_out(rig: &str) -> PathBuf {
+    let stamp = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string().replace(':', "");
+    Path::new("reports").join(format!("{rig}-{stamp}"))
+}
+
+fn emulate(a: EmulateArgs) -> ExitCode {
+    let mut o = Options::for_dialect(&a.dialect);
+    o.echo = !a.no_echo;
+    if let Some(d) = a.delay {
+        o.delays.insert("*".into(), d);
+    }
+    let modem = match Modem::new(o.clone()) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("error: --dialect: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Some(addr) = a.tcp {
+        let listener = match std::net::TcpListener::bind(&addr) {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!("error: --tcp {addr}: {e}");
+                return ExitCode::from(2);
+            }
+        };
+        println!("{} emulator on tcp {}", o.dialect, listener.local_addr().map(|a| a.to_string()).unwrap_or(addr));
+        drop(modem);
+        let make = move || Modem::new(o.clone()).expect("validated above");
+        return match serve::on_tcp(listener, make) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(1)
+            }
+        };
+    }
+    if !a.pty {
+        eprintln!("error: say where to serve: --pty or --tcp ADDR");
+        return ExitCode::from(2);
+    }
+    match serve::on_pty(modem) {
+        Ok(p) => {
+            println!("{}", p.path.display());
+            eprintln!("{} emulator on {} (Ctrl-C stops it)", o.dialect, p.path.display());
+            p.running.wait();
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: cannot open a pseudo-terminal: {e}");
+            ExitCode::from(1)
+        }
+    }
+}

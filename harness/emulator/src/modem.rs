@@ -95,7 +95,7 @@ impl Modem {
     fn execute(&mut self, line: &str, now: Stamp) -> Option<Emission> {
         let name = Command::parse(line).map(|c| c.name).unwrap_or_default();
         if self.opts.is_silent(&name) {
-            tracing::debug!(%line, "silent by rig option");
+            tracing::debug!(command = %name, "no answer: silent by rig option");
             return None;
         }
         let reply = match self.dialect().read_command(line) {

@@ -19,6 +19,10 @@ pub struct Pattern {
     regex: Regex,
     /// Capture names in order of appearance.
     names: Vec<String>,
+    /// The regex group of each name (`secret.psk` cannot be a group name).
+    groups: Vec<String>,
+    /// `${name}` references, resolved by [`Pattern::bind`].
+    refs: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -34,7 +38,59 @@ pub struct Capture {
 }
 
 impl Pattern {
+    /// A pattern that may refer to earlier captures or secrets as `${name}`; [`Pattern::bind`]
+    /// fills those in before matching.
     pub fn new(source: &str) -> Result<Self, PatternError> {
+        let refs = Template::new(source)?.holes()?;
+        if refs.is_empty() {
+            return Self::compile(source, false);
+        }
+        // Check the rest of the syntax now, with the references as plain fields.
+        let mut probe = source.to_string();
+        for r in &refs {
+            probe = probe.replacen(&format!("${{{r}}}"), "{_}", 1);
+        }
+        let mut p = Self::compile(&probe, false)?;
+        p.source = source.trim().to_string();
+        p.refs = refs;
+        Ok(p)
+    }
+
+    /// Names this pattern refers to with `${name}`.
+    pub fn references(&self) -> &[String] {
+        &self.refs
+    }
+
+    /// The pattern with every `${name}` replaced by the value, matched literally and marked under
+    /// that name (so a volatile value reused later is still named in snapshots).
+    pub fn bind(&self, vars: &BTreeMap<String, String>) -> Result<Pattern, String> {
+        if self.refs.is_empty() {
+            return Ok(self.clone());
+        }
+        let mut src = String::new();
+        let mut rest = self.source.as_str();
+        while let Some(i) = rest.find("${") {
+            src.push_str(&rest[..i]);
+            let close = rest[i..].find('}').ok_or("unclosed ${")?;
+            let name = &rest[i + 2..i + close];
+            let value = vars.get(name).ok_or_else(|| format!("${{{name}}} has no value yet"))?;
+            let group = name.replace('.', "__");
+            src.push_str(&format!("{{{group}:{}}}", regex::escape(value)));
+            rest = &rest[i + close + 1..];
+        }
+        src.push_str(rest);
+        let mut p = Self::compile(&src, true).map_err(|e| e.0)?;
+        p.source = self.source.clone();
+        p.names = p.names.iter().map(|n| n.replace("__", ".")).collect();
+        p.groups = self.groups_for(&p);
+        Ok(p)
+    }
+
+    fn groups_for(&self, p: &Pattern) -> Vec<String> {
+        p.names.iter().map(|n| n.replace('.', "__")).collect()
+    }
+
+    fn compile(source: &str, internal: bool) -> Result<Self, PatternError> {
         let mut re = String::from("^");
         let mut names: Vec<String> = Vec::new();
         let mut chars = source.trim().char_indices().peekable();
@@ -58,7 +114,10 @@ impl Pattern {
                     if name == "_" {
                         re.push_str(&format!("(?:{class})"));
                     } else {
-                        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                        if name.is_empty()
+                            || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                            || (!internal && name.contains("__"))
+                        {
                             return Err(PatternError(format!(
                                 "capture name {name:?} must be letters, digits or _ (use {{_}} to match without capturing)"
                             )));
@@ -89,7 +148,8 @@ impl Pattern {
         }
         re.push('$');
         let regex = Regex::new(&re).map_err(|e| PatternError(format!("pattern does not compile: {e}")))?;
-        Ok(Pattern { source: source.trim().to_string(), regex, names })
+        let groups = names.clone();
+        Ok(Pattern { source: source.trim().to_string(), regex, names, groups, refs: vec![] })
     }
 
     pub fn source(&self) -> &str {
@@ -108,8 +168,9 @@ impl Pattern {
         Some(
             self.names
                 .iter()
-                .filter_map(|n| {
-                    caps.name(n).map(|m| Capture {
+                .zip(&self.groups)
+                .filter_map(|(n, g)| {
+                    caps.name(g).map(|m| Capture {
                         name: n.clone(),
                         value: m.as_str().to_string(),
                         range: start + m.start()..start + m.end(),
@@ -126,8 +187,13 @@ impl Pattern {
 
 fn read_hole(src: &str, open: usize) -> Result<(&str, usize), PatternError> {
     let mut depth = 0usize;
+    let mut escaped = false;
     for (j, c) in src[open..].char_indices() {
+        if std::mem::take(&mut escaped) {
+            continue;
+        }
         match c {
+            '\\' => escaped = true,
             '{' => depth += 1,
             '}' => {
                 depth -= 1;
@@ -251,6 +317,19 @@ mod tests {
     fn errors_say_what_to_do(#[case] p: &str, #[case] says: &str) {
         let e = Pattern::new(p).unwrap_err().0;
         assert!(e.contains(says), "{e}");
+    }
+
+    #[test]
+    fn references_bind_to_earlier_values() {
+        let p = Pattern::new("+MIPLCONFIG:4,1,${secret.auth_code}").unwrap();
+        assert_eq!(p.references(), ["secret.auth_code"]);
+        let vars = BTreeMap::from([("secret.auth_code".to_string(), "Que.ctel{1".to_string())]);
+        let b = p.bind(&vars).unwrap();
+        let c = b.captures("+MIPLCONFIG:4,1,Que.ctel{1").unwrap();
+        assert_eq!((c[0].name.as_str(), c[0].value.as_str()), ("secret.auth_code", "Que.ctel{1"));
+        assert!(!b.matches("+MIPLCONFIG:4,1,QueXctel{1"), "the value is literal");
+        assert!(p.bind(&BTreeMap::new()).unwrap_err().contains("no value yet"));
+        assert!(Pattern::new("+X: ${a").is_err());
     }
 
     #[test]

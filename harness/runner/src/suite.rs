@@ -121,6 +121,19 @@ impl Step {
         }
     }
 
+    /// `${name}` references in what the step sends and expects.
+    pub fn references(&self) -> Vec<String> {
+        match &self.action {
+            Action::Send { line, expect, final_ } => {
+                let mut r = line.holes().unwrap_or_default();
+                r.extend(expect.iter().chain(std::iter::once(final_)).flat_map(|p| p.references().iter().cloned()));
+                r
+            }
+            Action::Urcs { patterns, .. } => patterns.iter().flat_map(|p| p.references().iter().cloned()).collect(),
+            Action::Wait(_) => vec![],
+        }
+    }
+
     /// Capture names this step defines.
     pub fn defines(&self) -> Vec<String> {
         let pats: Vec<&Pattern> = match &self.action {
@@ -141,11 +154,7 @@ impl Case {
     pub fn secrets_used(&self) -> BTreeSet<String> {
         self.steps
             .iter()
-            .filter_map(|s| match &s.action {
-                Action::Send { line, .. } => line.holes().ok(),
-                _ => None,
-            })
-            .flatten()
+            .flat_map(Step::references)
             .filter_map(|h| h.strip_prefix("secret.").map(str::to_string))
             .collect()
     }
@@ -207,15 +216,13 @@ impl Suite {
             // Every ${name} must be captured by an earlier step (or the setup).
             let mut known: BTreeSet<String> = setup_defines.iter().cloned().collect();
             for (si, s) in steps.iter().enumerate() {
-                if let Action::Send { line: t, .. } = &s.action {
-                    for h in t.holes().unwrap_or_default() {
-                        if !h.starts_with("secret.") && !known.contains(&h) {
-                            return Err(err(
-                                s.line,
-                                &format!("{at}.steps[{si}].send"),
-                                format!("${{{h}}} is not captured by an earlier step; capture it with {{{h}}} in an expect or urc line"),
-                            ));
-                        }
+                for h in s.references() {
+                    if !h.starts_with("secret.") && !known.contains(&h) {
+                        return Err(err(
+                            s.line,
+                            &format!("{at}.steps[{si}]"),
+                            format!("${{{h}}} is not captured by an earlier step; capture it with {{{h}}} in an expect or urc line"),
+                        ));
                     }
                 }
                 known.extend(s.defines());

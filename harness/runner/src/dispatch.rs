@@ -1,0 +1,236 @@
+//! The dispatcher: turns a rig, the suites folder and a selection into a plan, runs it case by case
+//! against a target, and feeds the event stream. This is the one place that decides what a user
+//! sees; the engine only runs steps.
+
+use crate::engine::{run_case, Context};
+use crate::golden::{self, Snapshot};
+use crate::input_error::InputError;
+use crate::outcome::{CaseResult, Summary, Verdict};
+use crate::report::{Event, Fanout};
+use crate::rig::Rig;
+use crate::suite::{self, Case, Suite};
+use crate::target::Target;
+use crate::transcript::Redactor;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// Which cases to run.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    /// A suite name (`config`) or file stem.
+    pub suite: Option<String>,
+    /// A substring of `suite/case`, or a glob with `*`.
+    pub case: Option<String>,
+}
+
+/// Everything a run needs, loaded and checked.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub rig: Rig,
+    pub suites: Vec<Suite>,
+    pub golden_dir: PathBuf,
+    pub selection: Selection,
+}
+
+impl Plan {
+    /// Loads the rig and every suite under `suites_dir`, checks that the selection names something
+    /// and that the rig has every secret the selected cases use.
+    pub fn load(rig: &Path, suites_dir: &Path, golden_root: &Path, selection: Selection) -> Result<Plan, InputError> {
+        let rig = Rig::load(rig)?;
+        let mut suites = Vec::new();
+        for path in suite::discover(suites_dir)? {
+            suites.push(Suite::load(&path)?);
+        }
+        if suites.is_empty() {
+            return Err(InputError::new(suites_dir, "no suite files (*.yaml) here"));
+        }
+        if let Some(want) = &selection.suite {
+            suites.retain(|s| &s.name == want || s.path.file_stem().is_some_and(|f| f == want.as_str()));
+            if suites.is_empty() {
+                return Err(InputError::new(suites_dir, format!("no suite named {want:?}")).field("--suite"));
+            }
+        }
+        let plan = Plan { golden_dir: golden_root.join(&rig.golden), rig, suites, selection };
+        for (s, c) in plan.selected() {
+            for name in c.secrets_used() {
+                if !plan.rig.secrets.contains_key(&name) {
+                    return Err(InputError::new(
+                        &s.path,
+                        format!(
+                            "case {} uses ${{secret.{name}}} but the rig {} has no `{name}` in [secrets]",
+                            c.id,
+                            plan.rig.path.display()
+                        ),
+                    )
+                    .at_line(Some(c.line)));
+                }
+            }
+        }
+        if plan.selected().next().is_none() {
+            return Err(InputError::new(suites_dir, "the selection matches no case").field("--case"));
+        }
+        Ok(plan)
+    }
+
+    /// Cases the selection picks, in file order.
+    pub fn selected(&self) -> impl Iterator<Item = (&Suite, &Case)> {
+        self.suites
+            .iter()
+            .flat_map(|s| s.cases.iter().map(move |c| (s, c)))
+            .filter(|(s, c)| matches_case(self.selection.case.as_deref(), &format!("{}/{}", s.name, c.id)))
+    }
+
+    /// Why a case does not run on this rig, if it does not.
+    pub fn skip_reason(&self, case: &Case) -> Option<String> {
+        if !case.applies_to(self.rig.dialect.name) {
+            return Some(format!("for {} only", case.dialects.join(", ")));
+        }
+        let missing: Vec<&str> =
+            case.requires.iter().filter(|r| !self.rig.capabilities.contains(r)).map(String::as_str).collect();
+        if !missing.is_empty() {
+            return Some(format!("the rig lacks {}", missing.join(", ")));
+        }
+        None
+    }
+
+    /// Runs every selected case against the rig's target, opened (and re-opened) as needed.
+    pub fn execute(&self, events: &mut Fanout) -> Summary {
+        let mut target = crate::target::Reopening::new(self.rig.clone());
+        self.execute_on(&mut target, events)
+    }
+
+    /// Runs every selected case against `target`, in order, feeding `events`.
+    pub fn execute_on(&self, target: &mut dyn Target, events: &mut Fanout) -> Summary {
+        let started = Instant::now();
+        let total = self.selected().count();
+        let description = target.describe();
+        events.emit(&Event::RunStarted {
+            rig: &self.rig.name,
+            dialect: self.rig.dialect.name,
+            target: &description,
+            cases: total,
+        });
+        let mut summary = Summary::default();
+        for (suite, case) in self.selected() {
+            events.emit(&Event::CaseStarted { suite: &suite.name, case: &case.id });
+            let result = self.run_one(target, suite, case);
+            summary.add(&result);
+            events.emit(&Event::CaseFinished(&result));
+        }
+        summary.duration = started.elapsed();
+        events.emit(&Event::RunFinished(&summary));
+        summary
+    }
+
+    /// One case: prepare the target, run the steps, compare the snapshot.
+    pub fn run_one(&self, target: &mut dyn Target, suite: &Suite, case: &Case) -> CaseResult {
+        let redactor = Redactor::new(&self.rig.secrets);
+        let mut result = CaseResult {
+            suite: suite.name.clone(),
+            suite_file: suite.path.display().to_string(),
+            case: case.id.clone(),
+            spec: case.spec.clone(),
+            title: case.title.clone(),
+            verdict: Verdict::Passed,
+            steps: vec![],
+            snapshot: Snapshot::NotCompared,
+            transcript: String::new(),
+            warnings: vec![],
+            duration: Default::default(),
+        };
+        if let Some(why) = self.skip_reason(case) {
+            result.verdict = Verdict::Skipped(why);
+            return result;
+        }
+        if let Err(why) = target.prepare() {
+            result.verdict = Verdict::Failed { at: "prepare".into(), line: None, reason: redactor.text(&why) };
+            return result;
+        }
+        let ctx = Context {
+            dialect: self.rig.dialect,
+            timing: &self.rig.timing,
+            line_ending: &self.rig.line_ending,
+            secrets: &self.rig.secrets,
+        };
+        let run = run_case(target.port(), &ctx, suite, case);
+        result.steps = run.steps;
+        result.duration = run.duration;
+        result.transcript = run.transcript.timed(&redactor);
+        result.warnings = run.warnings.iter().map(|w| redactor.text(w)).collect();
+        if let Some((at, reason)) = run.failure {
+            let line = result.steps.iter().find(|s| s.label == at).map(|s| s.line);
+            result.verdict = Verdict::Failed { at, line, reason: redactor.text(&reason) };
+            return result;
+        }
+        let name = format!("{}__{}", suite.name, case.id);
+        let content = format!("# {}/{} — {}\n{}", suite.name, case.id, case.spec, run.transcript.normalized(&redactor));
+        result.snapshot = golden::compare(&self.golden_dir, &name, &content, Some(&suite.path));
+        match &result.snapshot {
+            Snapshot::Changed { .. } => {
+                result.verdict = Verdict::Failed {
+                    at: "snapshot".into(),
+                    line: None,
+                    reason: format!(
+                        "the transcript differs from {}; review with `cargo insta review`",
+                        self.golden_dir.join(format!("{name}.snap")).display()
+                    ),
+                }
+            }
+            Snapshot::Missing => {
+                result.verdict = Verdict::Failed {
+                    at: "snapshot".into(),
+                    line: None,
+                    reason: format!(
+                        "no golden snapshot {} yet; read the new transcript and accept it with `cargo insta review`",
+                        self.golden_dir.join(format!("{name}.snap")).display()
+                    ),
+                }
+            }
+            _ => {}
+        }
+        result
+    }
+}
+
+fn matches_case(filter: Option<&str>, full: &str) -> bool {
+    let Some(f) = filter else { return true };
+    if !f.contains('*') {
+        return full.contains(f);
+    }
+    let parts: Vec<&str> = f.split('*').collect();
+    let mut rest = full;
+    for (i, p) in parts.iter().enumerate() {
+        if i == 0 {
+            match rest.strip_prefix(p) {
+                Some(r) => rest = r,
+                None => return false,
+            }
+        } else if i == parts.len() - 1 {
+            return rest.ends_with(p);
+        } else {
+            match rest.find(p) {
+                Some(k) => rest = &rest[k + p.len()..],
+                None => return false,
+            }
+        }
+    }
+    rest.is_empty() || parts.last() == Some(&"")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::matches_case;
+    use rstest::rstest;
+
+    #[rstest]
+    #[case(None, "config/a", true)]
+    #[case(Some("mode"), "config/mode0", true)]
+    #[case(Some("config/*"), "config/mode0", true)]
+    #[case(Some("*mode0"), "config/mode0", true)]
+    #[case(Some("*mode1"), "config/mode0", false)]
+    #[case(Some("c*g/m*0"), "config/mode0", true)]
+    #[case(Some("register/*"), "config/mode0", false)]
+    fn case_filters(#[case] f: Option<&str>, #[case] name: &str, #[case] want: bool) {
+        assert_eq!(matches_case(f, name), want);
+    }
+}

@@ -1,0 +1,140 @@
+//! Golden snapshots: a case's normalised transcript against `golden/<rig golden>/<suite>__<case>.snap`,
+//! compared by insta so `cargo insta review` accepts or rejects a changed transcript.
+
+use similar::{ChangeTag, TextDiff};
+use std::cell::Cell;
+use std::panic::{self, AssertUnwindSafe};
+use std::path::Path;
+use std::sync::Once;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Snapshot {
+    Matched,
+    /// The transcript differs; a unified diff, old golden to new transcript.
+    Changed {
+        diff: String,
+    },
+    /// No golden file yet.
+    Missing,
+    /// Not compared (the case failed before its end, or was skipped).
+    NotCompared,
+}
+
+impl Snapshot {
+    pub fn is_failure(&self) -> bool {
+        matches!(self, Snapshot::Changed { .. } | Snapshot::Missing)
+    }
+}
+
+thread_local! {
+    static QUIET: Cell<bool> = const { Cell::new(false) };
+}
+
+/// insta reports a mismatch by panicking; our report carries the diff, so the panic stays quiet.
+fn install_quiet_hook() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let previous = panic::take_hook();
+        panic::set_hook(Box::new(move |info| {
+            if !QUIET.with(Cell::get) {
+                previous(info);
+            }
+        }));
+    });
+}
+
+/// Tells insta where the workspace is, so snapshot paths in `.snap` headers are relative to it and
+/// no `cargo metadata` runs on a bench PC without cargo. Call before starting threads.
+pub fn set_workspace_root(root: &Path) {
+    if std::env::var_os("INSTA_WORKSPACE_ROOT").is_none() {
+        std::env::set_var("INSTA_WORKSPACE_ROOT", root);
+    }
+}
+
+/// Compares `content` with the snapshot `name` in `dir`. On a change insta leaves
+/// `<name>.snap.new` beside it (not under CI) for `cargo insta review`.
+pub fn compare(dir: &Path, name: &str, content: &str, input_file: Option<&Path>) -> Snapshot {
+    install_quiet_hook();
+    let path = dir.join(format!("{name}.snap"));
+    let old = std::fs::read_to_string(&path).ok().map(|s| body(&s));
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(dir);
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_omit_expression(true);
+    if let Some(f) = input_file {
+        settings.set_input_file(f);
+    }
+    let result = QUIET.with(|q| {
+        q.set(true);
+        let r = panic::catch_unwind(AssertUnwindSafe(|| {
+            settings.bind(|| insta::assert_snapshot!(name, content));
+        }));
+        q.set(false);
+        r
+    });
+    match (result, old) {
+        (Ok(()), _) => Snapshot::Matched,
+        (Err(_), None) => Snapshot::Missing,
+        (Err(_), Some(old)) => Snapshot::Changed { diff: diff(&old, content) },
+    }
+}
+
+/// The snapshot's contents without insta's metadata header.
+fn body(file: &str) -> String {
+    let mut parts = file.splitn(3, "---\n");
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(""), Some(_header), Some(rest)) => rest.to_string(),
+        _ => file.to_string(),
+    }
+}
+
+/// A unified diff with `-` for the golden and `+` for this run.
+pub fn diff(old: &str, new: &str) -> String {
+    let d = TextDiff::from_lines(old.trim_end(), new.trim_end());
+    let mut out = String::new();
+    for group in d.grouped_ops(2) {
+        for op in group {
+            for change in d.iter_changes(&op) {
+                let sign = match change.tag() {
+                    ChangeTag::Delete => '-',
+                    ChangeTag::Insert => '+',
+                    ChangeTag::Equal => ' ',
+                };
+                out.push(sign);
+                out.push_str(change.value().trim_end_matches('\n'));
+                out.push('\n');
+            }
+        }
+        out.push_str("…\n");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn body_strips_the_header() {
+        let file = "---\nsource: x.rs\n---\nUE→TE final OK\\r\\n\n";
+        assert_eq!(body(file), "UE→TE final OK\\r\\n\n");
+    }
+
+    #[test]
+    fn diff_marks_both_sides() {
+        let d = diff("a\nb\nc\n", "a\nB\nc\n");
+        assert!(d.contains("-b\n+B\n"), "{d}");
+    }
+
+    #[test]
+    fn compares_with_a_snapshot_on_disk() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("s__a.snap"), "---\nsource: x\n---\nline one\nline two\n").unwrap();
+        assert_eq!(compare(dir.path(), "s__a", "line one\nline two\n", None), Snapshot::Matched);
+        match compare(dir.path(), "s__a", "line one\nline 2\n", None) {
+            Snapshot::Changed { diff } => assert!(diff.contains("-line two\n+line 2"), "{diff}"),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(compare(dir.path(), "s__none", "x\n", None), Snapshot::Missing);
+    }
+}

@@ -1,0 +1,185 @@
+//! Drivers and strategies: a rig's passive description turned into a live [`Port`], and the
+//! strategy that brings the modem to its power-on state before every case.
+
+use crate::rig::{EmulatorLink, Rig, Target as RigTarget};
+use miplcheck_emulator::serve::{on_pty, PtyModem};
+use miplcheck_emulator::sim::SimPort;
+use miplcheck_emulator::Modem;
+use miplcheck_transport::serial::{self, SerialSettings};
+use miplcheck_transport::stream::StreamPort;
+use miplcheck_transport::{Port, Received};
+use std::time::Duration;
+
+/// Something the runner can run cases against.
+pub trait Target: Send {
+    fn describe(&self) -> String;
+    fn port(&mut self) -> &mut dyn Port;
+    /// Brings the modem to its power-on state with nothing left on the line.
+    fn prepare(&mut self) -> Result<(), String>;
+}
+
+/// Opens the rig's target.
+pub fn open(rig: &Rig) -> Result<Box<dyn Target>, String> {
+    match &rig.target {
+        RigTarget::Emulator { options, link } => {
+            let modem = Modem::new(options.clone())?;
+            match link {
+                EmulatorLink::Virtual => Ok(Box::new(VirtualEmulator { port: SimPort::new(modem) })),
+                EmulatorLink::Pty => {
+                    let pty = on_pty(modem).map_err(|e| format!("cannot open a pseudo-terminal: {e}"))?;
+                    let port = serial::open(&SerialSettings::at_path(pty.path.to_string_lossy()))
+                        .map_err(|e| format!("cannot open the emulator's pty: {e}"))?;
+                    Ok(Box::new(PtyEmulator { pty, port }))
+                }
+            }
+        }
+        RigTarget::Serial(s) => {
+            let port = serial::open(s).map_err(|e| e.to_string())?;
+            Ok(Box::new(Remote { port, reset: rig.reset.clone(), line_ending: rig.line_ending.clone() }))
+        }
+        RigTarget::Tcp(addr) => {
+            let port = StreamPort::tcp(addr).map_err(|e| format!("cannot connect to {addr}: {e}"))?;
+            Ok(Box::new(Remote { port, reset: rig.reset.clone(), line_ending: rig.line_ending.clone() }))
+        }
+    }
+}
+
+/// Reads and drops whatever arrives until the line has been quiet for `quiet`.
+fn drain(port: &mut dyn Port, quiet: Duration, limit: Duration) -> Result<(), String> {
+    let end = port.now() + limit;
+    loop {
+        let deadline = (port.now() + quiet).min(end);
+        match port.read_until(deadline) {
+            Received::Data(_) if port.now() < end => {}
+            Received::Data(_) => return Err(format!("the line did not go quiet within {limit:?}")),
+            Received::Timeout => return Ok(()),
+            Received::Closed(why) => return Err(format!("the link closed: {why}")),
+        }
+    }
+}
+
+struct VirtualEmulator {
+    port: SimPort,
+}
+
+impl Target for VirtualEmulator {
+    fn describe(&self) -> String {
+        self.port.describe()
+    }
+    fn port(&mut self) -> &mut dyn Port {
+        &mut self.port
+    }
+    fn prepare(&mut self) -> Result<(), String> {
+        self.port.reset();
+        Ok(())
+    }
+}
+
+struct PtyEmulator {
+    pty: PtyModem,
+    port: miplcheck_transport::stream::StreamPort,
+}
+
+impl Target for PtyEmulator {
+    fn describe(&self) -> String {
+        format!("emulator on {}", self.pty.path.display())
+    }
+    fn port(&mut self) -> &mut dyn Port {
+        &mut self.port
+    }
+    fn prepare(&mut self) -> Result<(), String> {
+        self.pty.running.reset();
+        drain(&mut self.port, Duration::from_millis(50), Duration::from_secs(10))
+    }
+}
+
+/// A physical modem (serial) or one behind a TCP serial server.
+struct Remote {
+    port: StreamPort,
+    reset: Option<crate::rig::Reset>,
+    line_ending: String,
+}
+
+impl Target for Remote {
+    fn describe(&self) -> String {
+        self.port.describe()
+    }
+    fn port(&mut self) -> &mut dyn Port {
+        &mut self.port
+    }
+    fn prepare(&mut self) -> Result<(), String> {
+        drain(&mut self.port, Duration::from_millis(100), Duration::from_secs(5))?;
+        let Some(reset) = &self.reset else { return Ok(()) };
+        let line = format!("{}{}", reset.command, self.line_ending);
+        self.port.write(line.as_bytes()).map_err(|e| format!("reset: cannot write {}: {e}", reset.command))?;
+        if let Some(ready) = &reset.ready {
+            let pat = crate::pattern::Pattern::new(ready).map_err(|e| format!("reset.ready: {e}"))?;
+            let deadline = self.port.now() + reset.timeout;
+            let mut lexer = miplcheck_at::Lexer::new();
+            loop {
+                match self.port.read_until(deadline) {
+                    Received::Data(c) => {
+                        if lexer.push(&c.bytes, c.at).iter().any(|f| pat.matches(&f.text())) {
+                            break;
+                        }
+                    }
+                    Received::Timeout => {
+                        return Err(format!("reset: no `{ready}` within {:?} of {}", reset.timeout, reset.command))
+                    }
+                    Received::Closed(why) => return Err(format!("reset: the link closed ({why})")),
+                }
+            }
+        }
+        drain(&mut self.port, Duration::from_millis(200), Duration::from_secs(10))
+    }
+}
+
+/// Opens the rig's target on first use and again whenever preparing it fails: a USB modem that
+/// re-enumerated or a serial server that dropped the connection is found again, and a port that
+/// stays dead fails each case with the reason instead of stopping the run.
+pub struct Reopening {
+    rig: Rig,
+    inner: Option<Box<dyn Target>>,
+    last_error: Option<String>,
+}
+
+impl Reopening {
+    pub fn new(rig: Rig) -> Self {
+        Reopening { rig, inner: None, last_error: None }
+    }
+}
+
+impl Target for Reopening {
+    fn describe(&self) -> String {
+        match &self.inner {
+            Some(t) => t.describe(),
+            None => match &self.rig.target {
+                RigTarget::Emulator { link, .. } => format!("emulator ({link:?})"),
+                RigTarget::Serial(s) => {
+                    format!("serial {}", s.port.clone().unwrap_or_else(|| "(by USB IDs)".into()))
+                }
+                RigTarget::Tcp(a) => format!("tcp {a}"),
+            },
+        }
+    }
+
+    fn port(&mut self) -> &mut dyn Port {
+        self.inner.as_mut().expect("prepare() succeeded before port() is used").port()
+    }
+
+    fn prepare(&mut self) -> Result<(), String> {
+        if let Some(t) = self.inner.as_mut() {
+            match t.prepare() {
+                Ok(()) => return Ok(()),
+                Err(e) => {
+                    tracing::warn!("preparing the target failed ({e}); opening it again");
+                    self.inner = None;
+                }
+            }
+        }
+        let mut t = open(&self.rig).inspect_err(|e| self.last_error = Some(e.clone()))?;
+        t.prepare()?;
+        self.inner = Some(t);
+        Ok(())
+    }
+}

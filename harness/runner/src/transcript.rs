@@ -1,0 +1,303 @@
+//! Two-sided transcripts: every byte that crossed a wire, when, and which way.
+//!
+//! Two renderings: [`Transcript::timed`] for people and report files (timestamps, exact bytes) and
+//! [`Transcript::normalized`] for golden snapshots (no timestamps, volatile values named in order
+//! of first appearance as `{mid#1}`). Both pass through a [`Redactor`], so a rig's secrets never
+//! reach a file.
+
+use miplcheck_at::Stamp;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::ops::Range;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dir {
+    /// The harness (as MCU) to the modem.
+    TeToUe,
+    /// The modem to the harness.
+    UeToTe,
+}
+
+impl Dir {
+    pub fn arrow(self) -> &'static str {
+        match self {
+            Dir::TeToUe => "TE→UE",
+            Dir::UeToTe => "UE→TE",
+        }
+    }
+}
+
+/// A volatile value inside an entry: the byte range and the name it goes by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mark {
+    pub range: Range<usize>,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub at: Stamp,
+    pub dir: Dir,
+    /// `echo`, `info`, `final`, `urc`, …; none for what the harness sent.
+    pub class: Option<&'static str>,
+    pub bytes: Vec<u8>,
+    pub marks: Vec<Mark>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Item {
+    /// A step starts: `setup 1`, `step 3`, `teardown 1`, and what it does.
+    Step {
+        label: String,
+        what: String,
+    },
+    Entry(Entry),
+    /// Something the harness says about the run (a timeout, a link that closed).
+    Note {
+        at: Stamp,
+        text: String,
+    },
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Transcript {
+    pub items: Vec<Item>,
+}
+
+impl Transcript {
+    pub fn step(&mut self, label: impl Into<String>, what: impl Into<String>) {
+        self.items.push(Item::Step { label: label.into(), what: what.into() });
+    }
+
+    /// Adds an entry; returns its index for [`Transcript::mark`].
+    pub fn entry(&mut self, e: Entry) -> usize {
+        self.items.push(Item::Entry(e));
+        self.items.len() - 1
+    }
+
+    pub fn note(&mut self, at: Stamp, text: impl Into<String>) {
+        self.items.push(Item::Note { at, text: text.into() });
+    }
+
+    pub fn mark(&mut self, index: usize, mark: Mark) {
+        if let Some(Item::Entry(e)) = self.items.get_mut(index) {
+            if mark.range.end <= e.bytes.len() && !e.marks.iter().any(|m| m.range == mark.range) {
+                e.marks.push(mark);
+            }
+        }
+    }
+
+    /// For people: timestamps relative to the first entry, exact bytes, secrets redacted.
+    pub fn timed(&self, r: &Redactor) -> String {
+        let t0 = self.items.iter().find_map(|i| match i {
+            Item::Entry(e) => Some(e.at),
+            Item::Note { at, .. } => Some(*at),
+            Item::Step { .. } => None,
+        });
+        let t0 = t0.unwrap_or_default();
+        let mut out = String::new();
+        for item in &self.items {
+            match item {
+                Item::Step { label, what } => {
+                    let _ = writeln!(out, "── {label}: {}", r.text(what));
+                }
+                Item::Entry(e) => {
+                    let dt = e.at.saturating_sub(t0);
+                    let _ = writeln!(
+                        out,
+                        "{:>10.3}s {} {:<8} {}",
+                        dt.as_secs_f64(),
+                        e.dir.arrow(),
+                        e.class.unwrap_or(""),
+                        escape(&r.bytes(&e.bytes))
+                    );
+                }
+                Item::Note { at, text } => {
+                    let _ = writeln!(out, "{:>10.3}s ## {}", at.saturating_sub(t0).as_secs_f64(), r.text(text));
+                }
+            }
+        }
+        out
+    }
+
+    /// For golden snapshots: no timestamps, marked values named by first appearance, secrets
+    /// redacted, notes left out (they carry timings).
+    pub fn normalized(&self, r: &Redactor) -> String {
+        let mut namer = Namer::default();
+        let mut out = String::new();
+        for item in &self.items {
+            match item {
+                Item::Step { label, what } => {
+                    let _ = writeln!(out, "── {label}: {}", r.text(what));
+                }
+                Item::Entry(e) => {
+                    let mut marks = e.marks.clone();
+                    marks.sort_by_key(|m| m.range.start);
+                    let mut bytes = Vec::new();
+                    let mut pos = 0;
+                    for m in &marks {
+                        if m.range.start < pos {
+                            continue;
+                        }
+                        bytes.extend_from_slice(&e.bytes[pos..m.range.start]);
+                        let value = &e.bytes[m.range.clone()];
+                        bytes.extend_from_slice(namer.name(&m.name, value).as_bytes());
+                        pos = m.range.end;
+                    }
+                    bytes.extend_from_slice(&e.bytes[pos..]);
+                    let _ =
+                        writeln!(out, "{} {:<6} {}", e.dir.arrow(), e.class.unwrap_or(""), escape(&r.bytes(&bytes)));
+                }
+                Item::Note { .. } => {}
+            }
+        }
+        // Trailing blanks would be trimmed by snapshot storage; keep lines exact.
+        out.lines().map(str::trim_end).collect::<Vec<_>>().join("\n") + "\n"
+    }
+}
+
+#[derive(Default)]
+struct Namer {
+    seen: BTreeMap<(String, Vec<u8>), usize>,
+    count: BTreeMap<String, usize>,
+}
+
+impl Namer {
+    fn name(&mut self, name: &str, value: &[u8]) -> String {
+        let key = (name.to_string(), value.to_vec());
+        let n = match self.seen.get(&key) {
+            Some(n) => *n,
+            None => {
+                let c = self.count.entry(name.to_string()).or_default();
+                *c += 1;
+                self.seen.insert(key, *c);
+                *c
+            }
+        };
+        format!("{{{name}#{n}}}")
+    }
+}
+
+/// Replaces every secret value with `<secret:name>` in bytes and text.
+#[derive(Debug, Clone, Default)]
+pub struct Redactor {
+    /// Longest first, so a secret that contains another is replaced whole.
+    secrets: Vec<(String, Vec<u8>)>,
+}
+
+impl Redactor {
+    pub fn new(secrets: &BTreeMap<String, String>) -> Self {
+        let mut s: Vec<(String, Vec<u8>)> =
+            secrets.iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| (k.clone(), v.as_bytes().to_vec())).collect();
+        s.sort_by_key(|(_, v)| std::cmp::Reverse(v.len()));
+        Redactor { secrets: s }
+    }
+
+    pub fn bytes(&self, input: &[u8]) -> Vec<u8> {
+        let mut out = input.to_vec();
+        for (name, value) in &self.secrets {
+            let mask = format!("<secret:{name}>").into_bytes();
+            let mut i = 0;
+            let mut next = Vec::with_capacity(out.len());
+            while i < out.len() {
+                if out[i..].starts_with(value) {
+                    next.extend_from_slice(&mask);
+                    i += value.len();
+                } else {
+                    next.push(out[i]);
+                    i += 1;
+                }
+            }
+            out = next;
+        }
+        out
+    }
+
+    pub fn text(&self, input: &str) -> String {
+        String::from_utf8_lossy(&self.bytes(input.as_bytes())).into_owned()
+    }
+}
+
+/// Exact bytes made printable: `\r`, `\n`, `\t`, `\\` and `\xNN` for anything else unprintable
+/// or not UTF-8.
+pub fn escape(bytes: &[u8]) -> String {
+    let mut out = String::new();
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            match c {
+                '\r' => out.push_str("\\r"),
+                '\n' => out.push_str("\\n"),
+                '\t' => out.push_str("\\t"),
+                '\\' => out.push_str("\\\\"),
+                c if c.is_control() => {
+                    let mut buf = [0u8; 4];
+                    for b in c.encode_utf8(&mut buf).bytes() {
+                        let _ = write!(out, "\\x{b:02X}");
+                    }
+                }
+                c => out.push(c),
+            }
+        }
+        for b in chunk.invalid() {
+            let _ = write!(out, "\\x{b:02X}");
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn entry(dir: Dir, class: Option<&'static str>, bytes: &[u8], ms: u64) -> Entry {
+        Entry { at: Duration::from_millis(ms), dir, class, bytes: bytes.to_vec(), marks: vec![] }
+    }
+
+    #[test]
+    fn escapes_exact_bytes() {
+        assert_eq!(escape(b"OK\r\n"), "OK\\r\\n");
+        assert_eq!(escape(b"\xff\x00a\\"), "\\xFF\\x00a\\\\");
+        assert_eq!(escape("注销".as_bytes()), "注销");
+    }
+
+    #[test]
+    fn normalized_names_volatile_values_by_first_appearance() {
+        let mut t = Transcript::default();
+        t.step("step 1", "urc +MIPLDISCOVER: 0,{mid},3311");
+        let a = t.entry(entry(Dir::UeToTe, Some("urc"), b"\r\n+MIPLDISCOVER: 0,26384,3311\r\n", 5));
+        t.mark(a, Mark { range: 19..24, name: "mid".into() });
+        let b = t.entry(entry(Dir::TeToUe, None, b"AT+MIPLDISCOVERRSP=0,26384,1\r", 9));
+        t.mark(b, Mark { range: 21..26, name: "mid".into() });
+        let c = t.entry(entry(Dir::UeToTe, Some("urc"), b"+MIPLDISCOVER: 0,777,3311\r\n", 12));
+        t.mark(c, Mark { range: 17..20, name: "mid".into() });
+        t.note(Duration::from_millis(20), "timeout after 300 ms");
+        let n = t.normalized(&Redactor::default());
+        assert_eq!(
+            n,
+            "── step 1: urc +MIPLDISCOVER: 0,{mid},3311\n\
+             UE→TE urc    \\r\\n+MIPLDISCOVER: 0,{mid#1},3311\\r\\n\n\
+             TE→UE        AT+MIPLDISCOVERRSP=0,{mid#1},1\\r\n\
+             UE→TE urc    +MIPLDISCOVER: 0,{mid#2},3311\\r\\n\n"
+        );
+        let timed = t.timed(&Redactor::default());
+        assert!(timed.contains("0.004s TE→UE"), "{timed}");
+        assert!(timed.contains("## timeout after 300 ms"));
+    }
+
+    #[test]
+    fn secrets_never_show() {
+        let r = Redactor::new(&BTreeMap::from([
+            ("psk".to_string(), "FhyvhmgIRQrde4In".to_string()),
+            ("auth_code".to_string(), "Quectel123".to_string()),
+        ]));
+        let mut t = Transcript::default();
+        t.step("step 1", "send AT+MIPLCONFIG=5,1,\"FhyvhmgIRQrde4In\"");
+        t.entry(entry(Dir::TeToUe, None, b"AT+MIPLCONFIG=5,1,\"FhyvhmgIRQrde4In\"\r", 0));
+        t.entry(entry(Dir::UeToTe, Some("info"), b"+MIPLCONFIG:4,1, Quectel123\r\n", 1));
+        for s in [t.normalized(&r), t.timed(&r)] {
+            assert!(!s.contains("FhyvhmgIRQrde4In") && !s.contains("Quectel123"), "{s}");
+            assert!(s.contains("<secret:psk>") && s.contains("<secret:auth_code>"));
+        }
+    }
+}
