@@ -90,7 +90,7 @@ fn bad_input(e: &InputError) -> ExitCode {
 
 fn run(a: RunArgs) -> ExitCode {
     let root = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-    miplcheck_runner::golden::set_workspace_root(&root);
+    miplcheck_runner::golden::init(&root);
     let selection = Selection { suite: a.suite, case: a.case };
     let plan = match Plan::load(&a.rig, &a.suites, &a.golden, selection) {
         Ok(p) => p,

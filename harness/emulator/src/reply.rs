@@ -41,12 +41,13 @@ impl Reply {
         self
     }
 
-    /// `\r\n<line>\r\n` per line, then the final result code.
+    /// The information lines framed once by `\r\n` and separated by `\r\n` (as Quectel modules
+    /// print a multi-line answer), then `\r\n<final>\r\n`.
     pub fn render(&self, cmee: u8, dialect: &Dialect) -> Vec<u8> {
         let mut out = String::new();
-        for l in &self.lines {
+        if !self.lines.is_empty() {
             out.push_str("\r\n");
-            out.push_str(l);
+            out.push_str(&self.lines.join("\r\n"));
             out.push_str("\r\n");
         }
         let fin = match (&self.outcome, dialect.error_family) {
@@ -83,6 +84,12 @@ mod tests {
     fn renders_v250() {
         let r = Reply::ok().line("+MIPLCREATE:0");
         assert_eq!(r.render(1, &BC39), b"\r\n+MIPLCREATE:0\r\n\r\nOK\r\n");
+    }
+
+    #[test]
+    fn lines_of_one_answer_share_their_separators() {
+        let r = Reply::ok().line("+MIPLCONFIG:2,2").line("+MIPLCONFIG:3,1");
+        assert_eq!(r.render(1, &BC39), b"\r\n+MIPLCONFIG:2,2\r\n+MIPLCONFIG:3,1\r\n\r\nOK\r\n");
     }
 
     #[test]

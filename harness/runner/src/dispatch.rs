@@ -50,7 +50,10 @@ impl Plan {
                 return Err(InputError::new(suites_dir, format!("no suite named {want:?}")).field("--suite"));
             }
         }
-        let plan = Plan { golden_dir: golden_root.join(&rig.golden), rig, suites, selection };
+        // insta reads a relative snapshot path against its own source file, so make it absolute.
+        let golden_dir = std::path::absolute(golden_root.join(&rig.golden))
+            .map_err(|e| InputError::new(golden_root, format!("cannot resolve the golden folder: {e}")))?;
+        let plan = Plan { golden_dir, rig, suites, selection };
         for (s, c) in plan.selected() {
             for name in c.secrets_used() {
                 if !plan.rig.secrets.contains_key(&name) {

@@ -167,12 +167,13 @@ impl<'p, 'c> Session<'p, 'c> {
         let mut bytes = filled.text.clone().into_bytes();
         bytes.extend_from_slice(self.ctx.line_ending.as_bytes());
         let sent = self.port.write(&bytes).map_err(|e| format!("cannot write to {}: {e}", self.port.describe()))?;
-        let marks = filled
+        let marks: Vec<Mark> = filled
             .marks
             .iter()
             .filter(|m| !m.name.starts_with("secret."))
             .map(|m| Mark { range: m.range.clone(), name: m.name.clone() })
             .collect();
+        let echo_marks: Vec<Mark> = marks.clone();
         self.transcript.entry(Entry { at: sent, dir: Dir::TeToUe, class: None, bytes, marks });
         self.classifier.command_sent(&filled.text);
         self.last_sent = Some(sent);
@@ -185,7 +186,13 @@ impl<'p, 'c> Session<'p, 'c> {
         let fin = loop {
             match self.next(hard) {
                 Next::Frame(s) => match s.class {
-                    Class::Echo => {}
+                    // The echo is the command again: name its volatile values the same way.
+                    Class::Echo => {
+                        for m in &echo_marks {
+                            let r = s.frame.content.start + m.range.start..s.frame.content.start + m.range.end;
+                            self.transcript.mark(s.index, Mark { range: r, name: m.name.clone() });
+                        }
+                    }
                     Class::Urc => self.backlog.push(s),
                     Class::Final(_) => break s,
                     Class::Info | Class::Prompt | Class::Fragment => infos.push(s),
@@ -345,6 +352,10 @@ impl<'p, 'c> Session<'p, 'c> {
     fn remember(&mut self, captured: Vec<(usize, usize, Vec<Capture>)>) {
         for (index, offset, caps) in captured {
             for c in caps {
+                // Secrets are hidden by value everywhere; naming them would add nothing.
+                if c.name.starts_with("secret.") {
+                    continue;
+                }
                 self.transcript
                     .mark(index, Mark { range: offset + c.range.start..offset + c.range.end, name: c.name.clone() });
                 self.vars.insert(c.name, c.value);

@@ -43,11 +43,16 @@ fn install_quiet_hook() {
     });
 }
 
-/// Tells insta where the workspace is, so snapshot paths in `.snap` headers are relative to it and
-/// no `cargo metadata` runs on a bench PC without cargo. Call before starting threads.
-pub fn set_workspace_root(root: &Path) {
+/// Prepares insta for use outside `cargo test`: the workspace root (so `.snap` headers hold
+/// relative paths and no `cargo metadata` runs on a bench PC without cargo), and no printing of its
+/// own, since our reports carry the diff. Call before starting threads; a user's own `INSTA_*`
+/// settings win.
+pub fn init(root: &Path) {
     if std::env::var_os("INSTA_WORKSPACE_ROOT").is_none() {
         std::env::set_var("INSTA_WORKSPACE_ROOT", root);
+    }
+    if std::env::var_os("INSTA_OUTPUT").is_none() {
+        std::env::set_var("INSTA_OUTPUT", "none");
     }
 }
 
