@@ -1,0 +1,229 @@
+//! How the runner judges windows and survives a misbehaving modem. Timing runs in virtual time
+//! (the emulator's SimPort, or a scripted port), so 250 ms vs 350 ms against a 300 ms window is
+//! exact on any machine.
+
+use miplcheck_runner::golden::Snapshot;
+use miplcheck_runner::report::Fanout;
+use miplcheck_runner::rig::Rig;
+use miplcheck_runner::suite::Suite;
+use miplcheck_runner::target::Target;
+use miplcheck_runner::{target, Plan, Selection, Verdict};
+use miplcheck_transport::{Chunk, Port, Received};
+use rstest::rstest;
+use std::collections::VecDeque;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+}
+
+/// A plan over one inline suite and an inline rig, snapshots in a temporary folder.
+fn plan(rig: &str, suite: &str, golden: &Path) -> Plan {
+    let rig = Rig::parse(Path::new("rigs/test.toml"), rig).unwrap();
+    let suite = Suite::parse(Path::new("suites/test.yaml"), suite).unwrap();
+    Plan { golden_dir: golden.to_path_buf(), rig, suites: vec![suite], selection: Selection::default() }
+}
+
+const VIRTUAL_BC39: &str = "kind = \"emulator\"\ndialect = \"bc39\"\n[emulator]\nlink = \"virtual\"\necho = false\n";
+
+const VER_SUITE: &str = "suite: t\ncases:\n  - id: ver\n    spec: BC39 §3.2.4\n    steps:\n      - send: AT+MIPLVER?\n        expect: [\"+MIPLVER: {_}\"]\n";
+
+#[rstest]
+#[case::well_inside(250, true)]
+#[case::on_the_edge(300, true)]
+#[case::late(350, false)]
+fn a_response_is_judged_against_its_window(#[case] delay_ms: u64, #[case] passes: bool) {
+    let golden = tempfile::tempdir().unwrap();
+    let rig = format!("{VIRTUAL_BC39}delays = {{ \"+MIPLVER\" = \"{delay_ms}ms\" }}\n");
+    let p = plan(&rig, VER_SUITE, golden.path());
+    let mut t = target::open(&p.rig).unwrap();
+    let r = p.run_one(t.as_mut(), &p.suites[0], &p.suites[0].cases[0]);
+    let step = &r.steps[0];
+    assert_eq!(step.latency, Some(Duration::from_millis(delay_ms)), "measured exactly in virtual time");
+    assert_eq!(step.window, Some(Duration::from_millis(300)), "BC39 §3.2.4 最大响应时间");
+    match (&r.verdict, passes) {
+        // It passes the window; the snapshot is missing in the empty golden folder.
+        (Verdict::Failed { at, .. }, true) => assert_eq!(at, "snapshot"),
+        (Verdict::Failed { at, reason, .. }, false) => {
+            assert_eq!(at, "step 1");
+            assert!(reason.contains("answered in 350 ms, after its 300 ms window"), "{reason}");
+            assert!(reason.contains("BC39 §3.2.4"), "{reason}");
+        }
+        (v, _) => panic!("{v:?}"),
+    }
+}
+
+#[test]
+fn a_window_scale_widens_windows() {
+    let golden = tempfile::tempdir().unwrap();
+    let rig = format!("{VIRTUAL_BC39}delays = {{ \"+MIPLVER\" = \"350ms\" }}\n[timing]\nwindow_scale = 2.0\n");
+    let p = plan(&rig, VER_SUITE, golden.path());
+    let mut t = target::open(&p.rig).unwrap();
+    let r = p.run_one(t.as_mut(), &p.suites[0], &p.suites[0].cases[0]);
+    assert_eq!(r.steps[0].window, Some(Duration::from_millis(600)));
+    assert!(r.steps[0].failure.is_none());
+}
+
+#[test]
+fn a_silent_modem_fails_the_case_when_its_window_closes_and_the_run_goes_on() {
+    let golden = tempfile::tempdir().unwrap();
+    let rig = format!("{VIRTUAL_BC39}silent = [\"+CGMR\"]\n");
+    let suite = "suite: t\ncases:\n  - id: hung\n    spec: 3GPP TS 27.007\n    steps:\n      - send: AT\n      - send: AT+CGMR\n  - id: next\n    spec: 3GPP TS 27.007\n    steps:\n      - send: AT\n";
+    let p = plan(&rig, suite, golden.path());
+    let mut t = target::open(&p.rig).unwrap();
+    let mut events = Fanout::new();
+    let summary = p.execute_on(t.as_mut(), &mut events);
+    assert_eq!(summary.failed, 2, "hung fails on its step, next only on its missing snapshot");
+    let r = p.run_one(t.as_mut(), &p.suites[0], &p.suites[0].cases[0]);
+    let Verdict::Failed { at, line, reason } = &r.verdict else { panic!("{:?}", r.verdict) };
+    assert_eq!((at.as_str(), *line), ("step 2", Some(7)));
+    assert!(reason.contains("no final result code within the 300 ms window"), "{reason}");
+    assert!(reason.contains("received nothing"), "{reason}");
+    assert!(r.transcript.contains("AT+CGMR\\r"), "the transcript is kept:\n{}", r.transcript);
+    let next = p.run_one(t.as_mut(), &p.suites[0], &p.suites[0].cases[1]);
+    assert!(next.steps.iter().all(|s| s.failure.is_none()), "the next case runs normally");
+}
+
+/// A modem that answers from a script, at virtual times, and may hang up.
+struct Scripted {
+    now: Duration,
+    answers: VecDeque<Script>,
+    pending: VecDeque<Chunk>,
+    closed: bool,
+}
+
+enum Script {
+    Answer(Vec<(u64, &'static [u8])>),
+    HangUp,
+}
+
+impl Port for Scripted {
+    fn describe(&self) -> String {
+        "scripted".into()
+    }
+    fn now(&self) -> Duration {
+        self.now
+    }
+    fn write(&mut self, _bytes: &[u8]) -> std::io::Result<Duration> {
+        if self.closed {
+            return Err(std::io::Error::new(std::io::ErrorKind::BrokenPipe, "gone"));
+        }
+        match self.answers.pop_front() {
+            Some(Script::Answer(parts)) => {
+                for (ms, b) in parts {
+                    self.pending.push_back(Chunk { at: self.now + Duration::from_millis(ms), bytes: b.to_vec() });
+                }
+            }
+            Some(Script::HangUp) => self.closed = true,
+            None => {}
+        }
+        Ok(self.now)
+    }
+    fn read_until(&mut self, deadline: Duration) -> Received {
+        match self.pending.front() {
+            Some(c) if c.at <= deadline => {
+                let c = self.pending.pop_front().unwrap();
+                self.now = self.now.max(c.at);
+                Received::Data(c)
+            }
+            _ if self.closed => Received::Closed("device disconnected".into()),
+            _ => {
+                self.now = self.now.max(deadline);
+                Received::Timeout
+            }
+        }
+    }
+}
+
+impl Target for Scripted {
+    fn describe(&self) -> String {
+        "scripted".into()
+    }
+    fn port(&mut self) -> &mut dyn Port {
+        self
+    }
+    fn prepare(&mut self) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+fn scripted(answers: Vec<Script>) -> Scripted {
+    Scripted { now: Duration::ZERO, answers: answers.into(), pending: VecDeque::new(), closed: false }
+}
+
+const TWO_ATS: &str = "suite: t\ncases:\n  - id: c\n    spec: 3GPP TS 27.007\n    steps:\n      - send: AT\n      - send: AT\n";
+
+#[test]
+fn garbage_on_the_line_is_kept_and_fails_the_case_without_a_panic() {
+    let golden = tempfile::tempdir().unwrap();
+    let p = plan(VIRTUAL_BC39, TWO_ATS, golden.path());
+    let mut t = scripted(vec![
+        Script::Answer(vec![(5, b"\r\nOK\r\n")]),
+        Script::Answer(vec![(3, b"\xff\xfe\x00\x1b[31m noise"), (7, b"\r\n\r\nOK\r\n")]),
+    ]);
+    let r = p.run_one(&mut t, &p.suites[0], &p.suites[0].cases[0]);
+    let Verdict::Failed { at, reason, .. } = &r.verdict else { panic!("{:?}", r.verdict) };
+    assert_eq!(at, "step 2");
+    assert!(reason.contains("unexpected information line"), "{reason}");
+    assert!(r.transcript.contains("\\xFF\\xFE\\x00\\x1B[31m noise"), "{}", r.transcript);
+}
+
+#[test]
+fn a_link_that_dies_mid_case_fails_it_with_the_reason_and_keeps_the_transcript() {
+    let golden = tempfile::tempdir().unwrap();
+    let p = plan(VIRTUAL_BC39, TWO_ATS, golden.path());
+    let mut t = scripted(vec![Script::Answer(vec![(5, b"\r\nOK\r\n")]), Script::HangUp]);
+    let r = p.run_one(&mut t, &p.suites[0], &p.suites[0].cases[0]);
+    let Verdict::Failed { at, reason, .. } = &r.verdict else { panic!("{:?}", r.verdict) };
+    assert_eq!(at, "step 2");
+    assert!(reason.contains("the link closed") && reason.contains("device disconnected"), "{reason}");
+    assert!(r.transcript.contains("OK\\r\\n") && r.transcript.contains("link closed"), "{}", r.transcript);
+    // The next case cannot write at all, and says so.
+    let r = p.run_one(&mut t, &p.suites[0], &p.suites[0].cases[0]);
+    let Verdict::Failed { reason, .. } = &r.verdict else { panic!() };
+    assert!(reason.contains("cannot write to scripted"), "{reason}");
+}
+
+#[test]
+fn a_serial_port_that_does_not_exist_fails_every_case_and_the_run_completes() {
+    let golden = tempfile::tempdir().unwrap();
+    let rig = "kind = \"serial\"\ndialect = \"bc39\"\n[serial]\nport = \"/dev/miplcheck-no-such-port\"\n";
+    let p = plan(rig, TWO_ATS, golden.path());
+    let summary = p.execute(&mut Fanout::new());
+    assert_eq!((summary.passed, summary.failed), (0, 1));
+}
+
+#[test]
+fn a_changed_emulator_response_fails_the_snapshot_with_a_readable_diff() {
+    // The real golden of config/sdk-version, copied so the test leaves nothing behind.
+    let golden = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        root().join("golden/bc39/config__sdk-version.snap"),
+        golden.path().join("config__sdk-version.snap"),
+    )
+    .unwrap();
+    let mut p = Plan::load(
+        &root().join("rigs/emulator-bc39.toml"),
+        &root().join("suites"),
+        &root().join("golden"),
+        Selection { suite: Some("config".into()), case: Some("sdk-version".into()) },
+    )
+    .unwrap();
+    p.golden_dir = golden.path().to_path_buf();
+    let same = p.clone();
+    if let miplcheck_runner::rig::Target::Emulator { options, .. } = &mut p.rig.target {
+        options.sdk_version = "9.9.9".into();
+    }
+    let (suite, case) = (&p.suites[0], p.suites[0].cases.iter().find(|c| c.id == "sdk-version").unwrap());
+    let mut t = target::open(&same.rig).unwrap();
+    assert_eq!(same.run_one(t.as_mut(), suite, case).snapshot, Snapshot::Matched);
+    let mut t = target::open(&p.rig).unwrap();
+    let r = p.run_one(t.as_mut(), suite, case);
+    let Snapshot::Changed { diff } = &r.snapshot else { panic!("{:?}", r.snapshot) };
+    assert!(diff.contains("-UE→TE info   +MIPLVER: 2.3.0\\r\\n"), "{diff}");
+    assert!(diff.contains("+UE→TE info   +MIPLVER: 9.9.9\\r\\n"), "{diff}");
+    let Verdict::Failed { at, reason, .. } = &r.verdict else { panic!() };
+    assert_eq!(at, "snapshot");
+    assert!(reason.contains("cargo insta review"), "{reason}");
+}
