@@ -144,8 +144,14 @@ pub struct Reopening {
 }
 
 impl Reopening {
+    /// Opens the target now, so the run can say what it is talking to; a failure is kept and
+    /// retried at the first case.
     pub fn new(rig: Rig) -> Self {
-        Reopening { rig, inner: None, last_error: None }
+        let (inner, last_error) = match open(&rig) {
+            Ok(t) => (Some(t), None),
+            Err(e) => (None, Some(e)),
+        };
+        Reopening { rig, inner, last_error }
     }
 }
 
@@ -153,13 +159,19 @@ impl Target for Reopening {
     fn describe(&self) -> String {
         match &self.inner {
             Some(t) => t.describe(),
-            None => match &self.rig.target {
-                RigTarget::Emulator { link, .. } => format!("emulator ({link:?})"),
-                RigTarget::Serial(s) => {
-                    format!("serial {}", s.port.clone().unwrap_or_else(|| "(by USB IDs)".into()))
+            None => {
+                let what = match &self.rig.target {
+                    RigTarget::Emulator { .. } => "emulator".to_string(),
+                    RigTarget::Serial(s) => {
+                        format!("serial {}", s.port.clone().unwrap_or_else(|| "(by USB IDs)".into()))
+                    }
+                    RigTarget::Tcp(a) => format!("tcp {a}"),
+                };
+                match &self.last_error {
+                    Some(e) => format!("{what} (not open: {e})"),
+                    None => what,
                 }
-                RigTarget::Tcp(a) => format!("tcp {a}"),
-            },
+            }
         }
     }
 

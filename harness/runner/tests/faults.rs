@@ -152,7 +152,8 @@ fn scripted(answers: Vec<Script>) -> Scripted {
     Scripted { now: Duration::ZERO, answers: answers.into(), pending: VecDeque::new(), closed: false }
 }
 
-const TWO_ATS: &str = "suite: t\ncases:\n  - id: c\n    spec: 3GPP TS 27.007\n    steps:\n      - send: AT\n      - send: AT\n";
+const TWO_ATS: &str =
+    "suite: t\ncases:\n  - id: c\n    spec: 3GPP TS 27.007\n    steps:\n      - send: AT\n      - send: AT\n";
 
 #[test]
 fn garbage_on_the_line_is_kept_and_fails_the_case_without_a_panic() {
@@ -198,11 +199,8 @@ fn a_serial_port_that_does_not_exist_fails_every_case_and_the_run_completes() {
 fn a_changed_emulator_response_fails_the_snapshot_with_a_readable_diff() {
     // The real golden of config/sdk-version, copied so the test leaves nothing behind.
     let golden = tempfile::tempdir().unwrap();
-    std::fs::copy(
-        root().join("golden/bc39/config__sdk-version.snap"),
-        golden.path().join("config__sdk-version.snap"),
-    )
-    .unwrap();
+    std::fs::copy(root().join("golden/bc39/config__sdk-version.snap"), golden.path().join("config__sdk-version.snap"))
+        .unwrap();
     let mut p = Plan::load(
         &root().join("rigs/emulator-bc39.toml"),
         &root().join("suites"),
