@@ -175,7 +175,7 @@ impl Plan {
                     line: None,
                     reason: format!(
                         "the transcript differs from {}; review with `cargo insta review`",
-                        self.golden_dir.join(format!("{name}.snap")).display()
+                        shown(&self.golden_dir.join(format!("{name}.snap")))
                     ),
                 }
             }
@@ -185,7 +185,7 @@ impl Plan {
                     line: None,
                     reason: format!(
                         "no golden snapshot {} yet; read the new transcript and accept it with `cargo insta review`",
-                        self.golden_dir.join(format!("{name}.snap")).display()
+                        shown(&self.golden_dir.join(format!("{name}.snap")))
                     ),
                 }
             }
@@ -193,6 +193,12 @@ impl Plan {
         }
         result
     }
+}
+
+/// A path as the user would type it: relative to the current folder when inside it.
+fn shown(p: &Path) -> String {
+    let rel = std::env::current_dir().ok().and_then(|cwd| p.strip_prefix(cwd).ok().map(Path::to_path_buf));
+    rel.unwrap_or_else(|| p.to_path_buf()).display().to_string()
 }
 
 fn matches_case(filter: Option<&str>, full: &str) -> bool {

@@ -155,7 +155,12 @@ pub fn open(settings: &SerialSettings) -> Result<StreamPort, SerialError> {
 }
 
 fn find_usb(m: &UsbMatch) -> Result<String, SerialError> {
-    let ports = serialport::available_ports().unwrap_or_default();
+    // serialport's sysfs scan panics where /sys/class/tty is missing (some containers).
+    let ports = if cfg!(feature = "libudev") || std::path::Path::new("/sys/class/tty").is_dir() {
+        serialport::available_ports().unwrap_or_default()
+    } else {
+        vec![]
+    };
     let mut seen = Vec::new();
     for p in &ports {
         if let serialport::SerialPortType::UsbPort(info) = &p.port_type {

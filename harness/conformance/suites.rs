@@ -15,7 +15,7 @@ use std::sync::Arc;
 const WINDOW_SCALE: f64 = 10.0;
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("repository root")
+    Path::new(env!("CARGO_MANIFEST_DIR")).canonicalize().expect("repository root")
 }
 
 fn emulator_rigs(root: &Path) -> Vec<PathBuf> {
