@@ -47,6 +47,14 @@ pub struct CaseRun {
     pub duration: Duration,
 }
 
+/// Captures taken from one transcript entry: which entry, where its content starts, what matched.
+struct Claimed {
+    at: Stamp,
+    index: usize,
+    offset: usize,
+    caps: Vec<Capture>,
+}
+
 struct Seen {
     index: usize,
     frame: Frame,
@@ -221,7 +229,7 @@ impl<'p, 'c> Session<'p, 'c> {
         // Content first: a wrong answer matters more than a late one.
         let expect = expect.iter().map(|p| p.bind(&self.vars)).collect::<Result<Vec<_>, _>>()?;
         let final_ = final_.bind(&self.vars)?;
-        let mut captured: Vec<(usize, usize, Vec<Capture>)> = Vec::new();
+        let mut captured: Vec<Claimed> = Vec::new();
         for (i, p) in expect.iter().enumerate() {
             let Some(got) = infos.get(i) else {
                 return Err(format!(
@@ -232,7 +240,12 @@ impl<'p, 'c> Session<'p, 'c> {
                 ));
             };
             match p.captures(&got.frame.text()) {
-                Some(c) => captured.push((got.index, got.frame.content.start, c)),
+                Some(c) => captured.push(Claimed {
+                    at: got.frame.at,
+                    index: got.index,
+                    offset: got.frame.content.start,
+                    caps: c,
+                }),
                 None => {
                     return Err(format!(
                         "information line {} should match `{}`, got `{}`",
@@ -248,7 +261,9 @@ impl<'p, 'c> Session<'p, 'c> {
         }
         let fin_text = fin.frame.text();
         match final_.captures(&fin_text) {
-            Some(c) => captured.push((fin.index, fin.frame.content.start, c)),
+            Some(c) => {
+                captured.push(Claimed { at: fin.frame.at, index: fin.index, offset: fin.frame.content.start, caps: c })
+            }
             None => {
                 return Err(format!(
                     "expected final `{}`, got `{}`{}",
@@ -276,8 +291,7 @@ impl<'p, 'c> Session<'p, 'c> {
         let window = self.scaled(step.window.unwrap_or(DEFAULT_URC_WINDOW));
         out.window = Some(window);
         let hard = anchor + window + self.ctx.timing.late_grace;
-        // matched[i]: (arrival time, transcript index, content start, captures) for pattern i.
-        let mut matched: Vec<Option<(Stamp, usize, usize, Vec<Capture>)>> = vec![None; patterns.len()];
+        let mut matched: Vec<Option<Claimed>> = (0..patterns.len()).map(|_| None).collect();
         let mut after: Stamp = Stamp::ZERO;
         loop {
             // Claim from the backlog, oldest first.
@@ -294,7 +308,7 @@ impl<'p, 'c> Session<'p, 'c> {
                     let s = self.backlog.remove(i);
                     let caps = patterns[j].captures(&text).unwrap_or_default();
                     after = s.frame.at;
-                    matched[j] = Some((s.frame.at, s.index, s.frame.content.start, caps));
+                    matched[j] = Some(Claimed { at: s.frame.at, index: s.index, offset: s.frame.content.start, caps });
                 } else {
                     i += 1;
                 }
@@ -325,10 +339,10 @@ impl<'p, 'c> Session<'p, 'c> {
                 Next::Closed(why) => return Err(format!("the link closed while waiting for URCs ({why})")),
             }
         }
-        let latest = matched.iter().flatten().map(|m| m.0).max().unwrap_or(anchor);
+        let latest = matched.iter().flatten().map(|m| m.at).max().unwrap_or(anchor);
         let latency = latest.saturating_sub(anchor);
         out.latency = Some(latency);
-        self.remember(matched.into_iter().flatten().map(|(_, idx, start, caps)| (idx, start, caps)).collect());
+        self.remember(matched.into_iter().flatten().collect());
         if latency > window {
             return Err(format!(
                 "the last URC arrived {} after the command, after its {} window",
@@ -349,8 +363,8 @@ impl<'p, 'c> Session<'p, 'c> {
     }
 
     /// Stores captures as variables and marks them in the transcript.
-    fn remember(&mut self, captured: Vec<(usize, usize, Vec<Capture>)>) {
-        for (index, offset, caps) in captured {
+    fn remember(&mut self, captured: Vec<Claimed>) {
+        for Claimed { index, offset, caps, .. } in captured {
             for c in caps {
                 // Secrets are hidden by value everywhere; naming them would add nothing.
                 if c.name.starts_with("secret.") {

@@ -196,7 +196,7 @@ impl Suite {
             if !ids.insert(rc.id.clone()) {
                 return Err(err(line, &format!("{at}.id"), format!("case id {:?} is used twice in this suite", rc.id)));
             }
-            if !(rc.spec.starts_with("BC39 §") || rc.spec.starts_with("M5310-A §") || rc.spec.starts_with("3GPP")) {
+            if !["BC39 §", "M5310-A §", "3GPP TS ", "ITU-T V.250"].iter().any(|p| rc.spec.starts_with(p)) {
                 return Err(err(
                     line,
                     &format!("{at}.spec"),
