@@ -58,6 +58,30 @@ fn drain(port: &mut dyn Port, quiet: Duration, limit: Duration) -> Result<(), St
     }
 }
 
+/// Sends `AT` until the modem answers `OK`, dropping everything before that answer: after it, the
+/// line holds nothing from before. Modems that autobaud or just booted may miss the first tries.
+fn sync(port: &mut dyn Port, line_ending: &str, tries: u32, per_try: Duration) -> Result<(), String> {
+    for _ in 0..tries {
+        port.write(format!("AT{line_ending}").as_bytes()).map_err(|e| format!("sync: cannot write AT: {e}"))?;
+        let deadline = port.now() + per_try;
+        let mut lexer = miplcheck_at::Lexer::new();
+        loop {
+            match port.read_until(deadline) {
+                Received::Data(c) => {
+                    if lexer.push(&c.bytes, c.at).iter().any(|f| f.text().trim() == "OK") {
+                        // An echo or a second OK may still be on its way only if the modem
+                        // answered an earlier try late; a short quiet spell takes it.
+                        return drain(port, Duration::from_millis(5), Duration::from_secs(5));
+                    }
+                }
+                Received::Timeout => break,
+                Received::Closed(why) => return Err(format!("sync: the link closed ({why})")),
+            }
+        }
+    }
+    Err(format!("sync: no OK to AT in {tries} tries of {}", crate::engine::ms(per_try)))
+}
+
 struct VirtualEmulator {
     port: SimPort,
 }
@@ -89,7 +113,10 @@ impl Target for PtyEmulator {
     }
     fn prepare(&mut self) -> Result<(), String> {
         self.pty.running.reset();
-        drain(&mut self.port, Duration::from_millis(50), Duration::from_secs(10))
+        // Output of the previous case still in flight goes first, then an AT/OK exchange proves
+        // the line holds nothing older.
+        drain(&mut self.port, Duration::from_millis(20), Duration::from_secs(10))?;
+        sync(&mut self.port, "\r", 3, Duration::from_secs(5))
     }
 }
 
@@ -109,28 +136,35 @@ impl Target for Remote {
     }
     fn prepare(&mut self) -> Result<(), String> {
         drain(&mut self.port, Duration::from_millis(100), Duration::from_secs(5))?;
-        let Some(reset) = &self.reset else { return Ok(()) };
+        if let Some(reset) = self.reset.clone() {
+            self.power_cycle(&reset)?;
+        }
+        sync(&mut self.port, &self.line_ending, 5, Duration::from_secs(1))
+    }
+}
+
+impl Remote {
+    /// Sends the rig's reset command and waits for its `ready` line.
+    fn power_cycle(&mut self, reset: &crate::rig::Reset) -> Result<(), String> {
         let line = format!("{}{}", reset.command, self.line_ending);
         self.port.write(line.as_bytes()).map_err(|e| format!("reset: cannot write {}: {e}", reset.command))?;
-        if let Some(ready) = &reset.ready {
-            let pat = crate::pattern::Pattern::new(ready).map_err(|e| format!("reset.ready: {e}"))?;
-            let deadline = self.port.now() + reset.timeout;
-            let mut lexer = miplcheck_at::Lexer::new();
-            loop {
-                match self.port.read_until(deadline) {
-                    Received::Data(c) => {
-                        if lexer.push(&c.bytes, c.at).iter().any(|f| pat.matches(&f.text())) {
-                            break;
-                        }
+        let Some(ready) = &reset.ready else { return Ok(()) };
+        let pat = crate::pattern::Pattern::new(ready).map_err(|e| format!("reset.ready: {e}"))?;
+        let deadline = self.port.now() + reset.timeout;
+        let mut lexer = miplcheck_at::Lexer::new();
+        loop {
+            match self.port.read_until(deadline) {
+                Received::Data(c) => {
+                    if lexer.push(&c.bytes, c.at).iter().any(|f| pat.matches(&f.text())) {
+                        return Ok(());
                     }
-                    Received::Timeout => {
-                        return Err(format!("reset: no `{ready}` within {:?} of {}", reset.timeout, reset.command))
-                    }
-                    Received::Closed(why) => return Err(format!("reset: the link closed ({why})")),
                 }
+                Received::Timeout => {
+                    return Err(format!("reset: no `{ready}` within {:?} of {}", reset.timeout, reset.command))
+                }
+                Received::Closed(why) => return Err(format!("reset: the link closed ({why})")),
             }
         }
-        drain(&mut self.port, Duration::from_millis(200), Duration::from_secs(10))
     }
 }
 
