@@ -149,6 +149,24 @@ impl Command {
         Ok(Command { name, form, args })
     }
 
+    /// The command line as a TE sends it, without the line ending: `AT+MIPLOPEN=0,600,60`.
+    pub fn format(&self) -> String {
+        match self.form {
+            Form::Test => format!("AT{}=?", self.name),
+            Form::Query => format!("AT{}?", self.name),
+            Form::Exec => format!("AT{}", self.name),
+            Form::Set => {
+                let args: Vec<&str> = self.args.iter().map(|a| a.raw.as_str()).collect();
+                format!("AT{}={}", self.name, args.join(","))
+            }
+        }
+    }
+
+    /// A set command from a name and argument texts (quote strings yourself: `"\"11\""`).
+    pub fn set(name: &str, args: &[&str]) -> Self {
+        Command { name: name.to_ascii_uppercase(), form: Form::Set, args: args.iter().map(|a| make_arg(a)).collect() }
+    }
+
     /// The prefix an information response to this command carries (`+MIPLCONFIG`).
     pub fn response_prefix(&self) -> Option<&str> {
         self.name.starts_with('+').then_some(self.name.as_str())
@@ -166,6 +184,16 @@ pub struct Response {
 }
 
 impl Response {
+    /// The line in the given spacing: `+MIPLEVENT: 0,6`.
+    pub fn format(&self, spacing: Spacing) -> String {
+        let args: Vec<String> = self.args.iter().map(|a| a.raw.clone()).collect();
+        if self.separator == ':' {
+            spacing.format(&self.name, &args)
+        } else {
+            format!("{}{}{}", self.name, self.separator, args.join(if spacing.after_comma { ", " } else { "," }))
+        }
+    }
+
     pub fn parse(line: &str) -> Option<Self> {
         let line = line.trim_end_matches(['\r', '\n']);
         if !line.starts_with('+') {

@@ -72,6 +72,22 @@ proptest! {
     }
 
     #[test]
+    fn commands_and_responses_round_trip(
+        name in "\\+[A-Z]{2,14}",
+        args in prop::collection::vec(prop_oneof!["-?[0-9]{1,6}", "0x[0-9A-F]{1,4}", "\"[a-zA-Z0-9;,. ]{0,10}\"", "[A-F0-9]{2,8}"], 1..12),
+        colon_space in any::<bool>(),
+        comma_space in any::<bool>(),
+    ) {
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        let cmd = Command::set(&name, &refs);
+        prop_assert_eq!(Command::parse(&cmd.format()).unwrap(), cmd.clone());
+        let resp = Response::parse(&format!("{name}: {}", args.join(","))).unwrap();
+        let spacing = miplcheck_at::syntax::Spacing { after_colon: colon_space, after_comma: comma_space };
+        let again = Response::parse(&resp.format(spacing)).unwrap();
+        prop_assert_eq!(again, resp);
+    }
+
+    #[test]
     fn at_shaped_lines_read_without_panics(
         name in "[A-Z]{2,16}",
         form in prop_oneof![Just("=?"), Just("?"), Just("="), Just("")],
