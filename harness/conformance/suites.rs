@@ -3,7 +3,7 @@
 //! fails here with its diff and leaves a `.snap.new` for `cargo insta review`.
 //!
 //! Windows are judged ×10 here: these tests must pass on a loaded 2-core CI machine, and window
-//! logic itself is tested to the millisecond in virtual time (tests/windows.rs).
+//! logic itself is tested to the millisecond in virtual time (harness/runner/tests/faults.rs).
 
 use libtest_mimic::{Arguments, Failed, Trial};
 use miplcheck_runner::golden::{self, Snapshot};

@@ -1,7 +1,7 @@
 //! Telling frames apart: the echo of the command, its information response, its final result
 //! code, and URCs, including a URC that arrives between a command and its `OK`.
 
-use crate::lexer::{Frame, FrameKind};
+use crate::lexer::{Frame, FrameKind, Stamp};
 use crate::result::FinalResult;
 use crate::syntax::{line_prefix, Command};
 
@@ -14,6 +14,9 @@ pub enum Class {
     Prompt,
     /// Bytes that never ended in a terminator.
     Fragment,
+    /// A line completed before the command in flight was written: not its answer (the late
+    /// answer of an abandoned command, say).
+    Stale,
 }
 
 impl Class {
@@ -25,6 +28,7 @@ impl Class {
             Class::Urc => "urc",
             Class::Prompt => "prompt",
             Class::Fragment => "fragment",
+            Class::Stale => "stale",
         }
     }
 }
@@ -33,7 +37,9 @@ impl Class {
 struct Pending {
     line: String,
     prefix: Option<String>,
-    seen_any: bool,
+    sent_at: Stamp,
+    /// An information line has been seen: an echo can no longer come.
+    answered: bool,
 }
 
 /// Classifies frames in the context of the command in flight.
@@ -54,15 +60,17 @@ impl Classifier {
         Self { pending: None, urc_prefixes: urc_prefixes.into_iter().map(Into::into).collect() }
     }
 
-    /// Call when a command line has been written.
+    /// Call when a command line has been written (at time zero: every frame is after it).
     pub fn command_sent(&mut self, line: &str) {
-        let line = line.trim_end_matches(['\r', '\n']).to_string();
-        let prefix = Command::parse(&line).ok().and_then(|c| c.response_prefix().map(str::to_string));
-        self.pending = Some(Pending { line, prefix, seen_any: false });
+        self.command_sent_at(line, Stamp::ZERO);
     }
 
-    pub fn in_flight(&self) -> bool {
-        self.pending.is_some()
+    /// Call when a command line has been written at `at`; frames completed before then are
+    /// [`Class::Stale`].
+    pub fn command_sent_at(&mut self, line: &str, at: Stamp) {
+        let line = line.trim_end_matches(['\r', '\n']).to_string();
+        let prefix = Command::parse(&line).ok().and_then(|c| c.response_prefix().map(str::to_string));
+        self.pending = Some(Pending { line, prefix, sent_at: at, answered: false });
     }
 
     /// Forget the command in flight (it timed out).
@@ -81,9 +89,11 @@ impl Classifier {
         let Some(p) = self.pending.as_mut() else {
             return Class::Urc;
         };
-        let first = !p.seen_any;
-        p.seen_any = true;
-        if first && text.eq_ignore_ascii_case(p.line.trim()) {
+        if frame.at < p.sent_at {
+            return Class::Stale;
+        }
+        // The echo may follow a URC that was already on its way, but never an answer line.
+        if !p.answered && text.eq_ignore_ascii_case(p.line.trim()) {
             return Class::Echo;
         }
         if let Some(f) = FinalResult::parse(text) {
@@ -92,6 +102,7 @@ impl Classifier {
         }
         let prefix = line_prefix(text);
         if prefix.is_some() && prefix == p.prefix.as_deref() {
+            p.answered = true;
             return Class::Info;
         }
         if let Some(prefix) = prefix {
@@ -99,6 +110,7 @@ impl Classifier {
                 return Class::Urc;
             }
         }
+        p.answered = true;
         Class::Info
     }
 }
@@ -140,6 +152,23 @@ mod tests {
     fn prefixless_lines_are_information() {
         let got = run("AT+CGSN", b"\r\n866971030000001\r\n\r\nOK\r\n");
         assert_eq!(got[0], ("info".into(), "866971030000001".into()));
+    }
+
+    #[test]
+    fn echo_after_a_urc_is_still_the_echo() {
+        let got = run("AT+MIPLVER?", b"+MIPLEVENT: 0,6\r\nAT+MIPLVER?\r\r\n+MIPLVER: 2.3.0\r\n\r\nOK\r\n");
+        assert_eq!(got.iter().map(|g| g.0.as_str()).collect::<Vec<_>>(), ["urc", "echo", "info", "final"]);
+    }
+
+    #[test]
+    fn answers_completed_before_the_command_are_stale() {
+        let mut c = Classifier::new(["+MIPLEVENT"]);
+        let mut lx = Lexer::new();
+        let late_ok = lx.push(b"\r\nOK\r\n", Duration::from_millis(5)).remove(0);
+        c.command_sent_at("AT+CGMR", Duration::from_millis(10));
+        assert_eq!(c.classify(&late_ok), Class::Stale);
+        let real = lx.push(b"\r\nOK\r\n", Duration::from_millis(12)).remove(0);
+        assert_eq!(c.classify(&real), Class::Final(FinalResult::Ok));
     }
 
     #[test]

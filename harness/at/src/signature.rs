@@ -120,16 +120,13 @@ impl Signature {
                     Some(v)
                 }
                 Item::Optional(g) => {
-                    // Prefer taking the optional group (greedy), as a parser of the manual would.
-                    for take in (0..=n).rev() {
-                        if let (Some(mut a), Some(b)) = (go(g, take), go(rest, n - take)) {
-                            if take > 0 || a.is_empty() {
-                                a.extend(b);
-                                return Some(a);
-                            }
-                        }
-                    }
-                    go(rest, n)
+                    // Prefer taking the optional group (greedy), as a parser of the manual would;
+                    // `take == 0` is the group left out.
+                    (0..=n).rev().find_map(|take| {
+                        let (mut a, b) = (go(g, take).or_else(|| (take == 0).then(Vec::new))?, go(rest, n - take)?);
+                        a.extend(b);
+                        Some(a)
+                    })
                 }
             }
         }

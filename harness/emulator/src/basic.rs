@@ -3,7 +3,7 @@
 
 use crate::modem::Behaviour;
 use crate::options::Options;
-use crate::reply::{cme, Reply};
+use crate::reply::{cme, int_param, Reply};
 use miplcheck_at::dialect::Invocation;
 use miplcheck_at::syntax::{Form, Spacing};
 
@@ -32,15 +32,6 @@ fn sp(name: &str, args: &[String]) -> String {
     Spacing::MANUAL.format(name, args)
 }
 
-fn one_int(inv: &Invocation, param: &str, allowed: std::ops::RangeInclusive<i64>) -> Result<i64, Reply> {
-    inv.bound
-        .as_ref()
-        .and_then(|b| b.get(param))
-        .and_then(|a| a.int())
-        .filter(|n| allowed.contains(n))
-        .ok_or_else(|| Reply::error(cme::BAD_PARAMETER))
-}
-
 /// Answers a basic command, or `None` if `inv` is not one.
 pub fn handle(inv: &Invocation, b: &mut Basics, opts: &Options, beh: &dyn Behaviour) -> Option<Reply> {
     let name = inv.command.name.as_str();
@@ -58,7 +49,7 @@ pub fn handle(inv: &Invocation, b: &mut Basics, opts: &Options, beh: &dyn Behavi
         }
         ("+CGSN", Form::Test) => Reply::ok().line("+CGSN: (0-3)"),
         ("+CGSN", Form::Exec) => Reply::ok().line(opts.imei.clone()),
-        ("+CGSN", Form::Set) => match one_int(inv, "snt", 0..=3) {
+        ("+CGSN", Form::Set) => match int_param(inv, "snt", 0..=3) {
             Ok(0) => Reply::ok().line(opts.imei.clone()),
             Ok(1) => Reply::ok().line(sp("+CGSN", std::slice::from_ref(&opts.imei))),
             // 2: IMEISV, 3: SVN; the emulator reports the IMEI's first 14 digits with SVN 01.
@@ -69,7 +60,7 @@ pub fn handle(inv: &Invocation, b: &mut Basics, opts: &Options, beh: &dyn Behavi
         ("+CIMI", Form::Exec) => Reply::ok().line(opts.imsi.clone()),
         ("+CMEE", Form::Test) => Reply::ok().line("+CMEE: (0,1)"),
         ("+CMEE", Form::Query) => Reply::ok().line(sp("+CMEE", &[b.cmee.to_string()])),
-        ("+CMEE", Form::Set) => match one_int(inv, "n", 0..=1) {
+        ("+CMEE", Form::Set) => match int_param(inv, "n", 0..=1) {
             Ok(n) => {
                 b.cmee = n as u8;
                 Reply::ok()
@@ -86,7 +77,7 @@ pub fn handle(inv: &Invocation, b: &mut Basics, opts: &Options, beh: &dyn Behavi
             let stat = if b.cfun == 1 && b.attached { 1 } else { 0 };
             Reply::ok().line(sp("+CEREG", &[b.cereg.to_string(), stat.to_string()]))
         }
-        ("+CEREG", Form::Set) => match one_int(inv, "n", 0..=5) {
+        ("+CEREG", Form::Set) => match int_param(inv, "n", 0..=5) {
             Ok(n) => {
                 b.cereg = n as u8;
                 Reply::ok()
@@ -95,7 +86,7 @@ pub fn handle(inv: &Invocation, b: &mut Basics, opts: &Options, beh: &dyn Behavi
         },
         ("+CGATT", Form::Test) => Reply::ok().line("+CGATT: (0,1)"),
         ("+CGATT", Form::Query) => Reply::ok().line(sp("+CGATT", &[u8::from(b.attached).to_string()])),
-        ("+CGATT", Form::Set) => match one_int(inv, "state", 0..=1) {
+        ("+CGATT", Form::Set) => match int_param(inv, "state", 0..=1) {
             Ok(n) if b.cfun == 1 => {
                 b.attached = n == 1;
                 Reply::ok()
@@ -107,7 +98,7 @@ pub fn handle(inv: &Invocation, b: &mut Basics, opts: &Options, beh: &dyn Behavi
         ("+CSCON", Form::Query) => {
             Reply::ok().line(sp("+CSCON", &[u8::from(b.cscon).to_string(), u8::from(b.connected).to_string()]))
         }
-        ("+CSCON", Form::Set) => match one_int(inv, "n", 0..=1) {
+        ("+CSCON", Form::Set) => match int_param(inv, "n", 0..=1) {
             Ok(n) => {
                 b.cscon = n == 1;
                 Reply::ok()
@@ -116,7 +107,7 @@ pub fn handle(inv: &Invocation, b: &mut Basics, opts: &Options, beh: &dyn Behavi
         },
         ("+CFUN", Form::Test) => Reply::ok().line("+CFUN: (0,1),(0,1)"),
         ("+CFUN", Form::Query) => Reply::ok().line(sp("+CFUN", &[b.cfun.to_string()])),
-        ("+CFUN", Form::Set) => match one_int(inv, "fun", 0..=1) {
+        ("+CFUN", Form::Set) => match int_param(inv, "fun", 0..=1) {
             Ok(n) => {
                 b.cfun = n as u8;
                 b.attached = n == 1;

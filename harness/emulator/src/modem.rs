@@ -66,6 +66,7 @@ impl Modem {
         self.basics = Basics::power_on(&self.opts);
         self.line.clear();
         self.overflow = false;
+        self.busy_until = Stamp::ZERO;
     }
 
     /// Bytes from the TE at `now`.
@@ -107,6 +108,10 @@ impl Modem {
     }
 
     fn dispatch(&mut self, inv: &Invocation) -> Reply {
+        // A test form prints what the dialect table says the manual shows.
+        if let (miplcheck_at::syntax::Form::Test, Some(t)) = (inv.command.form, inv.spec.test_response) {
+            return Reply::ok().line(t);
+        }
         if let Some(r) = basic::handle(inv, &mut self.basics, &self.opts, self.behaviour.as_ref()) {
             return r;
         }
@@ -115,7 +120,7 @@ impl Modem {
 
     fn answer(&mut self, name: &str, reply: Reply, now: Stamp) -> Option<Emission> {
         // Commands are answered in order: a second command waits for the first one's answer.
-        let at = now.max(self.busy_until) + self.opts.delay_for(name);
+        let at = now.max(self.busy_until).saturating_add(self.opts.delay_for(name));
         self.busy_until = at;
         Some(Emission { at, bytes: reply.render(self.basics.cmee, self.dialect()) })
     }
@@ -186,6 +191,17 @@ mod tests {
         o.silent = vec!["CGMR".into()];
         let mut m = Modem::new(o).unwrap();
         assert!(m.input(b"AT+CGMR\r", Stamp::ZERO).is_empty());
+    }
+
+    #[test]
+    fn reset_forgets_answers_in_flight() {
+        let mut o = Options::for_dialect("bc39");
+        o.echo = false;
+        o.delays.insert("+MIPLVER".into(), Duration::from_secs(30));
+        let mut m = Modem::new(o).unwrap();
+        m.input(b"AT+MIPLVER?\r", Stamp::ZERO);
+        m.reset();
+        assert_eq!(m.input(b"AT\r", Duration::from_millis(1))[0].at, Duration::from_millis(1));
     }
 
     #[test]

@@ -124,6 +124,9 @@ impl Options {
         if self.cmee > 1 {
             return Err(format!("cmee must be 0 or 1 (BC39 §6), got {}", self.cmee));
         }
+        if let Some((k, d)) = self.delays.iter().find(|(_, d)| **d > Duration::from_secs(24 * 3600)) {
+            return Err(format!("delay for {k} is {d:?}; it must be at most a day"));
+        }
         if self.rssi > 31 {
             return Err(format!("rssi must be 0–31, got {}", self.rssi));
         }

@@ -64,6 +64,21 @@ impl Reply {
     }
 }
 
+/// Reads an integer parameter of a set command within a range, or the error a modem answers for
+/// a bad parameter.
+pub fn int_param(
+    inv: &miplcheck_at::dialect::Invocation,
+    name: &str,
+    range: std::ops::RangeInclusive<i64>,
+) -> Result<i64, Reply> {
+    inv.bound
+        .as_ref()
+        .and_then(|b| b.get(name))
+        .and_then(|a| a.int())
+        .filter(|n| range.contains(n))
+        .ok_or_else(|| Reply::error(cme::BAD_PARAMETER))
+}
+
 /// Error codes the emulator uses where a manual says only "ERROR or +CME ERROR: <err>"
 /// (BC39 §6, table 3). docs/dialects.md lists which case gets which.
 pub mod cme {

@@ -70,9 +70,18 @@ pub fn on_pty(modem: Modem) -> io::Result<PtyModem> {
 /// Serves one TCP connection at a time on `listener`, a fresh power-on modem for each.
 pub fn on_tcp(listener: std::net::TcpListener, make: impl Fn() -> Modem) -> io::Result<()> {
     for conn in listener.incoming() {
-        let conn = conn?;
+        // One failed accept (a peer that reset at once) must not stop the emulator.
+        let conn = match conn {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!("accept failed: {e}");
+                continue;
+            }
+        };
         conn.set_nodelay(true)?;
         conn.set_read_timeout(Some(Duration::from_millis(100)))?;
+        // A peer that stops reading must not hang the modem forever.
+        conn.set_write_timeout(Some(Duration::from_secs(10)))?;
         let reader = conn.try_clone()?;
         let stop = Arc::new(AtomicBool::new(false));
         let running = start(make(), TimeoutReader { inner: reader, stop: stop.clone() }, conn, stop)?;

@@ -44,6 +44,20 @@ impl Plan {
         if suites.is_empty() {
             return Err(InputError::new(suites_dir, "no suite files (*.yaml) here"));
         }
+        for (i, s) in suites.iter().enumerate() {
+            if let Some(other) = suites[..i].iter().find(|o| o.name == s.name) {
+                return Err(InputError::new(
+                    &s.path,
+                    format!(
+                        "suite name {:?} is also used by {}; snapshots and reports are named after it",
+                        s.name,
+                        other.path.display()
+                    ),
+                )
+                .at_line(Some(1))
+                .field("suite"));
+            }
+        }
         if let Some(want) = &selection.suite {
             suites.retain(|s| &s.name == want || s.path.file_stem().is_some_and(|f| f == want.as_str()));
             if suites.is_empty() {
@@ -55,7 +69,7 @@ impl Plan {
             .map_err(|e| InputError::new(golden_root, format!("cannot resolve the golden folder: {e}")))?;
         let plan = Plan { golden_dir, rig, suites, selection };
         for (s, c) in plan.selected() {
-            for name in c.secrets_used() {
+            for name in s.secrets_used(c) {
                 if !plan.rig.secrets.contains_key(&name) {
                     return Err(InputError::new(
                         &s.path,
@@ -157,6 +171,10 @@ impl Plan {
         };
         let run = run_case(target.port(), &ctx, suite, case);
         result.steps = run.steps;
+        for st in &mut result.steps {
+            st.what = redactor.text(&st.what);
+            st.failure = st.failure.as_deref().map(|f| redactor.text(f));
+        }
         result.duration = run.duration;
         result.transcript = run.transcript.timed(&redactor);
         result.warnings = run.warnings.iter().map(|w| redactor.text(w)).collect();

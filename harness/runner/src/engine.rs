@@ -11,6 +11,9 @@ use miplcheck_transport::{Port, Received};
 use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 
+/// No window is longer than this, whatever a rig's scale says: a day is "never" on a bench.
+pub const MAX_WINDOW: Duration = Duration::from_secs(24 * 3600);
+
 /// What the engine needs to know about the rig.
 #[derive(Debug, Clone)]
 pub struct Context<'a> {
@@ -49,7 +52,6 @@ pub struct CaseRun {
 
 /// Captures taken from one transcript entry: which entry, where its content starts, what matched.
 struct Claimed {
-    at: Stamp,
     index: usize,
     offset: usize,
     caps: Vec<Capture>,
@@ -79,6 +81,8 @@ pub struct Session<'p, 'c> {
     backlog: Vec<Seen>,
     vars: BTreeMap<String, String>,
     last_sent: Option<Stamp>,
+    /// When the case started: the anchor of a URC step with no command before it.
+    started: Stamp,
     closed: Option<String>,
 }
 
@@ -120,6 +124,7 @@ impl<'p, 'c> Session<'p, 'c> {
         for (k, v) in ctx.secrets {
             vars.insert(format!("secret.{k}"), v.clone());
         }
+        let started = port.now();
         Session {
             port,
             ctx,
@@ -130,16 +135,21 @@ impl<'p, 'c> Session<'p, 'c> {
             backlog: Vec::new(),
             vars,
             last_sent: None,
+            started,
             closed: None,
         }
     }
 
     fn scaled(&self, w: Duration) -> Duration {
-        w.mul_f64(self.ctx.timing.window_scale)
+        w.mul_f64(self.ctx.timing.window_scale).min(MAX_WINDOW)
     }
 
     pub fn step(&mut self, label: &str, step: &Step) -> StepOutcome {
-        self.transcript.step(label, step.describe());
+        let header = match &step.note {
+            Some(n) => format!("{} — {n}", step.describe()),
+            None => step.describe(),
+        };
+        self.transcript.step(label, header);
         let mut out = StepOutcome {
             label: label.to_string(),
             line: step.line,
@@ -174,6 +184,9 @@ impl<'p, 'c> Session<'p, 'c> {
         let filled = template.fill(&self.vars)?;
         let mut bytes = filled.text.clone().into_bytes();
         bytes.extend_from_slice(self.ctx.line_ending.as_bytes());
+        // Before writing: an answer cannot be older than this (a fast modem's echo can be stamped
+        // by the reader before `write` returns).
+        let began = self.port.now();
         let sent = self.port.write(&bytes).map_err(|e| format!("cannot write to {}: {e}", self.port.describe()))?;
         let marks: Vec<Mark> = filled
             .marks
@@ -183,13 +196,13 @@ impl<'p, 'c> Session<'p, 'c> {
             .collect();
         let echo_marks: Vec<Mark> = marks.clone();
         self.transcript.entry(Entry { at: sent, dir: Dir::TeToUe, class: None, bytes, marks });
-        self.classifier.command_sent(&filled.text);
+        self.classifier.command_sent_at(&filled.text, began);
         self.last_sent = Some(sent);
 
         let manual = step.window.unwrap_or_else(|| self.ctx.dialect.max_response(&filled.text));
         let window = self.scaled(manual);
         out.window = Some(window);
-        let hard = sent + window + self.ctx.timing.late_grace;
+        let hard = sent.saturating_add(window).saturating_add(self.ctx.timing.late_grace);
         let mut infos: Vec<Seen> = Vec::new();
         let fin = loop {
             match self.next(hard) {
@@ -204,6 +217,8 @@ impl<'p, 'c> Session<'p, 'c> {
                     Class::Urc => self.backlog.push(s),
                     Class::Final(_) => break s,
                     Class::Info | Class::Prompt | Class::Fragment => infos.push(s),
+                    // Completed before the command was written: kept in the transcript only.
+                    Class::Stale => {}
                 },
                 Next::Timeout => {
                     self.classifier.abandon();
@@ -240,12 +255,7 @@ impl<'p, 'c> Session<'p, 'c> {
                 ));
             };
             match p.captures(&got.frame.text()) {
-                Some(c) => captured.push(Claimed {
-                    at: got.frame.at,
-                    index: got.index,
-                    offset: got.frame.content.start,
-                    caps: c,
-                }),
+                Some(c) => captured.push(Claimed { index: got.index, offset: got.frame.content.start, caps: c }),
                 None => {
                     return Err(format!(
                         "information line {} should match `{}`, got `{}`",
@@ -261,9 +271,7 @@ impl<'p, 'c> Session<'p, 'c> {
         }
         let fin_text = fin.frame.text();
         match final_.captures(&fin_text) {
-            Some(c) => {
-                captured.push(Claimed { at: fin.frame.at, index: fin.index, offset: fin.frame.content.start, caps: c })
-            }
+            Some(c) => captured.push(Claimed { index: fin.index, offset: fin.frame.content.start, caps: c }),
             None => {
                 return Err(format!(
                     "expected final `{}`, got `{}`{}",
@@ -287,34 +295,18 @@ impl<'p, 'c> Session<'p, 'c> {
 
     fn urcs(&mut self, step: &Step, patterns: &[Pattern], ordered: bool, out: &mut StepOutcome) -> Result<(), String> {
         let patterns = &patterns.iter().map(|p| p.bind(&self.vars)).collect::<Result<Vec<_>, _>>()?;
-        let anchor = self.last_sent.unwrap_or_else(|| self.port.now());
+        // URCs are timed from the command that caused them; lines older than that are not theirs.
+        let anchor = self.last_sent.unwrap_or(self.started);
         let window = self.scaled(step.window.unwrap_or(DEFAULT_URC_WINDOW));
         out.window = Some(window);
-        let hard = anchor + window + self.ctx.timing.late_grace;
-        let mut matched: Vec<Option<Claimed>> = (0..patterns.len()).map(|_| None).collect();
-        let mut after: Stamp = Stamp::ZERO;
-        loop {
-            // Claim from the backlog, oldest first.
-            let mut i = 0;
-            while i < self.backlog.len() {
-                let text = self.backlog[i].frame.text();
-                let at = self.backlog[i].frame.at;
-                let slot = if ordered {
-                    matched.iter().position(Option::is_none).filter(|&j| at >= after && patterns[j].matches(&text))
-                } else {
-                    (0..patterns.len()).find(|&j| matched[j].is_none() && patterns[j].matches(&text))
-                };
-                if let Some(j) = slot {
-                    let s = self.backlog.remove(i);
-                    let caps = patterns[j].captures(&text).unwrap_or_default();
-                    after = s.frame.at;
-                    matched[j] = Some(Claimed { at: s.frame.at, index: s.index, offset: s.frame.content.start, caps });
-                } else {
-                    i += 1;
-                }
-            }
-            if matched.iter().all(Option::is_some) {
-                break;
+        let hard = anchor.saturating_add(window).saturating_add(self.ctx.timing.late_grace);
+        let choice = loop {
+            let eligible: Vec<usize> =
+                (0..self.backlog.len()).filter(|&i| self.backlog[i].frame.at >= anchor).collect();
+            let texts: Vec<String> = eligible.iter().map(|&i| self.backlog[i].frame.text()).collect();
+            let found = if ordered { in_order(patterns, &texts) } else { as_a_set(patterns, &texts) };
+            if let Ok(picks) = found {
+                break picks.into_iter().map(|k| eligible[k]).collect::<Vec<usize>>();
             }
             match self.next(hard) {
                 Next::Frame(s) => {
@@ -324,8 +316,13 @@ impl<'p, 'c> Session<'p, 'c> {
                 }
                 Next::Timeout => {
                     self.flush_partial();
-                    let missing: Vec<&str> =
-                        patterns.iter().zip(&matched).filter(|(_, m)| m.is_none()).map(|(p, _)| p.source()).collect();
+                    let matched = found.err().unwrap_or_default();
+                    let missing: Vec<&str> = patterns
+                        .iter()
+                        .enumerate()
+                        .filter(|(j, _)| !matched.contains(j))
+                        .map(|(_, p)| p.source())
+                        .collect();
                     let seen: Vec<String> =
                         self.backlog.iter().map(|s| format!("`{}`", escape(s.frame.content()))).collect();
                     return Err(format!(
@@ -338,11 +335,27 @@ impl<'p, 'c> Session<'p, 'c> {
                 }
                 Next::Closed(why) => return Err(format!("the link closed while waiting for URCs ({why})")),
             }
+        };
+        // Claim the chosen lines, highest backlog index first so the others keep their places.
+        let mut claimed: Vec<(usize, Seen)> = Vec::new();
+        let mut order: Vec<(usize, usize)> = choice.iter().copied().enumerate().collect();
+        order.sort_by_key(|&(_, b)| std::cmp::Reverse(b));
+        for (j, b) in order {
+            claimed.push((j, self.backlog.remove(b)));
         }
-        let latest = matched.iter().flatten().map(|m| m.at).max().unwrap_or(anchor);
+        claimed.sort_by_key(|(j, _)| *j);
+        let latest = claimed.iter().map(|(_, s)| s.frame.at).max().unwrap_or(anchor);
         let latency = latest.saturating_sub(anchor);
         out.latency = Some(latency);
-        self.remember(matched.into_iter().flatten().collect());
+        let captured = claimed
+            .into_iter()
+            .map(|(j, s)| Claimed {
+                index: s.index,
+                offset: s.frame.content.start,
+                caps: patterns[j].captures(&s.frame.text()).unwrap_or_default(),
+            })
+            .collect();
+        self.remember(captured);
         if latency > window {
             return Err(format!(
                 "the last URC arrived {} after the command, after its {} window",
@@ -354,7 +367,7 @@ impl<'p, 'c> Session<'p, 'c> {
     }
 
     fn wait(&mut self, d: Duration) {
-        let until = self.port.now() + d;
+        let until = self.port.now().saturating_add(d);
         while let Next::Frame(s) = self.next(until) {
             if matches!(s.class, Class::Urc | Class::Info | Class::Fragment) {
                 self.backlog.push(s);
@@ -430,6 +443,52 @@ impl<'p, 'c> Session<'p, 'c> {
         });
         self.ready.push_back(Seen { index, frame, class });
     }
+}
+
+/// Lines (by position in `texts`) matching `patterns` one each, in the listed order: the earliest
+/// such lines. `Err` holds the patterns matched so far.
+fn in_order(patterns: &[Pattern], texts: &[String]) -> Result<Vec<usize>, Vec<usize>> {
+    let mut picks = Vec::new();
+    let mut k = 0;
+    for p in patterns {
+        match (k..texts.len()).find(|&i| p.matches(&texts[i])) {
+            Some(i) => {
+                picks.push(i);
+                k = i + 1;
+            }
+            None => return Err((0..picks.len()).collect()),
+        }
+    }
+    Ok(picks)
+}
+
+/// Lines matching `patterns` one each in any order, preferring earlier lines; a general pattern
+/// does not steal the only line a specific one could take. `Err` holds the most patterns that
+/// could be matched together.
+fn as_a_set(patterns: &[Pattern], texts: &[String]) -> Result<Vec<usize>, Vec<usize>> {
+    fn go(j: usize, patterns: &[Pattern], texts: &[String], used: &mut Vec<bool>, picks: &mut Vec<usize>) -> bool {
+        if j == patterns.len() {
+            return true;
+        }
+        for i in 0..texts.len() {
+            if !used[i] && patterns[j].matches(&texts[i]) {
+                used[i] = true;
+                picks.push(i);
+                if go(j + 1, patterns, texts, used, picks) {
+                    return true;
+                }
+                picks.pop();
+                used[i] = false;
+            }
+        }
+        false
+    }
+    let mut picks = Vec::new();
+    if go(0, patterns, texts, &mut vec![false; texts.len()], &mut picks) {
+        return Ok(picks);
+    }
+    let matchable = (0..patterns.len()).filter(|&j| texts.iter().any(|t| patterns[j].matches(t))).collect();
+    Err(matchable)
 }
 
 fn received(infos: &[Seen]) -> String {

@@ -54,6 +54,10 @@ pub fn init(root: &Path) {
     if std::env::var_os("INSTA_OUTPUT").is_none() {
         std::env::set_var("INSTA_OUTPUT", "none");
     }
+    // A golden snapshot changes only through review: never overwritten or passed by a run.
+    let ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "0" && v != "false");
+    std::env::set_var("INSTA_UPDATE", if ci { "no" } else { "new" });
+    std::env::set_var("INSTA_FORCE_PASS", "0");
 }
 
 /// Compares `content` with the snapshot `name` in `dir`. On a change insta leaves

@@ -51,6 +51,9 @@ impl Pattern {
             probe = probe.replacen(&format!("${{{r}}}"), "{_}", 1);
         }
         let mut p = Self::compile(&probe, false)?;
+        if let Some(r) = refs.iter().find(|r| p.names.contains(r)) {
+            return Err(PatternError(format!("{{{r}}} and ${{{r}}} in one line: capture under another name")));
+        }
         p.source = source.trim().to_string();
         p.refs = refs;
         Ok(p)
@@ -69,25 +72,26 @@ impl Pattern {
         }
         let mut src = String::new();
         let mut rest = self.source.as_str();
+        let mut groups: Vec<String> = Vec::new();
         while let Some(i) = rest.find("${") {
             src.push_str(&rest[..i]);
             let close = rest[i..].find('}').ok_or("unclosed ${")?;
             let name = &rest[i + 2..i + close];
             let value = vars.get(name).ok_or_else(|| format!("${{{name}}} has no value yet"))?;
-            let group = name.replace('.', "__");
+            // A name used twice in one line gets a group per use: `a`, then `a__2`.
+            let base = name.replace('.', "__");
+            let uses = groups.iter().filter(|g| g.split("__n").next() == Some(base.as_str())).count();
+            let group = if uses == 0 { base.clone() } else { format!("{base}__n{}", uses + 1) };
+            groups.push(group.clone());
             src.push_str(&format!("{{{group}:{}}}", regex::escape(value)));
             rest = &rest[i + close + 1..];
         }
         src.push_str(rest);
         let mut p = Self::compile(&src, true).map_err(|e| e.0)?;
         p.source = self.source.clone();
-        p.names = p.names.iter().map(|n| n.replace("__", ".")).collect();
-        p.groups = self.groups_for(&p);
+        p.groups = p.names.clone();
+        p.names = p.names.iter().map(|n| n.split("__n").next().unwrap_or(n).replace("__", ".")).collect();
         Ok(p)
-    }
-
-    fn groups_for(&self, p: &Pattern) -> Vec<String> {
-        p.names.iter().map(|n| n.replace('.', "__")).collect()
     }
 
     fn compile(source: &str, internal: bool) -> Result<Self, PatternError> {
@@ -329,6 +333,10 @@ mod tests {
         assert_eq!((c[0].name.as_str(), c[0].value.as_str()), ("secret.auth_code", "Que.ctel{1"));
         assert!(!b.matches("+MIPLCONFIG:4,1,QueXctel{1"), "the value is literal");
         assert!(p.bind(&BTreeMap::new()).unwrap_err().contains("no value yet"));
+        let twice = Pattern::new("+X: ${a},${a}").unwrap();
+        let vars = BTreeMap::from([("a".to_string(), "7".to_string())]);
+        let c = twice.bind(&vars).unwrap().captures("+X: 7,7").unwrap();
+        assert_eq!(c.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), ["a", "a"]);
         assert!(Pattern::new("+X: ${a").is_err());
     }
 

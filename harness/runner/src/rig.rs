@@ -132,6 +132,11 @@ fn reset_timeout() -> Duration {
     Duration::from_secs(15)
 }
 
+/// The longest duration a rig or suite may name.
+pub const MAX_DURATION: Duration = Duration::from_secs(24 * 3600);
+/// The shortest secret accepted.
+pub const MIN_SECRET: usize = 4;
+
 /// Where the target is, resolved.
 #[derive(Debug, Clone)]
 pub enum Target {
@@ -140,8 +145,8 @@ pub enum Target {
     Tcp(String),
 }
 
-/// A rig, checked and resolved.
-#[derive(Debug, Clone)]
+/// A rig, checked and resolved. Its `Debug` leaves the secrets' values out.
+#[derive(Clone)]
 pub struct Rig {
     pub path: PathBuf,
     pub name: String,
@@ -154,6 +159,22 @@ pub struct Rig {
     /// Secret values by name; they are redacted from everything the runner writes.
     pub secrets: BTreeMap<String, String>,
     pub reset: Option<Reset>,
+}
+
+impl std::fmt::Debug for Rig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Rig")
+            .field("path", &self.path)
+            .field("name", &self.name)
+            .field("dialect", &self.dialect.name)
+            .field("golden", &self.golden)
+            .field("capabilities", &self.capabilities)
+            .field("target", &self.target)
+            .field("timing", &self.timing)
+            .field("secrets", &self.secrets.keys().collect::<Vec<_>>())
+            .field("reset", &self.reset)
+            .finish()
+    }
 }
 
 impl Rig {
@@ -197,7 +218,8 @@ impl Rig {
                     .map(|(k, v)| (miplcheck_emulator::options::command_key(&k), v.into_inner()))
                     .collect();
                 o.silent = table.silent;
-                o.validate().map_err(|m| err(span, "emulator", m))?;
+                // Building the modem checks the options and that the emulator speaks the dialect.
+                miplcheck_emulator::Modem::new(o.clone()).map_err(|m| err(span.clone(), "emulator", m))?;
                 Target::Emulator { options: o, link: table.link }
             }
             Kind::Serial => {
@@ -218,8 +240,25 @@ impl Rig {
                 Target::Tcp(t.address.clone())
             }
         };
-        if !(raw.timing.window_scale.is_finite() && raw.timing.window_scale > 0.0) {
-            return Err(err(find_key(text, "window_scale"), "timing.window_scale", "must be a number above 0".into()));
+        if !(raw.timing.window_scale.is_finite() && raw.timing.window_scale > 0.0 && raw.timing.window_scale <= 1000.0)
+        {
+            return Err(err(
+                find_key(text, "window_scale"),
+                "timing.window_scale",
+                "must be a number above 0 and at most 1000".into(),
+            ));
+        }
+        if raw.timing.late_grace > MAX_DURATION {
+            return Err(err(find_key(text, "late_grace"), "timing.late_grace", "must be at most a day".into()));
+        }
+        if let Some(r) = &raw.reset {
+            if r.timeout > MAX_DURATION {
+                return Err(err(find_key(text, "timeout"), "reset.timeout", "must be at most a day".into()));
+            }
+            if let Some(ready) = &r.ready {
+                crate::pattern::Pattern::new(ready)
+                    .map_err(|e| err(find_key(text, "ready"), "reset.ready", e.to_string()))?;
+            }
         }
         let mut secrets = BTreeMap::new();
         for (name, s) in &raw.secrets {
@@ -229,8 +268,14 @@ impl Rig {
                     err(Some(s.span()), &format!("secrets.{name}"), format!("environment variable {env} is not set"))
                 })?,
             };
-            if value.is_empty() {
-                return Err(err(Some(s.span()), &format!("secrets.{name}"), "a secret cannot be empty".into()));
+            // A very short secret would be "redacted" wherever its characters occur, mangling
+            // every transcript.
+            if value.chars().count() < MIN_SECRET {
+                return Err(err(
+                    Some(s.span()),
+                    &format!("secrets.{name}"),
+                    format!("a secret must be at least {MIN_SECRET} characters"),
+                ));
             }
             secrets.insert(name.clone(), value);
         }
@@ -358,6 +403,13 @@ mod tests {
             assert_eq!(e.field.as_deref(), Some(field), "{shown}");
         }
         assert!(shown.contains(says), "{shown}");
+    }
+
+    #[test]
+    fn debug_output_hides_secret_values() {
+        let r = parse("kind = \"emulator\"\ndialect = \"bc39\"\n[secrets]\npsk = \"FhyvhmgIRQrde4In\"\n").unwrap();
+        let shown = format!("{r:?}");
+        assert!(shown.contains("psk") && !shown.contains("FhyvhmgIRQrde4In"), "{shown}");
     }
 
     #[test]

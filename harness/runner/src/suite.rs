@@ -66,6 +66,19 @@ pub struct Suite {
     pub cases: Vec<Case>,
 }
 
+impl Suite {
+    /// `${secret.x}` names a case uses, with its suite's setup and teardown.
+    pub fn secrets_used(&self, case: &Case) -> BTreeSet<String> {
+        self.setup
+            .iter()
+            .chain(&case.steps)
+            .chain(&self.teardown)
+            .flat_map(Step::references)
+            .filter_map(|h| h.strip_prefix("secret.").map(str::to_string))
+            .collect()
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Case {
     pub id: String,
@@ -149,15 +162,6 @@ impl Case {
     pub fn applies_to(&self, dialect: &str) -> bool {
         self.dialects.is_empty() || self.dialects.iter().any(|d| d.eq_ignore_ascii_case(dialect))
     }
-
-    /// `${secret.x}` names the case's steps use.
-    pub fn secrets_used(&self) -> BTreeSet<String> {
-        self.steps
-            .iter()
-            .flat_map(Step::references)
-            .filter_map(|h| h.strip_prefix("secret.").map(str::to_string))
-            .collect()
-    }
 }
 
 impl Suite {
@@ -171,6 +175,16 @@ impl Suite {
         let raw: RawSuite = serde_saphyr::from_str(text).map_err(|e| yaml_error(path, text, &e))?;
         let err = |line: usize, field: &str, msg: String| InputError::new(path, msg).at_line(Some(line)).field(field);
 
+        if raw.suite.is_empty() || !raw.suite.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_') {
+            return Err(err(
+                1,
+                "suite",
+                format!(
+                    "suite name {:?} must be letters, digits, - or _ (it names folders and snapshot files)",
+                    raw.suite
+                ),
+            ));
+        }
         let suite_dialects = raw.dialects.clone().unwrap_or_default();
         for d in &suite_dialects {
             if miplcheck_at::Dialect::by_name(d).is_none() {
@@ -179,7 +193,24 @@ impl Suite {
         }
         let setup = steps(&raw.setup, "setup", &err)?;
         let teardown = steps(&raw.teardown, "teardown", &err)?;
-        let setup_defines: Vec<String> = setup.iter().flat_map(Step::defines).collect();
+        // Setup steps may only refer to what earlier setup steps captured; teardown to the setup's.
+        let mut setup_defines: Vec<String> = Vec::new();
+        for (list, name) in [(&setup, "setup"), (&teardown, "teardown")] {
+            let mut known: BTreeSet<String> = setup_defines.iter().cloned().collect();
+            for (si, s) in list.iter().enumerate() {
+                if let Some(h) = s.references().into_iter().find(|h| !h.starts_with("secret.") && !known.contains(h)) {
+                    return Err(err(
+                        s.line,
+                        &format!("{name}[{si}]"),
+                        format!("${{{h}}} is not captured by an earlier {name} step"),
+                    ));
+                }
+                known.extend(s.defines());
+            }
+            if name == "setup" {
+                setup_defines = known.into_iter().collect();
+            }
+        }
         let mut cases = Vec::new();
         let mut ids = BTreeSet::new();
         for (ci, c) in raw.cases.iter().enumerate() {
@@ -304,6 +335,11 @@ fn step(
     if r.window.is_some_and(|w| w.is_zero()) {
         return Err(err(line, &format!("{at}.window"), "a window must be longer than 0".into()));
     }
+    for (field, d) in [("window", r.window), ("wait", r.wait)] {
+        if d.is_some_and(|d| d > crate::rig::MAX_DURATION) {
+            return Err(err(line, &format!("{at}.{field}"), format!("a {field} must be at most a day")));
+        }
+    }
     Ok(Step { line, action, window: r.window, note: r.note.clone() })
 }
 
@@ -423,6 +459,13 @@ cases:
     #[case("suite: x\ncases:\n  - id: a b\n    spec: BC39 §1\n    steps:\n      - send: AT\n", 3, "must be letters")]
     #[case("suite: x\ncases:\n  - id: a\n    spec: BC39 §1\n    steps: []\n", 3, "at least one step")]
     #[case("suite: x\ncases: [\n", 0, "")]
+    #[case("suite: ../x\ncases:\n  - id: a\n    spec: BC39 §1\n    steps:\n      - send: AT\n", 1, "suite name")]
+    #[case("suite: x\ncases:\n  - id: a\n    spec: BC39 §1\n    steps:\n      - wait: 400000y\n", 6, "at most a day")]
+    #[case(
+        "suite: x\nsetup:\n  - send: AT+X=${v}\ncases:\n  - id: a\n    spec: BC39 §1\n    steps:\n      - send: AT\n",
+        3,
+        "earlier setup step"
+    )]
     #[case("suite: x\ncases:\n  - id: a\n    spec: BC39 §1\n    steps:\n      - send: hello\n", 6, "not an AT command")]
     fn bad_suites_name_the_line(#[case] text: &str, #[case] line: usize, #[case] says: &str) {
         let e = parse(text).unwrap_err();

@@ -131,7 +131,14 @@ impl Transcript {
                     let _ = writeln!(out, "── {label}: {}", r.text(what));
                 }
                 Item::Entry(e) => {
-                    let mut marks = e.marks.clone();
+                    // A mark over part of a secret would break the secret's redaction.
+                    let hidden = r.ranges(&e.bytes);
+                    let mut marks: Vec<Mark> = e
+                        .marks
+                        .iter()
+                        .filter(|m| !hidden.iter().any(|h| m.range.start < h.end && h.start < m.range.end))
+                        .cloned()
+                        .collect();
                     marks.sort_by_key(|m| m.range.start);
                     let mut bytes = Vec::new();
                     let mut pos = 0;
@@ -187,10 +194,34 @@ pub struct Redactor {
 
 impl Redactor {
     pub fn new(secrets: &BTreeMap<String, String>) -> Self {
-        let mut s: Vec<(String, Vec<u8>)> =
-            secrets.iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| (k.clone(), v.as_bytes().to_vec())).collect();
+        let mut s: Vec<(String, Vec<u8>)> = Vec::new();
+        for (k, v) in secrets.iter().filter(|(_, v)| !v.is_empty()) {
+            s.push((k.clone(), v.as_bytes().to_vec()));
+            // Messages quote lines escaped (`\t`, `\x1B`); hide that spelling too.
+            let escaped = escape(v.as_bytes());
+            if escaped != *v {
+                s.push((k.clone(), escaped.into_bytes()));
+            }
+        }
         s.sort_by_key(|(_, v)| std::cmp::Reverse(v.len()));
         Redactor { secrets: s }
+    }
+
+    /// Where secrets occur in `input`.
+    pub fn ranges(&self, input: &[u8]) -> Vec<Range<usize>> {
+        let mut out = Vec::new();
+        for (_, value) in &self.secrets {
+            let mut i = 0;
+            while i + value.len() <= input.len() {
+                if input[i..].starts_with(value) {
+                    out.push(i..i + value.len());
+                    i += value.len();
+                } else {
+                    i += 1;
+                }
+            }
+        }
+        out
     }
 
     pub fn bytes(&self, input: &[u8]) -> Vec<u8> {
@@ -299,5 +330,22 @@ mod tests {
             assert!(!s.contains("FhyvhmgIRQrde4In") && !s.contains("Quectel123"), "{s}");
             assert!(s.contains("<secret:psk>") && s.contains("<secret:auth_code>"));
         }
+    }
+
+    #[test]
+    fn a_capture_over_part_of_a_secret_does_not_unhide_it() {
+        let r = Redactor::new(&BTreeMap::from([("psk".to_string(), "FhyvhmgIRQrde4In".to_string())]));
+        let mut t = Transcript::default();
+        let i = t.entry(entry(Dir::UeToTe, Some("info"), b"+MIPLCONFIG:5,1,FhyvhmgIRQrde4In\r\n", 0));
+        t.mark(i, Mark { range: 16..20, name: "p".into() });
+        let n = t.normalized(&r);
+        assert!(n.contains("+MIPLCONFIG:5,1,<secret:psk>") && !n.contains("IRQrde4In"), "{n}");
+    }
+
+    #[test]
+    fn escaped_spellings_of_a_secret_are_hidden_too() {
+        let r = Redactor::new(&BTreeMap::from([("psk".to_string(), "ab\tcd\\ef".to_string())]));
+        assert_eq!(r.text("got `x ab\\tcd\\\\ef y`"), "got `x <secret:psk> y`");
+        assert_eq!(r.text("ab\tcd\\ef"), "<secret:psk>");
     }
 }

@@ -225,3 +225,92 @@ fn a_changed_emulator_response_fails_the_snapshot_with_a_readable_diff() {
     assert_eq!(at, "snapshot");
     assert!(reason.contains("cargo insta review"), "{reason}");
 }
+
+/// A case that sends one command and then waits for URCs as the suite says.
+fn urc_case(step: &str) -> String {
+    format!("suite: t\ncases:\n  - id: u\n    spec: BC39 §4.7\n    steps:\n      - send: AT+MIPLOPEN=0,600,60\n{step}")
+}
+
+fn run_scripted(suite: &str, answer: Vec<(u64, &'static [u8])>) -> miplcheck_runner::CaseResult {
+    let golden = tempfile::tempdir().unwrap();
+    let p = plan(VIRTUAL_BC39, suite, golden.path());
+    let mut t = scripted(vec![Script::Answer(answer)]);
+    p.run_one(&mut t, &p.suites[0], &p.suites[0].cases[0])
+}
+
+const OPEN_THEN_EVENTS: [(u64, &[u8]); 4] = [
+    (5, b"\r\nOK\r\n"),
+    (40, b"\r\n+MIPLEVENT: 0,1\r\n"),
+    (90, b"\r\n+MIPLEVENT: 0,4\r\n"),
+    (130, b"\r\n+MIPLEVENT: 0,6\r\n"),
+];
+
+#[test]
+fn ordered_urcs_are_timed_from_the_command() {
+    let r = run_scripted(
+        &urc_case(
+            "      - urcs: [\"+MIPLEVENT: 0,1\", \"+MIPLEVENT: 0,4\", \"+MIPLEVENT: 0,6\"]\n        window: 1s\n",
+        ),
+        OPEN_THEN_EVENTS.to_vec(),
+    );
+    assert_eq!(r.steps[1].failure, None);
+    assert_eq!(r.steps[1].latency, Some(Duration::from_millis(130)));
+}
+
+#[test]
+fn ordered_urcs_out_of_order_fail_and_say_so() {
+    let r = run_scripted(
+        &urc_case("      - urcs: [\"+MIPLEVENT: 0,6\", \"+MIPLEVENT: 0,4\"]\n        window: 1s\n"),
+        OPEN_THEN_EVENTS.to_vec(),
+    );
+    let why = r.steps[1].failure.as_deref().unwrap();
+    assert!(why.contains("no `+MIPLEVENT: 0,4` within 1 s") && why.contains("in the listed order"), "{why}");
+}
+
+#[test]
+fn an_unordered_set_finds_the_pairing_a_greedy_match_would_miss() {
+    // The general pattern could take `0,6` first and leave the specific one nothing.
+    let r = run_scripted(
+        &urc_case("      - unordered: [\"+MIPLEVENT: 0,{e}\", \"+MIPLEVENT: 0,6\"]\n        window: 1s\n"),
+        vec![(5, b"\r\nOK\r\n"), (10, b"\r\n+MIPLEVENT: 0,6\r\n"), (20, b"\r\n+MIPLEVENT: 0,4\r\n")],
+    );
+    assert_eq!(r.steps[1].failure, None, "{}", r.transcript);
+}
+
+#[test]
+fn a_urc_after_its_window_fails_with_the_measured_time() {
+    let r =
+        run_scripted(&urc_case("      - urc: \"+MIPLEVENT: 0,6\"\n        window: 100ms\n"), OPEN_THEN_EVENTS.to_vec());
+    let why = r.steps[1].failure.as_deref().unwrap();
+    assert!(why.contains("arrived 130 ms after the command, after its 100 ms window"), "{why}");
+}
+
+#[test]
+fn a_urc_from_before_the_command_is_not_claimed() {
+    let golden = tempfile::tempdir().unwrap();
+    let suite = "suite: t\ncases:\n  - id: u\n    spec: BC39 §4.7\n    steps:\n      - send: AT\n      - wait: 50ms\n      - send: AT\n      - urc: \"+MIPLEVENT: 0,15\"\n        window: 200ms\n";
+    let p = plan(VIRTUAL_BC39, suite, golden.path());
+    let mut t = scripted(vec![
+        Script::Answer(vec![(5, b"\r\nOK\r\n"), (6, b"\r\n+MIPLEVENT: 0,15\r\n")]),
+        Script::Answer(vec![(5, b"\r\nOK\r\n")]),
+    ]);
+    let r = p.run_one(&mut t, &p.suites[0], &p.suites[0].cases[0]);
+    let why = r.steps[3].failure.as_deref().unwrap();
+    assert!(why.contains("unclaimed lines: `+MIPLEVENT: 0,15`"), "{why}");
+}
+
+#[test]
+fn an_answer_stamped_before_the_command_was_written_is_not_its_answer() {
+    let golden = tempfile::tempdir().unwrap();
+    let suite = "suite: t\ncases:\n  - id: c\n    spec: 3GPP TS 27.007\n    steps:\n      - send: AT\n      - send: AT+NOPE\n        final: ERROR\n";
+    let p = plan(VIRTUAL_BC39, suite, golden.path());
+    // A second OK that the reader had stamped (t = 4 ms) before the next command was written
+    // (t = 5 ms), but that the engine only reads afterwards.
+    let mut t = scripted(vec![
+        Script::Answer(vec![(5, b"\r\nOK\r\n"), (4, b"\r\nOK\r\n")]),
+        Script::Answer(vec![(3, b"\r\nERROR\r\n")]),
+    ]);
+    let r = p.run_one(&mut t, &p.suites[0], &p.suites[0].cases[0]);
+    assert!(r.steps.iter().all(|s| s.failure.is_none()), "{:?}\n{}", r.steps, r.transcript);
+    assert!(r.transcript.contains("stale"), "{}", r.transcript);
+}

@@ -151,7 +151,7 @@ pub fn open(settings: &SerialSettings) -> Result<StreamPort, SerialError> {
     let port = builder.open().map_err(|source| SerialError::Open { path: path.clone(), source })?;
     let reader = port.try_clone().map_err(|source| SerialError::Clone { path: path.clone(), source })?;
     let name = format!("serial {path} @{} {}", settings.baud, settings.frame());
-    Ok(StreamPort::new(name, Box::new(reader), Box::new(port)))
+    Ok(StreamPort::new(name, Box::new(reader), Box::new(port)).with_timed_reads())
 }
 
 fn find_usb(m: &UsbMatch) -> Result<String, SerialError> {
@@ -199,6 +199,16 @@ mod tests {
     fn a_missing_port_is_a_clear_error() {
         let err = open(&SerialSettings::at_path("/dev/does-not-exist-miplcheck")).err().unwrap();
         assert!(err.to_string().contains("/dev/does-not-exist-miplcheck"), "{err}");
+    }
+
+    #[test]
+    fn a_port_can_be_opened_again_right_after_it_is_dropped() {
+        let pty = crate::pty::Pty::open().unwrap();
+        let settings = SerialSettings::at_path(pty.path.to_string_lossy());
+        for _ in 0..3 {
+            let port = open(&settings).unwrap();
+            drop(port);
+        }
     }
 
     #[test]

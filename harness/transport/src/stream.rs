@@ -15,6 +15,9 @@ pub struct StreamPort {
     writer: Box<dyn Write + Send>,
     rx: Receiver<Received>,
     stop: Arc<AtomicBool>,
+    reader: Option<std::thread::JoinHandle<()>>,
+    /// The reader returns now and then (it has a read timeout), so dropping may wait for it.
+    joinable: bool,
     closed: Option<String>,
 }
 
@@ -27,7 +30,7 @@ impl StreamPort {
         let stop = Arc::new(AtomicBool::new(false));
         let stop2 = stop.clone();
         let name = name.into();
-        std::thread::Builder::new()
+        let reader = std::thread::Builder::new()
             .name(format!("read {name}"))
             .spawn(move || {
                 let mut buf = [0u8; 4096];
@@ -56,7 +59,7 @@ impl StreamPort {
                 }
             })
             .expect("spawn reader thread");
-        StreamPort { name, epoch, writer, rx, stop, closed: None }
+        StreamPort { name, epoch, writer, rx, stop, reader: Some(reader), joinable: false, closed: None }
     }
 
     /// A TCP link (the emulator's `--tcp`, a ser2net raw port).
@@ -65,13 +68,27 @@ impl StreamPort {
         stream.set_nodelay(true)?;
         stream.set_read_timeout(Some(std::time::Duration::from_millis(100)))?;
         let reader = stream.try_clone()?;
-        Ok(Self::new(format!("tcp {addr}"), Box::new(reader), Box::new(stream)))
+        Ok(Self::new(format!("tcp {addr}"), Box::new(reader), Box::new(stream)).with_timed_reads())
+    }
+
+    /// Says the reader has a read timeout, so dropping the port can wait for its thread.
+    pub fn with_timed_reads(mut self) -> Self {
+        self.joinable = true;
+        self
     }
 }
 
 impl Drop for StreamPort {
+    /// Waits for the reader thread when its reads time out (serial, TCP), so the port's file is
+    /// closed when this returns and can be opened again at once (serial ports are opened
+    /// exclusively). A reader blocked on a stream with no timeout is left to end with its stream.
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
+        if self.joinable {
+            if let Some(t) = self.reader.take() {
+                let _ = t.join();
+            }
+        }
     }
 }
 

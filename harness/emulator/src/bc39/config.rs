@@ -1,6 +1,7 @@
 //! `AT+MIPLCONFIG` (BC39 §3.2.1, §5.1): modes 0–6, their ranges and defaults.
 
-use super::{int_param, Bc39};
+use super::Bc39;
+use crate::reply::int_param;
 use crate::reply::{cme, Reply};
 use miplcheck_at::dialect::Invocation;
 use miplcheck_at::syntax::{Arg, Form};
@@ -13,6 +14,13 @@ pub const DEFAULT_ACK_TIMEOUT: u8 = 2;
 /// Longest auth code and PSK, in bytes (modes 4 and 5).
 pub const MAX_SECRET: usize = 16;
 
+/// A feature switched on or off with an optional secret: `<enable>[,<secret>]`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Switch {
+    pub on: bool,
+    pub secret: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
     /// Mode 1 (true) or mode 0 (false): bootstrap or direct access server.
@@ -21,9 +29,10 @@ pub struct Config {
     pub port: u16,
     pub ack_timeout: u8,
     pub obs_autoack: bool,
-    /// `Some(code)` when authenticated access is enabled.
-    pub auth_code: Option<String>,
-    pub psk: Option<String>,
+    /// Authenticated access (mode 4): on or off, and the code if one was given.
+    pub auth: Switch,
+    /// DTLS (mode 5): on or off, and the PSK if one was given.
+    pub dtls: Switch,
     /// 0 hexadecimal, 1 string.
     pub write_format: u8,
 }
@@ -36,8 +45,8 @@ impl Default for Config {
             port: DEFAULT_BOOTSTRAP.1,
             ack_timeout: DEFAULT_ACK_TIMEOUT,
             obs_autoack: true,
-            auth_code: None,
-            psk: None,
+            auth: Switch::default(),
+            dtls: Switch::default(),
             write_format: 0,
         }
     }
@@ -46,16 +55,17 @@ impl Default for Config {
 impl Config {
     /// The query lines, as §5.1 prints them.
     pub fn query_lines(&self) -> Vec<String> {
-        let flag_and = |mode: u8, v: &Option<String>| match v {
-            Some(s) => format!("+MIPLCONFIG:{mode},1,{s}"),
-            None => format!("+MIPLCONFIG:{mode},0"),
+        let flag_and = |mode: u8, v: &Switch| match (v.on, &v.secret) {
+            (true, Some(s)) => format!("+MIPLCONFIG:{mode},1,{s}"),
+            (true, None) => format!("+MIPLCONFIG:{mode},1"),
+            (false, _) => format!("+MIPLCONFIG:{mode},0"),
         };
         vec![
             format!("+MIPLCONFIG:{},{},{}", u8::from(self.bootstrap), self.host, self.port),
             format!("+MIPLCONFIG:2,{}", self.ack_timeout),
             format!("+MIPLCONFIG:3,{}", u8::from(self.obs_autoack)),
-            flag_and(4, &self.auth_code),
-            flag_and(5, &self.psk),
+            flag_and(4, &self.auth),
+            flag_and(5, &self.dtls),
             format!("+MIPLCONFIG:6,{}", self.write_format),
         ]
     }
@@ -63,7 +73,6 @@ impl Config {
 
 pub fn handle(m: &mut Bc39, inv: &Invocation) -> Reply {
     match inv.command.form {
-        Form::Test => Reply::ok().line("+MIPLCONFIG: <mode>,<parameter1>[,<parameter2>]"),
         Form::Query => Reply::ok().lines(m.config.query_lines()),
         _ => {
             // §3.2.1 note 1: configure before AT+MIPLCREATE.
@@ -121,20 +130,22 @@ fn set(c: &mut Config, inv: &Invocation) -> Result<(), Reply> {
             }
         }
         _ => {
-            // 4: auth code, 5: PSK. Enabling needs the secret; disabling may omit it.
+            // 4: auth code, 5: PSK, both `[<secret>]` in §3.2.1: enabling without one keeps the
+            // secret given before, if any; disabling forgets it.
             let on = flag(p1)?;
-            let secret = match (on, p2) {
-                (true, Some(s)) if s.quoted && !s.value().is_empty() && s.value().len() <= MAX_SECRET => {
+            let secret = match p2 {
+                Some(s) if s.quoted && !s.value().is_empty() && s.value().len() <= MAX_SECRET => {
                     Some(s.value().to_string())
                 }
-                (false, _) => None,
-                _ => return Err(bad()),
+                Some(_) => return Err(bad()),
+                None => None,
             };
-            if mode == 4 {
-                c.auth_code = secret;
-            } else {
-                c.psk = secret;
-            }
+            let sw = if mode == 4 { &mut c.auth } else { &mut c.dtls };
+            *sw = match (on, secret) {
+                (false, _) => Switch::default(),
+                (true, Some(s)) => Switch { on: true, secret: Some(s) },
+                (true, None) => Switch { on: true, secret: sw.secret.take() },
+            };
         }
     }
     Ok(())

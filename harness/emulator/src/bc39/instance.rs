@@ -1,10 +1,10 @@
 //! The OneNET suite instance and its objects: `AT+MIPLCREATE`, `AT+MIPLDELETE`, `AT+MIPLADDOBJ`,
 //! `AT+MIPLDELOBJ` (BC39 §3.2.2, §3.2.3, §3.2.5, §3.2.6).
 
-use super::{int_param, Bc39};
+use super::Bc39;
+use crate::reply::int_param;
 use crate::reply::{cme, Reply};
 use miplcheck_at::dialect::Invocation;
-use miplcheck_at::syntax::Form;
 
 /// A LwM2M object added with `AT+MIPLADDOBJ`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,11 +34,6 @@ pub fn handle(m: &mut Bc39, inv: &Invocation) -> Reply {
             m.instance = Some(Instance::default());
             Reply::ok().line(format!("+MIPLCREATE:{REF}"))
         }
-        ("+MIPLDELETE", Form::Test) => Reply::ok().line("+MIPLDELETE: <ref>"),
-        ("+MIPLADDOBJ", Form::Test) => {
-            Reply::ok().line("+MIPLADDOBJ: <ref>,<objId>,<insCount>,<insBitmap>,<attrCount>,<actCount>")
-        }
-        ("+MIPLDELOBJ", Form::Test) => Reply::ok().line("+MIPLDELOBJ: <ref>,<objId>"),
         _ => match set(m, inv) {
             Ok(()) => Reply::ok(),
             Err(r) => r,

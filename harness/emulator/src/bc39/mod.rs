@@ -43,13 +43,3 @@ impl Behaviour for Bc39 {
         Some(r)
     }
 }
-
-/// Reads an integer parameter within a range, or the `+CME ERROR: 50` a modem answers.
-pub(crate) fn int_param(inv: &Invocation, name: &str, range: std::ops::RangeInclusive<i64>) -> Result<i64, Reply> {
-    inv.bound
-        .as_ref()
-        .and_then(|b| b.get(name))
-        .and_then(|a| a.int())
-        .filter(|n| range.contains(n))
-        .ok_or_else(|| Reply::error(crate::reply::cme::BAD_PARAMETER))
-}
