@@ -94,7 +94,8 @@ impl Modem {
     }
 
     fn execute(&mut self, line: &str, now: Stamp) -> Option<Emission> {
-        let name = Command::parse(line).map(|c| c.name).unwrap_or_default();
+        // A line that is not a command has no name a rig could pick (plain `AT` is "").
+        let name = Command::parse(line).map(|c| c.name).unwrap_or_else(|_| "\u{0}garbage".into());
         if self.opts.is_silent(&name) {
             tracing::debug!(command = %name, "no answer: silent by rig option");
             return None;
@@ -182,6 +183,16 @@ mod tests {
         assert_eq!(a[0].at, Duration::from_millis(250));
         let b = m.input(b"AT\r", Duration::from_millis(10));
         assert_eq!(b[0].at, Duration::from_millis(250), "waits for the previous answer");
+    }
+
+    #[test]
+    fn silencing_at_does_not_silence_garbage() {
+        let mut o = Options::for_dialect("bc39");
+        o.echo = false;
+        o.silent = vec!["AT".into()];
+        let mut m = Modem::new(o).unwrap();
+        assert!(m.input(b"AT\r", Stamp::ZERO).is_empty());
+        assert_eq!(text(&m.input(b"hello\r", Stamp::ZERO)), "\r\nERROR\r\n");
     }
 
     #[test]

@@ -314,3 +314,17 @@ fn an_answer_stamped_before_the_command_was_written_is_not_its_answer() {
     assert!(r.steps.iter().all(|s| s.failure.is_none()), "{:?}\n{}", r.steps, r.transcript);
     assert!(r.transcript.contains("stale"), "{}", r.transcript);
 }
+
+#[test]
+fn a_case_using_a_secret_the_rig_lacks_is_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("s.yaml"),
+        "suite: s\nsetup:\n  - send: AT+MIPLCONFIG=5,1,\"${secret.nope}\"\ncases:\n  - id: a\n    spec: BC39 §3.2.1\n    steps:\n      - send: AT\n",
+    )
+    .unwrap();
+    let e =
+        Plan::load(&root().join("rigs/emulator-bc39.toml"), dir.path(), dir.path(), Selection::default()).unwrap_err();
+    let shown = e.to_string();
+    assert!(shown.contains("s.yaml:5") && shown.contains("${secret.nope}") && shown.contains("[secrets]"), "{shown}");
+}
