@@ -98,9 +98,7 @@ impl Transcript {
         let mut out = String::new();
         for item in &self.items {
             match item {
-                Item::Step { label, what } => {
-                    let _ = writeln!(out, "── {label}: {}", r.text(what));
-                }
+                Item::Step { label, what } => step_line(&mut out, label, what, r),
                 Item::Entry(e) => {
                     let dt = e.at.saturating_sub(t0);
                     let _ = writeln!(
@@ -127,9 +125,7 @@ impl Transcript {
         let mut out = String::new();
         for item in &self.items {
             match item {
-                Item::Step { label, what } => {
-                    let _ = writeln!(out, "── {label}: {}", r.text(what));
-                }
+                Item::Step { label, what } => step_line(&mut out, label, what, r),
                 Item::Entry(e) => {
                     // A mark over part of a secret would break the secret's redaction.
                     let hidden = r.ranges(&e.bytes);
@@ -161,6 +157,10 @@ impl Transcript {
         // Trailing blanks would be trimmed by snapshot storage; keep lines exact.
         out.lines().map(str::trim_end).collect::<Vec<_>>().join("\n") + "\n"
     }
+}
+
+fn step_line(out: &mut String, label: &str, what: &str, r: &Redactor) {
+    let _ = writeln!(out, "── {label}: {}", r.text(what));
 }
 
 #[derive(Default)]

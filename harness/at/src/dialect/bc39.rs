@@ -5,7 +5,7 @@
 //! comma between `<resId>` and `<valueType>`; §3.2.14 spells the command `MIPLPARAMETERERRSP` while
 //! §5.6 and §4.6 say `MIPLPARAMETERRSP`.
 
-use super::{Code, CommandSpec, Dialect, ErrorFamily, UrcSpec};
+use super::{code, urc, Code, CommandSpec, Dialect, ErrorFamily, UrcSpec};
 use crate::syntax::Form::{Exec, Query, Set, Test};
 
 const fn cmd(
@@ -17,20 +17,6 @@ const fn cmd(
     test_response: Option<&'static str>,
 ) -> CommandSpec {
     CommandSpec { name, section, title, forms, set, test_response, max_response_ms: 300 }
-}
-
-const fn urc(
-    name: &'static str,
-    section: &'static str,
-    title: &'static str,
-    signature: &'static str,
-    answer_within_s: Option<u64>,
-) -> UrcSpec {
-    UrcSpec { name, section, title, signature, answer_within_s }
-}
-
-const fn code(code: u16, meaning: &'static str, section: &'static str) -> Code {
-    Code { code, meaning, section }
 }
 
 pub static BC39: Dialect = Dialect {

@@ -13,7 +13,7 @@
 //! event codes in §5.3.3.1 (11 for a NOTIFY ACK), §5.3.4 (20 for deregistration) and §5.3.5 (10 for
 //! an update) differ from §1.7–§1.9 and §4.2 (26, 15, 11).
 
-use super::{Code, CommandSpec, Dialect, ErrorFamily, UrcSpec};
+use super::{code, urc, Code, CommandSpec, Dialect, ErrorFamily, UrcSpec};
 use crate::syntax::Form::{Exec, Query, Set};
 
 const fn cmd(
@@ -25,20 +25,6 @@ const fn cmd(
 ) -> CommandSpec {
     // The manual shows no test form and no maximum response time for any command.
     CommandSpec { name, section, title, forms, set, test_response: None, max_response_ms: 300 }
-}
-
-const fn urc(
-    name: &'static str,
-    section: &'static str,
-    title: &'static str,
-    signature: &'static str,
-    answer_within_s: Option<u64>,
-) -> UrcSpec {
-    UrcSpec { name, section, title, signature, answer_within_s }
-}
-
-const fn code(code: u16, meaning: &'static str, section: &'static str) -> Code {
-    Code { code, meaning, section }
 }
 
 pub static M5310A: Dialect = Dialect {

@@ -88,6 +88,22 @@ pub struct Dialect {
     pub error_family: ErrorFamily,
 }
 
+/// A URC table entry, as the dialect files write them.
+const fn urc(
+    name: &'static str,
+    section: &'static str,
+    title: &'static str,
+    signature: &'static str,
+    answer_within_s: Option<u64>,
+) -> UrcSpec {
+    UrcSpec { name, section, title, signature, answer_within_s }
+}
+
+/// An event, result or error code table entry.
+const fn code(code: u16, meaning: &'static str, section: &'static str) -> Code {
+    Code { code, meaning, section }
+}
+
 /// The default response window when a command is not in any table.
 pub const DEFAULT_MAX_RESPONSE: Duration = Duration::from_millis(300);
 
