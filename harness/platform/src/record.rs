@@ -1,0 +1,158 @@
+//! Datagrams as transcript lines: type, code, MID, token, options and the payload decoded in its
+//! content format.
+
+use coap_lite::{CoapOption, MessageClass, MessageType, Packet};
+use miplcheck_lwm2m::{tlv, ContentFormat};
+use std::fmt::Write as _;
+use std::time::Duration;
+
+/// The OneNET-specific option that carries the auth code.
+pub const AUTH_CODE_OPTION: u16 = 63;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WireDir {
+    /// The platform to the device.
+    PlatformToUe,
+    /// The device to the platform.
+    UeToPlatform,
+}
+
+impl WireDir {
+    pub fn arrow(self) -> &'static str {
+        match self {
+            WireDir::PlatformToUe => "PF→UE",
+            WireDir::UeToPlatform => "UE→PF",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WireRecord {
+    pub at: Duration,
+    pub dir: WireDir,
+    pub bytes: Vec<u8>,
+}
+
+impl WireRecord {
+    /// `CON POST /rd?ep=866971030000001;460040000000001&lt=600 mid=4660 token=0A0B cf=link-format
+    /// </>;rt="oma.lwm2m",</3311/0>`, or `undecodable: …` for bytes that are not CoAP.
+    pub fn describe(&self) -> String {
+        match Packet::from_bytes(&self.bytes) {
+            Ok(p) => describe(&p),
+            Err(e) => format!("undecodable ({e:?}): {}", hex(&self.bytes)),
+        }
+    }
+}
+
+pub fn describe(p: &Packet) -> String {
+    let mut s = String::new();
+    let t = match p.header.get_type() {
+        MessageType::Confirmable => "CON",
+        MessageType::NonConfirmable => "NON",
+        MessageType::Acknowledgement => "ACK",
+        MessageType::Reset => "RST",
+    };
+    s.push_str(t);
+    match p.header.code {
+        MessageClass::Empty => {}
+        MessageClass::Request(r) => {
+            let _ = write!(s, " {}", format!("{r:?}").to_uppercase());
+            let path: Vec<String> = p
+                .get_option(CoapOption::UriPath)
+                .map(|l| l.iter().map(|v| String::from_utf8_lossy(v).into_owned()).collect())
+                .unwrap_or_default();
+            let _ = write!(s, " /{}", path.join("/"));
+            if let Some(q) = p.get_option(CoapOption::UriQuery) {
+                let q: Vec<String> = q.iter().map(|v| String::from_utf8_lossy(v).into_owned()).collect();
+                let _ = write!(s, "?{}", q.join("&"));
+            }
+        }
+        MessageClass::Response(r) => {
+            let n: u8 = MessageClass::Response(r).into();
+            let _ = write!(s, " {}.{:02}", n >> 5, n & 0x1F);
+        }
+        MessageClass::Reserved(n) => {
+            let _ = write!(s, " code {n}");
+        }
+    }
+    let _ = write!(s, " mid={}", p.header.message_id);
+    if !p.get_token().is_empty() {
+        let _ = write!(s, " token={}", hex(p.get_token()));
+    }
+    if let Some(o) = p.get_observe_value() {
+        match o {
+            Ok(v) => {
+                let _ = write!(s, " observe={v}");
+            }
+            Err(_) => s.push_str(" observe=?"),
+        }
+    }
+    if let Some(loc) = p.get_option(CoapOption::LocationPath) {
+        let l: Vec<String> = loc.iter().map(|v| String::from_utf8_lossy(v).into_owned()).collect();
+        let _ = write!(s, " location=/{}", l.join("/"));
+    }
+    if p.get_option(CoapOption::Unknown(AUTH_CODE_OPTION)).is_some() {
+        s.push_str(" auth-code");
+    }
+    let cf = p
+        .get_option(CoapOption::ContentFormat)
+        .and_then(|l| l.front())
+        .map(|v| ContentFormat::from_number(v.iter().fold(0u16, |a, b| (a << 8) | u16::from(*b))));
+    if let Some(cf) = cf {
+        let _ = write!(s, " cf={}", cf.name());
+    }
+    if !p.payload.is_empty() {
+        let _ = write!(s, " {}", payload(cf, &p.payload));
+    }
+    s
+}
+
+fn payload(cf: Option<ContentFormat>, b: &[u8]) -> String {
+    match cf {
+        Some(cf) if cf.is_tlv() => match tlv::decode(b) {
+            Ok(items) => items.iter().map(|t| t.to_string()).collect::<Vec<_>>().join(", "),
+            Err(e) => format!("{e}: {}", hex(b)),
+        },
+        Some(ContentFormat::Opaque) => hex(b),
+        _ => match std::str::from_utf8(b) {
+            Ok(t) if !t.chars().any(char::is_control) => t.to_string(),
+            _ => hex(b),
+        },
+    }
+}
+
+pub fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02X}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use coap_lite::RequestType;
+
+    #[test]
+    fn a_registration_reads_like_the_wire() {
+        let mut p = Packet::new();
+        p.header.set_type(MessageType::Confirmable);
+        p.header.code = MessageClass::Request(RequestType::Post);
+        p.header.message_id = 4660;
+        p.set_token(vec![0x0A, 0x0B]);
+        p.add_option(CoapOption::UriPath, b"rd".to_vec());
+        p.add_option(CoapOption::UriQuery, b"lwm2m=1.0".to_vec());
+        p.add_option(CoapOption::UriQuery, b"ep=866971030000001;460040000000001".to_vec());
+        p.add_option(CoapOption::Unknown(AUTH_CODE_OPTION), b"Quectel123".to_vec());
+        p.set_content_format(coap_lite::ContentFormat::ApplicationLinkFormat);
+        p.payload = b"</>;rt=\"oma.lwm2m\",</3311/0>".to_vec();
+        let r = WireRecord { at: Duration::ZERO, dir: WireDir::UeToPlatform, bytes: p.to_bytes().unwrap() };
+        assert_eq!(
+            r.describe(),
+            "CON POST /rd?lwm2m=1.0&ep=866971030000001;460040000000001 mid=4660 token=0A0B auth-code cf=link-format </>;rt=\"oma.lwm2m\",</3311/0>"
+        );
+    }
+
+    #[test]
+    fn garbage_is_shown_as_hex() {
+        let r = WireRecord { at: Duration::ZERO, dir: WireDir::UeToPlatform, bytes: vec![0xFF, 1] };
+        assert!(r.describe().starts_with("undecodable"), "{}", r.describe());
+    }
+}
