@@ -15,6 +15,51 @@ pub struct Emission {
     pub bytes: Vec<u8>,
 }
 
+/// A datagram the modem sends to `to` (`host:port` as configured), due at `at`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NetOut {
+    pub at: Stamp,
+    pub to: String,
+    pub bytes: Vec<u8>,
+}
+
+/// What a behaviour sees and produces while it handles a command, a datagram or a timer.
+pub struct Ctx<'a> {
+    pub now: Stamp,
+    pub basics: &'a mut Basics,
+    pub opts: &'a Options,
+    /// URC lines to print (without framing), in order.
+    pub urcs: Vec<String>,
+    pub datagrams: Vec<(String, Vec<u8>)>,
+}
+
+impl Ctx<'_> {
+    pub fn urc(&mut self, line: impl Into<String>) {
+        self.urcs.push(line.into());
+    }
+
+    /// Sends a datagram; the radio connection comes up first if it was idle (`+CSCON: 1`).
+    pub fn send(&mut self, to: &str, bytes: Vec<u8>) {
+        if !self.basics.connected {
+            self.basics.connected = true;
+            if self.basics.cscon {
+                self.urcs.push("+CSCON:1".into());
+            }
+        }
+        self.datagrams.push((to.to_string(), bytes));
+    }
+
+    /// Releases the radio connection (RAI, or the inactivity timer): `+CSCON: 0`.
+    pub fn release(&mut self) {
+        if self.basics.connected {
+            self.basics.connected = false;
+            if self.basics.cscon {
+                self.urcs.push("+CSCON:0".into());
+            }
+        }
+    }
+}
+
 /// One dialect's MIPL behaviour.
 pub trait Behaviour: Send {
     fn dialect(&self) -> &'static Dialect;
@@ -23,7 +68,15 @@ pub trait Behaviour: Send {
     /// The lines `AT+CGMR` prints.
     fn revision_lines(&self, firmware: &str) -> Vec<String>;
     /// Answers a command of this dialect; `None` when it is not one this behaviour implements.
-    fn handle(&mut self, inv: &Invocation, basics: &mut Basics, opts: &Options) -> Option<Reply>;
+    fn handle(&mut self, inv: &Invocation, ctx: &mut Ctx) -> Option<Reply>;
+    /// A datagram from the network.
+    fn datagram(&mut self, _from: &str, _bytes: &[u8], _ctx: &mut Ctx) {}
+    /// Timers due by `ctx.now`.
+    fn poll(&mut self, _ctx: &mut Ctx) {}
+    /// When [`Behaviour::poll`] next has something to do.
+    fn next_deadline(&self) -> Option<Stamp> {
+        None
+    }
 }
 
 /// The longest command line accepted; longer input is dropped with `ERROR`, as modems do.
@@ -36,6 +89,7 @@ pub struct Modem {
     line: Vec<u8>,
     overflow: bool,
     busy_until: Stamp,
+    outbox: Vec<NetOut>,
 }
 
 impl Modem {
@@ -49,7 +103,40 @@ impl Modem {
             line: vec![],
             overflow: false,
             busy_until: Stamp::ZERO,
+            outbox: vec![],
         })
+    }
+
+    /// A datagram from the network at `now`; returns what the TE sees (URCs).
+    pub fn datagram(&mut self, from: &str, bytes: &[u8], now: Stamp) -> Vec<Emission> {
+        let mut ctx = Ctx { now, basics: &mut self.basics, opts: &self.opts, urcs: vec![], datagrams: vec![] };
+        self.behaviour.datagram(from, bytes, &mut ctx);
+        let (urcs, dgs) = (ctx.urcs, ctx.datagrams);
+        self.flush(now, urcs, dgs)
+    }
+
+    /// Timers due by `now` (retransmissions, registration time-out, lifetime, radio release).
+    pub fn poll(&mut self, now: Stamp) -> Vec<Emission> {
+        let mut ctx = Ctx { now, basics: &mut self.basics, opts: &self.opts, urcs: vec![], datagrams: vec![] };
+        self.behaviour.poll(&mut ctx);
+        let (urcs, dgs) = (ctx.urcs, ctx.datagrams);
+        self.flush(now, urcs, dgs)
+    }
+
+    pub fn next_deadline(&self) -> Option<Stamp> {
+        self.behaviour.next_deadline()
+    }
+
+    /// Datagrams to send, in order.
+    pub fn take_datagrams(&mut self) -> Vec<NetOut> {
+        std::mem::take(&mut self.outbox)
+    }
+
+    /// URCs go out after any answer already scheduled, so a URC a command caused follows its `OK`.
+    fn flush(&mut self, now: Stamp, urcs: Vec<String>, datagrams: Vec<(String, Vec<u8>)>) -> Vec<Emission> {
+        let at = now.max(self.busy_until);
+        self.outbox.extend(datagrams.into_iter().map(|(to, bytes)| NetOut { at: now, to, bytes }));
+        urcs.into_iter().map(|u| Emission { at, bytes: format!("\r\n{u}\r\n").into_bytes() }).collect()
     }
 
     pub fn dialect(&self) -> &'static Dialect {
@@ -67,6 +154,7 @@ impl Modem {
         self.line.clear();
         self.overflow = false;
         self.busy_until = Stamp::ZERO;
+        self.outbox.clear();
     }
 
     /// Bytes from the TE at `now`.
@@ -93,30 +181,35 @@ impl Modem {
         out
     }
 
-    fn execute(&mut self, line: &str, now: Stamp) -> Option<Emission> {
+    fn execute(&mut self, line: &str, now: Stamp) -> Vec<Emission> {
         // A line that is not a command has no name a rig could pick (plain `AT` is "").
         let name = Command::parse(line).map(|c| c.name).unwrap_or_else(|_| "\u{0}garbage".into());
         if self.opts.is_silent(&name) {
             tracing::debug!(command = %name, "no answer: silent by rig option");
-            return None;
+            return vec![];
         }
-        let reply = match self.dialect().read_command(line) {
-            Err(Misfit::Arity { .. }) => Reply::error(cme::BAD_PARAMETER),
-            Err(_) => Reply::unknown(),
-            Ok(inv) => self.dispatch(&inv),
+        let (reply, urcs, datagrams) = match self.dialect().read_command(line) {
+            Err(Misfit::Arity { .. }) => (Reply::error(cme::BAD_PARAMETER), vec![], vec![]),
+            Err(_) => (Reply::unknown(), vec![], vec![]),
+            Ok(inv) => self.dispatch(&inv, now),
         };
-        self.answer(&name, reply, now)
+        let mut out: Vec<Emission> = self.answer(&name, reply, now).into_iter().collect();
+        out.extend(self.flush(now, urcs, datagrams));
+        out
     }
 
-    fn dispatch(&mut self, inv: &Invocation) -> Reply {
+    #[allow(clippy::type_complexity)]
+    fn dispatch(&mut self, inv: &Invocation, now: Stamp) -> (Reply, Vec<String>, Vec<(String, Vec<u8>)>) {
         // A test form prints what the dialect table says the manual shows.
         if let (miplcheck_at::syntax::Form::Test, Some(t)) = (inv.command.form, inv.spec.test_response) {
-            return Reply::ok().line(t);
+            return (Reply::ok().line(t), vec![], vec![]);
         }
         if let Some(r) = basic::handle(inv, &mut self.basics, &self.opts, self.behaviour.as_ref()) {
-            return r;
+            return (r, vec![], vec![]);
         }
-        self.behaviour.handle(inv, &mut self.basics, &self.opts).unwrap_or_else(|| Reply::error(cme::NOT_SUPPORTED))
+        let mut ctx = Ctx { now, basics: &mut self.basics, opts: &self.opts, urcs: vec![], datagrams: vec![] };
+        let r = self.behaviour.handle(inv, &mut ctx).unwrap_or_else(|| Reply::error(cme::NOT_SUPPORTED));
+        (r, ctx.urcs, ctx.datagrams)
     }
 
     fn answer(&mut self, name: &str, reply: Reply, now: Stamp) -> Option<Emission> {

@@ -14,6 +14,8 @@ use std::time::{Duration, Instant};
 
 enum Event {
     Input(Vec<u8>),
+    /// A datagram from the network: who sent it (`ip:port`) and the bytes.
+    Datagram(String, Vec<u8>),
     Reset,
     Stop,
     /// The TE side went away (TCP peer closed).
@@ -168,24 +170,71 @@ where
             }
         }
     })?;
+    let udp = Network::bind(tx.clone(), stop.clone())?;
     let thread = std::thread::Builder::new().name("emulator".into()).spawn(move || {
-        event_loop(&mut modem, &rx, &mut writer);
+        event_loop(&mut modem, &rx, &mut writer, &udp);
     })?;
     Ok(Running { control: tx, stop_reader: stop, thread: Some(thread) })
 }
 
-fn event_loop(modem: &mut Modem, rx: &Receiver<Event>, writer: &mut dyn Write) {
+/// The modem's UDP socket: one per running modem, on an ephemeral port, as a module has.
+struct Network {
+    socket: std::net::UdpSocket,
+}
+
+impl Network {
+    fn bind(tx: Sender<Event>, stop: Arc<AtomicBool>) -> io::Result<Network> {
+        let socket = std::net::UdpSocket::bind("0.0.0.0:0")?;
+        socket.set_read_timeout(Some(Duration::from_millis(100)))?;
+        let reader = socket.try_clone()?;
+        std::thread::Builder::new().name("emulator udp".into()).spawn(move || {
+            let mut buf = [0u8; 2048];
+            while !stop.load(Ordering::Relaxed) {
+                match reader.recv_from(&mut buf) {
+                    Ok((n, from)) => {
+                        if tx.send(Event::Datagram(from.to_string(), buf[..n].to_vec())).is_err() {
+                            return;
+                        }
+                    }
+                    Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {}
+                    Err(_) => {}
+                }
+            }
+        })?;
+        Ok(Network { socket })
+    }
+
+    /// Sends to `host:port` as the modem was configured; a name that does not resolve is dropped,
+    /// as a radio would lose it, and the modem's own timers report the failure.
+    fn send(&self, to: &str, bytes: &[u8]) {
+        use std::net::ToSocketAddrs;
+        match to.to_socket_addrs().ok().and_then(|mut a| a.next()) {
+            Some(addr) => {
+                let _ = self.socket.send_to(bytes, addr);
+            }
+            None => tracing::warn!("cannot resolve {to}; datagram dropped"),
+        }
+    }
+}
+
+fn event_loop(modem: &mut Modem, rx: &Receiver<Event>, writer: &mut dyn Write, net: &Network) {
     let epoch = Instant::now();
     let mut queue: Vec<Emission> = Vec::new();
+    // Replies go back to whoever wrote to us, under the name the modem was configured with.
+    let mut names: std::collections::BTreeMap<String, String> = std::collections::BTreeMap::new();
     loop {
         let now = epoch.elapsed();
-        let wait = queue.first().map(|e| e.at.saturating_sub(now)).unwrap_or(Duration::from_secs(3600));
+        let next_emission = queue.first().map(|e| e.at);
+        let next = [next_emission, modem.next_deadline()].into_iter().flatten().min();
+        let wait = next.map(|t| t.saturating_sub(now)).unwrap_or(Duration::from_secs(3600));
         match rx.recv_timeout(wait) {
             Ok(Event::Input(bytes)) => {
                 let out = modem.input(&bytes, epoch.elapsed());
                 queue.extend(out);
-                // Stable: emissions due at the same time keep their order.
-                queue.sort_by_key(|e| e.at);
+            }
+            Ok(Event::Datagram(from, bytes)) => {
+                let name = names.get(&from).cloned().unwrap_or(from);
+                queue.extend(modem.datagram(&name, &bytes, epoch.elapsed()));
             }
             Ok(Event::Reset) => {
                 modem.reset();
@@ -195,6 +244,18 @@ fn event_loop(modem: &mut Modem, rx: &Receiver<Event>, writer: &mut dyn Write) {
             Err(RecvTimeoutError::Timeout) => {}
         }
         let now = epoch.elapsed();
+        if modem.next_deadline().is_some_and(|t| t <= now) {
+            queue.extend(modem.poll(now));
+        }
+        for d in modem.take_datagrams() {
+            use std::net::ToSocketAddrs;
+            if let Some(addr) = d.to.to_socket_addrs().ok().and_then(|mut a| a.next()) {
+                names.insert(addr.to_string(), d.to.clone());
+            }
+            net.send(&d.to, &d.bytes);
+        }
+        // Stable: emissions due at the same time keep their order.
+        queue.sort_by_key(|e| e.at);
         while queue.first().is_some_and(|e| e.at <= now) {
             let e = queue.remove(0);
             if writer.write_all(&e.bytes).and_then(|_| writer.flush()).is_err() {

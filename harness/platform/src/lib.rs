@@ -8,6 +8,7 @@
 
 pub mod record;
 mod server;
+pub mod udp;
 
 pub use record::{WireDir, WireRecord};
 pub use server::{Device, OpId, OpOutcome, Operation, Platform, PlatformOptions};

@@ -4,19 +4,22 @@
 //! spacing follows the manual's §5 examples: `+MIPLCONFIG:1,…` and `+MIPLCREATE:0` without a space,
 //! `+MIPLVER: …` as its table shows.
 
+pub mod answers;
 pub mod config;
 pub mod instance;
+pub mod net;
+pub mod session;
 
-use crate::basic::Basics;
-use crate::modem::Behaviour;
-use crate::options::Options;
+use crate::modem::{Behaviour, Ctx};
 use crate::reply::Reply;
 use miplcheck_at::dialect::{Dialect, Invocation, BC39};
 
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Bc39 {
     pub config: config::Config,
     pub instance: Option<instance::Instance>,
+    /// The LwM2M client once `AT+MIPLOPEN` ran.
+    pub client: Option<net::Client>,
 }
 
 impl Behaviour for Bc39 {
@@ -33,13 +36,34 @@ impl Behaviour for Bc39 {
         vec![format!("Revision: {firmware}")]
     }
 
-    fn handle(&mut self, inv: &Invocation, _basics: &mut Basics, opts: &Options) -> Option<Reply> {
+    fn handle(&mut self, inv: &Invocation, ctx: &mut Ctx) -> Option<Reply> {
+        let opts = ctx.opts;
         let r = match inv.command.name.as_str() {
             "+MIPLCONFIG" => config::handle(self, inv),
             "+MIPLCREATE" | "+MIPLDELETE" | "+MIPLADDOBJ" | "+MIPLDELOBJ" => instance::handle(self, inv),
             "+MIPLVER" => Reply::ok().line(format!("+MIPLVER: {}", opts.sdk_version)),
+            "+MIPLOPEN" | "+MIPLCLOSE" | "+MIPLUPDATE" => session::handle(self, inv, ctx),
+            "+MIPLDISCOVERRSP" | "+MIPLOBSERVERSP" | "+MIPLREADRSP" | "+MIPLWRITERSP" | "+MIPLEXECUTERSP"
+            | "+MIPLPARAMETERRSP" | "+MIPLNOTIFY" => answers::handle(self, inv, ctx),
             _ => return None,
         };
         Some(r)
+    }
+
+    fn datagram(&mut self, from: &str, bytes: &[u8], ctx: &mut Ctx) {
+        let (autoack, hex) = (self.config.obs_autoack, self.config.write_format == 0);
+        if let Some(c) = self.client.as_mut() {
+            c.datagram(from, bytes, ctx, autoack, hex);
+        }
+    }
+
+    fn poll(&mut self, ctx: &mut Ctx) {
+        if let Some(c) = self.client.as_mut() {
+            c.poll(ctx);
+        }
+    }
+
+    fn next_deadline(&self) -> Option<miplcheck_at::Stamp> {
+        self.client.as_ref().and_then(net::Client::next_deadline)
     }
 }

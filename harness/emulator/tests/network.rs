@@ -1,0 +1,339 @@
+//! The BC39 emulator's network side against the mock platform, wired together in virtual time:
+//! the manual's §5 flows, both sides checked.
+
+use miplcheck_emulator::{Modem, Options};
+use miplcheck_lwm2m::{tlv, ContentFormat, Path};
+use miplcheck_platform::{OpId, OpOutcome, Operation, Platform, PlatformOptions, WireRecord};
+use std::time::Duration;
+
+const SERVER: &str = "127.0.0.1:5683";
+const UE: &str = "ue";
+
+struct Bench {
+    modem: Modem,
+    pf: Platform<String>,
+    now: Duration,
+    serial: String,
+    wire: Vec<WireRecord>,
+}
+
+impl Bench {
+    fn new(pf: PlatformOptions) -> Self {
+        let mut o = Options::for_dialect("bc39");
+        o.echo = false;
+        Bench {
+            modem: Modem::new(o).unwrap(),
+            pf: Platform::new(pf),
+            now: Duration::ZERO,
+            serial: String::new(),
+            wire: vec![],
+        }
+    }
+
+    fn take_serial(&mut self, e: Vec<miplcheck_emulator::Emission>) {
+        for e in e {
+            self.serial.push_str(&String::from_utf8_lossy(&e.bytes));
+        }
+    }
+
+    /// Delivers datagrams both ways and fires timers until nothing is due before `now + d`.
+    fn run(&mut self, d: Duration) {
+        let until = self.now + d;
+        loop {
+            let mut moved = false;
+            for out in self.modem.take_datagrams() {
+                moved = true;
+                assert_eq!(out.to, SERVER);
+                let replies = self.pf.on_datagram(UE.to_string(), &out.bytes, self.now);
+                for r in replies {
+                    let e = self.modem.datagram(SERVER, &r.bytes, self.now);
+                    self.take_serial(e);
+                }
+            }
+            self.wire.extend(self.pf.take_records());
+            if moved {
+                continue;
+            }
+            let next = [self.modem.next_deadline(), self.pf.next_deadline()].into_iter().flatten().min();
+            match next {
+                Some(t) if t <= until => {
+                    self.now = self.now.max(t);
+                    let e = self.modem.poll(self.now);
+                    self.take_serial(e);
+                    for r in self.pf.poll(self.now) {
+                        let e = self.modem.datagram(SERVER, &r.bytes, self.now);
+                        self.take_serial(e);
+                    }
+                }
+                _ => break,
+            }
+        }
+        self.now = until;
+    }
+
+    /// Sends a command; returns everything the TE saw (answer and URCs) within 100 ms.
+    fn at(&mut self, cmd: &str) -> String {
+        self.serial.clear();
+        let e = self.modem.input(format!("{cmd}\r").as_bytes(), self.now);
+        self.take_serial(e);
+        self.run(Duration::from_millis(100));
+        std::mem::take(&mut self.serial)
+    }
+
+    fn op(&mut self, op: Operation) -> OpId {
+        let (id, out) = self.pf.operate(None, op, self.now).unwrap();
+        for d in out {
+            let e = self.modem.datagram(SERVER, &d.bytes, self.now);
+            self.take_serial(e);
+        }
+        self.run(Duration::from_millis(10));
+        id
+    }
+
+    fn wire_text(&self) -> Vec<String> {
+        self.wire.iter().map(|r| format!("{} {}", r.dir.arrow(), r.describe())).collect()
+    }
+
+    /// Config for a direct (no bootstrap) registration with the mock, one object 3311 with two
+    /// instances, then AT+MIPLOPEN.
+    fn register(&mut self) -> String {
+        assert!(self.at("AT+MIPLCONFIG=0,127.0.0.1,5683").contains("OK"));
+        self.at("AT+MIPLCREATE");
+        self.at("AT+MIPLADDOBJ=0,3311,2,\"11\",4,2");
+        self.serial.clear();
+        let mut out = self.at("AT+MIPLOPEN=0,600,60");
+        out.push_str(&std::mem::take(&mut self.serial));
+        out
+    }
+}
+
+fn urc_lines(s: &str) -> Vec<&str> {
+    s.split("\r\n").filter(|l| !l.is_empty()).collect()
+}
+
+fn answered(pf: &Platform<String>, id: OpId) -> (String, Vec<u8>) {
+    match pf.outcome(id) {
+        OpOutcome::Answered { code, packet, .. } => (code, packet.payload),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn register_observe_discover_as_in_section_5_2_2() {
+    let mut b = Bench::new(PlatformOptions::default());
+    let out = b.register();
+    let lines = urc_lines(&out);
+    assert_eq!(lines[0], "OK");
+    assert_eq!(&lines[1..3], ["+MIPLEVENT: 0,4", "+MIPLEVENT: 0,6"]);
+    assert!(lines[3].starts_with("+MIPLOBSERVE: 0,") && lines[3].ends_with(",1,3311,0,-1"), "{lines:?}");
+    assert!(lines[4].ends_with(",1,3311,1,-1"), "{lines:?}");
+    assert!(lines[5].starts_with("+MIPLDISCOVER: 0,") && lines[5].ends_with(",3311"), "{lines:?}");
+    assert_eq!(lines.len(), 6, "the /3/0 read is answered by the module: {lines:?}");
+    // (counter << 16) | MID for observes.
+    let first: u32 = lines[3].split(',').nth(1).unwrap().parse().unwrap();
+    assert_eq!(first >> 16, 1);
+    let wire = b.wire_text();
+    assert!(
+        wire[0].starts_with("UE→PF CON POST /rd?lwm2m=1.0&ep=866971030000001;460040000000001&b=U&lt=600"),
+        "{wire:?}"
+    );
+    assert!(wire[0].ends_with("cf=link-format </>;rt=\"oma.lwm2m\",</3311/0>,</3311/1>"), "{wire:?}");
+    assert!(wire.iter().any(|w| w.starts_with("UE→PF ACK 2.05") && w.contains("cf=tlv 0=\"Quectel\"")), "{wire:?}");
+
+    // §5.2.1: answer the discover.
+    let mid: u32 = lines[5].split(',').nth(1).unwrap().parse().unwrap();
+    let before = b.wire.len();
+    assert!(b.at(&format!("AT+MIPLDISCOVERRSP=0,{mid},1,19,\"5850;5851;5706;5805\"")).contains("OK"));
+    let wire = b.wire_text();
+    assert!(
+        wire[before].ends_with("cf=link-format </3311>,</3311/0/5850>,</3311/0/5851>,</3311/0/5706>,</3311/0/5805>,</3311/1/5850>,</3311/1/5851>,</3311/1/5706>,</3311/1/5805>"),
+        "{:?}",
+        &wire[before..]
+    );
+    assert!(
+        b.at(&format!("AT+MIPLDISCOVERRSP=0,{mid},1,19,\"5850;5851;5706;5805\"")).contains("+CME ERROR: 50"),
+        "answered once"
+    );
+}
+
+#[test]
+fn bootstrap_then_register_reports_1_2_4_6() {
+    let mut b = Bench::new(PlatformOptions { auto_observe: false, ..Default::default() });
+    b.at("AT+MIPLCONFIG=1,127.0.0.1,5683");
+    b.at("AT+MIPLCREATE");
+    b.at("AT+MIPLADDOBJ=0,3303,1,\"1\",4,2");
+    let out = b.at("AT+MIPLOPEN=0,86400,60");
+    assert_eq!(urc_lines(&out), ["OK", "+MIPLEVENT: 0,1", "+MIPLEVENT: 0,2", "+MIPLEVENT: 0,4", "+MIPLEVENT: 0,6"]);
+    let wire = b.wire_text();
+    assert!(wire[0].starts_with("UE→PF CON POST /bs?ep="), "{wire:?}");
+    assert!(wire.iter().any(|w| w.starts_with("PF→UE CON PUT /0/1")), "{wire:?}");
+}
+
+#[test]
+fn a_wrong_auth_code_fails_registration_with_event_7() {
+    let mut b = Bench::new(PlatformOptions { auth_code: Some("Quectel123".into()), ..Default::default() });
+    b.at("AT+MIPLCONFIG=4,1,\"Wrong999\"");
+    let out = b.register();
+    assert_eq!(urc_lines(&out), ["OK", "+MIPLEVENT: 0,4", "+MIPLEVENT: 0,7"]);
+    assert!(b.pf.devices().is_empty());
+}
+
+#[test]
+fn reads_of_a_resource_an_instance_and_an_object() {
+    let mut b = Bench::new(PlatformOptions { auto_observe: false, ..Default::default() });
+    b.register();
+    // §5.3.1: one resource as text.
+    let id = b.op(Operation::Read(Path::resource(3311, 0, 5805)));
+    let urc = std::mem::take(&mut b.serial);
+    assert!(urc.contains("+MIPLREAD: 0,") && urc.contains(",3311,0,5805"), "{urc}");
+    let mid: u32 = urc.trim().split(',').nth(1).unwrap().parse().unwrap();
+    assert!(b.at(&format!("AT+MIPLREADRSP=0,{mid},1,3311,0,5805,4,4,1.88,0,0")).contains("OK"));
+    assert_eq!(answered(&b.pf, id), ("2.05".to_string(), b"1.88".to_vec()));
+    // §5.3.2: an instance in four parts, index 3 … 0, packed into one TLV.
+    let id = b.op(Operation::Read(Path::instance(3311, 0)));
+    let urc = std::mem::take(&mut b.serial);
+    assert!(urc.contains(",3311,0,-1"), "{urc}");
+    let mid: u32 = urc.trim().split(',').nth(1).unwrap().parse().unwrap();
+    for (line, last) in [
+        (format!("AT+MIPLREADRSP=0,{mid},1,3311,0,5851,5,1,1,3,0"), false),
+        (format!("AT+MIPLREADRSP=0,{mid},1,3311,0,5852,3,2,123,2,0"), false),
+        (format!("AT+MIPLREADRSP=0,{mid},1,3311,0,5706,1,10,\"1234567890\",1,0"), false),
+        (format!("AT+MIPLREADRSP=0,{mid},1,3311,0,5805,4,4,1.88,0,0"), true),
+    ] {
+        assert!(b.at(&line).contains("OK"), "{line}");
+        assert_eq!(!matches!(b.pf.outcome(id), OpOutcome::Pending), last);
+    }
+    let (code, payload) = answered(&b.pf, id);
+    assert_eq!(code, "2.05");
+    let t = tlv::decode(&payload).unwrap();
+    assert_eq!(t.iter().map(|r| r.id).collect::<Vec<_>>(), [5851, 5852, 5706, 5805]);
+    assert_eq!(tlv::read_int(t[1].bytes().unwrap()), Some(123));
+    assert_eq!(t[2].bytes().unwrap(), b"1234567890");
+    // §5.3.3: an object: instances with their resources.
+    let id = b.op(Operation::Read(Path::object(3311)));
+    let mid: u32 = std::mem::take(&mut b.serial).trim().split(',').nth(1).unwrap().parse().unwrap();
+    b.at(&format!("AT+MIPLREADRSP=0,{mid},1,3311,0,5851,5,1,1,1,0"));
+    b.at(&format!("AT+MIPLREADRSP=0,{mid},1,3311,1,5851,5,1,0,0,0"));
+    let t = tlv::decode(&answered(&b.pf, id).1).unwrap();
+    assert_eq!((t.len(), t[1].id, t[1].children()[0].bytes().unwrap()), (2, 1, &[0u8][..]));
+    // A refusal maps to its CoAP code (§3.2.11: 13 → 4.04).
+    let id = b.op(Operation::Read(Path::resource(3311, 0, 9999)));
+    let mid: u32 = std::mem::take(&mut b.serial).trim().split(',').nth(1).unwrap().parse().unwrap();
+    b.at(&format!("AT+MIPLREADRSP=0,{mid},13"));
+    assert_eq!(answered(&b.pf, id).0, "4.04");
+}
+
+#[test]
+fn writes_execute_and_write_attributes() {
+    let mut b = Bench::new(PlatformOptions { auto_observe: false, ..Default::default() });
+    b.register();
+    // §5.4.1: one resource, shown in hex (write format 0).
+    let id = b.op(Operation::Write {
+        path: Path::resource(3311, 0, 5706),
+        format: ContentFormat::Text,
+        payload: b"hello".to_vec(),
+    });
+    let urc = std::mem::take(&mut b.serial);
+    let mid: u32 = urc.trim().split(',').nth(1).unwrap().parse().unwrap();
+    assert_eq!(urc.trim(), format!("+MIPLWRITE: 0,{mid},3311,0,5706,2,5,68656C6C6F,0,0"));
+    b.at(&format!("AT+MIPLWRITERSP=0,{mid},2"));
+    assert_eq!(answered(&b.pf, id).0, "2.04");
+    // §5.4.2: an instance: one URC per resource, index 2 … 0.
+    let body = tlv::encode(&[
+        tlv::Tlv::resource(5706, b"hello".to_vec()),
+        tlv::Tlv::resource(5850, vec![1]),
+        tlv::Tlv::resource(5851, vec![0, 0, 0, 2, 0xDF, 0xDC, 0x1C, 0x3E]),
+    ]);
+    b.op(Operation::Write { path: Path::instance(3311, 0), format: ContentFormat::Tlv, payload: body });
+    let urcs = std::mem::take(&mut b.serial);
+    let lines = urc_lines(&urcs);
+    assert_eq!(lines.len(), 3);
+    assert!(
+        lines[0].ends_with(",3311,0,5706,2,5,68656C6C6F,0,2")
+            && lines[2].ends_with(",3311,0,5851,2,8,00000002DFDC1C3E,0,0"),
+        "{lines:?}"
+    );
+    // §5.5: execute with arguments.
+    b.op(Operation::Execute { path: Path::resource(3303, 0, 5605), args: "reset".into() });
+    let urc = std::mem::take(&mut b.serial);
+    assert!(urc.trim().ends_with(",3303,0,5605,5,\"reset\""), "{urc}");
+    // §5.6: write-attributes.
+    b.op(Operation::WriteAttributes {
+        path: Path::resource(3303, 0, 5700),
+        query: "pmin=2&pmax=190&gt=100.0&lt=1.0&st=0.2".into(),
+    });
+    let urc = std::mem::take(&mut b.serial);
+    assert!(urc.trim().ends_with(",3303,0,5700,38,\"pmin=2;pmax=190;gt=100.0;lt=1.0;st=0.2\""), "{urc}");
+}
+
+#[test]
+fn notify_non_and_con_with_rai_and_cscon() {
+    let mut b = Bench::new(PlatformOptions::default());
+    b.register();
+    b.run(Duration::from_secs(30)); // the radio goes idle: +CSCON reports are off, so nothing shows
+    b.at("AT+CSCON=1");
+    // §5.8.1: NON on the observation of /3311/0.
+    let out = b.at("AT+MIPLNOTIFY=0,122179,3311,0,5700,4,4,25.6,0,0");
+    assert_eq!(urc_lines(&out), ["OK", "+CSCON:1"]);
+    // The observation's first answer (observe=0), then this notification (observe=1).
+    let notes = b.pf.notifications(&Path::instance(3311, 0));
+    assert_eq!(notes.len(), 2);
+    assert_eq!(notes[1].get_observe_value().and_then(Result::ok), Some(1));
+    let wire = b.wire_text();
+    assert!(
+        wire.last().unwrap().starts_with("UE→PF NON 2.05")
+            && wire.last().unwrap().contains("observe=1 cf=tlv 5700=[41 CC CC CD]"),
+        "{wire:?}"
+    );
+    b.run(Duration::from_secs(30));
+    // §5.8.5: CON with RAI 0x400: +CSCON:1, the ACK gives event 26, then the radio is released.
+    let out = b.at("AT+MIPLNOTIFY=0,307353,3311,1,5701,1,3,\"Cel\",0,0,256,0x400");
+    let lines = urc_lines(&out);
+    assert_eq!(lines[0], "OK");
+    let mut rest = lines[1..].to_vec();
+    rest.sort_unstable();
+    assert_eq!(rest, ["+CSCON:0", "+CSCON:1", "+MIPLEVENT: 0,26,256"], "order not fixed (§5.8.5 note)");
+    // 0x200 cannot go with an ackid (§3.2.15).
+    assert!(b.at("AT+MIPLNOTIFY=0,1,3311,1,5701,1,3,\"Cel\",0,0,257,0x200").contains("+CME ERROR: 50"));
+    // A declared length that does not fit the value is refused.
+    assert!(b.at("AT+MIPLNOTIFY=0,1,3311,1,5701,1,4,\"Cel\",0,0").contains("+CME ERROR: 50"));
+}
+
+#[test]
+fn update_and_close() {
+    let mut b = Bench::new(PlatformOptions { auto_observe: false, ..Default::default() });
+    b.register();
+    assert_eq!(urc_lines(&b.at("AT+MIPLUPDATE=0,86400,0")), ["OK", "+MIPLEVENT: 0,11"]);
+    assert_eq!(b.pf.devices()[0].lifetime, 86400);
+    b.at("AT+MIPLUPDATE=0,0,1");
+    assert_eq!(b.pf.devices()[0].updates, 2);
+    assert!(b.at("AT+MIPLUPDATE=0,86400,0,0x200").contains("+CME ERROR: 50"), "0x200 is not allowed for an update");
+    assert_eq!(urc_lines(&b.at("AT+MIPLCLOSE=0")), ["OK", "+MIPLEVENT: 0,15"]);
+    assert!(b.pf.devices().is_empty());
+}
+
+#[test]
+fn a_platform_that_never_answers_times_registration_out() {
+    let mut o = Options::for_dialect("bc39");
+    o.echo = false;
+    let mut m = Modem::new(o).unwrap();
+    for cmd in
+        ["AT+MIPLCONFIG=0,127.0.0.1,5683", "AT+MIPLCREATE", "AT+MIPLADDOBJ=0,3311,1,\"1\",1,0", "AT+MIPLOPEN=0,600,30"]
+    {
+        m.input(format!("{cmd}\r").as_bytes(), Duration::ZERO);
+    }
+    let mut seen = String::new();
+    let mut now = Duration::ZERO;
+    while let Some(t) = m.next_deadline() {
+        now = t;
+        for e in m.poll(now) {
+            seen.push_str(&String::from_utf8_lossy(&e.bytes));
+        }
+        m.take_datagrams();
+        if seen.contains("+MIPLEVENT: 0,8") || now > Duration::from_secs(600) {
+            break;
+        }
+    }
+    assert!(seen.contains("+MIPLEVENT: 0,8"), "{seen}");
+    assert_eq!(now, Duration::from_secs(30), "the <timeout> of AT+MIPLOPEN");
+}

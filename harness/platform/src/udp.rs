@@ -1,0 +1,126 @@
+//! The platform on a real UDP socket, on tokio: `miplcheck platform --listen …` and the runner's
+//! in-process platform. It runs on its own thread with its own runtime; the caller talks to it
+//! through a [`Handle`], which is synchronous so the runner's engine stays simple.
+
+use crate::record::WireRecord;
+use crate::server::{Device, OpId, OpOutcome, Operation, Platform, PlatformOptions};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, oneshot};
+
+enum Cmd {
+    Operate(Option<String>, Operation, oneshot::Sender<Result<OpId, String>>),
+    Outcome(OpId, oneshot::Sender<OpOutcome>),
+    Devices(oneshot::Sender<Vec<Device<SocketAddr>>>),
+    Stop,
+}
+
+/// A running platform.
+pub struct Handle {
+    tx: mpsc::UnboundedSender<Cmd>,
+    pub addr: SocketAddr,
+    records: Arc<Mutex<Vec<WireRecord>>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Handle {
+    /// Starts operation `op` on the device (see [`Platform::operate`]).
+    pub fn operate(&self, device: Option<&str>, op: Operation) -> Result<OpId, String> {
+        let (tx, rx) = oneshot::channel();
+        self.tx
+            .send(Cmd::Operate(device.map(str::to_string), op, tx))
+            .map_err(|_| "the platform stopped".to_string())?;
+        rx.blocking_recv().map_err(|_| "the platform stopped".to_string())?
+    }
+
+    pub fn outcome(&self, id: OpId) -> OpOutcome {
+        let (tx, rx) = oneshot::channel();
+        if self.tx.send(Cmd::Outcome(id, tx)).is_err() {
+            return OpOutcome::TimedOut;
+        }
+        rx.blocking_recv().unwrap_or(OpOutcome::TimedOut)
+    }
+
+    pub fn devices(&self) -> Vec<Device<SocketAddr>> {
+        let (tx, rx) = oneshot::channel();
+        if self.tx.send(Cmd::Devices(tx)).is_err() {
+            return vec![];
+        }
+        rx.blocking_recv().unwrap_or_default()
+    }
+
+    /// Datagrams recorded since the last call, stamped on the epoch given to [`spawn`].
+    pub fn take_records(&self) -> Vec<WireRecord> {
+        std::mem::take(&mut *self.records.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+}
+
+impl Drop for Handle {
+    fn drop(&mut self) {
+        let _ = self.tx.send(Cmd::Stop);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Binds `listen` and serves until the handle is dropped. Record times count from `epoch`.
+pub fn spawn(listen: SocketAddr, opts: PlatformOptions, epoch: Instant) -> std::io::Result<Handle> {
+    let std_socket = std::net::UdpSocket::bind(listen)?;
+    std_socket.set_nonblocking(true)?;
+    let addr = std_socket.local_addr()?;
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let records = Arc::new(Mutex::new(Vec::new()));
+    let rec = records.clone();
+    let thread = std::thread::Builder::new().name(format!("platform {addr}")).spawn(move || {
+        let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+            Ok(rt) => rt,
+            Err(e) => {
+                eprintln!("platform: cannot start its runtime: {e}");
+                return;
+            }
+        };
+        rt.block_on(async move {
+            let Ok(socket) = tokio::net::UdpSocket::from_std(std_socket) else { return };
+            let mut pf: Platform<SocketAddr> = Platform::new(opts);
+            let mut buf = vec![0u8; 2048];
+            loop {
+                let now = epoch.elapsed();
+                let sleep = pf.next_deadline().map(|t| t.saturating_sub(now)).unwrap_or(Duration::from_secs(3600));
+                let out = tokio::select! {
+                    r = socket.recv_from(&mut buf) => match r {
+                        Ok((n, from)) => pf.on_datagram(from, &buf[..n], epoch.elapsed()),
+                        Err(_) => vec![],
+                    },
+                    _ = tokio::time::sleep(sleep) => pf.poll(epoch.elapsed()),
+                    cmd = rx.recv() => match cmd {
+                        Some(Cmd::Operate(dev, op, reply)) => {
+                            let r = pf.operate(dev.as_deref(), op, epoch.elapsed());
+                            let (res, out) = match r {
+                                Ok((id, out)) => (Ok(id), out),
+                                Err(e) => (Err(e), vec![]),
+                            };
+                            let _ = reply.send(res);
+                            out
+                        }
+                        Some(Cmd::Outcome(id, reply)) => {
+                            let _ = reply.send(pf.outcome(id));
+                            vec![]
+                        }
+                        Some(Cmd::Devices(reply)) => {
+                            let _ = reply.send(pf.devices().to_vec());
+                            vec![]
+                        }
+                        Some(Cmd::Stop) | None => return,
+                    },
+                };
+                for d in out {
+                    let _ = socket.send_to(&d.bytes, d.peer).await;
+                }
+                rec.lock().unwrap_or_else(|e| e.into_inner()).extend(pf.take_records());
+            }
+        });
+    })?;
+    Ok(Handle { tx, addr, records, thread: Some(thread) })
+}
