@@ -25,6 +25,23 @@ enum Command {
     Run(RunArgs),
     /// Serve the emulator for other tools (a terminal program, your MCU code, another harness).
     Emulate(EmulateArgs),
+    /// Serve the mock OneNET platform (LwM2M bootstrap and registration over CoAP/UDP) and print
+    /// every datagram, decoded.
+    Platform(PlatformArgs),
+}
+
+#[derive(Args)]
+struct PlatformArgs {
+    /// Where to listen.
+    #[arg(long, default_value = "127.0.0.1:5683")]
+    listen: std::net::SocketAddr,
+    /// Do not observe, discover and read right after registration (OneNET's "obsv" off).
+    #[arg(long)]
+    no_auto_observe: bool,
+    /// Refuse registrations without this auth code (CoAP option 63); better given through the
+    /// MIPL_AUTH_CODE environment variable than on the command line.
+    #[arg(long, env = "MIPL_AUTH_CODE", hide_env_values = true)]
+    auth_code: Option<String>,
 }
 
 #[derive(Args)]
@@ -80,6 +97,32 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Run(a) => run(a),
         Command::Emulate(a) => emulate(a),
+        Command::Platform(a) => platform(a),
+    }
+}
+
+fn platform(a: PlatformArgs) -> ExitCode {
+    use miplcheck_platform::{udp, PlatformOptions};
+    let opts = PlatformOptions {
+        auto_observe: !a.no_auto_observe,
+        auth_code: a.auth_code,
+        server_uri: format!("coap://{}", a.listen),
+        ..Default::default()
+    };
+    let epoch = std::time::Instant::now();
+    let pf = match udp::spawn(a.listen, opts, epoch) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: --listen {}: {e}", a.listen);
+            return ExitCode::from(2);
+        }
+    };
+    println!("mock OneNET platform on coap://{} (Ctrl-C stops it)", pf.addr);
+    loop {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        for r in pf.take_records() {
+            println!("{:>10.3}s {} {}", r.at.as_secs_f64(), r.dir.arrow(), r.describe());
+        }
     }
 }
 

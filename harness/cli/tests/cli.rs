@@ -171,3 +171,23 @@ fn emulate_on_tcp() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+#[test]
+fn platform_serves_coap_and_prints_what_it_sees() {
+    // Any free port: bind one, let it go, and hand it to the platform.
+    let port = std::net::UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let (mut child, banner) = emulate(&["platform", "--listen", &format!("127.0.0.1:{port}")]);
+    assert!(banner.contains(&format!("coap://127.0.0.1:{port}")), "{banner}");
+    // A CoAP ping (empty CON) must be answered with RST.
+    let s = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    s.send_to(&[0x40, 0x00, 0x12, 0x34], ("127.0.0.1", port)).unwrap();
+    let mut buf = [0u8; 64];
+    let (n, _) = s.recv_from(&mut buf).unwrap();
+    assert_eq!(&buf[..n], &[0x70, 0x00, 0x12, 0x34], "RST with the same MID");
+    let mut line = String::new();
+    BufReader::new(child.stdout.as_mut().unwrap()).read_line(&mut line).unwrap();
+    assert!(line.contains("UE→PF CON mid=4660"), "{line}");
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
