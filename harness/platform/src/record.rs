@@ -42,6 +42,16 @@ impl WireRecord {
             Err(e) => format!("undecodable ({e:?}): {}", hex(&self.bytes)),
         }
     }
+
+    /// The description without `mid=` and `token=`, which change from run to run: what suite
+    /// `wire:` patterns match.
+    pub fn summary(&self) -> String {
+        self.describe()
+            .split(' ')
+            .filter(|w| !w.starts_with("mid=") && !w.starts_with("token="))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
 }
 
 pub fn describe(p: &Packet) -> String {
@@ -148,6 +158,19 @@ mod tests {
             r.describe(),
             "CON POST /rd?lwm2m=1.0&ep=866971030000001;460040000000001 mid=4660 token=0A0B auth-code cf=link-format </>;rt=\"oma.lwm2m\",</3311/0>"
         );
+    }
+
+    #[test]
+    fn summaries_leave_out_mid_and_token() {
+        let mut p = Packet::new();
+        p.header.set_type(MessageType::NonConfirmable);
+        p.header.code = MessageClass::Response(coap_lite::ResponseType::Content);
+        p.header.message_id = 7;
+        p.set_token(vec![1]);
+        p.payload = b"25.6".to_vec();
+        let r = WireRecord { at: Duration::ZERO, dir: WireDir::UeToPlatform, bytes: p.to_bytes().unwrap() };
+        assert_eq!(r.describe(), "NON 2.05 mid=7 token=01 25.6");
+        assert_eq!(r.summary(), "NON 2.05 25.6");
     }
 
     #[test]

@@ -135,6 +135,11 @@ impl<P: Clone + Ord + Debug> Platform<P> {
         &self.opts
     }
 
+    /// Switches auto-observe for registrations from now on.
+    pub fn set_auto_observe(&mut self, on: bool) {
+        self.opts.auto_observe = on;
+    }
+
     pub fn devices(&self) -> &[Device<P>] {
         &self.devices
     }

@@ -13,6 +13,7 @@ enum Cmd {
     Operate(Option<String>, Operation, oneshot::Sender<Result<OpId, String>>),
     Outcome(OpId, oneshot::Sender<OpOutcome>),
     Devices(oneshot::Sender<Vec<Device<SocketAddr>>>),
+    AutoObserve(bool),
     Stop,
 }
 
@@ -42,6 +43,11 @@ impl Handle {
         rx.blocking_recv().unwrap_or(OpOutcome::TimedOut)
     }
 
+    /// Switches auto-observe for registrations from now on.
+    pub fn set_auto_observe(&self, on: bool) {
+        let _ = self.tx.send(Cmd::AutoObserve(on));
+    }
+
     pub fn devices(&self) -> Vec<Device<SocketAddr>> {
         let (tx, rx) = oneshot::channel();
         if self.tx.send(Cmd::Devices(tx)).is_err() {
@@ -66,10 +72,12 @@ impl Drop for Handle {
 }
 
 /// Binds `listen` and serves until the handle is dropped. Record times count from `epoch`.
-pub fn spawn(listen: SocketAddr, opts: PlatformOptions, epoch: Instant) -> std::io::Result<Handle> {
+/// `{port}` in `opts.server_uri` becomes the port bound (for `listen` port 0).
+pub fn spawn(listen: SocketAddr, mut opts: PlatformOptions, epoch: Instant) -> std::io::Result<Handle> {
     let std_socket = std::net::UdpSocket::bind(listen)?;
     std_socket.set_nonblocking(true)?;
     let addr = std_socket.local_addr()?;
+    opts.server_uri = opts.server_uri.replace("{port}", &addr.port().to_string());
     let (tx, mut rx) = mpsc::unbounded_channel();
     let records = Arc::new(Mutex::new(Vec::new()));
     let rec = records.clone();
@@ -110,6 +118,10 @@ pub fn spawn(listen: SocketAddr, opts: PlatformOptions, epoch: Instant) -> std::
                         }
                         Some(Cmd::Devices(reply)) => {
                             let _ = reply.send(pf.devices().to_vec());
+                            vec![]
+                        }
+                        Some(Cmd::AutoObserve(on)) => {
+                            pf.set_auto_observe(on);
                             vec![]
                         }
                         Some(Cmd::Stop) | None => return,

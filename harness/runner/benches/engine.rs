@@ -19,8 +19,13 @@ fn bench(c: &mut Criterion) {
     .unwrap();
     let rig = plan.rig.clone().with_virtual_link();
     let cases: Vec<_> = plan.selected().collect();
-    let ctx =
-        Context { dialect: rig.dialect, timing: &rig.timing, line_ending: &rig.line_ending, secrets: &rig.secrets };
+    let ctx = Context {
+        dialect: rig.dialect,
+        timing: &rig.timing,
+        line_ending: &rig.line_ending,
+        secrets: &rig.secrets,
+        platform: None,
+    };
     let redactor = Redactor::new(&rig.secrets);
     let mut t = target::open(&rig).unwrap();
     let mut g = c.benchmark_group("engine");

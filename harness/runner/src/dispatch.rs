@@ -69,6 +69,17 @@ impl Plan {
             .map_err(|e| InputError::new(golden_root, format!("cannot resolve the golden folder: {e}")))?;
         let plan = Plan { golden_dir, rig, suites, selection };
         for (s, c) in plan.selected() {
+            if plan.rig.platform.is_none() && plan.skip_reason(c).is_none() && s.uses_platform(c) {
+                return Err(InputError::new(
+                    &s.path,
+                    format!(
+                        "case {} talks to the mock platform but the rig {} has no [platform] table",
+                        c.id,
+                        plan.rig.path.display()
+                    ),
+                )
+                .at_line(Some(c.line)));
+            }
             for name in s.secrets_used(c) {
                 if !plan.rig.secrets.contains_key(&name) {
                     return Err(InputError::new(
@@ -163,11 +174,38 @@ impl Plan {
             result.verdict = Verdict::Failed { at: "prepare".into(), line: None, reason: redactor.text(&why) };
             return result;
         }
+        // A fresh platform for every case, so no registration or observation carries over and
+        // message IDs do not depend on which cases ran before.
+        let platform = match &self.rig.platform {
+            None => None,
+            Some(p) => {
+                let epoch = target.port().epoch().unwrap_or_else(Instant::now);
+                let opts = miplcheck_platform::PlatformOptions {
+                    auto_observe: p.auto_observe,
+                    auth_code: if p.check_auth_code { self.rig.secrets.get("auth_code").cloned() } else { None },
+                    server_uri: format!("coap://{}:{{port}}", p.advertise),
+                    ..Default::default()
+                };
+                match miplcheck_platform::udp::spawn(p.listen, opts, epoch) {
+                    Ok(h) => Some(h),
+                    Err(e) => {
+                        result.verdict = Verdict::Failed {
+                            at: "prepare".into(),
+                            line: None,
+                            reason: format!("cannot start the mock platform on {}: {e}", p.listen),
+                        };
+                        return result;
+                    }
+                }
+            }
+        };
+        let advertise = self.rig.platform.as_ref().map(|p| p.advertise.as_str()).unwrap_or("");
         let ctx = Context {
             dialect: self.rig.dialect,
             timing: &self.rig.timing,
             line_ending: &self.rig.line_ending,
             secrets: &self.rig.secrets,
+            platform: platform.as_ref().map(|h| (h, advertise)),
         };
         let run = run_case(target.port(), &ctx, suite, case);
         result.steps = run.steps;

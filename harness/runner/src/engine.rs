@@ -15,12 +15,14 @@ use std::time::Duration;
 pub const MAX_WINDOW: Duration = Duration::from_secs(24 * 3600);
 
 /// What the engine needs to know about the rig.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Context<'a> {
     pub dialect: &'static Dialect,
     pub timing: &'a Timing,
     pub line_ending: &'a str,
     pub secrets: &'a BTreeMap<String, String>,
+    /// The mock platform for this case, and the host the modem is told to use.
+    pub platform: Option<(&'a miplcheck_platform::udp::Handle, &'a str)>,
 }
 
 /// How one step went.
@@ -84,6 +86,10 @@ pub struct Session<'p, 'c> {
     /// When the case started: the anchor of a URC step with no command before it.
     started: Stamp,
     closed: Option<String>,
+    /// The last platform operation and when it started.
+    last_op: Option<(miplcheck_platform::OpId, Stamp)>,
+    /// Wire lines not yet claimed by a `wire:` step: transcript index, time, matching text.
+    wire_backlog: Vec<(usize, Stamp, String)>,
 }
 
 pub fn run_case(port: &mut dyn Port, ctx: &Context<'_>, suite: &Suite, case: &Case) -> CaseRun {
@@ -124,6 +130,10 @@ impl<'p, 'c> Session<'p, 'c> {
         for (k, v) in ctx.secrets {
             vars.insert(format!("secret.{k}"), v.clone());
         }
+        if let Some((pf, host)) = ctx.platform {
+            vars.insert("platform.host".into(), host.to_string());
+            vars.insert("platform.port".into(), pf.addr.port().to_string());
+        }
         let started = port.now();
         Session {
             port,
@@ -137,6 +147,8 @@ impl<'p, 'c> Session<'p, 'c> {
             last_sent: None,
             started,
             closed: None,
+            last_op: None,
+            wire_backlog: vec![],
         }
     }
 
@@ -165,7 +177,11 @@ impl<'p, 'c> Session<'p, 'c> {
                 self.wait(*d);
                 Ok(())
             }
+            Action::Platform(op, _) => self.platform_step(op),
+            Action::Answer(p) => self.answer(step, p, &mut out),
+            Action::Wire(ps) => self.wire(step, ps, &mut out),
         };
+        self.pull_wire();
         if let Err(why) = r {
             self.transcript.note(self.port.now(), format!("{label} failed: {why}"));
             out.failure = Some(why);
@@ -366,6 +382,168 @@ impl<'p, 'c> Session<'p, 'c> {
         Ok(())
     }
 
+    fn platform(&self) -> Result<&'c miplcheck_platform::udp::Handle, String> {
+        self.ctx
+            .platform
+            .map(|(pf, _)| pf)
+            .ok_or_else(|| "the rig has no [platform] table; add one to run platform steps".to_string())
+    }
+
+    fn platform_step(&mut self, step: &crate::platform_op::PlatformStep) -> Result<(), String> {
+        use crate::platform_op::PlatformStep;
+        let pf = self.platform()?;
+        match step {
+            PlatformStep::AutoObserve(on) => pf.set_auto_observe(*on),
+            PlatformStep::Operate(op) => {
+                let id = pf.operate(None, op.clone())?;
+                self.last_op = Some((id, self.port.now()));
+            }
+        }
+        Ok(())
+    }
+
+    /// Waits up to 10 ms, keeping whatever the modem says for later steps.
+    fn pause(&mut self, until: Stamp) {
+        let t = self.port.now().saturating_add(Duration::from_millis(10)).min(until);
+        if let Next::Frame(s) = self.next(t) {
+            if matches!(s.class, Class::Urc | Class::Info | Class::Fragment) {
+                self.backlog.push(s);
+            }
+        }
+        self.pull_wire();
+    }
+
+    fn answer(&mut self, step: &Step, pattern: &Pattern, out: &mut StepOutcome) -> Result<(), String> {
+        use miplcheck_platform::OpOutcome;
+        let pf = self.platform()?;
+        let (id, started) = self.last_op.ok_or("no platform operation before this answer step")?;
+        let pattern = pattern.bind(&self.vars)?;
+        let window = self.scaled(step.window.unwrap_or(DEFAULT_URC_WINDOW));
+        out.window = Some(window);
+        let hard = started.saturating_add(window).saturating_add(self.ctx.timing.late_grace);
+        loop {
+            match pf.outcome(id) {
+                OpOutcome::Answered { code, packet, at } => {
+                    let latency = at.saturating_sub(started);
+                    out.latency = Some(latency);
+                    let text = answer_text(&code, &packet);
+                    if pattern.captures(&text).is_none() {
+                        return Err(format!("the device answered `{text}`, expected `{}`", pattern.source()));
+                    }
+                    if latency > window {
+                        return Err(format!(
+                            "the device answered after {}, past its {} window",
+                            ms(latency),
+                            ms(window)
+                        ));
+                    }
+                    return Ok(());
+                }
+                OpOutcome::TimedOut => {
+                    return Err("the device never answered: the platform re-sent the request and gave up".into())
+                }
+                OpOutcome::Reset => return Err("the device answered the request with RST".into()),
+                OpOutcome::Pending if self.port.now() >= hard => {
+                    return Err(format!("no answer within the {} window", ms(window)));
+                }
+                OpOutcome::Pending => self.pause(hard),
+            }
+        }
+    }
+
+    fn wire(&mut self, step: &Step, patterns: &[Pattern], out: &mut StepOutcome) -> Result<(), String> {
+        self.platform()?;
+        let patterns = patterns.iter().map(|p| p.bind(&self.vars)).collect::<Result<Vec<_>, _>>()?;
+        let anchor = [self.last_sent, self.last_op.map(|o| o.1)].into_iter().flatten().max().unwrap_or(self.started);
+        let window = self.scaled(step.window.unwrap_or(DEFAULT_URC_WINDOW));
+        out.window = Some(window);
+        let hard = anchor.saturating_add(window).saturating_add(self.ctx.timing.late_grace);
+        loop {
+            let eligible: Vec<usize> =
+                (0..self.wire_backlog.len()).filter(|&i| self.wire_backlog[i].1 >= anchor).collect();
+            let texts: Vec<String> = eligible.iter().map(|&i| self.wire_backlog[i].2.clone()).collect();
+            match in_order(&patterns, &texts) {
+                Ok(picks) => {
+                    let chosen: Vec<usize> = picks.into_iter().map(|k| eligible[k]).collect();
+                    // Captures become variables; the transcript line is the full description
+                    // (with mid and token), so they are not marked in it.
+                    for (j, &i) in chosen.iter().enumerate() {
+                        for c in patterns[j].captures(&self.wire_backlog[i].2).unwrap_or_default() {
+                            if !c.name.starts_with("secret.") {
+                                self.vars.insert(c.name, c.value);
+                            }
+                        }
+                    }
+                    let latest = chosen.iter().map(|&i| self.wire_backlog[i].1).max().unwrap_or(anchor);
+                    let mut sorted = chosen.clone();
+                    sorted.sort_unstable_by(|a, b| b.cmp(a));
+                    for i in sorted {
+                        self.wire_backlog.remove(i);
+                    }
+                    let latency = latest.saturating_sub(anchor);
+                    out.latency = Some(latency);
+                    if latency > window {
+                        return Err(format!(
+                            "the last datagram came {} after the command, past its {} window",
+                            ms(latency),
+                            ms(window)
+                        ));
+                    }
+                    return Ok(());
+                }
+                Err(matched) if self.port.now() >= hard => {
+                    let missing: Vec<&str> = patterns
+                        .iter()
+                        .enumerate()
+                        .filter(|(j, _)| !matched.contains(j))
+                        .map(|(_, p)| p.source())
+                        .collect();
+                    let seen: Vec<String> = self.wire_backlog.iter().map(|w| format!("`{}`", w.2)).collect();
+                    return Err(format!(
+                        "no `{}` on the wire within {} (in the listed order); unclaimed datagrams: {}",
+                        missing.join("`, `"),
+                        ms(window),
+                        if seen.is_empty() { "none".to_string() } else { seen.join(", ") }
+                    ));
+                }
+                Err(_) => self.pause(hard),
+            }
+        }
+    }
+
+    /// Moves what the platform recorded into the transcript and the wire backlog.
+    fn pull_wire(&mut self) {
+        let Some((pf, _)) = self.ctx.platform else { return };
+        for r in pf.take_records() {
+            let dir = match r.dir {
+                miplcheck_platform::WireDir::PlatformToUe => Dir::PfToUe,
+                miplcheck_platform::WireDir::UeToPlatform => Dir::UeToPf,
+            };
+            let text = r.describe();
+            let mut marks: Vec<Mark> = ["mid=", "token="]
+                .iter()
+                .filter_map(|key| {
+                    let start = text.find(&format!(" {key}"))? + 1 + key.len();
+                    let end = text[start..].find(' ').map(|e| start + e).unwrap_or(text.len());
+                    Some(Mark { range: start..end, name: format!("coap.{}", key.trim_end_matches('=')) })
+                })
+                .collect();
+            // The platform's port is new for every case; name it wherever a payload carries it.
+            if let Some(port) = self.vars.get("platform.port") {
+                let needle = format!(":{port}");
+                for (i, _) in text.match_indices(&needle) {
+                    let after = i + needle.len();
+                    if !text[after..].starts_with(|c: char| c.is_ascii_digit()) {
+                        marks.push(Mark { range: i + 1..after, name: "platform.port".into() });
+                    }
+                }
+            }
+            let index =
+                self.transcript.entry(Entry { at: r.at, dir, class: Some("coap"), bytes: text.into_bytes(), marks });
+            self.wire_backlog.push((index, r.at, format!("{} {}", dir.arrow(), r.summary())));
+        }
+    }
+
     fn wait(&mut self, d: Duration) {
         let until = self.port.now().saturating_add(d);
         while let Next::Frame(s) = self.next(until) {
@@ -489,6 +667,19 @@ fn as_a_set(patterns: &[Pattern], texts: &[String]) -> Result<Vec<usize>, Vec<us
     }
     let matchable = (0..patterns.len()).filter(|&j| texts.iter().any(|t| patterns[j].matches(t))).collect();
     Err(matchable)
+}
+
+/// An answer as `answer:` patterns see it: the code, then options and payload as the wire
+/// description shows them (`2.05 cf=text/plain 1.88`).
+fn answer_text(code: &str, packet: &coap_lite::Packet) -> String {
+    let described = miplcheck_platform::record::describe(packet);
+    let rest: Vec<&str> =
+        described.split(' ').skip(2).filter(|w| !w.starts_with("mid=") && !w.starts_with("token=")).collect();
+    if rest.is_empty() {
+        code.to_string()
+    } else {
+        format!("{code} {}", rest.join(" "))
+    }
 }
 
 fn received(infos: &[Seen]) -> String {

@@ -12,6 +12,7 @@ pub mod golden;
 pub mod input_error;
 pub mod outcome;
 pub mod pattern;
+pub mod platform_op;
 pub mod report;
 pub mod rig;
 pub mod suite;

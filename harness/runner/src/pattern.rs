@@ -2,7 +2,7 @@
 //!
 //! A pattern is the line as the manual prints it, with holes: `+MIPLCREATE:{ref}` captures a field
 //! as `ref`; `{imei:\d{15}}` captures with a regular expression; `{_}` matches a field and keeps
-//! nothing. Blanks after `:` and `,` are optional, so `+MIPLEVENT: 0,6` matches `+MIPLEVENT:0,6`
+//! nothing; `{*}` matches anything, commas included. Blanks after `:` and `,` are optional, so `+MIPLEVENT: 0,6` matches `+MIPLEVENT:0,6`
 //! and `+MIPLEVENT: 0, 6` alike (the exact bytes stay in the transcript and its snapshot).
 //! A send template reuses captures as `${ref}` and the rig's secrets as `${secret.psk}`.
 
@@ -112,6 +112,8 @@ impl Pattern {
                     }
                     let (name, class) = match hole.split_once(':') {
                         Some((n, r)) => (n.trim(), r),
+                        // `{*}`: anything, commas included (a payload, the rest of a line).
+                        None if hole.trim() == "*" => ("_", ".*"),
                         None => (hole.trim(), FIELD),
                     };
                     Regex::new(class).map_err(|e| PatternError(format!("bad expression in {{{hole}}}: {e}")))?;
@@ -293,6 +295,7 @@ mod tests {
     #[case("+CME ERROR: {_}", "OK", false)]
     #[case("+MIPLCONFIG:4,1,{_}", "+MIPLCONFIG:4,1,\"a,b\"", true)]
     #[case("AT+X=1.5", "AT+X=105", false)]
+    #[case("UE→PF ACK 2.05 cf=link-format {*}", "UE→PF ACK 2.05 cf=link-format </3311>,</3311/0/5850>", true)]
     fn matching(#[case] pattern: &str, #[case] line: &str, #[case] want: bool) {
         assert_eq!(Pattern::new(pattern).unwrap().matches(line), want);
     }

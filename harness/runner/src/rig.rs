@@ -57,6 +57,36 @@ struct RigFile {
     #[serde(default)]
     secrets: BTreeMap<String, toml::Spanned<Secret>>,
     reset: Option<Reset>,
+    platform: Option<toml::Spanned<PlatformRig>>,
+}
+
+/// The mock OneNET the modem registers with during a case (started fresh for each case).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PlatformRig {
+    /// Where it listens; port 0 takes a free port for each case (`${platform.port}` in suites).
+    #[serde(default = "default_listen")]
+    pub listen: std::net::SocketAddr,
+    /// The address the modem is told (`${platform.host}`): the bench PC's address as the modem
+    /// sees it; loopback for the emulator.
+    #[serde(default = "default_advertise")]
+    pub advertise: String,
+    /// Observe, discover and read right after registration, as OneNET does ("obsv").
+    #[serde(default = "yes")]
+    pub auto_observe: bool,
+    /// Refuse registrations without the rig's `secrets.auth_code` in option 63.
+    #[serde(default)]
+    pub check_auth_code: bool,
+}
+
+fn default_listen() -> std::net::SocketAddr {
+    std::net::SocketAddr::from(([127, 0, 0, 1], 0))
+}
+fn default_advertise() -> String {
+    "127.0.0.1".into()
+}
+fn yes() -> bool {
+    true
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -159,6 +189,7 @@ pub struct Rig {
     /// Secret values by name; they are redacted from everything the runner writes.
     pub secrets: BTreeMap<String, String>,
     pub reset: Option<Reset>,
+    pub platform: Option<PlatformRig>,
 }
 
 impl std::fmt::Debug for Rig {
@@ -173,6 +204,7 @@ impl std::fmt::Debug for Rig {
             .field("timing", &self.timing)
             .field("secrets", &self.secrets.keys().collect::<Vec<_>>())
             .field("reset", &self.reset)
+            .field("platform", &self.platform)
             .finish()
     }
 }
@@ -279,6 +311,11 @@ impl Rig {
             }
             secrets.insert(name.clone(), value);
         }
+        if let Some(p) = &raw.platform {
+            if p.get_ref().check_auth_code && !secrets.contains_key("auth_code") {
+                return Err(err(Some(p.span()), "platform.check_auth_code", "needs `auth_code` in [secrets]".into()));
+            }
+        }
         let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "rig".into());
         Ok(Rig {
             path: path.to_path_buf(),
@@ -291,6 +328,7 @@ impl Rig {
             timing: raw.timing,
             secrets,
             reset: raw.reset,
+            platform: raw.platform.map(|p| p.into_inner()),
         })
     }
 
@@ -403,6 +441,15 @@ mod tests {
             assert_eq!(e.field.as_deref(), Some(field), "{shown}");
         }
         assert!(shown.contains(says), "{shown}");
+    }
+
+    #[test]
+    fn a_platform_table() {
+        let r = parse("kind = \"emulator\"\ndialect = \"bc39\"\n[platform]\nauto_observe = false\n").unwrap();
+        let p = r.platform.unwrap();
+        assert_eq!((p.listen.port(), p.advertise.as_str(), p.auto_observe), (0, "127.0.0.1", false));
+        let e = parse("kind = \"emulator\"\ndialect = \"bc39\"\n[platform]\ncheck_auth_code = true\n").unwrap_err();
+        assert!(e.to_string().contains("needs `auth_code` in [secrets]"), "{e}");
     }
 
     #[test]

@@ -52,6 +52,12 @@ struct RawStep {
     window: Option<Duration>,
     #[serde(default, with = "humantime_serde")]
     wait: Option<Duration>,
+    /// Ask the mock platform to do something (`read /3311/0/5805`).
+    platform: Option<String>,
+    /// The answer to the last platform operation: `2.05 cf=text/plain 1.88`.
+    answer: Option<String>,
+    /// Datagrams on the wire, in order: `UE→PF CON POST /rd?{_}`.
+    wire: Option<Vec<String>>,
     note: Option<String>,
 }
 
@@ -67,6 +73,14 @@ pub struct Suite {
 }
 
 impl Suite {
+    /// Whether a case (with its setup and teardown) needs the rig's mock platform.
+    pub fn uses_platform(&self, case: &Case) -> bool {
+        self.setup.iter().chain(&case.steps).chain(&self.teardown).any(|s| {
+            matches!(s.action, Action::Platform(..) | Action::Answer(_) | Action::Wire(_))
+                || s.references().iter().any(|r| r.starts_with("platform."))
+        })
+    }
+
     /// `${secret.x}` names a case uses, with its suite's setup and teardown.
     pub fn secrets_used(&self, case: &Case) -> BTreeSet<String> {
         self.setup
@@ -109,6 +123,12 @@ pub enum Action {
     Urcs { patterns: Vec<Pattern>, ordered: bool },
     /// Let time pass, collecting whatever arrives.
     Wait(Duration),
+    /// Start an operation on the mock platform.
+    Platform(crate::platform_op::PlatformStep, String),
+    /// Wait for the answer to the last platform operation.
+    Answer(Pattern),
+    /// Wait for datagrams on the wire, in order (matched without `mid=` and `token=`).
+    Wire(Vec<Pattern>),
 }
 
 /// How long a URC step waits when it names no window.
@@ -131,6 +151,9 @@ impl Step {
                 format!("{kind} {}", list.join(" · "))
             }
             Action::Wait(d) => format!("wait {}", humantime::format_duration(*d)),
+            Action::Platform(_, text) => format!("platform {text}"),
+            Action::Answer(p) => format!("answer {}", p.source()),
+            Action::Wire(ps) => format!("wire {}", ps.iter().map(Pattern::source).collect::<Vec<_>>().join(" · ")),
         }
     }
 
@@ -142,8 +165,11 @@ impl Step {
                 r.extend(expect.iter().chain(std::iter::once(final_)).flat_map(|p| p.references().iter().cloned()));
                 r
             }
-            Action::Urcs { patterns, .. } => patterns.iter().flat_map(|p| p.references().iter().cloned()).collect(),
-            Action::Wait(_) => vec![],
+            Action::Urcs { patterns, .. } | Action::Wire(patterns) => {
+                patterns.iter().flat_map(|p| p.references().iter().cloned()).collect()
+            }
+            Action::Answer(p) => p.references().to_vec(),
+            Action::Wait(_) | Action::Platform(..) => vec![],
         }
     }
 
@@ -151,8 +177,9 @@ impl Step {
     pub fn defines(&self) -> Vec<String> {
         let pats: Vec<&Pattern> = match &self.action {
             Action::Send { expect, final_, .. } => expect.iter().chain(std::iter::once(final_)).collect(),
-            Action::Urcs { patterns, .. } => patterns.iter().collect(),
-            Action::Wait(_) => vec![],
+            Action::Urcs { patterns, .. } | Action::Wire(patterns) => patterns.iter().collect(),
+            Action::Answer(p) => vec![p],
+            Action::Wait(_) | Action::Platform(..) => vec![],
         };
         pats.iter().flat_map(|p| p.capture_names().iter().cloned()).collect()
     }
@@ -198,7 +225,7 @@ impl Suite {
         for (list, name) in [(&setup, "setup"), (&teardown, "teardown")] {
             let mut known: BTreeSet<String> = setup_defines.iter().cloned().collect();
             for (si, s) in list.iter().enumerate() {
-                if let Some(h) = s.references().into_iter().find(|h| !h.starts_with("secret.") && !known.contains(h)) {
+                if let Some(h) = s.references().into_iter().find(|h| !is_provided(h) && !known.contains(h)) {
                     return Err(err(
                         s.line,
                         &format!("{name}[{si}]"),
@@ -248,7 +275,7 @@ impl Suite {
             let mut known: BTreeSet<String> = setup_defines.iter().cloned().collect();
             for (si, s) in steps.iter().enumerate() {
                 for h in s.references() {
-                    if !h.starts_with("secret.") && !known.contains(&h) {
+                    if !is_provided(&h) && !known.contains(&h) {
                         return Err(err(
                             s.line,
                             &format!("{at}.steps[{si}]"),
@@ -282,6 +309,11 @@ impl Suite {
     }
 }
 
+/// Names the rig provides rather than an earlier capture: `${secret.psk}`, `${platform.port}`.
+fn is_provided(name: &str) -> bool {
+    name.starts_with("secret.") || name.starts_with("platform.")
+}
+
 fn steps(
     raw: &[Spanned<RawStep>],
     at: &str,
@@ -302,9 +334,22 @@ fn step(
     let pat = |p: &str, field: &str| {
         Pattern::new(p).map_err(|e| err(line, &format!("{at}.{field}"), format!("{e} in {p:?}")))
     };
-    let kinds = [r.send.is_some(), r.urc.is_some(), r.urcs.is_some(), r.unordered.is_some(), r.wait.is_some()];
+    let kinds = [
+        r.send.is_some(),
+        r.urc.is_some(),
+        r.urcs.is_some(),
+        r.unordered.is_some(),
+        r.wait.is_some(),
+        r.platform.is_some(),
+        r.answer.is_some(),
+        r.wire.is_some(),
+    ];
     if kinds.iter().filter(|k| **k).count() != 1 {
-        return Err(err(line, at, "a step is exactly one of: send, urc, urcs, unordered, wait".into()));
+        return Err(err(
+            line,
+            at,
+            "a step is exactly one of: send, urc, urcs, unordered, wait, platform, answer, wire".into(),
+        ));
     }
     if r.send.is_none() && (r.expect.is_some() || r.final_.is_some()) {
         return Err(err(line, at, "`expect` and `final` belong to a `send` step".into()));
@@ -326,11 +371,21 @@ fn step(
         }
         let patterns = us.iter().map(|p| pat(p, field)).collect::<Result<Vec<_>, _>>()?;
         Action::Urcs { patterns, ordered: r.urcs.is_some() }
+    } else if let Some(op) = &r.platform {
+        let parsed = crate::platform_op::parse(op).map_err(|e| err(line, &format!("{at}.platform"), e))?;
+        Action::Platform(parsed, op.trim().to_string())
+    } else if let Some(a) = &r.answer {
+        Action::Answer(pat(a, "answer")?)
+    } else if let Some(w) = &r.wire {
+        if w.is_empty() {
+            return Err(err(line, &format!("{at}.wire"), "list at least one datagram".into()));
+        }
+        Action::Wire(w.iter().map(|p| pat(p, "wire")).collect::<Result<Vec<_>, _>>()?)
     } else {
         Action::Wait(r.wait.expect("counted above"))
     };
-    if matches!(action, Action::Wait(_)) && r.window.is_some() {
-        return Err(err(line, &format!("{at}.window"), "a wait step has no window".into()));
+    if matches!(action, Action::Wait(_) | Action::Platform(..)) && r.window.is_some() {
+        return Err(err(line, &format!("{at}.window"), "wait and platform steps have no window".into()));
     }
     if r.window.is_some_and(|w| w.is_zero()) {
         return Err(err(line, &format!("{at}.window"), "a window must be longer than 0".into()));

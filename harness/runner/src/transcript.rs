@@ -16,6 +16,10 @@ pub enum Dir {
     TeToUe,
     /// The modem to the harness.
     UeToTe,
+    /// The mock platform to the modem (CoAP).
+    PfToUe,
+    /// The modem to the mock platform (CoAP).
+    UeToPf,
 }
 
 impl Dir {
@@ -23,7 +27,14 @@ impl Dir {
         match self {
             Dir::TeToUe => "TE→UE",
             Dir::UeToTe => "UE→TE",
+            Dir::PfToUe => "PF→UE",
+            Dir::UeToPf => "UE→PF",
         }
+    }
+
+    /// The network side, recorded by the platform on its own thread.
+    pub fn is_wire(self) -> bool {
+        matches!(self, Dir::PfToUe | Dir::UeToPf)
     }
 }
 
@@ -89,14 +100,37 @@ impl Transcript {
 
     /// For people: timestamps relative to the first entry, exact bytes, secrets redacted.
     pub fn timed(&self, r: &Redactor) -> String {
-        let t0 = self.items.iter().find_map(|i| match i {
+        // Within a step, both sides in time order (the wire side is recorded on another thread).
+        let mut items: Vec<&Item> = Vec::new();
+        let mut step: Vec<&Item> = Vec::new();
+        let stamp = |i: &Item| match i {
+            Item::Entry(e) => e.at,
+            Item::Note { at, .. } => *at,
+            Item::Step { .. } => Stamp::ZERO,
+        };
+        for item in &self.items {
+            if matches!(item, Item::Step { .. }) {
+                step.sort_by_key(|i| stamp(i));
+                items.append(&mut step);
+                items.push(item);
+            } else {
+                step.push(item);
+            }
+        }
+        step.sort_by_key(|i| stamp(i));
+        items.append(&mut step);
+        self.timed_items(&items, r)
+    }
+
+    fn timed_items(&self, items: &[&Item], r: &Redactor) -> String {
+        let t0 = items.iter().find_map(|i| match i {
             Item::Entry(e) => Some(e.at),
             Item::Note { at, .. } => Some(*at),
             Item::Step { .. } => None,
         });
         let t0 = t0.unwrap_or_default();
         let mut out = String::new();
-        for item in &self.items {
+        for item in items {
             match item {
                 Item::Step { label, what } => step_line(&mut out, label, what, r),
                 Item::Entry(e) => {
@@ -123,7 +157,26 @@ impl Transcript {
     pub fn normalized(&self, r: &Redactor) -> String {
         let mut namer = Namer::default();
         let mut out = String::new();
+        // The AT side step by step, then the whole wire side in the platform's own order. How
+        // the two interleave, and even under which step a datagram is recorded, depends on
+        // thread scheduling, so only each side's own order is snapshotted.
+        let mut items: Vec<&Item> = Vec::new();
+        let mut wire: Vec<&Item> = Vec::new();
         for item in &self.items {
+            match item {
+                Item::Entry(e) if e.dir.is_wire() => wire.push(item),
+                // Only a command's header is a fixed point in the AT stream: where a waiting
+                // step starts depends on when the runner read, not on what the modem did.
+                Item::Step { what, .. } if !what.starts_with("send ") => {}
+                _ => items.push(item),
+            }
+        }
+        let wire_header = Item::Step { label: "wire".into(), what: "the mock platform's datagrams, in order".into() };
+        if !wire.is_empty() {
+            items.push(&wire_header);
+            items.append(&mut wire);
+        }
+        for item in items {
             match item {
                 Item::Step { label, what } => step_line(&mut out, label, what, r),
                 Item::Entry(e) => {
@@ -306,14 +359,34 @@ mod tests {
         let n = t.normalized(&Redactor::default());
         assert_eq!(
             n,
-            "── step 1: urc +MIPLDISCOVER: 0,{mid},3311\n\
-             UE→TE urc    \\r\\n+MIPLDISCOVER: 0,{mid#1},3311\\r\\n\n\
+            "UE→TE urc    \\r\\n+MIPLDISCOVER: 0,{mid#1},3311\\r\\n\n\
              TE→UE        AT+MIPLDISCOVERRSP=0,{mid#1},1\\r\n\
              UE→TE urc    +MIPLDISCOVER: 0,{mid#2},3311\\r\\n\n"
         );
         let timed = t.timed(&Redactor::default());
         assert!(timed.contains("0.004s TE→UE"), "{timed}");
         assert!(timed.contains("## timeout after 300 ms"));
+    }
+
+    #[test]
+    fn the_wire_side_follows_the_at_side_in_its_own_order() {
+        let mut t = Transcript::default();
+        t.step("step 1", "send AT+MIPLOPEN=0,600,60");
+        t.entry(entry(Dir::TeToUe, None, b"AT+MIPLOPEN=0,600,60\r", 0));
+        t.entry(entry(Dir::UeToPf, Some("coap"), b"CON POST /rd", 2));
+        t.entry(entry(Dir::UeToTe, Some("final"), b"\r\nOK\r\n", 1));
+        t.step("step 2", "urc +MIPLEVENT: 0,6");
+        t.entry(entry(Dir::PfToUe, Some("coap"), b"ACK 2.01", 3));
+        t.entry(entry(Dir::UeToTe, Some("urc"), b"\r\n+MIPLEVENT: 0,6\r\n", 4));
+        let n = t.normalized(&Redactor::default());
+        let lines: Vec<&str> = n.lines().collect();
+        assert_eq!(lines[0], "── step 1: send AT+MIPLOPEN=0,600,60");
+        assert!(lines[2].contains("OK") && lines[3].contains("+MIPLEVENT: 0,6"), "no header for the urc step: {n}");
+        assert!(lines[4].starts_with("── wire"));
+        assert!(lines[5].starts_with("UE→PF") && lines[6].starts_with("PF→UE"), "{n}");
+        let timed = t.timed(&Redactor::default());
+        let pos = |s: &str| timed.find(s).unwrap();
+        assert!(pos("OK") < pos("CON POST /rd"), "people see both sides in time order:\n{timed}");
     }
 
     #[test]

@@ -34,6 +34,11 @@ pub trait Port: Send {
     fn describe(&self) -> String;
     /// Time on this link's clock.
     fn now(&self) -> Stamp;
+    /// The real instant this link's clock counts from, if it runs in real time: other recorders
+    /// (the mock platform) stamp on it so their lines merge with this link's.
+    fn epoch(&self) -> Option<std::time::Instant> {
+        None
+    }
     /// Writes all bytes; returns the time the write completed.
     fn write(&mut self, bytes: &[u8]) -> io::Result<Stamp>;
     /// The next chunk, or `Timeout` once `deadline` (on this link's clock) has passed.

@@ -101,6 +101,10 @@ impl Port for StreamPort {
         self.epoch.elapsed()
     }
 
+    fn epoch(&self) -> Option<Instant> {
+        Some(self.epoch)
+    }
+
     fn write(&mut self, bytes: &[u8]) -> io::Result<Stamp> {
         if let Some(why) = &self.closed {
             return Err(io::Error::new(ErrorKind::BrokenPipe, why.clone()));

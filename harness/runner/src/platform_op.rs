@@ -1,0 +1,128 @@
+//! What a suite's `platform:` step may say, read at load time so a typo is an exit-2 error:
+//!
+//! ```text
+//! read /3311/0/5805            discover /3311          observe /3311/0      cancel /3311/0
+//! write /3311/0/5706 text hello        write /3311/0/5706 opaque 68656C6C6F
+//! write /3311/0 tlv 5706="hello";5850=1      execute /3303/0/5605 reset
+//! attributes /3303/0/5700 pmin=2&pmax=190    auto-observe off
+//! ```
+
+use miplcheck_lwm2m::tlv::{self, Tlv};
+use miplcheck_lwm2m::{ContentFormat, Path};
+use miplcheck_platform::Operation;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum PlatformStep {
+    Operate(Operation),
+    AutoObserve(bool),
+}
+
+pub fn parse(text: &str) -> Result<PlatformStep, String> {
+    let text = text.trim();
+    let (verb, rest) = text.split_once(' ').unwrap_or((text, ""));
+    let rest = rest.trim();
+    if verb == "auto-observe" {
+        return match rest {
+            "on" => Ok(PlatformStep::AutoObserve(true)),
+            "off" => Ok(PlatformStep::AutoObserve(false)),
+            _ => Err("auto-observe takes on or off".into()),
+        };
+    }
+    let (path_text, args) = rest.split_once(' ').unwrap_or((rest, ""));
+    let path: Path = path_text.parse().map_err(|e| format!("{e}"))?;
+    let args = args.trim();
+    let op = match verb {
+        "read" => Operation::Read(path),
+        "discover" => Operation::Discover(path),
+        "observe" => Operation::Observe(path),
+        "cancel" => Operation::CancelObserve(path),
+        "execute" => Operation::Execute { path, args: args.to_string() },
+        "attributes" => {
+            if args.is_empty() {
+                return Err("attributes needs a query like pmin=2&pmax=190".into());
+            }
+            Operation::WriteAttributes { path, query: args.to_string() }
+        }
+        "write" => {
+            let (format, value) = args.split_once(' ').unwrap_or((args, ""));
+            let value = value.trim();
+            match format {
+                "text" => Operation::Write { path, format: ContentFormat::Text, payload: value.as_bytes().to_vec() },
+                "opaque" => Operation::Write { path, format: ContentFormat::Opaque, payload: unhex(value)? },
+                "tlv" => Operation::Write { path, format: ContentFormat::Tlv, payload: tlv::encode(&resources(value)?) },
+                _ => return Err("write takes text, opaque or tlv, then the value".into()),
+            }
+        }
+        _ => {
+            return Err(format!(
+                "{verb:?} is not a platform operation; use read, discover, observe, cancel, write, execute, attributes or auto-observe"
+            ))
+        }
+    };
+    Ok(PlatformStep::Operate(op))
+}
+
+fn unhex(s: &str) -> Result<Vec<u8>, String> {
+    let bad = || format!("{s:?} is not hexadecimal bytes");
+    if !s.len().is_multiple_of(2) {
+        return Err(bad());
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| s.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()).ok_or_else(bad))
+        .collect()
+}
+
+/// `5706="hello";5850=1;5851=0x00000002DFDC1C3E`: strings quoted, integers, or hex bytes.
+fn resources(s: &str) -> Result<Vec<Tlv>, String> {
+    s.split(';')
+        .filter(|p| !p.trim().is_empty())
+        .map(|p| {
+            let (id, v) = p.split_once('=').ok_or_else(|| format!("{p:?} should be <resource>=<value>"))?;
+            let id: u16 = id.trim().parse().map_err(|_| format!("{id:?} is not a resource ID"))?;
+            let v = v.trim();
+            let bytes = if let Some(q) = v.strip_prefix('"').and_then(|q| q.strip_suffix('"')) {
+                q.as_bytes().to_vec()
+            } else if let Some(h) = v.strip_prefix("0x") {
+                unhex(h)?
+            } else {
+                tlv::int_bytes(v.parse().map_err(|_| format!("{v:?} is not \"text\", an integer or 0x…"))?)
+            };
+            Ok(Tlv::resource(id, bytes))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rstest::rstest;
+
+    #[rstest]
+    #[case("read /3311/0/5805")]
+    #[case("discover /3311")]
+    #[case("observe /3311/0")]
+    #[case("cancel /3311/0")]
+    #[case("write /3311/0/5706 text hello")]
+    #[case("write /3311/0/5706 opaque 68656C6C6F")]
+    #[case("write /3311/0 tlv 5706=\"hello\";5850=1;5851=0x00000002DFDC1C3E")]
+    #[case("execute /3303/0/5605 reset")]
+    #[case("attributes /3303/0/5700 pmin=2&pmax=190")]
+    #[case("auto-observe off")]
+    fn reads(#[case] s: &str) {
+        parse(s).unwrap();
+    }
+
+    #[rstest]
+    #[case("reed /3311", "not a platform operation")]
+    #[case("read 3311/x", "not a LwM2M path")]
+    #[case("write /3311/0/5706 json {}", "text, opaque or tlv")]
+    #[case("write /3311/0/5706 opaque 6", "not hexadecimal")]
+    #[case("write /3311/0 tlv 5706", "<resource>=<value>")]
+    #[case("attributes /3303/0/5700", "needs a query")]
+    #[case("auto-observe maybe", "on or off")]
+    fn refuses(#[case] s: &str, #[case] says: &str) {
+        let e = parse(s).unwrap_err();
+        assert!(e.contains(says), "{e}");
+    }
+}
