@@ -33,6 +33,14 @@ pub struct Options {
     /// Commands the modem swallows without any answer (a hung firmware).
     #[serde(default)]
     pub silent: Vec<String>,
+    /// How long the radio stays connected after the last datagram when no RAI releases it
+    /// (the network's inactivity timer; `+CSCON: 0` when it fires).
+    #[serde(default = "default_inactivity", with = "humantime_serde")]
+    pub rrc_inactivity: Duration,
+}
+
+fn default_inactivity() -> Duration {
+    Duration::from_secs(20)
 }
 
 fn default_imei() -> String {
@@ -93,6 +101,7 @@ impl Options {
             rssi: default_rssi(),
             delays: BTreeMap::new(),
             silent: vec![],
+            rrc_inactivity: default_inactivity(),
         }
     }
 
@@ -126,6 +135,9 @@ impl Options {
         }
         if let Some((k, d)) = self.delays.iter().find(|(_, d)| **d > Duration::from_secs(24 * 3600)) {
             return Err(format!("delay for {k} is {d:?}; it must be at most a day"));
+        }
+        if self.rrc_inactivity > Duration::from_secs(24 * 3600) {
+            return Err("rrc_inactivity must be at most a day".into());
         }
         if self.rssi > 31 {
             return Err(format!("rssi must be 0–31, got {}", self.rssi));

@@ -207,13 +207,15 @@ pub fn read_float(b: &[u8]) -> Option<f64> {
 }
 
 impl fmt::Display for Tlv {
-    /// `5700=[41 CC CC CD]`, `0{5700=…, 5701=…}` — how transcripts show a decoded payload.
+    /// `5700=[41 CC CC CD]`, `0(5700=…, 5701=…)` — how transcripts show a decoded payload (no
+    /// braces, which suite patterns use for holes).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.value {
             Value::Bytes(b) => {
                 write!(f, "{}=", self.id)?;
+                // Text only when every byte is printable ASCII: a float's bytes can be valid UTF-8.
                 match std::str::from_utf8(b) {
-                    Ok(s) if !s.is_empty() && s.chars().all(|c| !c.is_control()) => write!(f, "\"{s}\""),
+                    Ok(s) if !s.is_empty() && b.iter().all(|c| (0x20..=0x7E).contains(c)) => write!(f, "\"{s}\""),
                     _ => {
                         write!(f, "[")?;
                         for (k, byte) in b.iter().enumerate() {
@@ -227,14 +229,14 @@ impl fmt::Display for Tlv {
                 }
             }
             Value::Children(c) => {
-                write!(f, "{}{{", self.id)?;
+                write!(f, "{}(", self.id)?;
                 for (k, t) in c.iter().enumerate() {
                     if k > 0 {
                         write!(f, ", ")?;
                     }
                     write!(f, "{t}")?;
                 }
-                write!(f, "}}")
+                write!(f, ")")
             }
         }
     }
@@ -293,8 +295,14 @@ mod tests {
     }
 
     #[test]
+    fn float_bytes_that_happen_to_be_utf8_show_as_bytes() {
+        let t = Tlv::resource(5602, 100.86f32.to_be_bytes().to_vec());
+        assert_eq!(t.to_string(), "5602=[42 C9 B8 52]");
+    }
+
+    #[test]
     fn display_for_transcripts() {
         let t = Tlv::instance(0, vec![Tlv::resource(5701, b"Cel".to_vec()), Tlv::resource(5700, vec![0x41, 0xCC])]);
-        assert_eq!(t.to_string(), "0{5701=\"Cel\", 5700=[41 CC]}");
+        assert_eq!(t.to_string(), "0(5701=\"Cel\", 5700=[41 CC])");
     }
 }

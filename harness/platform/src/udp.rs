@@ -13,7 +13,7 @@ enum Cmd {
     Operate(Option<String>, Operation, oneshot::Sender<Result<OpId, String>>),
     Outcome(OpId, oneshot::Sender<OpOutcome>),
     Devices(oneshot::Sender<Vec<Device<SocketAddr>>>),
-    AutoObserve(bool),
+    AutoObserve(bool, oneshot::Sender<()>),
     Stop,
 }
 
@@ -43,9 +43,12 @@ impl Handle {
         rx.blocking_recv().unwrap_or(OpOutcome::TimedOut)
     }
 
-    /// Switches auto-observe for registrations from now on.
+    /// Switches auto-observe for registrations from now on; returns once the platform has.
     pub fn set_auto_observe(&self, on: bool) {
-        let _ = self.tx.send(Cmd::AutoObserve(on));
+        let (tx, rx) = oneshot::channel();
+        if self.tx.send(Cmd::AutoObserve(on, tx)).is_ok() {
+            let _ = rx.blocking_recv();
+        }
     }
 
     pub fn devices(&self) -> Vec<Device<SocketAddr>> {
@@ -120,8 +123,9 @@ pub fn spawn(listen: SocketAddr, mut opts: PlatformOptions, epoch: Instant) -> s
                             let _ = reply.send(pf.devices().to_vec());
                             vec![]
                         }
-                        Some(Cmd::AutoObserve(on)) => {
+                        Some(Cmd::AutoObserve(on, done)) => {
                             pf.set_auto_observe(on);
+                            let _ = done.send(());
                             vec![]
                         }
                         Some(Cmd::Stop) | None => return,

@@ -90,6 +90,9 @@ pub struct Session<'p, 'c> {
     last_op: Option<(miplcheck_platform::OpId, Stamp)>,
     /// Wire lines not yet claimed by a `wire:` step: transcript index, time, matching text.
     wire_backlog: Vec<(usize, Stamp, String)>,
+    /// A `wire:` step looks at datagrams from here on: after those the previous one claimed
+    /// (several commands may cause one datagram, e.g. the parts of a notification).
+    wire_from: Stamp,
 }
 
 pub fn run_case(port: &mut dyn Port, ctx: &Context<'_>, suite: &Suite, case: &Case) -> CaseRun {
@@ -149,6 +152,7 @@ impl<'p, 'c> Session<'p, 'c> {
             closed: None,
             last_op: None,
             wire_backlog: vec![],
+            wire_from: started,
         }
     }
 
@@ -460,7 +464,7 @@ impl<'p, 'c> Session<'p, 'c> {
         let hard = anchor.saturating_add(window).saturating_add(self.ctx.timing.late_grace);
         loop {
             let eligible: Vec<usize> =
-                (0..self.wire_backlog.len()).filter(|&i| self.wire_backlog[i].1 >= anchor).collect();
+                (0..self.wire_backlog.len()).filter(|&i| self.wire_backlog[i].1 >= self.wire_from).collect();
             let texts: Vec<String> = eligible.iter().map(|&i| self.wire_backlog[i].2.clone()).collect();
             match in_order(&patterns, &texts) {
                 Ok(picks) => {
@@ -475,6 +479,7 @@ impl<'p, 'c> Session<'p, 'c> {
                         }
                     }
                     let latest = chosen.iter().map(|&i| self.wire_backlog[i].1).max().unwrap_or(anchor);
+                    self.wire_from = self.wire_from.max(latest);
                     let mut sorted = chosen.clone();
                     sorted.sort_unstable_by(|a, b| b.cmp(a));
                     for i in sorted {

@@ -106,6 +106,8 @@ struct EmulatorTable {
     delays: BTreeMap<String, humantime_serde::Serde<Duration>>,
     #[serde(default)]
     silent: Vec<String>,
+    #[serde(default, with = "humantime_serde")]
+    rrc_inactivity: Option<Duration>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -250,6 +252,7 @@ impl Rig {
                     .map(|(k, v)| (miplcheck_emulator::options::command_key(&k), v.into_inner()))
                     .collect();
                 o.silent = table.silent;
+                o.rrc_inactivity = table.rrc_inactivity.unwrap_or(o.rrc_inactivity);
                 // Building the modem checks the options and that the emulator speaks the dialect.
                 miplcheck_emulator::Modem::new(o.clone()).map_err(|m| err(span.clone(), "emulator", m))?;
                 Target::Emulator { options: o, link: table.link }

@@ -57,7 +57,7 @@ fn part(inv: &Invocation) -> Result<Part, Reply> {
     }
     // §3.2.11: an unquoted string is sent in upper case.
     let value = if value_type == 1 && !value.quoted { v.to_uppercase() } else { v.to_string() };
-    Ok(Part { path: Path::resource(o as u16, i as u16, r as u16), value_type, value })
+    Ok(Part { path: Path::resource(o as u16, i as u16, r as u16), value_type, len, value })
 }
 
 fn answer(m: &mut Bc39, inv: &Invocation, ctx: &mut Ctx) -> Result<Reply, Reply> {

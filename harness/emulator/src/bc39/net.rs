@@ -15,8 +15,6 @@ use std::time::Duration;
 
 /// The OneNET auth code option (DESIGN: "An auth code travels in CoAP option 63").
 const AUTH_CODE_OPTION: u16 = 63;
-/// How long the radio stays up after the last datagram when no RAI releases it.
-const INACTIVITY: Duration = Duration::from_secs(20);
 
 #[derive(Debug, Clone, PartialEq)]
 enum Phase {
@@ -50,6 +48,8 @@ struct Incoming {
 pub struct Part {
     pub path: Path,
     pub value_type: i64,
+    /// The declared `<len>`: for integers, the width to encode (2, 4 or 8 bytes).
+    pub len: usize,
     pub value: String,
 }
 
@@ -163,7 +163,7 @@ impl Client {
 
     fn transmit(&mut self, to: &str, bytes: Vec<u8>, ctx: &mut Ctx) {
         ctx.send(to, bytes);
-        self.idle_at = Some(ctx.now + INACTIVITY);
+        self.idle_at = Some(ctx.now + ctx.opts.rrc_inactivity);
     }
 
     pub fn registered(&self) -> bool {
@@ -539,7 +539,15 @@ fn value_bytes(p: &Part) -> Vec<u8> {
     let v = p.value.trim_matches('"');
     match p.value_type {
         2 => unhex(v).unwrap_or_default(),
-        3 => tlv::int_bytes(v.parse().unwrap_or(0)),
+        3 => {
+            let n: i64 = v.parse().unwrap_or(0);
+            match p.len {
+                2 => (n as i16).to_be_bytes().to_vec(),
+                4 => (n as i32).to_be_bytes().to_vec(),
+                8 => n.to_be_bytes().to_vec(),
+                _ => tlv::int_bytes(n),
+            }
+        }
         4 => v.parse::<f32>().map(|f| f.to_be_bytes().to_vec()).unwrap_or_default(),
         5 => vec![u8::from(v == "1" || v.eq_ignore_ascii_case("true"))],
         _ => v.as_bytes().to_vec(),
