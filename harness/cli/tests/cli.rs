@@ -191,3 +191,24 @@ fn platform_serves_coap_and_prints_what_it_sees() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+#[test]
+fn captures_are_written_as_pcapng_without_secrets() {
+    let out = tempfile::tempdir().unwrap();
+    let o = miplcheck(&[
+        "run",
+        "--rig",
+        "rigs/emulator-bc39.toml",
+        "--case",
+        "register/register-with-auth-code",
+        "--out",
+        out.path().to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o).0);
+    let cap = std::fs::read(out.path().join("captures/register/register-with-auth-code.pcapng")).unwrap();
+    assert_eq!(&cap[..4], &[0x0A, 0x0D, 0x0D, 0x0A], "a pcapng section header");
+    assert!(!cap.windows(10).any(|w| w == b"Quectel123"), "the auth code is masked");
+    assert!(cap.windows(10).any(|w| w == b"**********"), "masked in place, same length");
+    let t = std::fs::read_to_string(out.path().join("transcripts/register/register-with-auth-code.txt")).unwrap();
+    assert!(t.contains("auth-code") && !t.contains("Quectel123"), "{t}");
+}

@@ -6,6 +6,7 @@
 //! right after registration (auto-observe), and runs the operations a suite asks for. Every
 //! datagram either way becomes a [`record::WireRecord`], decoded for transcripts.
 
+pub mod pcapng;
 pub mod record;
 mod server;
 pub mod udp;

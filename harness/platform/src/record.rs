@@ -30,6 +30,8 @@ impl WireDir {
 pub struct WireRecord {
     pub at: Duration,
     pub dir: WireDir,
+    /// The device's address as the platform saw it (`ip:port`).
+    pub peer: String,
     pub bytes: Vec<u8>,
 }
 
@@ -153,7 +155,12 @@ mod tests {
         p.add_option(CoapOption::Unknown(AUTH_CODE_OPTION), b"Quectel123".to_vec());
         p.set_content_format(coap_lite::ContentFormat::ApplicationLinkFormat);
         p.payload = b"</>;rt=\"oma.lwm2m\",</3311/0>".to_vec();
-        let r = WireRecord { at: Duration::ZERO, dir: WireDir::UeToPlatform, bytes: p.to_bytes().unwrap() };
+        let r = WireRecord {
+            at: Duration::ZERO,
+            dir: WireDir::UeToPlatform,
+            peer: "ue".into(),
+            bytes: p.to_bytes().unwrap(),
+        };
         assert_eq!(
             r.describe(),
             "CON POST /rd?lwm2m=1.0&ep=866971030000001;460040000000001 mid=4660 token=0A0B auth-code cf=link-format </>;rt=\"oma.lwm2m\",</3311/0>"
@@ -168,14 +175,19 @@ mod tests {
         p.header.message_id = 7;
         p.set_token(vec![1]);
         p.payload = b"25.6".to_vec();
-        let r = WireRecord { at: Duration::ZERO, dir: WireDir::UeToPlatform, bytes: p.to_bytes().unwrap() };
+        let r = WireRecord {
+            at: Duration::ZERO,
+            dir: WireDir::UeToPlatform,
+            peer: "ue".into(),
+            bytes: p.to_bytes().unwrap(),
+        };
         assert_eq!(r.describe(), "NON 2.05 mid=7 token=01 25.6");
         assert_eq!(r.summary(), "NON 2.05 25.6");
     }
 
     #[test]
     fn garbage_is_shown_as_hex() {
-        let r = WireRecord { at: Duration::ZERO, dir: WireDir::UeToPlatform, bytes: vec![0xFF, 1] };
+        let r = WireRecord { at: Duration::ZERO, dir: WireDir::UeToPlatform, peer: "ue".into(), bytes: vec![0xFF, 1] };
         assert!(r.describe().starts_with("undecodable"), "{}", r.describe());
     }
 }

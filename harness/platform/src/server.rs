@@ -114,7 +114,7 @@ pub struct Platform<P> {
     records: Vec<WireRecord>,
 }
 
-impl<P: Clone + Ord + Debug> Platform<P> {
+impl<P: Clone + Ord + Debug + std::fmt::Display> Platform<P> {
     pub fn new(opts: PlatformOptions) -> Self {
         let ep = Endpoint::new(opts.params, opts.seed);
         Platform {
@@ -163,7 +163,12 @@ impl<P: Clone + Ord + Debug> Platform<P> {
     }
 
     fn out(&mut self, d: Datagram<P>, now: Duration) -> Datagram<P> {
-        self.records.push(WireRecord { at: now, dir: WireDir::PlatformToUe, bytes: d.bytes.clone() });
+        self.records.push(WireRecord {
+            at: now,
+            dir: WireDir::PlatformToUe,
+            peer: d.peer.to_string(),
+            bytes: d.bytes.clone(),
+        });
         d
     }
 
@@ -176,7 +181,12 @@ impl<P: Clone + Ord + Debug> Platform<P> {
     }
 
     pub fn on_datagram(&mut self, from: P, bytes: &[u8], now: Duration) -> Vec<Datagram<P>> {
-        self.records.push(WireRecord { at: now, dir: WireDir::UeToPlatform, bytes: bytes.to_vec() });
+        self.records.push(WireRecord {
+            at: now,
+            dir: WireDir::UeToPlatform,
+            peer: from.to_string(),
+            bytes: bytes.to_vec(),
+        });
         let (events, direct) = self.ep.on_datagram(from, bytes, now);
         let mut out: Vec<Datagram<P>> = direct.into_iter().map(|d| self.out(d, now)).collect();
         for e in events {

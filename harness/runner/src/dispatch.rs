@@ -165,6 +165,7 @@ impl Plan {
             transcript: String::new(),
             warnings: vec![],
             duration: Default::default(),
+            capture: None,
         };
         if let Some(why) = self.skip_reason(case) {
             result.verdict = Verdict::Skipped(why);
@@ -207,7 +208,19 @@ impl Plan {
             secrets: &self.rig.secrets,
             platform: platform.as_ref().map(|h| (h, advertise)),
         };
+        let wall_epoch = std::time::SystemTime::now() - target.port().now();
         let run = run_case(target.port(), &ctx, suite, case);
+        if let Some(pf) = &platform {
+            result.capture = Some(crate::outcome::Capture {
+                platform: pf.addr.to_string(),
+                started: wall_epoch,
+                records: run
+                    .wire
+                    .iter()
+                    .map(|r| miplcheck_platform::WireRecord { bytes: redactor.mask(&r.bytes), ..r.clone() })
+                    .collect(),
+            });
+        }
         result.steps = run.steps;
         for st in &mut result.steps {
             st.what = redactor.text(&st.what);

@@ -50,6 +50,8 @@ pub struct CaseRun {
     /// Teardown problems: reported, but they do not fail the case.
     pub warnings: Vec<String>,
     pub duration: Duration,
+    /// Every datagram the platform saw, raw, for the capture file.
+    pub wire: Vec<miplcheck_platform::WireRecord>,
 }
 
 /// Captures taken from one transcript entry: which entry, where its content starts, what matched.
@@ -93,6 +95,8 @@ pub struct Session<'p, 'c> {
     /// A `wire:` step looks at datagrams from here on: after those the previous one claimed
     /// (several commands may cause one datagram, e.g. the parts of a notification).
     wire_from: Stamp,
+    /// Raw datagrams for the capture file.
+    wire_raw: Vec<miplcheck_platform::WireRecord>,
 }
 
 pub fn run_case(port: &mut dyn Port, ctx: &Context<'_>, suite: &Suite, case: &Case) -> CaseRun {
@@ -123,8 +127,9 @@ pub fn run_case(port: &mut dyn Port, ctx: &Context<'_>, suite: &Suite, case: &Ca
         }
         steps.push(outcome);
     }
+    s.pull_wire();
     let duration = s.port.now().saturating_sub(start);
-    CaseRun { steps, transcript: s.transcript, failure, warnings, duration }
+    CaseRun { steps, transcript: s.transcript, failure, warnings, duration, wire: s.wire_raw }
 }
 
 impl<'p, 'c> Session<'p, 'c> {
@@ -153,6 +158,7 @@ impl<'p, 'c> Session<'p, 'c> {
             last_op: None,
             wire_backlog: vec![],
             wire_from: started,
+            wire_raw: vec![],
         }
     }
 
@@ -546,6 +552,7 @@ impl<'p, 'c> Session<'p, 'c> {
             let index =
                 self.transcript.entry(Entry { at: r.at, dir, class: Some("coap"), bytes: text.into_bytes(), marks });
             self.wire_backlog.push((index, r.at, format!("{} {}", dir.arrow(), r.summary())));
+            self.wire_raw.push(r);
         }
     }
 

@@ -32,6 +32,18 @@ pub struct CaseResult {
     pub transcript: String,
     pub warnings: Vec<String>,
     pub duration: Duration,
+    /// The platform's datagrams (secrets masked), for a pcapng file; none without a platform.
+    pub capture: Option<Capture>,
+}
+
+/// A case's datagrams and where they were seen.
+#[derive(Debug, Clone)]
+pub struct Capture {
+    /// The platform's address (`ip:port`).
+    pub platform: String,
+    /// Wall-clock time the records' times count from.
+    pub started: std::time::SystemTime,
+    pub records: Vec<miplcheck_platform::WireRecord>,
 }
 
 impl CaseResult {

@@ -260,6 +260,16 @@ impl Redactor {
         Redactor { secrets: s }
     }
 
+    /// Every secret overwritten with `*` of the same length: for raw packets (captures), whose
+    /// structure must survive.
+    pub fn mask(&self, input: &[u8]) -> Vec<u8> {
+        let mut out = input.to_vec();
+        for r in self.ranges(input) {
+            out[r].fill(b'*');
+        }
+        out
+    }
+
     /// Where secrets occur in `input`.
     pub fn ranges(&self, input: &[u8]) -> Vec<Range<usize>> {
         let mut out = Vec::new();
@@ -413,6 +423,12 @@ mod tests {
         t.mark(i, Mark { range: 16..20, name: "p".into() });
         let n = t.normalized(&r);
         assert!(n.contains("+MIPLCONFIG:5,1,<secret:psk>") && !n.contains("IRQrde4In"), "{n}");
+    }
+
+    #[test]
+    fn masking_keeps_the_length() {
+        let r = Redactor::new(&BTreeMap::from([("auth_code".to_string(), "Quectel123".to_string())]));
+        assert_eq!(r.mask(b"\x3FQuectel123\xFF"), b"\x3F**********\xFF");
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! Each case's timed transcript as a file: `DIR/transcripts/<suite>/<case>.txt`, kept for passes
-//! and failures alike so nothing seen on the wire is lost.
+//! Each case's timed transcript as a file, `DIR/transcripts/<suite>/<case>.txt`, and its
+//! datagrams as `DIR/captures/<suite>/<case>.pcapng` for Wireshark; kept for passes and failures
+//! alike so nothing seen on the wire is lost.
 
 use super::{Event, Reporter};
 use crate::outcome::Verdict;
@@ -36,6 +37,14 @@ impl Reporter for TranscriptFiles {
         };
         let _ = writeln!(text, "# {verdict}\n");
         text.push_str(&r.transcript);
-        std::fs::write(dir.join(format!("{}.txt", r.case)), text)
+        std::fs::write(dir.join(format!("{}.txt", r.case)), text)?;
+        if let Some(c) = r.capture.as_ref().filter(|c| !c.records.is_empty()) {
+            let dir = self.dir.join("captures").join(&r.suite);
+            std::fs::create_dir_all(&dir)?;
+            let mut f = std::io::BufWriter::new(std::fs::File::create(dir.join(format!("{}.pcapng", r.case)))?);
+            miplcheck_platform::pcapng::write(&mut f, &c.records, &c.platform, c.started)?;
+            std::io::Write::flush(&mut f)?;
+        }
+        Ok(())
     }
 }
