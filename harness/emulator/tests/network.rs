@@ -337,3 +337,25 @@ fn a_platform_that_never_answers_times_registration_out() {
     assert!(seen.contains("+MIPLEVENT: 0,8"), "{seen}");
     assert_eq!(now, Duration::from_secs(30), "the <timeout> of AT+MIPLOPEN");
 }
+
+#[test]
+fn update_needed_then_lifetime_expiry() {
+    let mut b = Bench::new(PlatformOptions { auto_observe: false, ..Default::default() });
+    b.at("AT+MIPLCONFIG=0,127.0.0.1,5683");
+    b.at("AT+MIPLCREATE");
+    b.at("AT+MIPLADDOBJ=0,3311,1,\"1\",4,2");
+    b.at("AT+MIPLOPEN=0,100,60");
+    b.serial.clear();
+    // 30 s before the 100 s lifetime ends: event 14 with the seconds left (BC39 §4.7 <extend>).
+    b.run(Duration::from_secs(69));
+    assert_eq!(urc_lines(&std::mem::take(&mut b.serial)), Vec::<&str>::new());
+    b.run(Duration::from_secs(2));
+    assert_eq!(urc_lines(&std::mem::take(&mut b.serial)), ["+MIPLEVENT: 0,14,30"]);
+    // An update renews the lifetime; without one, the lifetime ends with event 9.
+    assert_eq!(urc_lines(&b.at("AT+MIPLUPDATE=0,100,0")), ["OK", "+MIPLEVENT: 0,11"]);
+    b.run(Duration::from_secs(80));
+    assert_eq!(urc_lines(&std::mem::take(&mut b.serial)), ["+MIPLEVENT: 0,14,30"]);
+    b.run(Duration::from_secs(40));
+    assert_eq!(urc_lines(&std::mem::take(&mut b.serial)), ["+MIPLEVENT: 0,9"]);
+    assert!(b.at("AT+MIPLNOTIFY=0,0,3311,0,5700,4,4,25.6,0,0").contains("+CME ERROR"), "no longer registered");
+}

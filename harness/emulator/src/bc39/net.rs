@@ -19,9 +19,22 @@ const AUTH_CODE_OPTION: u16 = 63;
 #[derive(Debug, Clone, PartialEq)]
 enum Phase {
     Bootstrapping,
-    Registering { deadline: Duration },
-    Registered { location: String },
+    Registering {
+        deadline: Duration,
+    },
+    /// `renew`: when event 14 (update needed) is due; `expires`: when the lifetime ends (event 9).
+    Registered {
+        location: String,
+        renew: Option<Duration>,
+        expires: Duration,
+    },
     Deregistering,
+}
+
+/// When to report event 14 before the lifetime ends. BC39 names no margin; this is the 30 s the
+/// M5310-A's automatic update uses (M5310-A §2.4), or half the lifetime if that is shorter.
+fn renew_margin(lifetime: u32) -> Duration {
+    Duration::from_secs(30).min(Duration::from_secs(u64::from(lifetime)) / 2)
 }
 
 /// Why we sent a request, so its answer knows what to do.
@@ -166,13 +179,22 @@ impl Client {
         self.idle_at = Some(ctx.now + ctx.opts.rrc_inactivity);
     }
 
+    /// A registration or update was accepted at `now`: the lifetime starts again.
+    fn start_lifetime(&mut self, now: Duration) {
+        if let Phase::Registered { renew, expires, .. } = &mut self.phase {
+            let life = Duration::from_secs(u64::from(self.lifetime));
+            *expires = now + life;
+            *renew = Some(now + life - renew_margin(self.lifetime));
+        }
+    }
+
     pub fn registered(&self) -> bool {
         matches!(self.phase, Phase::Registered { .. })
     }
 
     /// `AT+MIPLUPDATE=<ref>,<lifetime>,<withObjectFlag>[,<raiMode>]`.
     pub fn update(&mut self, lifetime: u32, with_objects: bool, release: bool, ctx: &mut Ctx) -> Reply {
-        let Phase::Registered { location } = &self.phase else { return Reply::error(cme::NOT_ALLOWED) };
+        let Phase::Registered { location, .. } = &self.phase else { return Reply::error(cme::NOT_ALLOWED) };
         let segs: Vec<String> = location.split('/').map(str::to_string).collect();
         let mut p = request(RequestType::Post, &segs.iter().map(String::as_str).collect::<Vec<_>>());
         self.lifetime = lifetime;
@@ -191,7 +213,7 @@ impl Client {
 
     /// `AT+MIPLCLOSE`: deregister (event 15 on 2.02).
     pub fn close(&mut self, ctx: &mut Ctx) -> Reply {
-        let Phase::Registered { location } = self.phase.clone() else { return Reply::error(cme::NOT_ALLOWED) };
+        let Phase::Registered { location, .. } = self.phase.clone() else { return Reply::error(cme::NOT_ALLOWED) };
         let segs: Vec<&str> = location.split('/').collect();
         self.phase = Phase::Deregistering;
         self.send_mine(request(RequestType::Delete, &segs), Mine::Deregister, ctx);
@@ -234,6 +256,18 @@ impl Client {
                 self.phase = Phase::Deregistering;
             }
         }
+        if let Phase::Registered { renew, expires, .. } = &mut self.phase {
+            if renew.is_some_and(|t| ctx.now >= t) {
+                *renew = None;
+                let left = expires.saturating_sub(ctx.now).as_secs();
+                ctx.urc(format!("+MIPLEVENT: 0,14,{left}"));
+            }
+            if ctx.now >= *expires {
+                self.phase = Phase::Deregistering;
+                self.observations.clear();
+                ctx.urc("+MIPLEVENT: 0,9");
+            }
+        }
         if self.idle_at.is_some_and(|t| ctx.now >= t) && self.ep.in_flight() == 0 {
             self.idle_at = None;
             ctx.release();
@@ -241,11 +275,12 @@ impl Client {
     }
 
     pub fn next_deadline(&self) -> Option<Duration> {
-        let reg = match self.phase {
-            Phase::Registering { deadline } => Some(deadline),
-            _ => None,
+        let (a, b) = match &self.phase {
+            Phase::Registering { deadline } => (Some(*deadline), None),
+            Phase::Registered { renew, expires, .. } => (*renew, Some(*expires)),
+            _ => (None, None),
         };
-        [self.ep.next_deadline(), reg, self.idle_at].into_iter().flatten().min()
+        [self.ep.next_deadline(), a, b, self.idle_at].into_iter().flatten().min()
     }
 
     fn answered(&mut self, p: Packet, ctx: &mut Ctx) {
@@ -259,14 +294,20 @@ impl Client {
                     .get_option(CoapOption::LocationPath)
                     .map(|l| l.iter().map(|v| String::from_utf8_lossy(v).into_owned()).collect())
                     .unwrap_or_else(|| vec!["rd".into()]);
-                self.phase = Phase::Registered { location: loc.join("/") };
+                self.phase = Phase::Registered { location: loc.join("/"), renew: None, expires: Duration::ZERO };
+                self.start_lifetime(ctx.now);
                 ctx.urc("+MIPLEVENT: 0,6");
             }
             Mine::Register => {
                 self.phase = Phase::Deregistering;
                 ctx.urc("+MIPLEVENT: 0,7");
             }
-            Mine::Update => ctx.urc(if ok { "+MIPLEVENT: 0,11" } else { "+MIPLEVENT: 0,12" }),
+            Mine::Update => {
+                if ok {
+                    self.start_lifetime(ctx.now);
+                }
+                ctx.urc(if ok { "+MIPLEVENT: 0,11" } else { "+MIPLEVENT: 0,12" })
+            }
             Mine::Deregister => {
                 self.observations.clear();
                 ctx.urc("+MIPLEVENT: 0,15");
