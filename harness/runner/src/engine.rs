@@ -223,7 +223,8 @@ impl<'p, 'c> Session<'p, 'c> {
         let echo_marks: Vec<Mark> = marks.clone();
         self.transcript.entry(Entry { at: sent, dir: Dir::TeToUe, class: None, bytes, marks });
         self.classifier.command_sent_at(&filled.text, began);
-        self.last_sent = Some(sent);
+        // URCs are claimed from before the write: the reader can stamp them before `write` returns.
+        self.last_sent = Some(began);
 
         let manual = step.window.unwrap_or_else(|| self.ctx.dialect.max_response(&filled.text));
         let window = self.scaled(manual);

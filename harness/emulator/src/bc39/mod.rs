@@ -20,6 +20,8 @@ pub struct Bc39 {
     pub instance: Option<instance::Instance>,
     /// The LwM2M client once `AT+MIPLOPEN` ran.
     pub client: Option<net::Client>,
+    /// `AT+MIPLOPEN`s since power-on.
+    pub opens: u32,
 }
 
 impl Behaviour for Bc39 {

@@ -101,6 +101,9 @@ fn host_port(uri: &str) -> Option<String> {
 }
 
 pub struct OpenArgs {
+    /// How many times the client was opened since power-on: message IDs and tokens must not
+    /// repeat across opens, or the platform takes a new registration for a duplicate.
+    pub generation: u32,
     pub server: String,
     pub bootstrap: bool,
     pub endpoint_name: String,
@@ -114,7 +117,11 @@ pub struct OpenArgs {
 impl Client {
     /// `AT+MIPLOPEN`: bootstrap (events 1, 2) or connect (4), then register (6).
     pub fn open(a: OpenArgs, ctx: &mut Ctx) -> Client {
-        let seed = a.endpoint_name.bytes().fold(0xB39u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)));
+        let seed = a
+            .endpoint_name
+            .bytes()
+            .fold(0xB39u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)))
+            .wrapping_add(u64::from(a.generation).wrapping_mul(0x9E37_79B9_7F4A_7C15));
         let mut c = Client {
             ep: Endpoint::new(Params::with_ack_timeout(a.ack_timeout), seed),
             server: a.server,

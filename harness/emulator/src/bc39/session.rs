@@ -37,7 +37,9 @@ fn set(m: &mut Bc39, inv: &Invocation, ctx: &mut Ctx) -> Result<Reply, Reply> {
             let objects =
                 inst.objects.iter().flat_map(|o| o.instances.iter().map(move |i| Path::instance(o.id, *i))).collect();
             let c = &m.config;
+            m.opens += 1;
             let args = OpenArgs {
+                generation: m.opens,
                 server: format!("{}:{}", c.host, c.port),
                 bootstrap: c.bootstrap,
                 endpoint_name: format!("{};{}", ctx.opts.imei, ctx.opts.imsi),
