@@ -44,7 +44,7 @@ fn main() {
             .iter()
             .enumerate()
             .flat_map(|(si, s)| (0..s.cases.len()).map(move |ci| (si, ci)))
-            .filter(|&(si, ci)| plan.skip_reason(&plan.suites[si].cases[ci]).is_none())
+            .filter(|&(si, ci)| plan.skip_reason(&plan.suites[si], &plan.suites[si].cases[ci]).is_none())
             .collect();
         for (si, ci) in cases {
             let plan = plan.clone();

@@ -69,17 +69,6 @@ impl Plan {
             .map_err(|e| InputError::new(golden_root, format!("cannot resolve the golden folder: {e}")))?;
         let plan = Plan { golden_dir, rig, suites, selection };
         for (s, c) in plan.selected() {
-            if plan.rig.platform.is_none() && plan.skip_reason(c).is_none() && s.uses_platform(c) {
-                return Err(InputError::new(
-                    &s.path,
-                    format!(
-                        "case {} talks to the mock platform but the rig {} has no [platform] table",
-                        c.id,
-                        plan.rig.path.display()
-                    ),
-                )
-                .at_line(Some(c.line)));
-            }
             for name in s.secrets_used(c) {
                 if !plan.rig.secrets.contains_key(&name) {
                     return Err(InputError::new(
@@ -109,7 +98,10 @@ impl Plan {
     }
 
     /// Why a case does not run on this rig, if it does not.
-    pub fn skip_reason(&self, case: &Case) -> Option<String> {
+    pub fn skip_reason(&self, suite: &Suite, case: &Case) -> Option<String> {
+        if self.rig.platform.is_none() && suite.uses_platform(case) {
+            return Some("the rig has no [platform] for the network side".into());
+        }
         if !case.applies_to(self.rig.dialect.name) {
             return Some(format!("for {} only", case.dialects.join(", ")));
         }
@@ -167,7 +159,7 @@ impl Plan {
             duration: Default::default(),
             capture: None,
         };
-        if let Some(why) = self.skip_reason(case) {
+        if let Some(why) = self.skip_reason(suite, case) {
             result.verdict = Verdict::Skipped(why);
             return result;
         }

@@ -328,3 +328,28 @@ fn a_case_using_a_secret_the_rig_lacks_is_bad_input() {
     let shown = e.to_string();
     assert!(shown.contains("s.yaml:5") && shown.contains("${secret.nope}") && shown.contains("[secrets]"), "{shown}");
 }
+
+#[test]
+fn every_shipped_rig_parses() {
+    // The serial example takes its secrets from the environment.
+    std::env::set_var("MIPL_AUTH_CODE", "example-code");
+    std::env::set_var("MIPL_PSK", "example-psk-0123");
+    for entry in std::fs::read_dir(root().join("rigs")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|x| x == "toml") {
+            Rig::load(&path).unwrap_or_else(|e| panic!("{e}"));
+        }
+    }
+}
+
+#[test]
+fn without_a_platform_network_cases_are_skipped_not_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let rig = dir.path().join("r.toml");
+    std::fs::write(&rig, "kind = \"emulator\"\ndialect = \"bc39\"\n[emulator]\nlink = \"virtual\"\n[secrets]\nauth_code = \"Quectel123\"\npsk = \"FhyvhmgIRQrde4In\"\n").unwrap();
+    let p = Plan::load(&rig, &root().join("suites"), &root().join("golden"), Selection::default()).unwrap();
+    let (s, c) = p.selected().find(|(s, _)| s.name == "register").unwrap();
+    assert_eq!(p.skip_reason(s, c).as_deref(), Some("the rig has no [platform] for the network side"));
+    let (s, c) = p.selected().find(|(s, _)| s.name == "config").unwrap();
+    assert_eq!(p.skip_reason(s, c), None);
+}
