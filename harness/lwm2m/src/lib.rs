@@ -7,6 +7,8 @@
 //! so the same code runs over tokio UDP and in virtual time.
 
 pub mod content;
+#[cfg(feature = "dtls")]
+pub mod dtls;
 pub mod endpoint;
 pub mod link;
 pub mod path;
