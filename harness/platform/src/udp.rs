@@ -14,6 +14,7 @@ enum Cmd {
     Outcome(OpId, oneshot::Sender<OpOutcome>),
     Devices(oneshot::Sender<Vec<Device<SocketAddr>>>),
     AutoObserve(bool, oneshot::Sender<()>),
+    Dtls(Option<Vec<u8>>, oneshot::Sender<()>),
     Stop,
 }
 
@@ -47,6 +48,15 @@ impl Handle {
     pub fn set_auto_observe(&self, on: bool) {
         let (tx, rx) = oneshot::channel();
         if self.tx.send(Cmd::AutoObserve(on, tx)).is_ok() {
+            let _ = rx.blocking_recv();
+        }
+    }
+
+    /// Speaks DTLS with this pre-shared key from now on (any identity), or plain CoAP with `None`;
+    /// returns once the platform has switched.
+    pub fn set_dtls(&self, psk: Option<Vec<u8>>) {
+        let (tx, rx) = oneshot::channel();
+        if self.tx.send(Cmd::Dtls(psk, tx)).is_ok() {
             let _ = rx.blocking_recv();
         }
     }
@@ -96,13 +106,39 @@ pub fn spawn(listen: SocketAddr, mut opts: PlatformOptions, epoch: Instant) -> s
             let Ok(socket) = tokio::net::UdpSocket::from_std(std_socket) else { return };
             let mut pf: Platform<SocketAddr> = Platform::new(opts);
             let mut buf = vec![0u8; 2048];
+            // DTLS: the key, and an association per device address.
+            let mut psk: Option<Vec<u8>> = None;
+            let mut sessions: std::collections::BTreeMap<SocketAddr, miplcheck_lwm2m::dtls::Session> =
+                std::collections::BTreeMap::new();
             loop {
                 let now = epoch.elapsed();
                 let sleep = pf.next_deadline().map(|t| t.saturating_sub(now)).unwrap_or(Duration::from_secs(3600));
                 let out = tokio::select! {
-                    r = socket.recv_from(&mut buf) => match r {
-                        Ok((n, from)) => pf.on_datagram(from, &buf[..n], epoch.elapsed()),
-                        Err(_) => vec![],
+                    r = socket.recv_from(&mut buf) => match (r, &psk) {
+                        (Ok((n, from)), None) => pf.on_datagram(from, &buf[..n], epoch.elapsed()),
+                        (Ok((n, from)), Some(key)) => {
+                            if let std::collections::btree_map::Entry::Vacant(slot) = sessions.entry(from) {
+                                let key = key.clone();
+                                match miplcheck_lwm2m::dtls::Session::server(move |_identity| Some(key.clone())) {
+                                    Ok(s) => {
+                                        slot.insert(s);
+                                    }
+                                    Err(e) => eprintln!("platform: DTLS: {e}"),
+                                }
+                            }
+                            let mut out = vec![];
+                            if let Some(session) = sessions.get_mut(&from) {
+                                let p = session.on_datagram(&buf[..n]);
+                                for d in p.send {
+                                    let _ = socket.send_to(&d, from).await;
+                                }
+                                for plain in p.plaintext {
+                                    out.extend(pf.on_datagram(from, &plain, epoch.elapsed()));
+                                }
+                            }
+                            out
+                        }
+                        (Err(_), _) => vec![],
                     },
                     _ = tokio::time::sleep(sleep) => pf.poll(epoch.elapsed()),
                     cmd = rx.recv() => match cmd {
@@ -123,6 +159,12 @@ pub fn spawn(listen: SocketAddr, mut opts: PlatformOptions, epoch: Instant) -> s
                             let _ = reply.send(pf.devices().to_vec());
                             vec![]
                         }
+                        Some(Cmd::Dtls(key, done)) => {
+                            psk = key;
+                            sessions.clear();
+                            let _ = done.send(());
+                            vec![]
+                        }
                         Some(Cmd::AutoObserve(on, done)) => {
                             pf.set_auto_observe(on);
                             let _ = done.send(());
@@ -132,7 +174,20 @@ pub fn spawn(listen: SocketAddr, mut opts: PlatformOptions, epoch: Instant) -> s
                     },
                 };
                 for d in out {
-                    let _ = socket.send_to(&d.bytes, d.peer).await;
+                    // Sealed for a device that speaks DTLS with us.
+                    match sessions.get_mut(&d.peer) {
+                        Some(session) if session.is_connected() => match session.seal(&d.bytes) {
+                            Ok(records) => {
+                                for r in records {
+                                    let _ = socket.send_to(&r, d.peer).await;
+                                }
+                            }
+                            Err(e) => eprintln!("platform: DTLS: {e}"),
+                        },
+                        _ => {
+                            let _ = socket.send_to(&d.bytes, d.peer).await;
+                        }
+                    }
                 }
                 rec.lock().unwrap_or_else(|e| e.into_inner()).extend(pf.take_records());
             }

@@ -405,6 +405,20 @@ impl<'p, 'c> Session<'p, 'c> {
         let pf = self.platform()?;
         match step {
             PlatformStep::AutoObserve(on) => pf.set_auto_observe(*on),
+            PlatformStep::Dtls(on) => {
+                let psk = match on {
+                    true => Some(
+                        self.ctx
+                            .secrets
+                            .get("psk")
+                            .ok_or("`platform: dtls on` needs `psk` in the rig's [secrets]")?
+                            .as_bytes()
+                            .to_vec(),
+                    ),
+                    false => None,
+                };
+                pf.set_dtls(psk);
+            }
             PlatformStep::Operate(op) => {
                 let id = pf.operate(None, op.clone())?;
                 self.last_op = Some((id, self.port.now()));

@@ -81,15 +81,16 @@ impl Suite {
         })
     }
 
-    /// `${secret.x}` names a case uses, with its suite's setup and teardown.
+    /// `${secret.x}` names a case uses, with its suite's setup and teardown (`platform: dtls on`
+    /// uses `psk`).
     pub fn secrets_used(&self, case: &Case) -> BTreeSet<String> {
-        self.setup
-            .iter()
-            .chain(&case.steps)
-            .chain(&self.teardown)
-            .flat_map(Step::references)
-            .filter_map(|h| h.strip_prefix("secret.").map(str::to_string))
-            .collect()
+        let steps = || self.setup.iter().chain(&case.steps).chain(&self.teardown);
+        let mut used: BTreeSet<String> =
+            steps().flat_map(Step::references).filter_map(|h| h.strip_prefix("secret.").map(str::to_string)).collect();
+        if steps().any(|s| matches!(s.action, Action::Platform(crate::platform_op::PlatformStep::Dtls(true), _))) {
+            used.insert("psk".into());
+        }
+        used
     }
 }
 

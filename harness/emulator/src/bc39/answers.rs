@@ -7,9 +7,10 @@ use crate::reply::{cme, int_param, Reply};
 use miplcheck_at::dialect::Invocation;
 use miplcheck_lwm2m::Path;
 
-/// Longest payload a notification or read answer may carry (BC39 §3.2.11 note 1, §3.2.15 note 1);
-/// with DTLS the manual advises 512.
+/// Longest payload a notification or read answer may carry (BC39 §3.2.11 note 1, §3.2.15 note 1),
+/// and with DTLS on, where the manual advises 512.
 const MAX_PAYLOAD: usize = 1024;
+const MAX_PAYLOAD_DTLS: usize = 512;
 
 pub fn handle(m: &mut Bc39, inv: &Invocation, ctx: &mut Ctx) -> Reply {
     match answer(m, inv, ctx) {
@@ -37,12 +38,12 @@ fn rai(inv: &Invocation) -> Result<u32, Reply> {
 }
 
 /// A value with its type and declared length checked (BC39 §3.2.11 `<valueType>`, `<len>`).
-fn part(inv: &Invocation) -> Result<Part, Reply> {
+fn part(inv: &Invocation, max: usize) -> Result<Part, Reply> {
     let o = int_param(inv, "objId", 0..=65535)?;
     let i = int_param(inv, "insId", 0..=65535)?;
     let r = int_param(inv, "resId", 0..=65535)?;
     let value_type = int_param(inv, "valueType", 1..=5)?;
-    let len = int_param(inv, "len", 0..=MAX_PAYLOAD as i64)? as usize;
+    let len = int_param(inv, "len", 0..=max as i64)? as usize;
     let value = raw(inv, "value").ok_or_else(bad)?;
     let v = value.value();
     let ok = match value_type {
@@ -62,11 +63,12 @@ fn part(inv: &Invocation) -> Result<Part, Reply> {
 
 fn answer(m: &mut Bc39, inv: &Invocation, ctx: &mut Ctx) -> Result<Reply, Reply> {
     int_param(inv, "ref", 0..=0)?;
+    let max = if m.config.dtls.on { MAX_PAYLOAD_DTLS } else { MAX_PAYLOAD };
     let client = m.client.as_mut().ok_or_else(|| Reply::error(cme::NOT_ALLOWED))?;
     let name = inv.command.name.as_str();
     if name == "+MIPLNOTIFY" {
         int_param(inv, "msgId", 0..=i64::from(u32::MAX))?;
-        let p = part(inv)?;
+        let p = part(inv, max)?;
         let index = int_param(inv, "index", 0..=65535)?;
         int_param(inv, "flag", 0..=2)?;
         let ackid = match raw(inv, "ackId") {
@@ -105,7 +107,7 @@ fn answer(m: &mut Bc39, inv: &Invocation, ctx: &mut Ctx) -> Result<Reply, Reply>
             Answer::Discover(ids)
         }
         "+MIPLREADRSP" if result == 1 => {
-            let p = part(inv)?;
+            let p = part(inv, max)?;
             let index = int_param(inv, "index", 0..=65535)?;
             int_param(inv, "flag", 0..=2)?;
             Answer::Read(p, index)

@@ -92,6 +92,8 @@ pub struct Client {
     con_notifies: BTreeMap<u16, (u16, bool)>,
     release_on_ack: BTreeMap<u16, ()>,
     idle_at: Option<Duration>,
+    secure: Option<Secure>,
+    handshake_limit: Duration,
 }
 
 /// The platform's address as `host:port` from a `coap://host:port` URI.
@@ -112,6 +114,23 @@ pub struct OpenArgs {
     pub objects: Vec<Path>,
     pub auth_code: Option<String>,
     pub ack_timeout: u64,
+    /// DTLS with this pre-shared key (identity: the IMEI) when `AT+MIPLCONFIG=5,1,…` set one.
+    pub psk: Option<Vec<u8>>,
+}
+
+/// What to do once the DTLS handshake with the current server is done.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum AfterHandshake {
+    Bootstrap,
+    Register,
+}
+
+/// The DTLS association with the current server.
+struct Secure {
+    psk: Vec<u8>,
+    session: Option<miplcheck_lwm2m::dtls::Session>,
+    then: Option<AfterHandshake>,
+    deadline: Option<Duration>,
 }
 
 impl Client {
@@ -139,19 +158,60 @@ impl Client {
             con_notifies: BTreeMap::new(),
             release_on_ack: BTreeMap::new(),
             idle_at: None,
+            secure: a.psk.map(|psk| Secure { psk, session: None, then: None, deadline: None }),
+            // DTLS gives no answer to a wrong key (RFC 6347 §4.1.2.7): give up after this.
+            handshake_limit: Duration::from_secs(4 * a.ack_timeout),
         };
         if a.bootstrap {
             ctx.urc("+MIPLEVENT: 0,1");
-            let mut p = request(RequestType::Post, &["bs"]);
-            p.add_option(CoapOption::UriQuery, format!("ep={}", c.endpoint_name).into_bytes());
-            c.send_mine(p, Mine::Bootstrap, ctx);
+            if !c.handshake(AfterHandshake::Bootstrap, ctx) {
+                c.bootstrap(ctx);
+            }
         } else {
             c.connect(ctx);
         }
         c
     }
 
+    fn bootstrap(&mut self, ctx: &mut Ctx) {
+        let mut p = request(RequestType::Post, &["bs"]);
+        p.add_option(CoapOption::UriQuery, format!("ep={}", self.endpoint_name).into_bytes());
+        self.send_mine(p, Mine::Bootstrap, ctx);
+    }
+
+    /// Starts a DTLS handshake with the current server when DTLS is on; `then` runs once it is
+    /// done. Returns false (nothing started) without DTLS.
+    fn handshake(&mut self, then: AfterHandshake, ctx: &mut Ctx) -> bool {
+        let identity = self.endpoint_name.split(';').next().unwrap_or_default().to_string();
+        let limit = self.handshake_limit;
+        let Some(sec) = self.secure.as_mut() else { return false };
+        match miplcheck_lwm2m::dtls::Session::client(&identity, &sec.psk) {
+            Ok((session, flight)) => {
+                sec.session = Some(session);
+                sec.then = Some(then);
+                sec.deadline = Some(ctx.now + limit);
+                let server = self.server.clone();
+                for d in flight {
+                    self.send_raw(&server, d, ctx);
+                }
+            }
+            Err(e) => {
+                tracing::warn!("DTLS: {e}");
+                ctx.urc("+MIPLEVENT: 0,5");
+            }
+        }
+        true
+    }
+
     fn connect(&mut self, ctx: &mut Ctx) {
+        if self.secure.as_ref().is_some_and(|s| s.session.as_ref().is_none_or(|x| !x.is_connected())) {
+            self.handshake(AfterHandshake::Register, ctx);
+            return;
+        }
+        self.register(ctx);
+    }
+
+    fn register(&mut self, ctx: &mut Ctx) {
         ctx.urc("+MIPLEVENT: 0,4");
         self.phase = Phase::Registering { deadline: ctx.now + self.timeout };
         let mut p = request(RequestType::Post, &["rd"]);
@@ -181,7 +241,24 @@ impl Client {
         Some(mid)
     }
 
+    /// Sends a CoAP message: sealed when a DTLS association is up.
     fn transmit(&mut self, to: &str, bytes: Vec<u8>, ctx: &mut Ctx) {
+        let sealed = match self.secure.as_mut().and_then(|s| s.session.as_mut()) {
+            Some(session) => match session.seal(&bytes) {
+                Ok(records) => records,
+                Err(e) => {
+                    tracing::warn!("DTLS: {e}");
+                    return;
+                }
+            },
+            None => vec![bytes],
+        };
+        for d in sealed {
+            self.send_raw(to, d, ctx);
+        }
+    }
+
+    fn send_raw(&mut self, to: &str, bytes: Vec<u8>, ctx: &mut Ctx) {
         ctx.send(to, bytes);
         self.idle_at = Some(ctx.now + ctx.opts.rrc_inactivity);
     }
@@ -228,6 +305,31 @@ impl Client {
     }
 
     pub fn datagram(&mut self, from: &str, bytes: &[u8], ctx: &mut Ctx, autoack: bool, hex_writes: bool) {
+        let Some(session) = self.secure.as_mut().and_then(|s| s.session.as_mut()) else {
+            self.coap(from, bytes, ctx, autoack, hex_writes);
+            return;
+        };
+        let progress = session.on_datagram(bytes);
+        for d in progress.send {
+            self.send_raw(from, d, ctx);
+        }
+        if progress.connected {
+            let then = self.secure.as_mut().and_then(|s| {
+                s.deadline = None;
+                s.then.take()
+            });
+            match then {
+                Some(AfterHandshake::Bootstrap) => self.bootstrap(ctx),
+                Some(AfterHandshake::Register) => self.register(ctx),
+                None => {}
+            }
+        }
+        for plain in progress.plaintext {
+            self.coap(from, &plain, ctx, autoack, hex_writes);
+        }
+    }
+
+    fn coap(&mut self, from: &str, bytes: &[u8], ctx: &mut Ctx, autoack: bool, hex_writes: bool) {
         let (events, direct) = self.ep.on_datagram(from.to_string(), bytes, ctx.now);
         for d in direct {
             self.transmit(&d.peer, d.bytes, ctx);
@@ -248,6 +350,16 @@ impl Client {
     }
 
     pub fn poll(&mut self, ctx: &mut Ctx) {
+        if let Some(sec) = self.secure.as_mut() {
+            if sec.deadline.is_some_and(|t| ctx.now >= t) {
+                // BC39 §4.7 event 5: the connection (here: the DTLS handshake) failed.
+                sec.deadline = None;
+                sec.session = None;
+                sec.then = None;
+                self.phase = Phase::Deregistering;
+                ctx.urc("+MIPLEVENT: 0,5");
+            }
+        }
         let (events, resend) = self.ep.poll(ctx.now);
         for d in resend {
             self.transmit(&d.peer, d.bytes, ctx);
@@ -287,7 +399,8 @@ impl Client {
             Phase::Registered { renew, expires, .. } => (*renew, Some(*expires)),
             _ => (None, None),
         };
-        [self.ep.next_deadline(), a, b, self.idle_at].into_iter().flatten().min()
+        let hs = self.secure.as_ref().and_then(|s| s.deadline);
+        [self.ep.next_deadline(), a, b, self.idle_at, hs].into_iter().flatten().min()
     }
 
     fn answered(&mut self, p: Packet, ctx: &mut Ctx) {
@@ -470,6 +583,10 @@ impl Client {
             (RequestType::Put, _) | (RequestType::Delete, _) => self.reply(from, req, ResponseType::Changed, None, ctx),
             (RequestType::Post, ["bs"]) => {
                 self.reply(from, req, ResponseType::Changed, None, ctx);
+                // A new server needs its own association.
+                if let Some(s) = self.secure.as_mut() {
+                    s.session = None;
+                }
                 self.connect(ctx);
             }
             _ => self.reply(from, req, ResponseType::MethodNotAllowed, None, ctx),

@@ -48,6 +48,7 @@ fn set(m: &mut Bc39, inv: &Invocation, ctx: &mut Ctx) -> Result<Reply, Reply> {
                 objects,
                 auth_code: if c.auth.on { c.auth.secret.clone() } else { None },
                 ack_timeout: u64::from(c.ack_timeout),
+                psk: if c.dtls.on { c.dtls.secret.as_ref().map(|k| k.as_bytes().to_vec()) } else { None },
             };
             m.client = Some(Client::open(args, ctx));
             Ok(Reply::ok())
