@@ -359,3 +359,28 @@ fn update_needed_then_lifetime_expiry() {
     assert_eq!(urc_lines(&std::mem::take(&mut b.serial)), ["+MIPLEVENT: 0,9"]);
     assert!(b.at("AT+MIPLNOTIFY=0,0,3311,0,5700,4,4,25.6,0,0").contains("+CME ERROR"), "no longer registered");
 }
+
+#[test]
+fn an_unacknowledged_con_notification_reports_25() {
+    let mut b = Bench::new(PlatformOptions::default());
+    b.register();
+    b.serial.clear();
+    // The platform goes silent: the CON is re-sent MAX_RETRANSMIT times, then event 25.
+    let e = b.modem.input(b"AT+MIPLNOTIFY=0,0,3311,0,5700,4,4,25.6,0,0,300\r", b.now);
+    b.take_serial(e);
+    assert_eq!(b.modem.take_datagrams().len(), 1, "the notification itself, which the platform never sees");
+    let mut now = b.now;
+    let mut resent = 0;
+    while let Some(t) = b.modem.next_deadline() {
+        now = t;
+        let e = b.modem.poll(now);
+        b.take_serial(e);
+        resent += b.modem.take_datagrams().len();
+        if b.serial.contains("+MIPLEVENT: 0,25,300") || now > Duration::from_secs(300) {
+            break;
+        }
+    }
+    assert!(b.serial.contains("+MIPLEVENT: 0,25,300"), "{}", b.serial);
+    assert_eq!(resent, 4, "MAX_RETRANSMIT re-sends before giving up");
+    assert!(now >= Duration::from_secs(62), "ACK_TIMEOUT 2 s × 31 at least: {now:?}");
+}

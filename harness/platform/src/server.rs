@@ -140,6 +140,11 @@ impl<P: Clone + Ord + Debug + std::fmt::Display> Platform<P> {
         self.opts.auto_observe = on;
     }
 
+    /// Requires this auth code in registrations from now on, or none.
+    pub fn set_auth_code(&mut self, code: Option<String>) {
+        self.opts.auth_code = code;
+    }
+
     pub fn devices(&self) -> &[Device<P>] {
         &self.devices
     }

@@ -15,6 +15,7 @@ enum Cmd {
     Devices(oneshot::Sender<Vec<Device<SocketAddr>>>),
     AutoObserve(bool, oneshot::Sender<()>),
     Dtls(Option<Vec<u8>>, oneshot::Sender<()>),
+    AuthCode(Option<String>, oneshot::Sender<()>),
     Stop,
 }
 
@@ -57,6 +58,14 @@ impl Handle {
     pub fn set_dtls(&self, psk: Option<Vec<u8>>) {
         let (tx, rx) = oneshot::channel();
         if self.tx.send(Cmd::Dtls(psk, tx)).is_ok() {
+            let _ = rx.blocking_recv();
+        }
+    }
+
+    /// Requires this auth code (CoAP option 63) in registrations from now on, or none.
+    pub fn set_auth_code(&self, code: Option<String>) {
+        let (tx, rx) = oneshot::channel();
+        if self.tx.send(Cmd::AuthCode(code, tx)).is_ok() {
             let _ = rx.blocking_recv();
         }
     }
@@ -157,6 +166,11 @@ pub fn spawn(listen: SocketAddr, mut opts: PlatformOptions, epoch: Instant) -> s
                         }
                         Some(Cmd::Devices(reply)) => {
                             let _ = reply.send(pf.devices().to_vec());
+                            vec![]
+                        }
+                        Some(Cmd::AuthCode(code, done)) => {
+                            pf.set_auth_code(code);
+                            let _ = done.send(());
                             vec![]
                         }
                         Some(Cmd::Dtls(key, done)) => {

@@ -419,6 +419,19 @@ impl<'p, 'c> Session<'p, 'c> {
                 };
                 pf.set_dtls(psk);
             }
+            PlatformStep::AuthCode(on) => {
+                let code = match on {
+                    true => Some(
+                        self.ctx
+                            .secrets
+                            .get("auth_code")
+                            .ok_or("`platform: auth-code on` needs `auth_code` in the rig's [secrets]")?
+                            .clone(),
+                    ),
+                    false => None,
+                };
+                pf.set_auth_code(code);
+            }
             PlatformStep::Operate(op) => {
                 let id = pf.operate(None, op.clone())?;
                 self.last_op = Some((id, self.port.now()));

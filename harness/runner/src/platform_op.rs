@@ -4,7 +4,7 @@
 //! read /3311/0/5805            discover /3311          observe /3311/0      cancel /3311/0
 //! write /3311/0/5706 text hello        write /3311/0/5706 opaque 68656C6C6F
 //! write /3311/0 tlv 5706="hello";5850=1      execute /3303/0/5605 reset
-//! attributes /3303/0/5700 pmin=2&pmax=190    auto-observe off       dtls on
+//! attributes /3303/0/5700 pmin=2&pmax=190    auto-observe off       dtls on     auth-code on
 //! ```
 
 use miplcheck_lwm2m::tlv::{self, Tlv};
@@ -17,12 +17,21 @@ pub enum PlatformStep {
     AutoObserve(bool),
     /// DTLS with the rig's `secrets.psk`, or plain CoAP.
     Dtls(bool),
+    /// Require the rig's `secrets.auth_code` in registrations, or not.
+    AuthCode(bool),
 }
 
 pub fn parse(text: &str) -> Result<PlatformStep, String> {
     let text = text.trim();
     let (verb, rest) = text.split_once(' ').unwrap_or((text, ""));
     let rest = rest.trim();
+    if verb == "auth-code" {
+        return match rest {
+            "on" => Ok(PlatformStep::AuthCode(true)),
+            "off" => Ok(PlatformStep::AuthCode(false)),
+            _ => Err("auth-code takes on or off".into()),
+        };
+    }
     if verb == "dtls" {
         return match rest {
             "on" => Ok(PlatformStep::Dtls(true)),
@@ -119,6 +128,7 @@ mod tests {
     #[case("attributes /3303/0/5700 pmin=2&pmax=190")]
     #[case("auto-observe off")]
     #[case("dtls on")]
+    #[case("auth-code on")]
     fn reads(#[case] s: &str) {
         parse(s).unwrap();
     }

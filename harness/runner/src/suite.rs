@@ -82,13 +82,16 @@ impl Suite {
     }
 
     /// `${secret.x}` names a case uses, with its suite's setup and teardown (`platform: dtls on`
-    /// uses `psk`).
+    /// uses `psk`, `platform: auth-code on` uses `auth_code`).
     pub fn secrets_used(&self, case: &Case) -> BTreeSet<String> {
         let steps = || self.setup.iter().chain(&case.steps).chain(&self.teardown);
         let mut used: BTreeSet<String> =
             steps().flat_map(Step::references).filter_map(|h| h.strip_prefix("secret.").map(str::to_string)).collect();
         if steps().any(|s| matches!(s.action, Action::Platform(crate::platform_op::PlatformStep::Dtls(true), _))) {
             used.insert("psk".into());
+        }
+        if steps().any(|s| matches!(s.action, Action::Platform(crate::platform_op::PlatformStep::AuthCode(true), _))) {
+            used.insert("auth_code".into());
         }
         used
     }

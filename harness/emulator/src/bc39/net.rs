@@ -387,9 +387,14 @@ impl Client {
                 ctx.urc("+MIPLEVENT: 0,9");
             }
         }
-        if self.idle_at.is_some_and(|t| ctx.now >= t) && self.ep.in_flight() == 0 {
-            self.idle_at = None;
-            ctx.release();
+        if self.idle_at.is_some_and(|t| ctx.now >= t) {
+            if self.ep.in_flight() == 0 {
+                self.idle_at = None;
+                ctx.release();
+            } else {
+                // Still re-sending: the radio stays up for another inactivity period.
+                self.idle_at = Some(ctx.now + ctx.opts.rrc_inactivity);
+            }
         }
     }
 
