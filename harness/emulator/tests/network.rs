@@ -384,3 +384,35 @@ fn an_unacknowledged_con_notification_reports_25() {
     assert_eq!(resent, 4, "MAX_RETRANSMIT re-sends before giving up");
     assert!(now >= Duration::from_secs(62), "ACK_TIMEOUT 2 s × 31 at least: {now:?}");
 }
+
+#[test]
+fn update_refused_is_12_and_unanswered_is_13() {
+    let mut b = Bench::new(PlatformOptions { auto_observe: false, ..Default::default() });
+    b.register();
+    // The platform forgets the device: its update gets 4.04, event 12 (BC39 §4.7).
+    let loc = b.pf.devices()[0].location.clone();
+    let mut del = coap_lite::Packet::new();
+    del.header.set_type(coap_lite::MessageType::Confirmable);
+    del.header.code = coap_lite::MessageClass::Request(coap_lite::RequestType::Delete);
+    for seg in loc.split('/') {
+        del.add_option(coap_lite::CoapOption::UriPath, seg.as_bytes().to_vec());
+    }
+    del.header.message_id = 9;
+    b.pf.on_datagram("other".to_string(), &del.to_bytes().unwrap(), b.now);
+    assert!(b.pf.devices().is_empty());
+    assert_eq!(urc_lines(&b.at("AT+MIPLUPDATE=0,600,0")), ["OK", "+MIPLEVENT: 0,12"]);
+    // No platform at all: the update is re-sent, then times out with event 13.
+    b.serial.clear();
+    let e = b.modem.input(b"AT+MIPLUPDATE=0,600,0\r", b.now);
+    b.take_serial(e);
+    b.modem.take_datagrams();
+    while let Some(t) = b.modem.next_deadline() {
+        let e = b.modem.poll(t);
+        b.take_serial(e);
+        b.modem.take_datagrams();
+        if b.serial.contains("+MIPLEVENT: 0,13") || t > Duration::from_secs(300) {
+            break;
+        }
+    }
+    assert!(b.serial.contains("+MIPLEVENT: 0,13"), "{}", b.serial);
+}
