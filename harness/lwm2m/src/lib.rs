@@ -13,6 +13,7 @@ pub mod endpoint;
 pub mod link;
 pub mod path;
 pub mod tlv;
+pub mod wire;
 
 pub use content::ContentFormat;
 pub use path::Path;

@@ -2,7 +2,7 @@
 //! content format.
 
 use coap_lite::{CoapOption, MessageClass, MessageType, Packet};
-use miplcheck_lwm2m::{tlv, ContentFormat};
+use miplcheck_lwm2m::{tlv, wire, ContentFormat};
 use std::fmt::Write as _;
 use std::time::Duration;
 
@@ -69,13 +69,10 @@ pub fn describe(p: &Packet) -> String {
         MessageClass::Empty => {}
         MessageClass::Request(r) => {
             let _ = write!(s, " {}", format!("{r:?}").to_uppercase());
-            let path: Vec<String> = p
-                .get_option(CoapOption::UriPath)
-                .map(|l| l.iter().map(|v| String::from_utf8_lossy(v).into_owned()).collect())
-                .unwrap_or_default();
+            let path = wire::strings(p, CoapOption::UriPath);
             let _ = write!(s, " /{}", path.join("/"));
-            if let Some(q) = p.get_option(CoapOption::UriQuery) {
-                let q: Vec<String> = q.iter().map(|v| String::from_utf8_lossy(v).into_owned()).collect();
+            let q = wire::strings(p, CoapOption::UriQuery);
+            if !q.is_empty() {
                 let _ = write!(s, "?{}", q.join("&"));
             }
         }
@@ -99,17 +96,14 @@ pub fn describe(p: &Packet) -> String {
             Err(_) => s.push_str(" observe=?"),
         }
     }
-    if let Some(loc) = p.get_option(CoapOption::LocationPath) {
-        let l: Vec<String> = loc.iter().map(|v| String::from_utf8_lossy(v).into_owned()).collect();
-        let _ = write!(s, " location=/{}", l.join("/"));
+    let loc = wire::strings(p, CoapOption::LocationPath);
+    if !loc.is_empty() {
+        let _ = write!(s, " location=/{}", loc.join("/"));
     }
     if p.get_option(CoapOption::Unknown(AUTH_CODE_OPTION)).is_some() {
         s.push_str(" auth-code");
     }
-    let cf = p
-        .get_option(CoapOption::ContentFormat)
-        .and_then(|l| l.front())
-        .map(|v| ContentFormat::from_number(v.iter().fold(0u16, |a, b| (a << 8) | u16::from(*b))));
+    let cf = wire::number(p, CoapOption::ContentFormat).map(ContentFormat::from_number);
     if let Some(cf) = cf {
         let _ = write!(s, " cf={}", cf.name());
     }
@@ -133,9 +127,7 @@ fn payload(cf: Option<ContentFormat>, b: &[u8]) -> String {
     }
 }
 
-pub fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02X}")).collect()
-}
+pub use miplcheck_lwm2m::wire::hex;
 
 #[cfg(test)]
 mod tests {

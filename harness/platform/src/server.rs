@@ -4,7 +4,7 @@ use crate::record::{WireDir, WireRecord, AUTH_CODE_OPTION};
 use coap_lite::{CoapOption, MessageClass, MessageType, Packet, RequestType, ResponseType};
 use miplcheck_lwm2m::endpoint::{Datagram, Endpoint, Event, Params};
 use miplcheck_lwm2m::tlv::{self, Tlv};
-use miplcheck_lwm2m::{link, ContentFormat, Path};
+use miplcheck_lwm2m::{link, wire, ContentFormat, Path};
 use std::collections::BTreeMap;
 use std::fmt::Debug;
 use std::time::Duration;
@@ -227,8 +227,8 @@ impl<P: Clone + Ord + Debug + std::fmt::Display> Platform<P> {
 
     /// A request from a device: bootstrap, register, update, deregister.
     fn serve(&mut self, from: P, req: Packet, now: Duration) -> Vec<Datagram<P>> {
-        let path = options(&req, CoapOption::UriPath);
-        let query = options(&req, CoapOption::UriQuery);
+        let path = wire::strings(&req, CoapOption::UriPath);
+        let query = wire::strings(&req, CoapOption::UriQuery);
         let q = |k: &str| {
             query.iter().find_map(|x| x.strip_prefix(k).and_then(|v| v.strip_prefix('=')).map(str::to_string))
         };
@@ -451,10 +451,6 @@ impl<P: Clone + Ord + Debug + std::fmt::Display> Platform<P> {
         self.outcomes.insert(id, OpOutcome::Pending);
         Ok((id, d))
     }
-}
-
-fn options(p: &Packet, o: CoapOption) -> Vec<String> {
-    p.get_option(o).map(|l| l.iter().map(|v| String::from_utf8_lossy(v).into_owned()).collect()).unwrap_or_default()
 }
 
 /// Object instances named in a registration or update payload.

@@ -45,29 +45,28 @@ impl Handle {
         rx.blocking_recv().unwrap_or(OpOutcome::TimedOut)
     }
 
-    /// Switches auto-observe for registrations from now on; returns once the platform has.
-    pub fn set_auto_observe(&self, on: bool) {
+    /// Sends a setting and returns once the platform has applied it, so a registration that
+    /// follows cannot race it.
+    fn apply(&self, cmd: impl FnOnce(oneshot::Sender<()>) -> Cmd) {
         let (tx, rx) = oneshot::channel();
-        if self.tx.send(Cmd::AutoObserve(on, tx)).is_ok() {
+        if self.tx.send(cmd(tx)).is_ok() {
             let _ = rx.blocking_recv();
         }
     }
 
-    /// Speaks DTLS with this pre-shared key from now on (any identity), or plain CoAP with `None`;
-    /// returns once the platform has switched.
+    /// Switches auto-observe for registrations from now on.
+    pub fn set_auto_observe(&self, on: bool) {
+        self.apply(|done| Cmd::AutoObserve(on, done));
+    }
+
+    /// Speaks DTLS with this pre-shared key from now on (any identity), or plain CoAP with `None`.
     pub fn set_dtls(&self, psk: Option<Vec<u8>>) {
-        let (tx, rx) = oneshot::channel();
-        if self.tx.send(Cmd::Dtls(psk, tx)).is_ok() {
-            let _ = rx.blocking_recv();
-        }
+        self.apply(|done| Cmd::Dtls(psk, done));
     }
 
     /// Requires this auth code (CoAP option 63) in registrations from now on, or none.
     pub fn set_auth_code(&self, code: Option<String>) {
-        let (tx, rx) = oneshot::channel();
-        if self.tx.send(Cmd::AuthCode(code, tx)).is_ok() {
-            let _ = rx.blocking_recv();
-        }
+        self.apply(|done| Cmd::AuthCode(code, done));
     }
 
     pub fn devices(&self) -> Vec<Device<SocketAddr>> {

@@ -406,30 +406,11 @@ impl<'p, 'c> Session<'p, 'c> {
         match step {
             PlatformStep::AutoObserve(on) => pf.set_auto_observe(*on),
             PlatformStep::Dtls(on) => {
-                let psk = match on {
-                    true => Some(
-                        self.ctx
-                            .secrets
-                            .get("psk")
-                            .ok_or("`platform: dtls on` needs `psk` in the rig's [secrets]")?
-                            .as_bytes()
-                            .to_vec(),
-                    ),
-                    false => None,
-                };
+                let psk = if *on { Some(self.rig_secret("psk", "dtls on")?.into_bytes()) } else { None };
                 pf.set_dtls(psk);
             }
             PlatformStep::AuthCode(on) => {
-                let code = match on {
-                    true => Some(
-                        self.ctx
-                            .secrets
-                            .get("auth_code")
-                            .ok_or("`platform: auth-code on` needs `auth_code` in the rig's [secrets]")?
-                            .clone(),
-                    ),
-                    false => None,
-                };
+                let code = if *on { Some(self.rig_secret("auth_code", "auth-code on")?) } else { None };
                 pf.set_auth_code(code);
             }
             PlatformStep::Operate(op) => {
@@ -438,6 +419,15 @@ impl<'p, 'c> Session<'p, 'c> {
             }
         }
         Ok(())
+    }
+
+    /// A secret a platform step needs from the rig.
+    fn rig_secret(&self, name: &str, step: &str) -> Result<String, String> {
+        self.ctx
+            .secrets
+            .get(name)
+            .cloned()
+            .ok_or_else(|| format!("`platform: {step}` needs `{name}` in the rig's [secrets]"))
     }
 
     /// Waits up to 10 ms, keeping whatever the modem says for later steps.

@@ -81,14 +81,7 @@ pub fn parse(text: &str) -> Result<PlatformStep, String> {
 }
 
 fn unhex(s: &str) -> Result<Vec<u8>, String> {
-    let bad = || format!("{s:?} is not hexadecimal bytes");
-    if !s.len().is_multiple_of(2) {
-        return Err(bad());
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| s.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()).ok_or_else(bad))
-        .collect()
+    miplcheck_lwm2m::wire::unhex(s).ok_or_else(|| format!("{s:?} is not hexadecimal bytes"))
 }
 
 /// `5706="hello";5850=1;5851=0x00000002DFDC1C3E`: strings quoted, integers, or hex bytes.

@@ -9,7 +9,7 @@ use crate::reply::{cme, Reply};
 use coap_lite::{CoapOption, MessageClass, MessageType, Packet, RequestType, ResponseType};
 use miplcheck_lwm2m::endpoint::{Endpoint, Event, Params};
 use miplcheck_lwm2m::tlv::{self, Tlv};
-use miplcheck_lwm2m::{link, ContentFormat, Path};
+use miplcheck_lwm2m::{link, wire, ContentFormat, Path};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -415,10 +415,10 @@ impl Client {
         match why {
             Mine::Bootstrap => ctx.urc(if ok { "+MIPLEVENT: 0,2" } else { "+MIPLEVENT: 0,3" }),
             Mine::Register if ok => {
-                let loc: Vec<String> = p
-                    .get_option(CoapOption::LocationPath)
-                    .map(|l| l.iter().map(|v| String::from_utf8_lossy(v).into_owned()).collect())
-                    .unwrap_or_else(|| vec!["rd".into()]);
+                let mut loc = wire::strings(&p, CoapOption::LocationPath);
+                if loc.is_empty() {
+                    loc.push("rd".into());
+                }
                 self.phase = Phase::Registered { location: loc.join("/"), renew: None, expires: Duration::ZERO };
                 self.start_lifetime(ctx.now);
                 ctx.urc("+MIPLEVENT: 0,6");
@@ -470,10 +470,7 @@ impl Client {
 
     /// A request from the platform: bootstrap writes, or an operation for the TE.
     fn serve(&mut self, from: String, req: Packet, ctx: &mut Ctx, autoack: bool, hex_writes: bool) {
-        let segs: Vec<String> = req
-            .get_option(CoapOption::UriPath)
-            .map(|l| l.iter().map(|v| String::from_utf8_lossy(v).into_owned()).collect())
-            .unwrap_or_default();
+        let segs = wire::strings(&req, CoapOption::UriPath);
         let method = match req.header.code {
             MessageClass::Request(m) => m,
             _ => return,
@@ -487,12 +484,9 @@ impl Client {
             return;
         };
         let mid = req.header.message_id;
-        let accept_link = option_u16(&req, CoapOption::Accept) == Some(ContentFormat::Link.number());
+        let accept_link = wire::number(&req, CoapOption::Accept) == Some(ContentFormat::Link.number());
         let observe = req.get_observe_value().and_then(Result::ok);
-        let queries: Vec<String> = req
-            .get_option(CoapOption::UriQuery)
-            .map(|l| l.iter().map(|v| String::from_utf8_lossy(v).into_owned()).collect())
-            .unwrap_or_default();
+        let queries = wire::strings(&req, CoapOption::UriQuery);
         let r = |p: Option<u16>| p.map(i64::from).unwrap_or(-1);
         let (o, i, res) = (path.object, r(path.instance), r(path.resource));
         let msg_id = u32::from(mid);
@@ -559,7 +553,7 @@ impl Client {
                 let n = values.len();
                 for (k, (p, bytes)) in values.into_iter().enumerate() {
                     let shown =
-                        if hex_writes { miplcheck_hex(&bytes) } else { String::from_utf8_lossy(&bytes).into_owned() };
+                        if hex_writes { wire::hex(&bytes) } else { String::from_utf8_lossy(&bytes).into_owned() };
                     let (pi, pr) = (r(p.instance), r(p.resource));
                     // BC39 §4.4: value type shown as opaque (2); index N-1 … 0; flag 0.
                     ctx.urc(format!("+MIPLWRITE: 0,{msg_id},{o},{pi},{pr},2,{},{shown},0,{}", bytes.len(), n - 1 - k));
@@ -708,7 +702,7 @@ fn result_code(r: i64) -> Option<ResponseType> {
 fn value_bytes(p: &Part) -> Vec<u8> {
     let v = p.value.trim_matches('"');
     match p.value_type {
-        2 => unhex(v).unwrap_or_default(),
+        2 => wire::unhex(v).unwrap_or_default(),
         3 => {
             let n: i64 = v.parse().unwrap_or(0);
             match p.len {
@@ -752,7 +746,7 @@ fn encode_parts(path: Path, parts: &[Part]) -> (ContentFormat, Vec<u8>) {
 
 /// The resources a WRITE carries: one for a resource path, each TLV resource otherwise.
 fn written_values(req: &Packet, path: Path) -> Vec<(Path, Vec<u8>)> {
-    let cf = option_u16(req, CoapOption::ContentFormat).map(ContentFormat::from_number);
+    let cf = wire::number(req, CoapOption::ContentFormat).map(ContentFormat::from_number);
     if cf.is_some_and(ContentFormat::is_tlv) {
         let Ok(items) = tlv::decode(&req.payload) else { return vec![] };
         let mut out = vec![];
@@ -784,19 +778,4 @@ fn request(method: RequestType, path: &[&str]) -> Packet {
         p.add_option(CoapOption::UriPath, s.as_bytes().to_vec());
     }
     p
-}
-
-fn option_u16(p: &Packet, o: CoapOption) -> Option<u16> {
-    p.get_option(o).and_then(|l| l.front()).map(|v| v.iter().fold(0u16, |a, b| (a << 8) | u16::from(*b)))
-}
-
-fn miplcheck_hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02X}")).collect()
-}
-
-fn unhex(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect()
 }
