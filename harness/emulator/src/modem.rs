@@ -2,6 +2,7 @@
 //! time it is, so the same core runs in real time (serve) and in virtual time (sim).
 
 use crate::basic::{self, Basics};
+use crate::notice::{Event, Notice};
 use crate::options::Options;
 use crate::reply::{cme, Reply};
 use miplcheck_at::dialect::{Dialect, Invocation, Misfit};
@@ -23,19 +24,34 @@ pub struct NetOut {
     pub bytes: Vec<u8>,
 }
 
+/// Something for the TE: a line as it is, or a notice the dialect words.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Out {
+    Line(String),
+    Notice(Notice),
+}
+
 /// What a behaviour sees and produces while it handles a command, a datagram or a timer.
 pub struct Ctx<'a> {
     pub now: Stamp,
     pub basics: &'a mut Basics,
     pub opts: &'a Options,
-    /// URC lines to print (without framing), in order.
-    pub urcs: Vec<String>,
+    /// What to print (without framing), in order.
+    pub urcs: Vec<Out>,
     pub datagrams: Vec<(String, Vec<u8>)>,
 }
 
 impl Ctx<'_> {
     pub fn urc(&mut self, line: impl Into<String>) {
-        self.urcs.push(line.into());
+        self.urcs.push(Out::Line(line.into()));
+    }
+
+    pub fn notice(&mut self, n: Notice) {
+        self.urcs.push(Out::Notice(n));
+    }
+
+    pub fn event(&mut self, e: Event) {
+        self.notice(Notice::Event(e));
     }
 
     /// Sends a datagram; the radio connection comes up first if it was idle (`+CSCON: 1`).
@@ -43,7 +59,7 @@ impl Ctx<'_> {
         if !self.basics.connected {
             self.basics.connected = true;
             if self.basics.cscon {
-                self.urcs.push("+CSCON:1".into());
+                self.urc("+CSCON:1");
             }
         }
         self.datagrams.push((to.to_string(), bytes));
@@ -54,7 +70,7 @@ impl Ctx<'_> {
         if self.basics.connected {
             self.basics.connected = false;
             if self.basics.cscon {
-                self.urcs.push("+CSCON:0".into());
+                self.urc("+CSCON:0");
             }
         }
     }
@@ -69,10 +85,16 @@ pub trait Behaviour: Send {
     fn revision_lines(&self, firmware: &str) -> Vec<String>;
     /// Answers a command of this dialect; `None` when it is not one this behaviour implements.
     fn handle(&mut self, inv: &Invocation, ctx: &mut Ctx) -> Option<Reply>;
+    /// The lines a notice prints in this dialect (none: not reported, or held back).
+    fn render(&mut self, notice: &Notice, opts: &Options) -> Vec<String>;
     /// A datagram from the network.
     fn datagram(&mut self, _from: &str, _bytes: &[u8], _ctx: &mut Ctx) {}
     /// Timers due by `ctx.now`.
     fn poll(&mut self, _ctx: &mut Ctx) {}
+    /// The error a command with the wrong number of parameters gets.
+    fn syntax_error(&self) -> u16 {
+        cme::BAD_PARAMETER
+    }
     /// When [`Behaviour::poll`] next has something to do.
     fn next_deadline(&self) -> Option<Stamp> {
         None
@@ -133,10 +155,23 @@ impl Modem {
     }
 
     /// URCs go out after any answer already scheduled, so a URC a command caused follows its `OK`.
-    fn flush(&mut self, now: Stamp, urcs: Vec<String>, datagrams: Vec<(String, Vec<u8>)>) -> Vec<Emission> {
+    fn flush(&mut self, now: Stamp, urcs: Vec<Out>, datagrams: Vec<(String, Vec<u8>)>) -> Vec<Emission> {
         let at = now.max(self.busy_until);
         self.outbox.extend(datagrams.into_iter().map(|(to, bytes)| NetOut { at: now, to, bytes }));
-        urcs.into_iter().map(|u| Emission { at, bytes: format!("\r\n{u}\r\n").into_bytes() }).collect()
+        let lines = self.words(urcs);
+        lines.into_iter().map(|u| Emission { at, bytes: format!("\r\n{u}\r\n").into_bytes() }).collect()
+    }
+
+    /// Notices in the dialect's words, then the rig's spacing quirks over every line.
+    fn words(&mut self, outs: Vec<Out>) -> Vec<String> {
+        let mut lines = vec![];
+        for o in outs {
+            match o {
+                Out::Line(l) => lines.push(l),
+                Out::Notice(n) => lines.extend(self.behaviour.render(&n, &self.opts)),
+            }
+        }
+        lines.into_iter().map(|l| self.opts.quirks.respace(&l)).collect()
     }
 
     pub fn dialect(&self) -> &'static Dialect {
@@ -168,7 +203,7 @@ impl Modem {
                 b'\r' => {
                     let line = std::mem::take(&mut self.line);
                     if std::mem::take(&mut self.overflow) {
-                        out.extend(self.answer("", Reply::unknown(), now));
+                        out.push(self.answer("", Reply::unknown(), now));
                     } else if !line.iter().all(|c| c.is_ascii_whitespace()) {
                         out.extend(self.execute(&String::from_utf8_lossy(&line), now));
                     }
@@ -189,17 +224,27 @@ impl Modem {
             return vec![];
         }
         let (reply, urcs, datagrams) = match self.dialect().read_command(line) {
-            Err(Misfit::Arity { .. }) => (Reply::error(cme::BAD_PARAMETER), vec![], vec![]),
+            Err(Misfit::Arity { .. }) => (Reply::error(self.behaviour.syntax_error()), vec![], vec![]),
             Err(_) => (Reply::unknown(), vec![], vec![]),
             Ok(inv) => self.dispatch(&inv, now),
         };
-        let mut out: Vec<Emission> = self.answer(&name, reply, now).into_iter().collect();
-        out.extend(self.flush(now, urcs, datagrams));
+        let answer = self.answer(&name, reply, now);
+        let mut urcs = self.flush(now, urcs, datagrams);
+        if self.opts.quirks.urc_before_ok {
+            // The URC a command caused overtakes the command's own final result code.
+            for u in &mut urcs {
+                u.at = answer.at;
+            }
+            urcs.push(answer);
+            return urcs;
+        }
+        let mut out = vec![answer];
+        out.extend(urcs);
         out
     }
 
     #[allow(clippy::type_complexity)]
-    fn dispatch(&mut self, inv: &Invocation, now: Stamp) -> (Reply, Vec<String>, Vec<(String, Vec<u8>)>) {
+    fn dispatch(&mut self, inv: &Invocation, now: Stamp) -> (Reply, Vec<Out>, Vec<(String, Vec<u8>)>) {
         // A test form prints what the dialect table says the manual shows.
         if let (miplcheck_at::syntax::Form::Test, Some(t)) = (inv.command.form, inv.spec.test_response) {
             return (Reply::ok().line(t), vec![], vec![]);
@@ -212,11 +257,12 @@ impl Modem {
         (r, ctx.urcs, ctx.datagrams)
     }
 
-    fn answer(&mut self, name: &str, reply: Reply, now: Stamp) -> Option<Emission> {
+    fn answer(&mut self, name: &str, mut reply: Reply, now: Stamp) -> Emission {
         // Commands are answered in order: a second command waits for the first one's answer.
         let at = now.max(self.busy_until).saturating_add(self.opts.delay_for(name));
         self.busy_until = at;
-        Some(Emission { at, bytes: reply.render(self.basics.cmee, self.dialect()) })
+        reply.lines = reply.lines.iter().map(|l| self.opts.quirks.respace(l)).collect();
+        Emission { at, bytes: reply.render(self.basics.cmee, self.dialect()) }
     }
 }
 

@@ -37,6 +37,9 @@ pub struct Options {
     /// (the network's inactivity timer; `+CSCON: 0` when it fires).
     #[serde(default = "default_inactivity", with = "humantime_serde")]
     pub rrc_inactivity: Duration,
+    /// Departures from the manual this emulator should show (`[emulator.quirks]`).
+    #[serde(default)]
+    pub quirks: crate::quirks::Quirks,
 }
 
 fn default_inactivity() -> Duration {
@@ -102,6 +105,7 @@ impl Options {
             delays: BTreeMap::new(),
             silent: vec![],
             rrc_inactivity: default_inactivity(),
+            quirks: Default::default(),
         }
     }
 
@@ -142,7 +146,7 @@ impl Options {
         if self.rssi > 31 {
             return Err(format!("rssi must be 0–31, got {}", self.rssi));
         }
-        Ok(())
+        self.quirks.validate()
     }
 }
 

@@ -1,7 +1,7 @@
 //! The TE's answers to the platform's requests, and notifications (BC39 §3.2.9–3.2.15).
 
-use super::net::{Answer, Part};
 use super::Bc39;
+use crate::client::{Answer, Part};
 use crate::modem::Ctx;
 use crate::reply::{cme, int_param, Reply};
 use miplcheck_at::dialect::Invocation;
@@ -86,7 +86,7 @@ fn answer(m: &mut Bc39, inv: &Invocation, ctx: &mut Ctx) -> Result<Reply, Reply>
         if !client.registered() {
             return Err(Reply::error(cme::NOT_ALLOWED));
         }
-        return Ok(client.notify(p, index, ackid, rai, ctx));
+        return Ok(client.notify(p, index == 0, ackid, rai, ctx));
     }
     let msg_id = int_param(inv, "msgId", 0..=i64::from(u32::MAX))? as u32;
     let result = int_param(inv, "result", 0..=255)?;

@@ -7,7 +7,7 @@
 pub mod answers;
 pub mod config;
 pub mod instance;
-pub mod net;
+pub mod render;
 pub mod session;
 
 use crate::modem::{Behaviour, Ctx};
@@ -19,7 +19,7 @@ pub struct Bc39 {
     pub config: config::Config,
     pub instance: Option<instance::Instance>,
     /// The LwM2M client once `AT+MIPLOPEN` ran.
-    pub client: Option<net::Client>,
+    pub client: Option<crate::client::Client>,
     /// `AT+MIPLOPEN`s since power-on.
     pub opens: u32,
 }
@@ -52,10 +52,13 @@ impl Behaviour for Bc39 {
         Some(r)
     }
 
+    fn render(&mut self, n: &crate::notice::Notice, opts: &crate::options::Options) -> Vec<String> {
+        render::render(n, opts, self.config.write_format == 0)
+    }
+
     fn datagram(&mut self, from: &str, bytes: &[u8], ctx: &mut Ctx) {
-        let (autoack, hex) = (self.config.obs_autoack, self.config.write_format == 0);
         if let Some(c) = self.client.as_mut() {
-            c.datagram(from, bytes, ctx, autoack, hex);
+            c.datagram(from, bytes, ctx);
         }
     }
 
@@ -66,6 +69,6 @@ impl Behaviour for Bc39 {
     }
 
     fn next_deadline(&self) -> Option<miplcheck_at::Stamp> {
-        self.client.as_ref().and_then(net::Client::next_deadline)
+        self.client.as_ref().and_then(crate::client::Client::next_deadline)
     }
 }

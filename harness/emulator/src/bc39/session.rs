@@ -1,7 +1,7 @@
 //! `AT+MIPLOPEN`, `AT+MIPLCLOSE`, `AT+MIPLUPDATE` (BC39 §3.2.7, §3.2.8, §3.2.16).
 
-use super::net::{Client, OpenArgs};
 use super::Bc39;
+use crate::client::{Client, Errors, ObserveId, OpenArgs, Profile, Renew};
 use crate::modem::Ctx;
 use crate::reply::{cme, int_param, Reply};
 use miplcheck_at::dialect::Invocation;
@@ -49,6 +49,7 @@ fn set(m: &mut Bc39, inv: &Invocation, ctx: &mut Ctx) -> Result<Reply, Reply> {
                 auth_code: if c.auth.on { c.auth.secret.clone() } else { None },
                 ack_timeout: u64::from(c.ack_timeout),
                 psk: if c.dtls.on { c.dtls.secret.as_ref().map(|k| k.as_bytes().to_vec()) } else { None },
+                profile: profile(c.obs_autoack, ctx),
             };
             m.client = Some(Client::open(args, ctx));
             Ok(Reply::ok())
@@ -80,5 +81,28 @@ fn set(m: &mut Bc39, inv: &Invocation, ctx: &mut Ctx) -> Result<Reply, Reply> {
                 None => Err(Reply::error(cme::NOT_ALLOWED)),
             }
         }
+    }
+}
+
+/// The module's side of the BC39 flows (§5.2): observes answered per `AT+MIPLCONFIG=3`, discovers
+/// and write-attributes answered by the TE, event 14 before the lifetime ends.
+fn profile(obs_autoack: bool, ctx: &Ctx) -> Profile {
+    Profile {
+        manufacturer: "Quectel",
+        model: "BC39",
+        device_read_shown: false,
+        observe_autoack: obs_autoack,
+        observe_id: ObserveId::CounterAndMid,
+        parameter_autoack: false,
+        discover_autoanswer: false,
+        discover_lists: Default::default(),
+        renew: Renew::Report,
+        errors: Errors {
+            bad_parameter: cme::BAD_PARAMETER,
+            not_registered: cme::NOT_ALLOWED,
+            no_such_request: cme::BAD_PARAMETER,
+            not_observed: cme::NOT_ALLOWED,
+        },
+        repeat_unanswered: ctx.opts.quirks.repeat_unanswered,
     }
 }

@@ -1,17 +1,22 @@
-//! The BC39 dialect's LwM2M client (BC39 §3.2.7–3.2.16, §4, §5.2–5.9): what `AT+MIPLOPEN` and
-//! friends do on the wire, and which URCs the platform's requests become.
-//!
-//! Message IDs in URCs are the request's CoAP MID; for `+MIPLOBSERVE` OneNET's SDK prints
-//! `(counter << 16) | MID` (BC39 §5.2.2 shows 78025 = 0x1_30C9 then 143562 = 0x2_30CA).
+//! The LwM2M client both dialects share (BC39 §3.2.7–3.2.16, §5.2–5.9; M5310-A §1.5–§1.19, §5):
+//! what `AT+MIPLOPEN` and friends do on the wire, and what the platform's requests become — as
+//! [`Notice`]s a dialect then prints. Where the modules behave differently (who answers a
+//! discover, an observe, a write-attributes; how an observe's message ID is formed) the dialect
+//! says so in its [`Profile`].
+
+pub mod values;
 
 use crate::modem::Ctx;
-use crate::reply::{cme, Reply};
+use crate::notice::{Event, Notice};
+use crate::reply::Reply;
 use coap_lite::{CoapOption, MessageClass, MessageType, Packet, RequestType, ResponseType};
-use miplcheck_lwm2m::endpoint::{Endpoint, Event, Params};
+use miplcheck_lwm2m::endpoint::{Endpoint, Event as CoapEvent, Params};
 use miplcheck_lwm2m::tlv::{self, Tlv};
 use miplcheck_lwm2m::{link, wire, ContentFormat, Path};
 use std::collections::BTreeMap;
 use std::time::Duration;
+pub use values::Part;
+use values::{encode_parts, result_code, written_values};
 
 /// The OneNET auth code option (DESIGN: "An auth code travels in CoAP option 63").
 const AUTH_CODE_OPTION: u16 = 63;
@@ -54,16 +59,8 @@ struct Incoming {
     path: Path,
     /// READRSP parts collected so far (index N-1 … 0).
     parts: Vec<Part>,
-}
-
-/// One resource value from `AT+MIPLREADRSP` or `AT+MIPLNOTIFY`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Part {
-    pub path: Path,
-    pub value_type: i64,
-    /// The declared `<len>`: for integers, the width to encode (2, 4 or 8 bytes).
-    pub len: usize,
-    pub value: String,
+    /// What the TE was shown.
+    notice: Option<Notice>,
 }
 
 #[derive(Debug, Clone)]
@@ -74,7 +71,63 @@ struct Observation {
     seq: u32,
 }
 
+/// How a dialect's module handles what the manuals leave to the module rather than the TE.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Profile {
+    /// What the module answers for `/3/0` itself.
+    pub manufacturer: &'static str,
+    pub model: &'static str,
+    /// Whether the TE is shown the module's own answer to a `/3/0` read (M5310-A §5.3.2.4).
+    pub device_read_shown: bool,
+    /// Observes answered by the module (BC39 `AT+MIPLCONFIG=3,1`; always on M5310-A, §1.18).
+    pub observe_autoack: bool,
+    pub observe_id: ObserveId,
+    /// Write-attributes answered by the module (M5310-A §1.16).
+    pub parameter_autoack: bool,
+    /// Discovers answered from the lists of [`Profile::discover_lists`] (M5310-A §1.5).
+    pub discover_autoanswer: bool,
+    /// Object → resource IDs declared with `AT+MIPLDISCOVERRSP` before registering.
+    pub discover_lists: BTreeMap<u16, Vec<u16>>,
+    /// What happens shortly before the lifetime ends.
+    pub renew: Renew,
+    pub errors: Errors,
+    /// Quirk: a re-sent request the TE has not answered is shown again (see `quirks`).
+    pub repeat_unanswered: bool,
+}
+
+/// The error codes the client answers with, in the dialect's family.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Errors {
+    pub bad_parameter: u16,
+    /// UPDATE or CLOSE while not registered.
+    pub not_registered: u16,
+    /// An answer quoting a message ID nothing is waiting for.
+    pub no_such_request: u16,
+    /// A NOTIFY for a resource nobody observes.
+    pub not_observed: u16,
+}
+
+/// The message ID a `+MIPLOBSERVE` carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ObserveId {
+    /// OneNET SDK on BC39: `(counter << 16) | MID` (BC39 §5.2.2: 78025 = 0x1_30C9).
+    CounterAndMid,
+    /// The request's MID (M5310-A §5.3.2.4: 39121, then 39122 for the discover).
+    Mid,
+}
+
+/// Shortly before the lifetime ends (see [`renew_margin`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Renew {
+    /// Tell the TE an update is needed (BC39 event 14).
+    Report,
+    /// Send an update without the TE (M5310-A §2.4, `AT+MIPLUPDATESET=0,1`).
+    AutoUpdate,
+    Quiet,
+}
+
 pub struct Client {
+    profile: Profile,
     ep: Endpoint<String>,
     server: String,
     endpoint_name: String,
@@ -116,6 +169,7 @@ pub struct OpenArgs {
     pub ack_timeout: u64,
     /// DTLS with this pre-shared key (identity: the IMEI) when `AT+MIPLCONFIG=5,1,…` set one.
     pub psk: Option<Vec<u8>>,
+    pub profile: Profile,
 }
 
 /// What to do once the DTLS handshake with the current server is done.
@@ -142,6 +196,7 @@ impl Client {
             .fold(0xB39u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)))
             .wrapping_add(u64::from(a.generation).wrapping_mul(0x9E37_79B9_7F4A_7C15));
         let mut c = Client {
+            profile: a.profile,
             ep: Endpoint::new(Params::with_ack_timeout(a.ack_timeout), seed),
             server: a.server,
             endpoint_name: a.endpoint_name,
@@ -163,7 +218,7 @@ impl Client {
             handshake_limit: Duration::from_secs(4 * a.ack_timeout),
         };
         if a.bootstrap {
-            ctx.urc("+MIPLEVENT: 0,1");
+            ctx.event(Event::BootstrapStarted);
             if !c.handshake(AfterHandshake::Bootstrap, ctx) {
                 c.bootstrap(ctx);
             }
@@ -197,7 +252,7 @@ impl Client {
             }
             Err(e) => {
                 tracing::warn!("DTLS: {e}");
-                ctx.urc("+MIPLEVENT: 0,5");
+                ctx.event(Event::ConnectFailed);
             }
         }
         true
@@ -212,7 +267,7 @@ impl Client {
     }
 
     fn register(&mut self, ctx: &mut Ctx) {
-        ctx.urc("+MIPLEVENT: 0,4");
+        ctx.event(Event::Connected);
         self.phase = Phase::Registering { deadline: ctx.now + self.timeout };
         let mut p = request(RequestType::Post, &["rd"]);
         for q in [
@@ -272,13 +327,29 @@ impl Client {
         }
     }
 
+    /// The server the client talks to now: after a bootstrap, the one the bootstrap server named
+    /// (M5310-A §2.6), with the key it gave.
+    pub fn server(&self) -> (&str, Option<&[u8]>) {
+        (&self.server, self.secure.as_ref().map(|s| s.psk.as_slice()))
+    }
+
+    /// Seconds of lifetime left while registered (M5310-A §2.8), else 0.
+    pub fn lifetime_left(&self, now: Duration) -> u64 {
+        match &self.phase {
+            Phase::Registered { expires, .. } => expires.saturating_sub(now).as_secs(),
+            _ => 0,
+        }
+    }
+
     pub fn registered(&self) -> bool {
         matches!(self.phase, Phase::Registered { .. })
     }
 
     /// `AT+MIPLUPDATE=<ref>,<lifetime>,<withObjectFlag>[,<raiMode>]`.
     pub fn update(&mut self, lifetime: u32, with_objects: bool, release: bool, ctx: &mut Ctx) -> Reply {
-        let Phase::Registered { location, .. } = &self.phase else { return Reply::error(cme::NOT_ALLOWED) };
+        let Phase::Registered { location, .. } = &self.phase else {
+            return Reply::error(self.profile.errors.not_registered);
+        };
         let segs: Vec<String> = location.split('/').map(str::to_string).collect();
         let mut p = request(RequestType::Post, &segs.iter().map(String::as_str).collect::<Vec<_>>());
         self.lifetime = lifetime;
@@ -297,16 +368,18 @@ impl Client {
 
     /// `AT+MIPLCLOSE`: deregister (event 15 on 2.02).
     pub fn close(&mut self, ctx: &mut Ctx) -> Reply {
-        let Phase::Registered { location, .. } = self.phase.clone() else { return Reply::error(cme::NOT_ALLOWED) };
+        let Phase::Registered { location, .. } = self.phase.clone() else {
+            return Reply::error(self.profile.errors.not_registered);
+        };
         let segs: Vec<&str> = location.split('/').collect();
         self.phase = Phase::Deregistering;
         self.send_mine(request(RequestType::Delete, &segs), Mine::Deregister, ctx);
         Reply::ok()
     }
 
-    pub fn datagram(&mut self, from: &str, bytes: &[u8], ctx: &mut Ctx, autoack: bool, hex_writes: bool) {
+    pub fn datagram(&mut self, from: &str, bytes: &[u8], ctx: &mut Ctx) {
         let Some(session) = self.secure.as_mut().and_then(|s| s.session.as_mut()) else {
-            self.coap(from, bytes, ctx, autoack, hex_writes);
+            self.coap(from, bytes, ctx);
             return;
         };
         let progress = session.on_datagram(bytes);
@@ -325,26 +398,36 @@ impl Client {
             }
         }
         for plain in progress.plaintext {
-            self.coap(from, &plain, ctx, autoack, hex_writes);
+            self.coap(from, &plain, ctx);
         }
     }
 
-    fn coap(&mut self, from: &str, bytes: &[u8], ctx: &mut Ctx, autoack: bool, hex_writes: bool) {
+    fn coap(&mut self, from: &str, bytes: &[u8], ctx: &mut Ctx) {
         let (events, direct) = self.ep.on_datagram(from.to_string(), bytes, ctx.now);
         for d in direct {
             self.transmit(&d.peer, d.bytes, ctx);
         }
         for e in events {
             match e {
-                Event::Request { from, packet } => self.serve(from, packet, ctx, autoack, hex_writes),
-                Event::Response { packet, .. } => self.answered(packet, ctx),
-                Event::Acked { mid, .. } => self.acked(mid, true, ctx),
-                Event::Reset { mid, .. } => {
+                CoapEvent::Request { from, packet } => self.serve(from, packet, ctx),
+                CoapEvent::Response { packet, .. } => self.answered(packet, ctx),
+                CoapEvent::Acked { mid, .. } => self.acked(mid, true, ctx),
+                CoapEvent::Reset { mid, .. } => {
                     // An RST to a notification cancels its observation (RFC 7641 §3.6).
                     self.acked(mid, false, ctx);
                 }
-                Event::TimedOut { mid, token, .. } => self.timed_out(mid, &token, ctx),
-                Event::Duplicate { .. } | Event::Malformed { .. } => {}
+                CoapEvent::TimedOut { mid, token, .. } => self.timed_out(mid, &token, ctx),
+                CoapEvent::Duplicate { mid, .. } if self.profile.repeat_unanswered => {
+                    let again = self
+                        .incoming
+                        .values()
+                        .find(|inc| inc.request.header.message_id == mid)
+                        .and_then(|inc| inc.notice.clone());
+                    if let Some(n) = again {
+                        ctx.notice(n);
+                    }
+                }
+                CoapEvent::Duplicate { .. } | CoapEvent::Malformed { .. } => {}
             }
         }
     }
@@ -357,7 +440,7 @@ impl Client {
                 sec.session = None;
                 sec.then = None;
                 self.phase = Phase::Deregistering;
-                ctx.urc("+MIPLEVENT: 0,5");
+                ctx.event(Event::ConnectFailed);
             }
         }
         let (events, resend) = self.ep.poll(ctx.now);
@@ -365,27 +448,36 @@ impl Client {
             self.transmit(&d.peer, d.bytes, ctx);
         }
         for e in events {
-            if let Event::TimedOut { mid, token, .. } = e {
+            if let CoapEvent::TimedOut { mid, token, .. } = e {
                 self.timed_out(mid, &token, ctx);
             }
         }
         if let Phase::Registering { deadline } = self.phase {
             if ctx.now >= deadline {
-                ctx.urc("+MIPLEVENT: 0,8");
+                ctx.event(Event::RegisterTimeout);
                 self.phase = Phase::Deregistering;
             }
         }
+        let mut auto_update = false;
         if let Phase::Registered { renew, expires, .. } = &mut self.phase {
             if renew.is_some_and(|t| ctx.now >= t) {
                 *renew = None;
                 let left = expires.saturating_sub(ctx.now).as_secs();
-                ctx.urc(format!("+MIPLEVENT: 0,14,{left}"));
+                match self.profile.renew {
+                    Renew::Report => ctx.event(Event::UpdateNeeded { left }),
+                    Renew::AutoUpdate => auto_update = true,
+                    Renew::Quiet => {}
+                }
             }
             if ctx.now >= *expires {
                 self.phase = Phase::Deregistering;
                 self.observations.clear();
-                ctx.urc("+MIPLEVENT: 0,9");
+                ctx.event(Event::LifetimeOver);
             }
+        }
+        if auto_update {
+            // M5310-A §2.4: sent once; if it fails the lifetime simply runs out.
+            self.update(self.lifetime, false, false, ctx);
         }
         if self.idle_at.is_some_and(|t| ctx.now >= t) {
             if self.ep.in_flight() == 0 {
@@ -413,7 +505,7 @@ impl Client {
         // 2.xx is success; the code's class is its top three bits on the wire.
         let ok = matches!(p.header.code, MessageClass::Response(_)) && u8::from(p.header.code) >> 5 == 2;
         match why {
-            Mine::Bootstrap => ctx.urc(if ok { "+MIPLEVENT: 0,2" } else { "+MIPLEVENT: 0,3" }),
+            Mine::Bootstrap => ctx.event(if ok { Event::BootstrapDone } else { Event::BootstrapFailed }),
             Mine::Register if ok => {
                 let mut loc = wire::strings(&p, CoapOption::LocationPath);
                 if loc.is_empty() {
@@ -421,21 +513,21 @@ impl Client {
                 }
                 self.phase = Phase::Registered { location: loc.join("/"), renew: None, expires: Duration::ZERO };
                 self.start_lifetime(ctx.now);
-                ctx.urc("+MIPLEVENT: 0,6");
+                ctx.event(Event::Registered);
             }
             Mine::Register => {
                 self.phase = Phase::Deregistering;
-                ctx.urc("+MIPLEVENT: 0,7");
+                ctx.event(Event::RegisterFailed);
             }
             Mine::Update => {
                 if ok {
                     self.start_lifetime(ctx.now);
                 }
-                ctx.urc(if ok { "+MIPLEVENT: 0,11" } else { "+MIPLEVENT: 0,12" })
+                ctx.event(if ok { Event::UpdateDone } else { Event::UpdateFailed })
             }
             Mine::Deregister => {
                 self.observations.clear();
-                ctx.urc("+MIPLEVENT: 0,15");
+                ctx.event(Event::Deregistered);
             }
         }
         if self.release_on_ack.remove(&p.header.message_id).is_some() {
@@ -445,7 +537,7 @@ impl Client {
 
     fn acked(&mut self, mid: u16, ok: bool, ctx: &mut Ctx) {
         if let Some((ackid, release)) = self.con_notifies.remove(&mid) {
-            ctx.urc(format!("+MIPLEVENT: 0,{},{ackid}", if ok { 26 } else { 25 }));
+            ctx.event(if ok { Event::NotifyAcked { ackid } } else { Event::NotifyFailed { ackid } });
             if release {
                 ctx.release();
             }
@@ -454,22 +546,22 @@ impl Client {
 
     fn timed_out(&mut self, mid: u16, token: &[u8], ctx: &mut Ctx) {
         if let Some((ackid, _)) = self.con_notifies.remove(&mid) {
-            ctx.urc(format!("+MIPLEVENT: 0,25,{ackid}"));
+            ctx.event(Event::NotifyFailed { ackid });
         }
         match self.mine.remove(token) {
-            Some(Mine::Bootstrap) => ctx.urc("+MIPLEVENT: 0,3"),
+            Some(Mine::Bootstrap) => ctx.event(Event::BootstrapFailed),
             Some(Mine::Register) => {
                 self.phase = Phase::Deregistering;
-                ctx.urc("+MIPLEVENT: 0,7");
+                ctx.event(Event::RegisterFailed);
             }
-            Some(Mine::Update) => ctx.urc("+MIPLEVENT: 0,13"),
-            Some(Mine::Deregister) => ctx.urc("+MIPLEVENT: 0,15"),
+            Some(Mine::Update) => ctx.event(Event::UpdateTimeout),
+            Some(Mine::Deregister) => ctx.event(Event::Deregistered),
             None => {}
         }
     }
 
     /// A request from the platform: bootstrap writes, or an operation for the TE.
-    fn serve(&mut self, from: String, req: Packet, ctx: &mut Ctx, autoack: bool, hex_writes: bool) {
+    fn serve(&mut self, from: String, req: Packet, ctx: &mut Ctx) {
         let segs = wire::strings(&req, CoapOption::UriPath);
         let method = match req.header.code {
             MessageClass::Request(m) => m,
@@ -487,62 +579,82 @@ impl Client {
         let accept_link = wire::number(&req, CoapOption::Accept) == Some(ContentFormat::Link.number());
         let observe = req.get_observe_value().and_then(Result::ok);
         let queries = wire::strings(&req, CoapOption::UriQuery);
-        let r = |p: Option<u16>| p.map(i64::from).unwrap_or(-1);
-        let (o, i, res) = (path.object, r(path.instance), r(path.resource));
         let msg_id = u32::from(mid);
+        let profile = self.profile.clone();
+        let pending = |req: Packet, from: String, n: Notice, ctx: &mut Ctx| {
+            ctx.notice(n.clone());
+            Incoming { from, request: req, path, parts: vec![], notice: Some(n) }
+        };
         match (method, observe) {
             (RequestType::Get, _) if path == Path::instance(3, 0) => {
-                // The module answers the device object itself: the TE never sees this read.
+                // The module answers the device object itself.
                 let body = tlv::encode(&[
-                    Tlv::resource(0, b"Quectel".to_vec()),
-                    Tlv::resource(1, b"BC39".to_vec()),
+                    Tlv::resource(0, profile.manufacturer.as_bytes().to_vec()),
+                    Tlv::resource(1, profile.model.as_bytes().to_vec()),
                     Tlv::resource(2, self.endpoint_name.split(';').next().unwrap_or("").as_bytes().to_vec()),
                 ]);
+                if profile.device_read_shown {
+                    ctx.notice(Notice::Read { mid, path, answered: true });
+                }
                 self.reply(&from, &req, ResponseType::Content, Some((ContentFormat::Tlv, body)), ctx);
             }
             (RequestType::Get, Some(flag)) => {
                 self.observe_counter += 1;
-                let id = (self.observe_counter << 16) | msg_id;
+                let id = match profile.observe_id {
+                    ObserveId::CounterAndMid => (self.observe_counter << 16) | msg_id,
+                    ObserveId::Mid => msg_id,
+                };
                 let on = flag == 0;
-                ctx.urc(format!("+MIPLOBSERVE: 0,{id},{},{o},{i},{res}", u8::from(on)));
+                let shown = Notice::Observe { id, on, path, answered: profile.observe_autoack };
+                self.observations.retain(|ob| ob.path != path);
                 if on {
-                    self.observations.retain(|ob| ob.path != path);
                     self.observations.push(Observation {
                         path,
                         peer: from.clone(),
                         token: req.get_token().to_vec(),
                         seq: 0,
                     });
-                } else {
-                    self.observations.retain(|ob| ob.path != path);
                 }
-                if autoack {
+                if profile.observe_autoack {
+                    ctx.notice(shown);
                     self.reply(&from, &req, ResponseType::Content, None, ctx);
                 } else {
-                    self.incoming.insert(id, Incoming { from, request: req, path, parts: vec![] });
+                    self.incoming.insert(id, pending(req, from, shown, ctx));
                 }
             }
-            (RequestType::Get, None) if accept_link => {
-                ctx.urc(format!("+MIPLDISCOVER: 0,{msg_id},{o}"));
-                self.incoming.insert(msg_id, Incoming { from, request: req, path, parts: vec![] });
-            }
+            (RequestType::Get, None) if accept_link => match profile.discover_lists.get(&path.object) {
+                Some(resources) if profile.discover_autoanswer => {
+                    ctx.notice(Notice::Discover { mid, object: path.object, answered: true });
+                    let body = self.discover_body(path.object, resources);
+                    self.reply(&from, &req, ResponseType::Content, Some(body), ctx);
+                }
+                None if profile.discover_autoanswer => {
+                    ctx.notice(Notice::Discover { mid, object: path.object, answered: true });
+                    self.reply(&from, &req, ResponseType::NotFound, None, ctx);
+                }
+                _ => {
+                    let n = Notice::Discover { mid, object: path.object, answered: false };
+                    self.incoming.insert(msg_id, pending(req, from, n, ctx));
+                }
+            },
             (RequestType::Get, None) => {
-                ctx.urc(format!("+MIPLREAD: 0,{msg_id},{o},{i},{res}"));
-                self.incoming.insert(msg_id, Incoming { from, request: req, path, parts: vec![] });
+                let n = Notice::Read { mid, path, answered: false };
+                self.incoming.insert(msg_id, pending(req, from, n, ctx));
             }
             (RequestType::Put, _) if req.payload.is_empty() && !queries.is_empty() => {
                 let params = queries.join(";");
-                ctx.urc(format!("+MIPLPARAMETER: 0,{msg_id},{o},{i},{res},{},\"{params}\"", params.len()));
-                self.incoming.insert(msg_id, Incoming { from, request: req, path, parts: vec![] });
+                let n = Notice::Parameter { mid, path, params, answered: profile.parameter_autoack };
+                if profile.parameter_autoack {
+                    ctx.notice(n);
+                    self.reply(&from, &req, ResponseType::Changed, None, ctx);
+                } else {
+                    self.incoming.insert(msg_id, pending(req, from, n, ctx));
+                }
             }
             (RequestType::Post, _) if path.resource.is_some() => {
                 let args = String::from_utf8_lossy(&req.payload).into_owned();
-                if args.is_empty() {
-                    ctx.urc(format!("+MIPLEXECUTE: 0,{msg_id},{o},{i},{res}"));
-                } else {
-                    ctx.urc(format!("+MIPLEXECUTE: 0,{msg_id},{o},{i},{res},{},\"{args}\"", args.len()));
-                }
-                self.incoming.insert(msg_id, Incoming { from, request: req, path, parts: vec![] });
+                let n = Notice::Execute { mid, path, args };
+                self.incoming.insert(msg_id, pending(req, from, n, ctx));
             }
             (RequestType::Put | RequestType::Post, _) => {
                 let values = written_values(&req, path);
@@ -550,18 +662,18 @@ impl Client {
                     self.reply(&from, &req, ResponseType::BadRequest, None, ctx);
                     return;
                 }
-                let n = values.len();
-                for (k, (p, bytes)) in values.into_iter().enumerate() {
-                    let shown =
-                        if hex_writes { wire::hex(&bytes) } else { String::from_utf8_lossy(&bytes).into_owned() };
-                    let (pi, pr) = (r(p.instance), r(p.resource));
-                    // BC39 §4.4: value type shown as opaque (2); index N-1 … 0; flag 0.
-                    ctx.urc(format!("+MIPLWRITE: 0,{msg_id},{o},{pi},{pr},2,{},{shown},0,{}", bytes.len(), n - 1 - k));
-                }
-                self.incoming.insert(msg_id, Incoming { from, request: req, path, parts: vec![] });
+                let format = wire::number(&req, CoapOption::ContentFormat).map(ContentFormat::from_number);
+                let n = Notice::Write { mid, path, format, values };
+                self.incoming.insert(msg_id, pending(req, from, n, ctx));
             }
             _ => self.reply(&from, &req, ResponseType::MethodNotAllowed, None, ctx),
         }
+    }
+
+    fn discover_body(&self, object: u16, resources: &[u16]) -> (ContentFormat, Vec<u8>) {
+        let instances: Vec<u16> =
+            self.objects.iter().filter(|p| p.object == object).filter_map(|p| p.instance).collect();
+        (ContentFormat::Link, link::discover(object, &instances, resources).into_bytes())
     }
 
     fn bootstrap_request(&mut self, from: &str, req: &Packet, method: RequestType, segs: &[String], ctx: &mut Ctx) {
@@ -575,6 +687,12 @@ impl Client {
                         .map(|b| String::from_utf8_lossy(b).into_owned());
                     if let Some(hp) = uri.as_deref().and_then(host_port) {
                         self.server = hp;
+                    }
+                    // LwM2M Security object resource 5: the key for the server it names. OneNET's
+                    // bootstrap server hands out a fresh one each time (M5310-A §5.4.2.1).
+                    let key = items.iter().find(|t| t.id == 5).and_then(|t| t.bytes()).filter(|k| !k.is_empty());
+                    if let (Some(k), Some(sec)) = (key, self.secure.as_mut()) {
+                        sec.psk = k.to_vec();
                     }
                 }
                 self.reply(from, req, ResponseType::Changed, None, ctx);
@@ -616,8 +734,10 @@ impl Client {
 
     /// The TE's answer to a URC: `AT+MIPL…RSP=<ref>,<msgId>,<result>…`.
     pub fn te_answer(&mut self, kind: Answer, msg_id: u32, result: i64, ctx: &mut Ctx) -> Reply {
-        let Some(code) = result_code(result) else { return Reply::error(cme::BAD_PARAMETER) };
-        let Some(inc) = self.incoming.get_mut(&msg_id) else { return Reply::error(cme::BAD_PARAMETER) };
+        let Some(code) = result_code(result) else { return Reply::error(self.profile.errors.bad_parameter) };
+        let Some(inc) = self.incoming.get_mut(&msg_id) else {
+            return Reply::error(self.profile.errors.no_such_request);
+        };
         let body = match kind {
             Answer::Discover(resources) if code == ResponseType::Content => {
                 let instances: Vec<u16> =
@@ -638,13 +758,14 @@ impl Client {
         Reply::ok()
     }
 
-    /// `AT+MIPLNOTIFY`: collect until index 0, then send on the matching observation.
-    pub fn notify(&mut self, part: Part, index: i64, ackid: Option<u16>, rai: u32, ctx: &mut Ctx) -> Reply {
+    /// `AT+MIPLNOTIFY`: collect until the `last` part, then send on the matching observation.
+    /// `rai`: 0x200 releases the radio once sent, 0x400 once acknowledged.
+    pub fn notify(&mut self, part: Part, last: bool, ackid: Option<u16>, rai: u32, ctx: &mut Ctx) -> Reply {
         let Some(ob) = self.observations.iter().position(|o| o.path.contains(&part.path)) else {
-            return Reply::error(cme::NOT_ALLOWED);
+            return Reply::error(self.profile.errors.not_observed);
         };
         self.notify_parts.push(part);
-        if index > 0 {
+        if !last {
             return Reply::ok();
         }
         let parts = std::mem::take(&mut self.notify_parts);
@@ -672,7 +793,7 @@ impl Client {
                 }
                 Reply::ok()
             }
-            Err(_) => Reply::error(cme::BAD_PARAMETER),
+            Err(_) => Reply::error(self.profile.errors.bad_parameter),
         }
     }
 }
@@ -682,93 +803,6 @@ pub enum Answer {
     Discover(Vec<u16>),
     Read(Part, i64),
     Plain,
-}
-
-/// BC39 §3.2.9: result codes and the CoAP codes they stand for.
-fn result_code(r: i64) -> Option<ResponseType> {
-    Some(match r {
-        1 => ResponseType::Content,
-        2 => ResponseType::Changed,
-        11 => ResponseType::BadRequest,
-        12 => ResponseType::Unauthorized,
-        13 => ResponseType::NotFound,
-        14 => ResponseType::MethodNotAllowed,
-        15 => ResponseType::NotAcceptable,
-        _ => return None,
-    })
-}
-
-/// A value as the TE gave it, as bytes for TLV (BC39 §3.2.11 value types 1–5).
-fn value_bytes(p: &Part) -> Vec<u8> {
-    let v = p.value.trim_matches('"');
-    match p.value_type {
-        2 => wire::unhex(v).unwrap_or_default(),
-        3 => {
-            let n: i64 = v.parse().unwrap_or(0);
-            match p.len {
-                2 => (n as i16).to_be_bytes().to_vec(),
-                4 => (n as i32).to_be_bytes().to_vec(),
-                8 => n.to_be_bytes().to_vec(),
-                _ => tlv::int_bytes(n),
-            }
-        }
-        4 => v.parse::<f32>().map(|f| f.to_be_bytes().to_vec()).unwrap_or_default(),
-        5 => vec![u8::from(v == "1" || v.eq_ignore_ascii_case("true"))],
-        _ => v.as_bytes().to_vec(),
-    }
-}
-
-/// One resource as text/plain (opaque as 42); an instance or object as TLV.
-fn encode_parts(path: Path, parts: &[Part]) -> (ContentFormat, Vec<u8>) {
-    if path.resource.is_some() && parts.len() == 1 {
-        let p = &parts[0];
-        return match p.value_type {
-            2 => (ContentFormat::Opaque, value_bytes(p)),
-            _ => (ContentFormat::Text, p.value.trim_matches('"').as_bytes().to_vec()),
-        };
-    }
-    let resources = |inst: u16| -> Vec<Tlv> {
-        parts
-            .iter()
-            .filter(|p| p.path.instance == Some(inst))
-            .filter_map(|p| p.path.resource.map(|r| Tlv::resource(r, value_bytes(p))))
-            .collect()
-    };
-    let body = if path.instance.is_some() {
-        resources(path.instance.unwrap_or(0))
-    } else {
-        let mut insts: Vec<u16> = parts.iter().filter_map(|p| p.path.instance).collect();
-        insts.dedup();
-        insts.into_iter().map(|i| Tlv::instance(i, resources(i))).collect()
-    };
-    (ContentFormat::Tlv, tlv::encode(&body))
-}
-
-/// The resources a WRITE carries: one for a resource path, each TLV resource otherwise.
-fn written_values(req: &Packet, path: Path) -> Vec<(Path, Vec<u8>)> {
-    let cf = wire::number(req, CoapOption::ContentFormat).map(ContentFormat::from_number);
-    if cf.is_some_and(ContentFormat::is_tlv) {
-        let Ok(items) = tlv::decode(&req.payload) else { return vec![] };
-        let mut out = vec![];
-        for t in items {
-            match t.kind {
-                tlv::Kind::ObjectInstance => {
-                    for r in t.children() {
-                        out.push((Path::resource(path.object, t.id, r.id), r.bytes().unwrap_or_default().to_vec()));
-                    }
-                }
-                _ => out.push((
-                    Path::resource(path.object, path.instance.unwrap_or(0), t.id),
-                    t.bytes().unwrap_or_default().to_vec(),
-                )),
-            }
-        }
-        return out;
-    }
-    if path.resource.is_some() {
-        return vec![(path, req.payload.clone())];
-    }
-    vec![]
 }
 
 fn request(method: RequestType, path: &[&str]) -> Packet {

@@ -1,0 +1,198 @@
+//! What the LwM2M client tells the TE, before a dialect words it.
+//!
+//! The client (`crate::client`) knows what happened (a read arrived, the update was accepted);
+//! each dialect knows how its manual prints that (`+MIPLREAD: 0,…` or `+MIPLREAD:0,…`, event 15 or
+//! event 20). Keeping the two apart is what lets a rig's quirk profile change a code without code.
+
+use miplcheck_lwm2m::{ContentFormat, Path};
+
+/// Something the TE is told about, in the order it happened.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Notice {
+    Event(Event),
+    /// A discover for `object`; `answered` when the module answered it from lists the TE
+    /// declared before registering (M5310-A §1.5).
+    Discover {
+        mid: u16,
+        object: u16,
+        answered: bool,
+    },
+    /// An observe (`on`) or its cancellation; `id` is the message ID the TE must quote.
+    Observe {
+        id: u32,
+        on: bool,
+        path: Path,
+        answered: bool,
+    },
+    /// A read; `answered` when the module answered it itself (`/3/0`).
+    Read {
+        mid: u16,
+        path: Path,
+        answered: bool,
+    },
+    /// A write of one or more resources, each with the bytes the platform sent.
+    Write {
+        mid: u16,
+        path: Path,
+        format: Option<ContentFormat>,
+        values: Vec<(Path, Vec<u8>)>,
+    },
+    Execute {
+        mid: u16,
+        path: Path,
+        args: String,
+    },
+    /// Write-attributes: `pmin=…;pmax=…` as the query carried them.
+    Parameter {
+        mid: u16,
+        path: Path,
+        params: String,
+        answered: bool,
+    },
+}
+
+/// A state event, named for what happened. Each dialect maps it to its manual's `<evtid>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event {
+    BootstrapStarted,
+    BootstrapDone,
+    BootstrapFailed,
+    Connected,
+    ConnectFailed,
+    Registered,
+    RegisterFailed,
+    RegisterTimeout,
+    LifetimeOver,
+    UpdateDone,
+    UpdateFailed,
+    UpdateTimeout,
+    /// The lifetime ends in `left` seconds.
+    UpdateNeeded {
+        left: u64,
+    },
+    Deregistered,
+    NotifyFailed {
+        ackid: u16,
+    },
+    NotifyAcked {
+        ackid: u16,
+    },
+    SotaDownloading,
+    SotaDownloaded,
+    SotaErase,
+    SotaUpgrade,
+}
+
+impl Event {
+    /// Every event name, as rig files spell them in `[emulator.quirks] events`.
+    pub const NAMES: &'static [&'static str] = &[
+        "bootstrap-started",
+        "bootstrap-done",
+        "bootstrap-failed",
+        "connected",
+        "connect-failed",
+        "registered",
+        "register-failed",
+        "register-timeout",
+        "lifetime-over",
+        "update-done",
+        "update-failed",
+        "update-timeout",
+        "update-needed",
+        "deregistered",
+        "notify-failed",
+        "notify-acked",
+        "sota-downloading",
+        "sota-downloaded",
+        "sota-erase",
+        "sota-upgrade",
+    ];
+
+    pub fn name(&self) -> &'static str {
+        use Event::*;
+        let i = match self {
+            BootstrapStarted => 0,
+            BootstrapDone => 1,
+            BootstrapFailed => 2,
+            Connected => 3,
+            ConnectFailed => 4,
+            Registered => 5,
+            RegisterFailed => 6,
+            RegisterTimeout => 7,
+            LifetimeOver => 8,
+            UpdateDone => 9,
+            UpdateFailed => 10,
+            UpdateTimeout => 11,
+            UpdateNeeded { .. } => 12,
+            Deregistered => 13,
+            NotifyFailed { .. } => 14,
+            NotifyAcked { .. } => 15,
+            SotaDownloading => 16,
+            SotaDownloaded => 17,
+            SotaErase => 18,
+            SotaUpgrade => 19,
+        };
+        Self::NAMES[i]
+    }
+
+    /// What follows the code in `+MIPLEVENT: <ref>,<evtid>[,<extend>]`.
+    pub fn extend(&self) -> Option<u64> {
+        match self {
+            Event::UpdateNeeded { left } => Some(*left),
+            Event::NotifyFailed { ackid } | Event::NotifyAcked { ackid } => Some(u64::from(*ackid)),
+            _ => None,
+        }
+    }
+}
+
+/// A dialect's event codes: `(name, code)`; an event missing from the table is not reported.
+pub type EventTable = &'static [(&'static str, u16)];
+
+/// The code for `e`, with a rig's override first.
+pub fn event_code(table: EventTable, overrides: &std::collections::BTreeMap<String, u16>, e: &Event) -> Option<u16> {
+    let name = e.name();
+    overrides.get(name).copied().or_else(|| table.iter().find(|(n, _)| *n == name).map(|(_, c)| *c))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_event_has_its_own_name() {
+        let all = [
+            Event::BootstrapStarted,
+            Event::BootstrapDone,
+            Event::BootstrapFailed,
+            Event::Connected,
+            Event::ConnectFailed,
+            Event::Registered,
+            Event::RegisterFailed,
+            Event::RegisterTimeout,
+            Event::LifetimeOver,
+            Event::UpdateDone,
+            Event::UpdateFailed,
+            Event::UpdateTimeout,
+            Event::UpdateNeeded { left: 1 },
+            Event::Deregistered,
+            Event::NotifyFailed { ackid: 1 },
+            Event::NotifyAcked { ackid: 1 },
+            Event::SotaDownloading,
+            Event::SotaDownloaded,
+            Event::SotaErase,
+            Event::SotaUpgrade,
+        ];
+        let names: std::collections::BTreeSet<_> = all.iter().map(Event::name).collect();
+        assert_eq!(names.len(), Event::NAMES.len());
+    }
+
+    #[test]
+    fn overrides_win() {
+        let table: EventTable = &[("deregistered", 15)];
+        let mut o = std::collections::BTreeMap::new();
+        assert_eq!(event_code(table, &o, &Event::Deregistered), Some(15));
+        o.insert("deregistered".to_string(), 20);
+        assert_eq!(event_code(table, &o, &Event::Deregistered), Some(20));
+        assert_eq!(event_code(table, &o, &Event::Connected), None);
+    }
+}

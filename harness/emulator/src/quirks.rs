@@ -1,0 +1,102 @@
+//! Documented departures from a manual, as data a rig turns on (`[emulator.quirks]`).
+//!
+//! Real firmware prints what its own manual's examples print rather than what its syntax pages
+//! say (M5310-A §5.3.4 reports deregistration as event 20, §1.8 as 15). A quirk profile makes the
+//! emulator behave like such a firmware, so a suite can be shown to catch it and a rig can say
+//! which departures its users accept.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Quirks {
+    /// Event codes by event name, over the dialect's own: `{ deregistered = 20 }`.
+    #[serde(default)]
+    pub events: BTreeMap<String, u16>,
+    /// After the `:` of a URC or information line: `"none"` (`+MIPLEVENT:0,6`) or `"one"`
+    /// (`+MIPLEVENT: 0,6`); as the dialect prints it when absent.
+    pub colon_space: Option<Space>,
+    /// `", "` after every comma outside quotes.
+    #[serde(default)]
+    pub comma_space: bool,
+    /// The URC a command causes comes before that command's `OK`.
+    #[serde(default)]
+    pub urc_before_ok: bool,
+    /// A request the TE has not answered yet is printed again, with the same message ID, each
+    /// time the platform re-sends it (the module does not recognise CoAP duplicates).
+    #[serde(default)]
+    pub repeat_unanswered: bool,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum Space {
+    None,
+    One,
+}
+
+impl Quirks {
+    pub fn validate(&self) -> Result<(), String> {
+        let known = crate::notice::Event::NAMES;
+        if let Some(bad) = self.events.keys().find(|k| !known.contains(&k.as_str())) {
+            return Err(format!("quirks.events: no event is called {bad:?}; events are {}", known.join(", ")));
+        }
+        Ok(())
+    }
+
+    /// A line with the spacing quirks applied; lines that are not `+NAME:…` pass unchanged.
+    pub fn respace(&self, line: &str) -> String {
+        if !line.starts_with('+') || (self.colon_space.is_none() && !self.comma_space) {
+            return line.to_string();
+        }
+        let Some(colon) = line.find(':') else { return line.to_string() };
+        let (head, rest) = line.split_at(colon + 1);
+        let body = match self.colon_space {
+            Some(Space::None) => rest.trim_start(),
+            Some(Space::One) => rest.trim_start(),
+            None => rest,
+        };
+        let mut out = String::from(head);
+        if self.colon_space == Some(Space::One) {
+            out.push(' ');
+        }
+        let mut quoted = false;
+        let mut chars = body.chars().peekable();
+        while let Some(c) = chars.next() {
+            out.push(c);
+            if c == '"' {
+                quoted = !quoted;
+            }
+            if c == ',' && !quoted && self.comma_space && chars.peek() != Some(&' ') {
+                out.push(' ');
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rstest::rstest;
+
+    #[rstest]
+    #[case(Some(Space::None), false, "+MIPLEVENT: 0,6", "+MIPLEVENT:0,6")]
+    #[case(Some(Space::One), false, "+MIPLEVENT:0,6", "+MIPLEVENT: 0,6")]
+    #[case(None, true, "+MIPLEVENT:0,6", "+MIPLEVENT:0, 6")]
+    #[case(None, true, "+MIPLEXECUTE:0,1,3,0,4,3,\"a,b\"", "+MIPLEXECUTE:0, 1, 3, 0, 4, 3, \"a,b\"")]
+    #[case(Some(Space::None), true, "OK", "OK")]
+    #[case(None, false, "+CSCON:1", "+CSCON:1")]
+    fn respacing(#[case] colon: Option<Space>, #[case] comma: bool, #[case] line: &str, #[case] want: &str) {
+        let q = Quirks { colon_space: colon, comma_space: comma, ..Quirks::default() };
+        assert_eq!(q.respace(line), want);
+    }
+
+    #[test]
+    fn unknown_event_names_are_refused_with_the_list() {
+        let q: Quirks = toml::from_str("events = { deregister = 20 }").unwrap();
+        let e = q.validate().unwrap_err();
+        assert!(e.contains("\"deregister\"") && e.contains("deregistered"), "{e}");
+    }
+}
