@@ -6,6 +6,7 @@
 //! reads the manuals' own parameter syntax (`<ref>,<msgId>[,<raiMode>]`) and [`dialect`] holds the
 //! MIPL command and URC tables of the BC39 and M5310-A manuals built from it.
 
+pub mod cis_config;
 pub mod classify;
 pub mod dialect;
 pub mod lexer;

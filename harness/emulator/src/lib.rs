@@ -9,6 +9,7 @@
 pub mod basic;
 pub mod bc39;
 pub mod client;
+pub mod m5310a;
 mod modem;
 pub mod notice;
 pub mod options;
@@ -42,6 +43,10 @@ mod tests {
         let mut table: Vec<u16> = crate::bc39::render::EVENTS.iter().map(|(_, c)| *c).collect();
         table.sort_unstable();
         assert_eq!(events_produced("bc39"), table.as_slice());
+        let mut table: Vec<u16> = crate::m5310a::render::EVENTS.iter().map(|(_, c)| *c).collect();
+        table.sort_unstable();
+        table.dedup();
+        assert_eq!(events_produced("m5310a"), table.as_slice());
     }
 
     #[test]

@@ -269,6 +269,7 @@ impl Modem {
 fn behaviour_for(dialect: &str) -> Result<Box<dyn Behaviour>, String> {
     match dialect.to_ascii_lowercase().as_str() {
         "bc39" => Ok(Box::new(crate::bc39::Bc39::default())),
+        "m5310a" => Ok(Box::new(crate::m5310a::M5310a::default())),
         other => Err(format!("the emulator does not speak the {other} dialect yet")),
     }
 }

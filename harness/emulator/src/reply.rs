@@ -55,7 +55,8 @@ impl Reply {
             (Outcome::Unknown, _) => "ERROR".to_string(),
             (Outcome::Error(_), ErrorFamily::Cme) if cmee == 0 => "ERROR".to_string(),
             (Outcome::Error(n), ErrorFamily::Cme) => format!("+CME ERROR: {n}"),
-            (Outcome::Error(n), ErrorFamily::Cis) => format!("+CIS ERROR: {n}"),
+            // M5310-A §1.6, §2.2 print no space: `+CIS ERROR:602`.
+            (Outcome::Error(n), ErrorFamily::Cis) => format!("+CIS ERROR:{n}"),
         };
         out.push_str("\r\n");
         out.push_str(&fin);
@@ -111,7 +112,7 @@ mod tests {
     fn errors_follow_cmee_and_family() {
         assert_eq!(Reply::error(50).render(1, &BC39), b"\r\n+CME ERROR: 50\r\n");
         assert_eq!(Reply::error(50).render(0, &BC39), b"\r\nERROR\r\n");
-        assert_eq!(Reply::error(601).render(0, &M5310A), b"\r\n+CIS ERROR: 601\r\n");
+        assert_eq!(Reply::error(601).render(0, &M5310A), b"\r\n+CIS ERROR:601\r\n");
         assert_eq!(Reply::unknown().render(1, &BC39), b"\r\nERROR\r\n");
     }
 }

@@ -128,6 +128,7 @@ pub enum Renew {
 
 pub struct Client {
     profile: Profile,
+    bootstrapped: bool,
     ep: Endpoint<String>,
     server: String,
     endpoint_name: String,
@@ -197,6 +198,7 @@ impl Client {
             .wrapping_add(u64::from(a.generation).wrapping_mul(0x9E37_79B9_7F4A_7C15));
         let mut c = Client {
             profile: a.profile,
+            bootstrapped: false,
             ep: Endpoint::new(Params::with_ack_timeout(a.ack_timeout), seed),
             server: a.server,
             endpoint_name: a.endpoint_name,
@@ -339,6 +341,26 @@ impl Client {
             Phase::Registered { expires, .. } => expires.saturating_sub(now).as_secs(),
             _ => 0,
         }
+    }
+
+    /// Between OPEN and the registration's answer (bootstrap included).
+    pub fn registering(&self) -> bool {
+        matches!(self.phase, Phase::Bootstrapping | Phase::Registering { .. })
+    }
+
+    /// Whether a bootstrap server has named the server in use.
+    pub fn bootstrapped(&self) -> bool {
+        self.bootstrapped
+    }
+
+    /// Whether a request with this message ID waits for the TE.
+    pub fn is_pending(&self, id: u32) -> bool {
+        self.incoming.contains_key(&id)
+    }
+
+    /// The value bytes of NOTIFY parts collected but not sent yet.
+    pub fn pending_notify_bytes(&self) -> usize {
+        self.notify_parts.iter().map(|p| p.value.len()).sum()
     }
 
     pub fn registered(&self) -> bool {
@@ -699,6 +721,7 @@ impl Client {
             }
             (RequestType::Put, _) | (RequestType::Delete, _) => self.reply(from, req, ResponseType::Changed, None, ctx),
             (RequestType::Post, ["bs"]) => {
+                self.bootstrapped = true;
                 self.reply(from, req, ResponseType::Changed, None, ctx);
                 // A new server needs its own association.
                 if let Some(s) = self.secure.as_mut() {
