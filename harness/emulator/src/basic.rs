@@ -91,7 +91,7 @@ pub fn handle(inv: &Invocation, b: &mut Basics, opts: &Options, beh: &dyn Behavi
                 b.attached = n == 1;
                 Reply::ok()
             }
-            Ok(_) => Reply::error(cme::NOT_ALLOWED),
+            Ok(_) => Reply::cme_error(cme::NOT_ALLOWED),
             Err(e) => e,
         },
         ("+CSCON", Form::Test) => Reply::ok().line("+CSCON: (0,1)"),

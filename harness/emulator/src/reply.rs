@@ -7,6 +7,8 @@ pub enum Outcome {
     Ok,
     /// An error with its code; printed per `AT+CMEE` and the dialect's error family.
     Error(u16),
+    /// A 3GPP TS 27.007 error: `+CME ERROR` in every dialect (the basics are not MIPL commands).
+    CmeError(u16),
     /// Plain `ERROR` whatever `AT+CMEE` says: the line is not a command the modem knows.
     Unknown,
 }
@@ -24,6 +26,10 @@ impl Reply {
 
     pub fn error(code: u16) -> Self {
         Reply { lines: vec![], outcome: Outcome::Error(code) }
+    }
+
+    pub fn cme_error(code: u16) -> Self {
+        Reply { lines: vec![], outcome: Outcome::CmeError(code) }
     }
 
     pub fn unknown() -> Self {
@@ -53,8 +59,8 @@ impl Reply {
         let fin = match (&self.outcome, dialect.error_family) {
             (Outcome::Ok, _) => "OK".to_string(),
             (Outcome::Unknown, _) => "ERROR".to_string(),
-            (Outcome::Error(_), ErrorFamily::Cme) if cmee == 0 => "ERROR".to_string(),
-            (Outcome::Error(n), ErrorFamily::Cme) => format!("+CME ERROR: {n}"),
+            (Outcome::Error(_), ErrorFamily::Cme) | (Outcome::CmeError(_), _) if cmee == 0 => "ERROR".to_string(),
+            (Outcome::Error(n), ErrorFamily::Cme) | (Outcome::CmeError(n), _) => format!("+CME ERROR: {n}"),
             // M5310-A §1.6, §2.2 print no space: `+CIS ERROR:602`.
             (Outcome::Error(n), ErrorFamily::Cis) => format!("+CIS ERROR:{n}"),
         };
@@ -77,7 +83,7 @@ pub fn int_param(
         .and_then(|b| b.get(name))
         .and_then(|a| a.int())
         .filter(|n| range.contains(n))
-        .ok_or_else(|| Reply::error(cme::BAD_PARAMETER))
+        .ok_or_else(|| Reply::cme_error(cme::BAD_PARAMETER))
 }
 
 /// Error codes the emulator uses where a manual says only "ERROR or +CME ERROR: <err>"

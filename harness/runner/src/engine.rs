@@ -141,6 +141,14 @@ impl<'p, 'c> Session<'p, 'c> {
         if let Some((pf, host)) = ctx.platform {
             vars.insert("platform.host".into(), host.to_string());
             vars.insert("platform.port".into(), pf.addr.port().to_string());
+            // M5310-A §1.1: the configuration stream cis_cgtool would make for this platform,
+            // direct (`platform.cis_config`) or through its bootstrap server (`….bs`).
+            let server = format!("{host}:{}", pf.addr.port());
+            for (name, bootstrap) in [("platform.cis_config", false), ("platform.cis_config.bs", true)] {
+                let cfg = miplcheck_at::cis_config::CisConfig::new(&server, bootstrap);
+                vars.insert(format!("{name}.size"), cfg.to_bytes().len().to_string());
+                vars.insert(name.into(), cfg.to_hex());
+            }
         }
         let started = port.now();
         Session {

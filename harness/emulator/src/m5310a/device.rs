@@ -74,8 +74,9 @@ fn unhex(s: &str) -> Option<Vec<u8>> {
     miplcheck_lwm2m::wire::unhex(s)
 }
 
+/// Between OPEN and CLOSE: the resource lists are in use.
 fn registering(m: &M5310a) -> bool {
-    m.client.is_some()
+    m.client.as_ref().is_some_and(|c| c.registered() || c.registering())
 }
 
 pub fn handle(m: &mut M5310a, inv: &Invocation, _ctx: &mut Ctx) -> Result<Reply, Reply> {
