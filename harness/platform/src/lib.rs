@@ -3,13 +3,16 @@
 //! [`Platform`] is a sans-I/O LwM2M server over [`miplcheck_lwm2m::endpoint::Endpoint`]: give it
 //! datagrams and the time, send what it returns. It registers devices (and bootstraps them),
 //! checks the OneNET auth code in CoAP option 63, observes, discovers and reads as OneNET does
-//! right after registration (auto-observe), and runs the operations a suite asks for. Every
-//! datagram either way becomes a [`record::WireRecord`], decoded for transcripts.
+//! right after registration (auto-observe), and runs the operations a suite asks for, SOTA jobs
+//! ([`sota`]) among them. Every datagram either way becomes a [`record::WireRecord`], decoded for
+//! transcripts.
 
 pub mod pcapng;
 pub mod record;
 mod server;
+pub mod sota;
 pub mod udp;
 
 pub use record::{WireDir, WireRecord};
 pub use server::{Device, OpId, OpOutcome, Operation, Platform, PlatformOptions};
+pub use sota::{SotaJob, SotaReport};

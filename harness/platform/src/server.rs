@@ -1,6 +1,7 @@
 //! The mock OneNET server: bootstrap, registration, auto-observe, operations.
 
 use crate::record::{WireDir, WireRecord, AUTH_CODE_OPTION};
+use crate::sota::{self, SotaJob, SotaReport};
 use coap_lite::{CoapOption, MessageClass, MessageType, Packet, RequestType, ResponseType};
 use miplcheck_lwm2m::endpoint::{Datagram, Endpoint, Event, Params};
 use miplcheck_lwm2m::tlv::{self, Tlv};
@@ -69,6 +70,8 @@ pub enum Operation {
         path: Path,
         query: String,
     },
+    /// A software package pushed through object 5 (see [`crate::sota`]).
+    Sota(SotaJob),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -77,7 +80,9 @@ pub struct OpId(pub u64);
 #[derive(Debug, Clone, PartialEq)]
 pub enum OpOutcome {
     Pending,
-    /// The device answered: `2.05` and the decoded answer.
+    /// The device answered: `2.05` and the decoded answer. A SOTA job ends here whatever came of
+    /// it: `code` is then [`SotaReport::summary`] and `packet` the device's last answer without
+    /// options or payload (nothing to add to the summary); [`Platform::sota_report`] has the rest.
     Answered {
         code: String,
         at: Duration,
@@ -92,6 +97,8 @@ pub enum OpOutcome {
 struct Pending {
     op: OpId,
     token: Vec<u8>,
+    /// An RST names only the MID.
+    mid: u16,
 }
 
 /// Steps of the bootstrap sequence still to send to a device.
@@ -112,6 +119,8 @@ pub struct Platform<P> {
     observations: BTreeMap<Vec<u8>, (Path, Vec<Packet>)>,
     bootstraps: BTreeMap<P, Bootstrap>,
     records: Vec<WireRecord>,
+    /// SOTA jobs, running or finished, and the address their device is reached at.
+    sota: BTreeMap<OpId, (P, sota::Run)>,
 }
 
 impl<P: Clone + Ord + Debug + std::fmt::Display> Platform<P> {
@@ -128,6 +137,7 @@ impl<P: Clone + Ord + Debug + std::fmt::Display> Platform<P> {
             observations: BTreeMap::new(),
             bootstraps: BTreeMap::new(),
             records: vec![],
+            sota: BTreeMap::new(),
         }
     }
 
@@ -163,8 +173,13 @@ impl<P: Clone + Ord + Debug + std::fmt::Display> Platform<P> {
         self.observations.values().filter(|(p, _)| p == path).flat_map(|(_, n)| n.iter()).collect()
     }
 
+    /// What a SOTA job came to so far; `None` for any other operation.
+    pub fn sota_report(&self, id: OpId) -> Option<SotaReport> {
+        self.sota.get(&id).map(|(_, run)| run.report().clone())
+    }
+
     pub fn next_deadline(&self) -> Option<Duration> {
-        self.ep.next_deadline()
+        self.sota.values().filter_map(|(_, run)| run.deadline()).chain(self.ep.next_deadline()).min()
     }
 
     fn out(&mut self, d: Datagram<P>, now: Duration) -> Datagram<P> {
@@ -177,12 +192,12 @@ impl<P: Clone + Ord + Debug + std::fmt::Display> Platform<P> {
         d
     }
 
-    fn request(&mut self, peer: P, mut p: Packet, now: Duration) -> Option<(Vec<u8>, Datagram<P>)> {
+    fn request(&mut self, peer: P, mut p: Packet, now: Duration) -> Option<(Pending, Datagram<P>)> {
         p.header.set_type(MessageType::Confirmable);
         let token = self.ep.new_token();
         p.set_token(token.clone());
-        let (_, d) = self.ep.send(peer, p, now).ok()?;
-        Some((token, self.out(d, now)))
+        let (mid, d) = self.ep.send(peer, p, now).ok()?;
+        Some((Pending { op: OpId(0), token, mid }, self.out(d, now)))
     }
 
     pub fn on_datagram(&mut self, from: P, bytes: &[u8], now: Duration) -> Vec<Datagram<P>> {
@@ -206,6 +221,11 @@ impl<P: Clone + Ord + Debug + std::fmt::Display> Platform<P> {
         for e in events {
             out.extend(self.event(e, now));
         }
+        let due: Vec<OpId> =
+            self.sota.iter().filter(|(_, (_, r))| r.deadline().is_some_and(|t| t <= now)).map(|(id, _)| *id).collect();
+        for id in due {
+            out.extend(self.sota_step(id, now, |run| run.poll(now)));
+        }
         out
     }
 
@@ -214,13 +234,52 @@ impl<P: Clone + Ord + Debug + std::fmt::Display> Platform<P> {
             Event::Request { from, packet } => self.serve(from, packet, now),
             Event::Response { from, packet } => self.answer(from, packet, now),
             Event::Acked { .. } | Event::Duplicate { .. } | Event::Malformed { .. } => vec![],
-            Event::Reset { .. } => vec![],
-            Event::TimedOut { token, .. } => {
-                if let Some(i) = self.pending.iter().position(|p| p.token == token) {
-                    let p = self.pending.remove(i);
-                    self.outcomes.insert(p.op, OpOutcome::TimedOut);
+            Event::Reset { mid, .. } => match self.pending.iter().position(|p| p.mid == mid) {
+                Some(i) => self.no_answer(i, "RST", OpOutcome::Reset, now),
+                None => vec![],
+            },
+            Event::TimedOut { token, .. } => match self.pending.iter().position(|p| p.token == token) {
+                Some(i) => self.no_answer(i, "no answer", OpOutcome::TimedOut, now),
+                None => vec![],
+            },
+        }
+    }
+
+    fn no_answer(&mut self, i: usize, why: &str, outcome: OpOutcome, now: Duration) -> Vec<Datagram<P>> {
+        let p = self.pending.remove(i);
+        if self.sota.contains_key(&p.op) {
+            return self.sota_step(p.op, now, |run| run.on_no_answer(why, now));
+        }
+        self.outcomes.insert(p.op, outcome);
+        vec![]
+    }
+
+    /// Feeds a SOTA job and sends what it asks for next, or records its outcome.
+    fn sota_step(&mut self, id: OpId, now: Duration, f: impl FnOnce(&mut sota::Run) -> sota::Next) -> Vec<Datagram<P>> {
+        let Some((peer, run)) = self.sota.get_mut(&id).filter(|(_, run)| !run.is_done()) else { return vec![] };
+        let peer = peer.clone();
+        let mut next = f(run);
+        loop {
+            match next {
+                sota::Next::Wait => return vec![],
+                sota::Next::Done => {
+                    if let Some((_, run)) = self.sota.get(&id) {
+                        let outcome =
+                            OpOutcome::Answered { code: run.report().summary(), at: now, packet: run.last_answer() };
+                        self.outcomes.insert(id, outcome);
+                    }
+                    return vec![];
                 }
-                vec![]
+                sota::Next::Send(p) => match self.request(peer.clone(), p, now) {
+                    Some((pending, d)) => {
+                        self.pending.push(Pending { op: id, ..pending });
+                        return vec![d];
+                    }
+                    None => match self.sota.get_mut(&id) {
+                        Some((_, run)) => next = run.abandon("cannot encode the request".into(), now),
+                        None => return vec![],
+                    },
+                },
             }
         }
     }
@@ -236,13 +295,18 @@ impl<P: Clone + Ord + Debug + std::fmt::Display> Platform<P> {
             MessageClass::Request(m) => m,
             _ => return vec![],
         };
+        // Whose registration was renewed (`update`) or made again (`registration`), for SOTA jobs.
+        let mut registered: Option<(String, &str)> = None;
         let (code, location) = match (method, path.iter().map(String::as_str).collect::<Vec<_>>().as_slice()) {
             (RequestType::Post, ["bs"]) => {
                 self.bootstraps.insert(from.clone(), Bootstrap { queue: self.bootstrap_writes() });
                 (ResponseType::Changed, None)
             }
             (RequestType::Post, ["rd"]) => match self.register(&from, &req, q("ep"), q("lt")) {
-                Ok(loc) => (ResponseType::Created, Some(loc)),
+                Ok(loc) => {
+                    registered = q("ep").map(|ep| (ep, "registration"));
+                    (ResponseType::Created, Some(loc))
+                }
                 Err(code) => (code, None),
             },
             (RequestType::Post, ["rd", id]) => {
@@ -256,6 +320,7 @@ impl<P: Clone + Ord + Debug + std::fmt::Display> Platform<P> {
                         if let Some(objs) = objects(&req.payload) {
                             d.objects = objs;
                         }
+                        registered = Some((d.endpoint.clone(), "update"));
                         (ResponseType::Changed, None)
                     }
                     None => (ResponseType::NotFound, None),
@@ -282,6 +347,9 @@ impl<P: Clone + Ord + Debug + std::fmt::Display> Platform<P> {
         }
         if code == ResponseType::Created && self.opts.auto_observe {
             out.extend(self.auto_observe(from.clone(), now));
+        }
+        if let Some((endpoint, how)) = registered {
+            out.extend(self.sota_registered(&endpoint, &from, how, now));
         }
         if method == RequestType::Post && path == ["bs"] {
             out.extend(self.next_bootstrap_write(from, now));
@@ -378,6 +446,9 @@ impl<P: Clone + Ord + Debug + std::fmt::Display> Platform<P> {
         }
         if let Some(i) = self.pending.iter().position(|p| p.token == token) {
             let p = self.pending.remove(i);
+            if self.sota.contains_key(&p.op) {
+                return self.sota_step(p.op, now, |run| run.on_answer(&packet, now));
+            }
             let code = code_text(&packet);
             self.outcomes.insert(p.op, OpOutcome::Answered { code, at: now, packet });
             return vec![];
@@ -402,7 +473,13 @@ impl<P: Clone + Ord + Debug + std::fmt::Display> Platform<P> {
             .find(|d| device.is_none_or(|n| d.endpoint.contains(n)))
             .ok_or_else(|| "no device is registered with the platform".to_string())?;
         let peer = d.peer.clone();
-        let (id, dg) = self.send_op(peer, op, now)?;
+        let (id, dg) = match op {
+            Operation::Sota(job) => {
+                let endpoint = d.endpoint.clone();
+                self.start_sota(peer, endpoint, job, now)?
+            }
+            op => self.send_op(peer, op, now)?,
+        };
         Ok((id, vec![dg]))
     }
 
@@ -433,23 +510,63 @@ impl<P: Clone + Ord + Debug + std::fmt::Display> Platform<P> {
                 }
                 (RequestType::Put, *path)
             }
+            Operation::Sota(_) => return Err("a SOTA job is started by operate".into()),
         };
         p.header.code = MessageClass::Request(method);
         for s in path.segments() {
             p.add_option(CoapOption::UriPath, s.into_bytes());
         }
-        let (token, d) = self.request(peer, p, now).ok_or("cannot encode the request")?;
-        self.next_op += 1;
-        let id = OpId(self.next_op);
+        let (pending, d) = self.request(peer, p, now).ok_or("cannot encode the request")?;
+        let id = self.new_op();
         if let Operation::Observe(path) = op {
-            self.observations.insert(token.clone(), (path, vec![]));
+            self.observations.insert(pending.token.clone(), (path, vec![]));
         }
         if let Operation::CancelObserve(path) = op {
             self.observations.retain(|_, (p, _)| *p != path);
         }
-        self.pending.push(Pending { op: id, token });
-        self.outcomes.insert(id, OpOutcome::Pending);
+        self.pending.push(Pending { op: id, ..pending });
         Ok((id, d))
+    }
+
+    fn new_op(&mut self) -> OpId {
+        self.next_op += 1;
+        let id = OpId(self.next_op);
+        self.outcomes.insert(id, OpOutcome::Pending);
+        id
+    }
+
+    fn start_sota(
+        &mut self,
+        peer: P,
+        endpoint: String,
+        job: SotaJob,
+        now: Duration,
+    ) -> Result<(OpId, Datagram<P>), String> {
+        job.check()?;
+        if self.sota.values().any(|(_, r)| !r.is_done() && r.endpoint() == endpoint) {
+            return Err(format!("a SOTA job is already running on {endpoint}"));
+        }
+        let (run, first) = sota::Run::start(job, endpoint, now);
+        let (pending, d) = self.request(peer.clone(), first, now).ok_or("cannot encode the request")?;
+        let id = self.new_op();
+        self.pending.push(Pending { op: id, ..pending });
+        self.sota.insert(id, (peer, run));
+        Ok((id, d))
+    }
+
+    /// A device updated its registration or registered again: what a SOTA job waits for after the
+    /// execute. The device may be back from another address.
+    fn sota_registered(&mut self, endpoint: &str, from: &P, how: &str, now: Duration) -> Vec<Datagram<P>> {
+        let ids: Vec<OpId> = self
+            .sota
+            .iter_mut()
+            .filter(|(_, (_, r))| !r.is_done() && r.endpoint() == endpoint)
+            .map(|(id, (peer, _))| {
+                *peer = from.clone();
+                *id
+            })
+            .collect();
+        ids.into_iter().flat_map(|id| self.sota_step(id, now, |run| run.on_registration(how, now))).collect()
     }
 }
 

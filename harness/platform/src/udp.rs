@@ -4,6 +4,7 @@
 
 use crate::record::WireRecord;
 use crate::server::{Device, OpId, OpOutcome, Operation, Platform, PlatformOptions};
+use crate::sota::SotaReport;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -12,6 +13,7 @@ use tokio::sync::{mpsc, oneshot};
 enum Cmd {
     Operate(Option<String>, Operation, oneshot::Sender<Result<OpId, String>>),
     Outcome(OpId, oneshot::Sender<OpOutcome>),
+    Sota(OpId, oneshot::Sender<Option<SotaReport>>),
     Devices(oneshot::Sender<Vec<Device<SocketAddr>>>),
     AutoObserve(bool, oneshot::Sender<()>),
     Dtls(Option<Vec<u8>>, oneshot::Sender<()>),
@@ -43,6 +45,13 @@ impl Handle {
             return OpOutcome::TimedOut;
         }
         rx.blocking_recv().unwrap_or(OpOutcome::TimedOut)
+    }
+
+    /// What a SOTA job came to so far (see [`Platform::sota_report`]).
+    pub fn sota_report(&self, id: OpId) -> Option<SotaReport> {
+        let (tx, rx) = oneshot::channel();
+        self.tx.send(Cmd::Sota(id, tx)).ok()?;
+        rx.blocking_recv().ok().flatten()
     }
 
     /// Sends a setting and returns once the platform has applied it, so a registration that
@@ -161,6 +170,10 @@ pub fn spawn(listen: SocketAddr, mut opts: PlatformOptions, epoch: Instant) -> s
                         }
                         Some(Cmd::Outcome(id, reply)) => {
                             let _ = reply.send(pf.outcome(id));
+                            vec![]
+                        }
+                        Some(Cmd::Sota(id, reply)) => {
+                            let _ = reply.send(pf.sota_report(id));
                             vec![]
                         }
                         Some(Cmd::Devices(reply)) => {

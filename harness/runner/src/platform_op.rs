@@ -5,11 +5,17 @@
 //! write /3311/0/5706 text hello        write /3311/0/5706 opaque 68656C6C6F
 //! write /3311/0 tlv 5706="hello";5850=1      execute /3303/0/5605 reset
 //! attributes /3303/0/5700 pmin=2&pmax=190    auto-observe off       dtls on     auth-code on
+//! sota suites/data/mcu_sw_v2.bin from MCU_SW_V1 block 512
 //! ```
+//!
+//! `sota <package-file> [from <version>] [block <size>]` pushes a software package as BC39 §5.10
+//! does (see `miplcheck_platform::sota`). The file is read here, so a missing one is an input
+//! error too; its path is relative to the repository root, the parent of the suite's folder
+//! (`suites/data/…` from `suites/sota.yaml`), and like the version it has no blanks.
 
 use miplcheck_lwm2m::tlv::{self, Tlv};
 use miplcheck_lwm2m::{ContentFormat, Path};
-use miplcheck_platform::Operation;
+use miplcheck_platform::{Operation, SotaJob};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum PlatformStep {
@@ -21,10 +27,14 @@ pub enum PlatformStep {
     AuthCode(bool),
 }
 
-pub fn parse(text: &str) -> Result<PlatformStep, String> {
+/// Reads a step; files it names are found under `root`, the repository root.
+pub fn parse(text: &str, root: &std::path::Path) -> Result<PlatformStep, String> {
     let text = text.trim();
     let (verb, rest) = text.split_once(' ').unwrap_or((text, ""));
     let rest = rest.trim();
+    if verb == "sota" {
+        return sota(rest, root).map(|job| PlatformStep::Operate(Operation::Sota(job)));
+    }
     if verb == "auth-code" {
         return match rest {
             "on" => Ok(PlatformStep::AuthCode(true)),
@@ -73,11 +83,42 @@ pub fn parse(text: &str) -> Result<PlatformStep, String> {
         }
         _ => {
             return Err(format!(
-                "{verb:?} is not a platform operation; use read, discover, observe, cancel, write, execute, attributes or auto-observe"
+                "{verb:?} is not a platform operation; use read, discover, observe, cancel, write, execute, attributes, sota or auto-observe"
             ))
         }
     };
     Ok(PlatformStep::Operate(op))
+}
+
+/// `suites/data/mcu_sw_v2.bin from MCU_SW_V1 block 512`.
+fn sota(args: &str, root: &std::path::Path) -> Result<SotaJob, String> {
+    const USAGE: &str = "sota takes a package file, then optionally `from <version>` and `block <size>`";
+    let mut words = args.split_whitespace();
+    let file = words.next().ok_or(USAGE)?;
+    let (mut from, mut block) = (None, None);
+    while let Some(key) = words.next() {
+        let value = words.next().ok_or_else(|| format!("{key:?} needs a value; {USAGE}"))?;
+        let slot = match key {
+            "from" => &mut from,
+            "block" => &mut block,
+            _ => return Err(format!("{key:?}: {USAGE}")),
+        };
+        if slot.replace(value).is_some() {
+            return Err(format!("{key} is given twice"));
+        }
+    }
+    let path = root.join(file);
+    let package = std::fs::read(&path)
+        .map_err(|e| format!("cannot read the SOTA package {file} (looked for {}): {e}", path.display()))?;
+    let mut job = SotaJob::new(package);
+    if let Some(v) = from {
+        job = job.with_from(v);
+    }
+    if let Some(b) = block {
+        job = job.with_block_size(b.parse().map_err(|_| format!("block size {b:?} is not a number"))?)?;
+    }
+    job.check()?;
+    Ok(job)
 }
 
 fn unhex(s: &str) -> Result<Vec<u8>, String> {
@@ -122,8 +163,26 @@ mod tests {
     #[case("auto-observe off")]
     #[case("dtls on")]
     #[case("auth-code on")]
+    #[case("sota suites/data/mcu_sw_v2.bin")]
     fn reads(#[case] s: &str) {
-        parse(s).unwrap();
+        parse(s, &root()).unwrap();
+    }
+
+    /// The repository root, from where cargo runs this crate's tests.
+    fn root() -> std::path::PathBuf {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    }
+
+    #[test]
+    fn a_sota_job_reads_its_package() {
+        let step = parse("sota suites/data/mcu_sw_v2.bin from MCU_SW_V1 block 1024", &root()).unwrap();
+        let PlatformStep::Operate(Operation::Sota(job)) = step else { panic!("{step:?}") };
+        assert_eq!((job.package.len(), job.from.as_deref(), job.block_size), (10_000, Some("MCU_SW_V1"), 1024));
+        let PlatformStep::Operate(Operation::Sota(job)) = parse("sota suites/data/mcu_sw_v2.bin", &root()).unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!((job.from, job.block_size), (None, 512));
     }
 
     #[rstest]
@@ -134,8 +193,15 @@ mod tests {
     #[case("write /3311/0 tlv 5706", "<resource>=<value>")]
     #[case("attributes /3303/0/5700", "needs a query")]
     #[case("auto-observe maybe", "on or off")]
+    #[case("sota", "takes a package file")]
+    #[case("sota suites/data/none.bin", "cannot read the SOTA package suites/data/none.bin")]
+    #[case("sota suites/data/mcu_sw_v2.bin from", "needs a value")]
+    #[case("sota suites/data/mcu_sw_v2.bin to V2", "\"to\"")]
+    #[case("sota suites/data/mcu_sw_v2.bin block 500", "block size 500")]
+    #[case("sota suites/data/mcu_sw_v2.bin block big", "not a number")]
+    #[case("sota suites/data/mcu_sw_v2.bin from A from B", "twice")]
     fn refuses(#[case] s: &str, #[case] says: &str) {
-        let e = parse(s).unwrap_err();
+        let e = parse(s, &root()).unwrap_err();
         assert!(e.contains(says), "{e}");
     }
 }

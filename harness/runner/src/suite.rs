@@ -205,6 +205,8 @@ impl Suite {
     pub fn parse(path: &Path, text: &str) -> Result<Suite, InputError> {
         let raw: RawSuite = serde_saphyr::from_str(text).map_err(|e| yaml_error(path, text, &e))?;
         let err = |line: usize, field: &str, msg: String| InputError::new(path, msg).at_line(Some(line)).field(field);
+        // Files a step names (a SOTA package) are relative to the repository root: suites/'s parent.
+        let root = path.parent().and_then(Path::parent).unwrap_or(Path::new(""));
 
         if raw.suite.is_empty() || !raw.suite.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_') {
             return Err(err(
@@ -222,8 +224,8 @@ impl Suite {
                 return Err(err(1, "dialects", format!("unknown dialect {d:?}")));
             }
         }
-        let setup = steps(&raw.setup, "setup", &err)?;
-        let teardown = steps(&raw.teardown, "teardown", &err)?;
+        let setup = steps(&raw.setup, "setup", root, &err)?;
+        let teardown = steps(&raw.teardown, "teardown", root, &err)?;
         // Setup steps may only refer to what earlier setup steps captured; teardown to the setup's.
         let mut setup_defines: Vec<String> = Vec::new();
         for (list, name) in [(&setup, "setup"), (&teardown, "teardown")] {
@@ -271,7 +273,7 @@ impl Suite {
                     return Err(err(line, &format!("{at}.dialects"), format!("unknown dialect {d:?}")));
                 }
             }
-            let steps = steps(&rc.steps, &format!("{at}.steps"), &err)?;
+            let steps = steps(&rc.steps, &format!("{at}.steps"), root, &err)?;
             if steps.is_empty() {
                 return Err(err(line, &format!("{at}.steps"), "a case needs at least one step".into()));
             }
@@ -321,11 +323,12 @@ fn is_provided(name: &str) -> bool {
 fn steps(
     raw: &[Spanned<RawStep>],
     at: &str,
+    root: &Path,
     err: &dyn Fn(usize, &str, String) -> InputError,
 ) -> Result<Vec<Step>, InputError> {
     raw.iter()
         .enumerate()
-        .map(|(i, s)| step(&s.value, s.referenced.line() as usize, &format!("{at}[{i}]"), err))
+        .map(|(i, s)| step(&s.value, s.referenced.line() as usize, &format!("{at}[{i}]"), root, err))
         .collect()
 }
 
@@ -333,6 +336,7 @@ fn step(
     r: &RawStep,
     line: usize,
     at: &str,
+    root: &Path,
     err: &dyn Fn(usize, &str, String) -> InputError,
 ) -> Result<Step, InputError> {
     let pat = |p: &str, field: &str| {
@@ -376,7 +380,7 @@ fn step(
         let patterns = us.iter().map(|p| pat(p, field)).collect::<Result<Vec<_>, _>>()?;
         Action::Urcs { patterns, ordered: r.urcs.is_some() }
     } else if let Some(op) = &r.platform {
-        let parsed = crate::platform_op::parse(op).map_err(|e| err(line, &format!("{at}.platform"), e))?;
+        let parsed = crate::platform_op::parse(op, root).map_err(|e| err(line, &format!("{at}.platform"), e))?;
         Action::Platform(parsed, op.trim().to_string())
     } else if let Some(a) = &r.answer {
         Action::Answer(pat(a, "answer")?)
@@ -526,6 +530,11 @@ cases:
         "earlier setup step"
     )]
     #[case("suite: x\ncases:\n  - id: a\n    spec: BC39 §1\n    steps:\n      - send: hello\n", 6, "not an AT command")]
+    #[case(
+        "suite: x\ncases:\n  - id: a\n    spec: BC39 §5.10\n    steps:\n      - platform: sota suites/data/no.bin\n",
+        6,
+        "cannot read the SOTA package suites/data/no.bin"
+    )]
     fn bad_suites_name_the_line(#[case] text: &str, #[case] line: usize, #[case] says: &str) {
         let e = parse(text).unwrap_err();
         let shown = e.to_string();
