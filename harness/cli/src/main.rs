@@ -1,9 +1,13 @@
 //! The `miplcheck` command: parses arguments and hands over to the runner and the emulator.
 //! Exit status: 0 every case passed, 1 a case failed, 2 bad input (rig, suite, arguments).
 
+mod coverage;
+
 use clap::{Args, Parser, Subcommand};
 use miplcheck_emulator::{serve, Modem, Options};
-use miplcheck_runner::report::{files::TranscriptFiles, junit::Junit, terminal::Terminal, Fanout};
+use miplcheck_runner::report::{
+    coverage::CoverageReport, files::TranscriptFiles, junit::Junit, terminal::Terminal, Fanout,
+};
 use miplcheck_runner::{InputError, Plan, Selection};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -28,6 +32,9 @@ enum Command {
     /// Serve the mock OneNET platform (LwM2M bootstrap and registration over CoAP/UDP) and print
     /// every datagram, decoded.
     Platform(PlatformArgs),
+    /// Which commands, URCs, event, result and error codes of each manual the golden snapshots
+    /// exercise, with the cases and the manual section.
+    Coverage(coverage::CoverageArgs),
 }
 
 #[derive(Args)]
@@ -98,6 +105,7 @@ fn main() -> ExitCode {
         Command::Run(a) => run(a),
         Command::Emulate(a) => emulate(a),
         Command::Platform(a) => platform(a),
+        Command::Coverage(a) => coverage::run(a),
     }
 }
 
@@ -146,7 +154,8 @@ fn run(a: RunArgs) -> ExitCode {
     let mut events = Fanout::new()
         .add("terminal", Box::new(Terminal::new(std::io::stdout(), a.verbose)))
         .add("junit", Box::new(Junit::new(out.join("junit.xml"))))
-        .add("transcripts", Box::new(TranscriptFiles::new(out.clone())));
+        .add("transcripts", Box::new(TranscriptFiles::new(out.clone())))
+        .add("coverage", Box::new(CoverageReport::new(out.clone(), std::io::stdout())));
     let summary = plan.execute(&mut events);
     println!("reports: {}", out.display());
     if summary.all_passed() {

@@ -6,6 +6,7 @@
 //! sides; [`golden`] compares with insta snapshots; [`dispatch`] plans and drives a run and emits
 //! one event stream that the [`report`]ers (terminal, JUnit, transcript files) fan out.
 
+pub mod coverage;
 pub mod dispatch;
 pub mod engine;
 pub mod golden;

@@ -2,6 +2,7 @@
 //! transcript files each see the same events and write their own form. A new report format is a
 //! new file here implementing [`Reporter`].
 
+pub mod coverage;
 pub mod files;
 pub mod junit;
 pub mod terminal;
