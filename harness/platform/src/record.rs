@@ -103,6 +103,13 @@ pub fn describe(p: &Packet) -> String {
     if p.get_option(CoapOption::Unknown(AUTH_CODE_OPTION)).is_some() {
         s.push_str(" auth-code");
     }
+    // RFC 7959: NUM/M/size of a block, and the whole transfer's size.
+    if let Some(b) = uint_option(p, 27) {
+        let _ = write!(s, " block1={}/{}/{}", b >> 4, (b >> 3) & 1, 16u32 << (b & 7).min(6));
+    }
+    if let Some(n) = uint_option(p, 60) {
+        let _ = write!(s, " size1={n}");
+    }
     let cf = wire::number(p, CoapOption::ContentFormat).map(ContentFormat::from_number);
     if let Some(cf) = cf {
         let _ = write!(s, " cf={}", cf.name());
@@ -113,8 +120,19 @@ pub fn describe(p: &Packet) -> String {
     s
 }
 
+fn uint_option(p: &Packet, number: u16) -> Option<u32> {
+    let v = p.get_option(CoapOption::Unknown(number))?.front()?.clone();
+    (v.len() <= 4).then(|| v.iter().fold(0u32, |n, b| n << 8 | u32::from(*b)))
+}
+
+/// Longer opaque payloads (package blocks) show their first bytes and their size.
+const OPAQUE_SHOWN: usize = 64;
+
 fn payload(cf: Option<ContentFormat>, b: &[u8]) -> String {
     match cf {
+        Some(ContentFormat::Opaque) if b.len() > OPAQUE_SHOWN => {
+            format!("{}… ({} bytes)", hex(&b[..16]), b.len())
+        }
         Some(cf) if cf.is_tlv() => match tlv::decode(b) {
             Ok(items) => items.iter().map(|t| t.to_string()).collect::<Vec<_>>().join(", "),
             Err(e) => format!("{e}: {}", hex(b)),

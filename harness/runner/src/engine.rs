@@ -3,7 +3,7 @@
 
 use crate::pattern::{Capture, Pattern};
 use crate::rig::Timing;
-use crate::suite::{Action, Case, Step, Suite, DEFAULT_URC_WINDOW};
+use crate::suite::{Action, Case, Package, Step, Suite, DEFAULT_URC_WINDOW};
 use crate::transcript::{escape, Dir, Entry, Mark, Transcript};
 use miplcheck_at::dialect::Dialect;
 use miplcheck_at::{Class, Classifier, FinalResult, Frame, Lexer, Stamp};
@@ -198,6 +198,7 @@ impl<'p, 'c> Session<'p, 'c> {
             Action::Platform(op, _) => self.platform_step(op),
             Action::Answer(p) => self.answer(step, p, &mut out),
             Action::Wire(ps) => self.wire(step, ps, &mut out),
+            Action::Package(p) => self.package(step, p, &mut out),
         };
         self.pull_wire();
         if let Err(why) = r {
@@ -326,6 +327,68 @@ impl<'p, 'c> Session<'p, 'c> {
             ));
         }
         Ok(())
+    }
+
+    /// Receives a file in pieces, answering each; see [`Action::Package`].
+    fn package(&mut self, step: &Step, p: &Package, out: &mut StepOutcome) -> Result<(), String> {
+        let each = p.each.bind(&self.vars)?;
+        let until = p.until.bind(&self.vars)?;
+        let window = self.scaled(step.window.unwrap_or(DEFAULT_URC_WINDOW));
+        out.window = Some(window);
+        let ok = Pattern::new("OK").map_err(|e| e.to_string())?;
+        // Each answer is timed by the manual's window for the reply command, not the piece's.
+        let reply_step = Step { window: None, ..step.clone() };
+        let (mut got, mut pieces) = (Vec::new(), 0usize);
+        loop {
+            let anchor = self.last_sent.unwrap_or(self.started);
+            let hard = anchor.saturating_add(window).saturating_add(self.ctx.timing.late_grace);
+            let seen = loop {
+                let hit = (0..self.backlog.len()).find(|&i| {
+                    let b = &self.backlog[i];
+                    b.frame.at >= anchor && (each.captures(&b.frame.text()).is_some() || until.captures(&b.frame.text()).is_some())
+                });
+                if let Some(i) = hit {
+                    break self.backlog.remove(i);
+                }
+                match self.next(hard) {
+                    Next::Frame(s) if matches!(s.class, Class::Urc | Class::Info | Class::Fragment) => {
+                        self.backlog.push(s)
+                    }
+                    Next::Frame(_) => {}
+                    Next::Timeout => {
+                        return Err(format!(
+                            "after {pieces} piece(s) ({} bytes) neither `{}` nor `{}` came within {}",
+                            got.len(),
+                            each.source(),
+                            until.source(),
+                            ms(window)
+                        ))
+                    }
+                    Next::Closed(why) => return Err(format!("the link closed after {pieces} piece(s) ({why})")),
+                }
+            };
+            let text = seen.frame.text();
+            let last = until.captures(&text).is_some();
+            let pattern = if last { &until } else { &each };
+            let caps = pattern.captures(&text).unwrap_or_default();
+            let data = caps.iter().find(|c| c.name == "data").map(|c| c.value.trim_matches('"').to_string());
+            self.remember(vec![Claimed { index: seen.index, offset: seen.frame.content.start, caps }]);
+            if last {
+                break;
+            }
+            let bytes = data
+                .as_deref()
+                .and_then(miplcheck_lwm2m::wire::unhex)
+                .ok_or_else(|| format!("piece {} is not hexadecimal: `{}`", pieces + 1, escape(seen.frame.content())))?;
+            got.extend(bytes);
+            pieces += 1;
+            self.send(&reply_step, &p.reply, &[], &ok, out)?;
+        }
+        out.window = Some(window);
+        match crate::package::difference(&got, pieces, &p.bytes, &p.file.display().to_string()) {
+            Some(why) => Err(why),
+            None => Ok(()),
+        }
     }
 
     fn urcs(&mut self, step: &Step, patterns: &[Pattern], ordered: bool, out: &mut StepOutcome) -> Result<(), String> {

@@ -12,6 +12,7 @@ pub mod engine;
 pub mod golden;
 pub mod input_error;
 pub mod outcome;
+pub mod package;
 pub mod pattern;
 pub mod platform_op;
 pub mod report;

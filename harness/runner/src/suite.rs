@@ -58,6 +58,11 @@ struct RawStep {
     answer: Option<String>,
     /// Datagrams on the wire, in order: `UE→PF CON POST /rd?{_}`.
     wire: Option<Vec<String>>,
+    /// A file the modem should hand over piece by piece (SOTA): with `each`, `reply`, `until`.
+    package: Option<String>,
+    each: Option<String>,
+    reply: Option<String>,
+    until: Option<String>,
     note: Option<String>,
 }
 
@@ -133,6 +138,19 @@ pub enum Action {
     Answer(Pattern),
     /// Wait for datagrams on the wire, in order (matched without `mid=` and `token=`).
     Wire(Vec<Pattern>),
+    /// Receive a file in pieces: each URC matching `each` carries a piece in its `{data}` capture
+    /// (hex) and is answered with `reply`, until a URC matches `until`; then the pieces must make
+    /// the file, byte for byte.
+    Package(Box<Package>),
+}
+
+#[derive(Debug, Clone)]
+pub struct Package {
+    pub file: PathBuf,
+    pub bytes: Vec<u8>,
+    pub each: Pattern,
+    pub reply: Template,
+    pub until: Pattern,
 }
 
 /// How long a URC step waits when it names no window.
@@ -158,6 +176,7 @@ impl Step {
             Action::Platform(_, text) => format!("platform {text}"),
             Action::Answer(p) => format!("answer {}", p.source()),
             Action::Wire(ps) => format!("wire {}", ps.iter().map(Pattern::source).collect::<Vec<_>>().join(" · ")),
+            Action::Package(p) => format!("package {} until {}", p.file.display(), p.until.source()),
         }
     }
 
@@ -173,6 +192,11 @@ impl Step {
                 patterns.iter().flat_map(|p| p.references().iter().cloned()).collect()
             }
             Action::Answer(p) => p.references().to_vec(),
+            Action::Package(p) => {
+                let mut r = p.reply.holes().unwrap_or_default();
+                r.extend(p.each.references().iter().chain(p.until.references()).cloned());
+                r
+            }
             Action::Wait(_) | Action::Platform(..) => vec![],
         }
     }
@@ -183,6 +207,7 @@ impl Step {
             Action::Send { expect, final_, .. } => expect.iter().chain(std::iter::once(final_)).collect(),
             Action::Urcs { patterns, .. } | Action::Wire(patterns) => patterns.iter().collect(),
             Action::Answer(p) => vec![p],
+            Action::Package(p) => vec![&p.each, &p.until],
             Action::Wait(_) | Action::Platform(..) => vec![],
         };
         pats.iter().flat_map(|p| p.capture_names().iter().cloned()).collect()
@@ -351,13 +376,17 @@ fn step(
         r.platform.is_some(),
         r.answer.is_some(),
         r.wire.is_some(),
+        r.package.is_some(),
     ];
     if kinds.iter().filter(|k| **k).count() != 1 {
         return Err(err(
             line,
             at,
-            "a step is exactly one of: send, urc, urcs, unordered, wait, platform, answer, wire".into(),
+            "a step is exactly one of: send, urc, urcs, unordered, wait, platform, answer, wire, package".into(),
         ));
+    }
+    if r.package.is_none() && (r.each.is_some() || r.reply.is_some() || r.until.is_some()) {
+        return Err(err(line, at, "`each`, `reply` and `until` belong to a `package` step".into()));
     }
     if r.send.is_none() && (r.expect.is_some() || r.final_.is_some()) {
         return Err(err(line, at, "`expect` and `final` belong to a `send` step".into()));
@@ -389,6 +418,21 @@ fn step(
             return Err(err(line, &format!("{at}.wire"), "list at least one datagram".into()));
         }
         Action::Wire(w.iter().map(|p| pat(p, "wire")).collect::<Result<Vec<_>, _>>()?)
+    } else if let Some(f) = &r.package {
+        let need = |v: &Option<String>, field: &str| {
+            v.clone().ok_or_else(|| err(line, &format!("{at}.{field}"), format!("a package step needs `{field}`")))
+        };
+        let each = pat(&need(&r.each, "each")?, "each")?;
+        if !each.capture_names().iter().any(|n| n == "data") {
+            return Err(err(line, &format!("{at}.each"), "capture the piece as {data}".into()));
+        }
+        let reply_text = need(&r.reply, "reply")?;
+        let reply = Template::new(&reply_text).map_err(|e| err(line, &format!("{at}.reply"), e.to_string()))?;
+        let until = pat(&need(&r.until, "until")?, "until")?;
+        let file = root.join(f);
+        let bytes = std::fs::read(&file)
+            .map_err(|e| err(line, &format!("{at}.package"), format!("cannot read {}: {e}", file.display())))?;
+        Action::Package(Box::new(Package { file: PathBuf::from(f), bytes, each, reply, until }))
     } else {
         Action::Wait(r.wait.expect("counted above"))
     };

@@ -9,6 +9,7 @@ pub mod config;
 pub mod instance;
 pub mod render;
 pub mod session;
+pub mod sota;
 
 use crate::modem::{Behaviour, Ctx};
 use crate::reply::Reply;
@@ -22,6 +23,8 @@ pub struct Bc39 {
     pub client: Option<crate::client::Client>,
     /// `AT+MIPLOPEN`s since power-on.
     pub opens: u32,
+    /// `AT+QSOTAINFO`: the MCU's software version and package space.
+    pub sota: Option<(String, u32)>,
 }
 
 impl Behaviour for Bc39 {
@@ -47,6 +50,7 @@ impl Behaviour for Bc39 {
             "+MIPLOPEN" | "+MIPLCLOSE" | "+MIPLUPDATE" => session::handle(self, inv, ctx),
             "+MIPLDISCOVERRSP" | "+MIPLOBSERVERSP" | "+MIPLREADRSP" | "+MIPLWRITERSP" | "+MIPLEXECUTERSP"
             | "+MIPLPARAMETERRSP" | "+MIPLNOTIFY" => answers::handle(self, inv, ctx),
+            "+QSOTAINFO" | "+QSOTARESULT" => sota::handle(self, inv, ctx),
             _ => return None,
         };
         Some(r)

@@ -50,6 +50,7 @@ fn set(m: &mut Bc39, inv: &Invocation, ctx: &mut Ctx) -> Result<Reply, Reply> {
                 ack_timeout: u64::from(c.ack_timeout),
                 psk: if c.dtls.on { c.dtls.secret.as_ref().map(|k| k.as_bytes().to_vec()) } else { None },
                 profile: profile(c.obs_autoack, ctx),
+                sota: m.sota.clone().map(|(v, mem)| crate::client::sota::Sota::new(v, mem)),
             };
             m.client = Some(Client::open(args, ctx));
             Ok(Reply::ok())

@@ -4,6 +4,7 @@
 //! discover, an observe, a write-attributes; how an observe's message ID is formed) the dialect
 //! says so in its [`Profile`].
 
+pub mod sota;
 pub mod values;
 
 use crate::modem::Ctx;
@@ -53,7 +54,7 @@ enum Mine {
 
 /// A platform request waiting for the TE's answer.
 #[derive(Debug, Clone)]
-struct Incoming {
+pub(crate) struct Incoming {
     from: String,
     request: Packet,
     path: Path,
@@ -129,6 +130,8 @@ pub enum Renew {
 pub struct Client {
     profile: Profile,
     bootstrapped: bool,
+    /// Object 5 for a software upgrade, once the TE set a version (BC39 §3.2.17).
+    sota: Option<sota::Sota>,
     ep: Endpoint<String>,
     server: String,
     endpoint_name: String,
@@ -171,6 +174,7 @@ pub struct OpenArgs {
     /// DTLS with this pre-shared key (identity: the IMEI) when `AT+MIPLCONFIG=5,1,…` set one.
     pub psk: Option<Vec<u8>>,
     pub profile: Profile,
+    pub sota: Option<sota::Sota>,
 }
 
 /// What to do once the DTLS handshake with the current server is done.
@@ -197,6 +201,7 @@ impl Client {
             .fold(0xB39u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)))
             .wrapping_add(u64::from(a.generation).wrapping_mul(0x9E37_79B9_7F4A_7C15));
         let mut c = Client {
+            sota: a.sota,
             profile: a.profile,
             bootstrapped: false,
             ep: Endpoint::new(Params::with_ack_timeout(a.ack_timeout), seed),
@@ -602,6 +607,9 @@ impl Client {
         let observe = req.get_observe_value().and_then(Result::ok);
         let queries = wire::strings(&req, CoapOption::UriQuery);
         let msg_id = u32::from(mid);
+        if self.sota_request(&from, &req, path, ctx) {
+            return;
+        }
         let profile = self.profile.clone();
         let pending = |req: Packet, from: String, n: Notice, ctx: &mut Ctx| {
             ctx.notice(n.clone());

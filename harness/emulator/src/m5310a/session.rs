@@ -125,6 +125,8 @@ fn open(m: &mut M5310a, inv: &Invocation, ctx: &mut Ctx) -> Result<Reply, Reply>
             },
             repeat_unanswered: ctx.opts.quirks.repeat_unanswered,
         },
+        // The M531X manual has no software-upgrade commands.
+        sota: None,
     };
     m.client = Some(Client::open(args, ctx));
     Ok(Reply::ok())
