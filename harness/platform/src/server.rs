@@ -121,6 +121,25 @@ pub struct Platform<P> {
     records: Vec<WireRecord>,
     /// SOTA jobs, running or finished, and the address their device is reached at.
     sota: BTreeMap<OpId, (P, sota::Run)>,
+    /// Faults a suite asked for, by interface.
+    faults: BTreeMap<Interface, Fault>,
+}
+
+/// What a device asks of the platform, as far as faults go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Interface {
+    Bootstrap,
+    Register,
+    Update,
+}
+
+/// How the platform misbehaves on an interface, so a suite can see the device's failure events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// Answer 4.03 Forbidden.
+    Refuse,
+    /// Answer nothing at all, not even an ACK.
+    Ignore,
 }
 
 impl<P: Clone + Ord + Debug + std::fmt::Display> Platform<P> {
@@ -138,6 +157,7 @@ impl<P: Clone + Ord + Debug + std::fmt::Display> Platform<P> {
             bootstraps: BTreeMap::new(),
             records: vec![],
             sota: BTreeMap::new(),
+            faults: BTreeMap::new(),
         }
     }
 
@@ -153,6 +173,14 @@ impl<P: Clone + Ord + Debug + std::fmt::Display> Platform<P> {
     /// Requires this auth code in registrations from now on, or none.
     pub fn set_auth_code(&mut self, code: Option<String>) {
         self.opts.auth_code = code;
+    }
+
+    /// From now on, misbehave on `what` (`None`: behave again).
+    pub fn set_fault(&mut self, what: Interface, fault: Option<Fault>) {
+        match fault {
+            Some(f) => self.faults.insert(what, f),
+            None => self.faults.remove(&what),
+        };
     }
 
     pub fn devices(&self) -> &[Device<P>] {
@@ -295,6 +323,24 @@ impl<P: Clone + Ord + Debug + std::fmt::Display> Platform<P> {
             MessageClass::Request(m) => m,
             _ => return vec![],
         };
+        let interface = match (method, path.iter().map(String::as_str).collect::<Vec<_>>().as_slice()) {
+            (RequestType::Post, ["bs"]) => Some(Interface::Bootstrap),
+            (RequestType::Post, ["rd"]) => Some(Interface::Register),
+            (RequestType::Post, ["rd", _]) => Some(Interface::Update),
+            _ => None,
+        };
+        match interface.and_then(|i| self.faults.get(&i)) {
+            Some(Fault::Ignore) => return vec![],
+            Some(Fault::Refuse) => {
+                let mut resp = Packet::new();
+                resp.header.code = MessageClass::Response(ResponseType::Forbidden);
+                return match self.ep.respond(from, &req, resp, now) {
+                    Ok(d) => vec![self.out(d, now)],
+                    Err(_) => vec![],
+                };
+            }
+            None => {}
+        }
         // Whose registration was renewed (`update`) or made again (`registration`), for SOTA jobs.
         let mut registered: Option<(String, &str)> = None;
         let (code, location) = match (method, path.iter().map(String::as_str).collect::<Vec<_>>().as_slice()) {

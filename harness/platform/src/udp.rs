@@ -18,6 +18,7 @@ enum Cmd {
     AutoObserve(bool, oneshot::Sender<()>),
     Dtls(Option<Vec<u8>>, oneshot::Sender<()>),
     AuthCode(Option<String>, oneshot::Sender<()>),
+    Fault(crate::server::Interface, Option<crate::server::Fault>, oneshot::Sender<()>),
     Stop,
 }
 
@@ -76,6 +77,11 @@ impl Handle {
     /// Requires this auth code (CoAP option 63) in registrations from now on, or none.
     pub fn set_auth_code(&self, code: Option<String>) {
         self.apply(|done| Cmd::AuthCode(code, done));
+    }
+
+    /// Misbehaves on an interface from now on (refuse, or ignore), or behaves again with `None`.
+    pub fn set_fault(&self, what: crate::server::Interface, fault: Option<crate::server::Fault>) {
+        self.apply(|done| Cmd::Fault(what, fault, done));
     }
 
     pub fn devices(&self) -> Vec<Device<SocketAddr>> {
@@ -178,6 +184,11 @@ pub fn spawn(listen: SocketAddr, mut opts: PlatformOptions, epoch: Instant) -> s
                         }
                         Some(Cmd::Devices(reply)) => {
                             let _ = reply.send(pf.devices().to_vec());
+                            vec![]
+                        }
+                        Some(Cmd::Fault(what, fault, done)) => {
+                            pf.set_fault(what, fault);
+                            let _ = done.send(());
                             vec![]
                         }
                         Some(Cmd::AuthCode(code, done)) => {

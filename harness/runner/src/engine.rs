@@ -476,6 +476,7 @@ impl<'p, 'c> Session<'p, 'c> {
         let pf = self.platform()?;
         match step {
             PlatformStep::AutoObserve(on) => pf.set_auto_observe(*on),
+            PlatformStep::Fault(what, fault) => pf.set_fault(*what, *fault),
             PlatformStep::Dtls(on) => {
                 let psk = if *on { Some(self.rig_secret("psk", "dtls on")?.into_bytes()) } else { None };
                 pf.set_dtls(psk);

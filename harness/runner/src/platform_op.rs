@@ -5,6 +5,7 @@
 //! write /3311/0/5706 text hello        write /3311/0/5706 opaque 68656C6C6F
 //! write /3311/0 tlv 5706="hello";5850=1      execute /3303/0/5605 reset
 //! attributes /3303/0/5700 pmin=2&pmax=190    auto-observe off       dtls on     auth-code on
+//! refuse bootstrap (4.03)      ignore register (no answer)      accept update (behave again)
 //! sota suites/data/mcu_sw_v2.bin from MCU_SW_V1 block 512
 //! ```
 //!
@@ -15,7 +16,7 @@
 
 use miplcheck_lwm2m::tlv::{self, Tlv};
 use miplcheck_lwm2m::{ContentFormat, Path};
-use miplcheck_platform::{Operation, SotaJob};
+use miplcheck_platform::{Fault, Interface, Operation, SotaJob};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum PlatformStep {
@@ -25,6 +26,8 @@ pub enum PlatformStep {
     Dtls(bool),
     /// Require the rig's `secrets.auth_code` in registrations, or not.
     AuthCode(bool),
+    /// `refuse bootstrap` (4.03), `ignore update` (no answer at all), `accept register` (behave).
+    Fault(Interface, Option<Fault>),
 }
 
 /// Reads a step; files it names are found under `root`, the repository root.
@@ -41,6 +44,20 @@ pub fn parse(text: &str, root: &std::path::Path) -> Result<PlatformStep, String>
             "off" => Ok(PlatformStep::AuthCode(false)),
             _ => Err("auth-code takes on or off".into()),
         };
+    }
+    if let Some(fault) = match verb {
+        "refuse" => Some(Some(Fault::Refuse)),
+        "ignore" => Some(Some(Fault::Ignore)),
+        "accept" => Some(None),
+        _ => None,
+    } {
+        let what = match rest {
+            "bootstrap" => Interface::Bootstrap,
+            "register" => Interface::Register,
+            "update" => Interface::Update,
+            _ => return Err(format!("{verb} takes bootstrap, register or update")),
+        };
+        return Ok(PlatformStep::Fault(what, fault));
     }
     if verb == "dtls" {
         return match rest {
