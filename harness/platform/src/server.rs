@@ -131,6 +131,8 @@ pub enum Interface {
     Bootstrap,
     Register,
     Update,
+    /// Notifications: refused with RST (RFC 7641 §3.6), or never acknowledged.
+    Notify,
 }
 
 /// How the platform misbehaves on an interface, so a suite can see the device's failure events.
@@ -235,6 +237,22 @@ impl<P: Clone + Ord + Debug + std::fmt::Display> Platform<P> {
             peer: from.to_string(),
             bytes: bytes.to_vec(),
         });
+        if let Some(fault) = self.faults.get(&Interface::Notify).copied() {
+            if let Ok(p) = Packet::from_bytes(bytes) {
+                let notification = matches!(p.header.code, MessageClass::Response(_))
+                    && p.get_observe_value().is_some()
+                    && p.header.get_type() != coap_lite::MessageType::Acknowledgement;
+                if notification {
+                    return match fault {
+                        Fault::Ignore => vec![],
+                        Fault::Refuse => {
+                            let d = self.ep.reset(from, p.header.message_id);
+                            vec![self.out(d, now)]
+                        }
+                    };
+                }
+            }
+        }
         let (events, direct) = self.ep.on_datagram(from, bytes, now);
         let mut out: Vec<Datagram<P>> = direct.into_iter().map(|d| self.out(d, now)).collect();
         for e in events {

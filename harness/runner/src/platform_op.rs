@@ -55,7 +55,8 @@ pub fn parse(text: &str, root: &std::path::Path) -> Result<PlatformStep, String>
             "bootstrap" => Interface::Bootstrap,
             "register" => Interface::Register,
             "update" => Interface::Update,
-            _ => return Err(format!("{verb} takes bootstrap, register or update")),
+            "notify" => Interface::Notify,
+            _ => return Err(format!("{verb} takes bootstrap, register, update or notify")),
         };
         return Ok(PlatformStep::Fault(what, fault));
     }
