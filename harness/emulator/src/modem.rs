@@ -101,6 +101,9 @@ pub trait Behaviour: Send {
     }
 }
 
+/// Quirk `urc-before-ok`: how long a final result waits for the URC its command's datagram brings.
+const HOLD_FOR_URC: Stamp = Stamp::from_millis(250);
+
 /// The longest command line accepted; longer input is dropped with `ERROR`, as modems do.
 const MAX_COMMAND: usize = 4096;
 
@@ -112,6 +115,8 @@ pub struct Modem {
     overflow: bool,
     busy_until: Stamp,
     outbox: Vec<NetOut>,
+    /// Quirk `urc-before-ok`: a command's final result held until the URC it caused is out.
+    held: Option<(Emission, Stamp)>,
 }
 
 impl Modem {
@@ -126,6 +131,7 @@ impl Modem {
             overflow: false,
             busy_until: Stamp::ZERO,
             outbox: vec![],
+            held: None,
         })
     }
 
@@ -142,11 +148,16 @@ impl Modem {
         let mut ctx = Ctx { now, basics: &mut self.basics, opts: &self.opts, urcs: vec![], datagrams: vec![] };
         self.behaviour.poll(&mut ctx);
         let (urcs, dgs) = (ctx.urcs, ctx.datagrams);
-        self.flush(now, urcs, dgs)
+        let mut out = self.flush(now, urcs, dgs);
+        if self.held.as_ref().is_some_and(|(_, until)| now >= *until) {
+            out.extend(self.held.take().map(|(e, _)| e));
+        }
+        out
     }
 
     pub fn next_deadline(&self) -> Option<Stamp> {
-        self.behaviour.next_deadline()
+        let held = self.held.as_ref().map(|(_, until)| *until);
+        [self.behaviour.next_deadline(), held].into_iter().flatten().min()
     }
 
     /// Datagrams to send, in order.
@@ -159,7 +170,15 @@ impl Modem {
         let at = now.max(self.busy_until);
         self.outbox.extend(datagrams.into_iter().map(|(to, bytes)| NetOut { at: now, to, bytes }));
         let lines = self.words(urcs);
-        lines.into_iter().map(|u| Emission { at, bytes: format!("\r\n{u}\r\n").into_bytes() }).collect()
+        let mut out: Vec<Emission> =
+            lines.into_iter().map(|u| Emission { at, bytes: format!("\r\n{u}\r\n").into_bytes() }).collect();
+        if !out.is_empty() {
+            if let Some((mut e, _)) = self.held.take() {
+                e.at = e.at.max(at);
+                out.push(e);
+            }
+        }
+        out
     }
 
     /// Notices in the dialect's words, then the rig's spacing quirks over every line.
@@ -190,6 +209,7 @@ impl Modem {
         self.overflow = false;
         self.busy_until = Stamp::ZERO;
         self.outbox.clear();
+        self.held = None;
     }
 
     /// Bytes from the TE at `now`.
@@ -229,7 +249,15 @@ impl Modem {
             Ok(inv) => self.dispatch(&inv, now),
         };
         let answer = self.answer(&name, reply, now);
+        let networked = !datagrams.is_empty();
         let mut urcs = self.flush(now, urcs, datagrams);
+        if self.opts.quirks.urc_before_ok && urcs.is_empty() && networked {
+            // The answer from the network comes first: hold the final result until it has.
+            let until = answer.at.saturating_add(HOLD_FOR_URC);
+            self.busy_until = self.busy_until.max(until);
+            self.held = Some((answer, until));
+            return vec![];
+        }
         if self.opts.quirks.urc_before_ok {
             // The URC a command caused overtakes the command's own final result code.
             for u in &mut urcs {

@@ -25,6 +25,7 @@ fn bench(c: &mut Criterion) {
         line_ending: &rig.line_ending,
         secrets: &rig.secrets,
         platform: None,
+        tolerate: &rig.tolerate,
     };
     let redactor = Redactor::new(&rig.secrets);
     let mut t = target::open(&rig).unwrap();

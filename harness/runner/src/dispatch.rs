@@ -199,6 +199,7 @@ impl Plan {
             line_ending: &self.rig.line_ending,
             secrets: &self.rig.secrets,
             platform: platform.as_ref().map(|h| (h, advertise)),
+            tolerate: &self.rig.tolerate,
         };
         let wall_epoch = std::time::SystemTime::now() - target.port().now();
         let run = run_case(target.port(), &ctx, suite, case);
@@ -231,12 +232,26 @@ impl Plan {
         result.snapshot = golden::compare(&self.golden_dir, &name, &content, Some(&suite.path));
         match &result.snapshot {
             Snapshot::Changed { .. } => {
+                let diffs = golden::golden_body(&self.golden_dir, &name)
+                    .map(|old| crate::explain::differences(&old, &content, self.rig.dialect))
+                    .unwrap_or_default();
+                if self.rig.tolerate.accepts(&diffs) {
+                    golden::discard_pending(&self.golden_dir, &name);
+                    result.snapshot = Snapshot::Tolerated;
+                    result.warnings.extend(diffs.iter().map(|d| format!("tolerated: {}", redactor.text(&d.says))));
+                    return result;
+                }
+                let mut says: Vec<String> = diffs.iter().take(4).map(|d| redactor.text(&d.says)).collect();
+                if diffs.len() > 4 {
+                    says.push(format!("and {} more", diffs.len() - 4));
+                }
                 result.verdict = Verdict::Failed {
                     at: "snapshot".into(),
                     line: None,
                     reason: format!(
-                        "the transcript differs from {}; review with `cargo insta review`",
-                        shown(&self.golden_dir.join(format!("{name}.snap")))
+                        "the transcript differs from {}{}; review with `cargo insta review`",
+                        shown(&self.golden_dir.join(format!("{name}.snap"))),
+                        if says.is_empty() { String::new() } else { format!(": {}", says.join("; ")) }
                     ),
                 }
             }

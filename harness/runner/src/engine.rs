@@ -23,6 +23,8 @@ pub struct Context<'a> {
     pub secrets: &'a BTreeMap<String, String>,
     /// The mock platform for this case, and the host the modem is told to use.
     pub platform: Option<(&'a miplcheck_platform::udp::Handle, &'a str)>,
+    /// Departures the rig accepts; tolerated event codes are read as the ones expected.
+    pub tolerate: &'a crate::rig::Tolerate,
 }
 
 /// How one step went.
@@ -345,7 +347,8 @@ impl<'p, 'c> Session<'p, 'c> {
             let seen = loop {
                 let hit = (0..self.backlog.len()).find(|&i| {
                     let b = &self.backlog[i];
-                    b.frame.at >= anchor && (each.captures(&b.frame.text()).is_some() || until.captures(&b.frame.text()).is_some())
+                    b.frame.at >= anchor
+                        && (each.captures(&b.frame.text()).is_some() || until.captures(&b.frame.text()).is_some())
                 });
                 if let Some(i) = hit {
                     break self.backlog.remove(i);
@@ -376,10 +379,9 @@ impl<'p, 'c> Session<'p, 'c> {
             if last {
                 break;
             }
-            let bytes = data
-                .as_deref()
-                .and_then(miplcheck_lwm2m::wire::unhex)
-                .ok_or_else(|| format!("piece {} is not hexadecimal: `{}`", pieces + 1, escape(seen.frame.content())))?;
+            let bytes = data.as_deref().and_then(miplcheck_lwm2m::wire::unhex).ok_or_else(|| {
+                format!("piece {} is not hexadecimal: `{}`", pieces + 1, escape(seen.frame.content()))
+            })?;
             got.extend(bytes);
             pieces += 1;
             self.send(&reply_step, &p.reply, &[], &ok, out)?;
@@ -401,7 +403,8 @@ impl<'p, 'c> Session<'p, 'c> {
         let choice = loop {
             let eligible: Vec<usize> =
                 (0..self.backlog.len()).filter(|&i| self.backlog[i].frame.at >= anchor).collect();
-            let texts: Vec<String> = eligible.iter().map(|&i| self.backlog[i].frame.text()).collect();
+            let texts: Vec<String> =
+                eligible.iter().map(|&i| self.ctx.tolerate.reading(&self.backlog[i].frame.text())).collect();
             let found = if ordered { in_order(patterns, &texts) } else { as_a_set(patterns, &texts) };
             if let Ok(picks) = found {
                 break picks.into_iter().map(|k| eligible[k]).collect::<Vec<usize>>();
@@ -423,8 +426,14 @@ impl<'p, 'c> Session<'p, 'c> {
                         .collect();
                     let seen: Vec<String> =
                         self.backlog.iter().map(|s| format!("`{}`", escape(s.frame.content()))).collect();
+                    let texts: Vec<String> = self.backlog.iter().map(|s| s.frame.text()).collect();
+                    let hint = missing
+                        .iter()
+                        .find_map(|m| crate::explain::event_instead(m, &texts, self.ctx.dialect))
+                        .map(|h| format!(" — {h}"))
+                        .unwrap_or_default();
                     return Err(format!(
-                        "no `{}` within {} of the last command{}; unclaimed lines: {}",
+                        "no `{}` within {} of the last command{}; unclaimed lines: {}{hint}",
                         missing.join("`, `"),
                         ms(window),
                         if ordered && patterns.len() > 1 { " (in the listed order)" } else { "" },
@@ -450,7 +459,7 @@ impl<'p, 'c> Session<'p, 'c> {
             .map(|(j, s)| Claimed {
                 index: s.index,
                 offset: s.frame.content.start,
-                caps: patterns[j].captures(&s.frame.text()).unwrap_or_default(),
+                caps: patterns[j].captures(&self.ctx.tolerate.reading(&s.frame.text())).unwrap_or_default(),
             })
             .collect();
         self.remember(captured);

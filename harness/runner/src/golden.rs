@@ -18,6 +18,8 @@ pub enum Snapshot {
     Missing,
     /// Not compared (the case failed before its end, or was skipped).
     NotCompared,
+    /// Differs only in ways the rig tolerates (see `rig::Tolerate`).
+    Tolerated,
 }
 
 impl Snapshot {
@@ -89,6 +91,17 @@ pub fn compare(dir: &Path, name: &str, content: &str, input_file: Option<&Path>)
 }
 
 /// The snapshot's contents without insta's metadata header.
+/// The golden transcript of `name`, without its header, if there is one.
+pub fn golden_body(dir: &Path, name: &str) -> Option<String> {
+    std::fs::read_to_string(dir.join(format!("{name}.snap"))).ok().map(|s| body(&s))
+}
+
+/// Removes the pending `.snap.new` of a case whose differences were tolerated: it is not a
+/// transcript anyone should accept as golden.
+pub fn discard_pending(dir: &Path, name: &str) {
+    let _ = std::fs::remove_file(dir.join(format!("{name}.snap.new")));
+}
+
 fn body(file: &str) -> String {
     let mut parts = file.splitn(3, "---\n");
     match (parts.next(), parts.next(), parts.next()) {

@@ -9,6 +9,7 @@
 pub mod coverage;
 pub mod dispatch;
 pub mod engine;
+pub mod explain;
 pub mod golden;
 pub mod input_error;
 pub mod outcome;

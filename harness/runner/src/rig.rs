@@ -58,6 +58,63 @@ struct RigFile {
     secrets: BTreeMap<String, toml::Spanned<Secret>>,
     reset: Option<Reset>,
     platform: Option<toml::Spanned<PlatformRig>>,
+    #[serde(default)]
+    tolerate: Tolerate,
+}
+
+/// Departures from the golden transcripts this rig's users accept (`[tolerate]`): a case whose
+/// only differences are of these kinds passes, with each difference as a warning.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Tolerate {
+    /// Blanks after `:` and `,` that differ from the manual's.
+    #[serde(default)]
+    pub spacing: bool,
+    /// A URC before the final result code of the command that caused it.
+    #[serde(default)]
+    pub urc_before_ok: bool,
+    /// A request shown again with the same message ID when the platform re-sends it.
+    #[serde(default)]
+    pub repeated_urc: bool,
+    /// Event codes accepted in place of others: `[{ expected = 15, got = 20 }]`.
+    #[serde(default)]
+    pub events: Vec<EventSwap>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct EventSwap {
+    pub expected: u16,
+    pub got: u16,
+}
+
+impl Tolerate {
+    /// Whether every difference is of a kind this rig accepts.
+    pub fn accepts(&self, diffs: &[crate::explain::Difference]) -> bool {
+        use crate::explain::Kind;
+        !diffs.is_empty()
+            && diffs.iter().all(|d| match d.kind {
+                Kind::ColonSpace | Kind::CommaSpace => self.spacing,
+                Kind::UrcBeforeFinal => self.urc_before_ok,
+                Kind::Repeated => self.repeated_urc,
+                Kind::EventCode { expected, got } => self.events.contains(&EventSwap { expected, got }),
+                Kind::Other => false,
+            })
+    }
+
+    /// A received line as the suite expects it: a tolerated event code read as the one expected.
+    pub fn reading(&self, line: &str) -> String {
+        let Some(rest) = line.strip_prefix("+MIPLEVENT") else { return line.to_string() };
+        let mut fields: Vec<String> = rest.split(',').map(str::to_string).collect();
+        if let Some(code) = fields.get(1).and_then(|c| c.trim().parse::<u16>().ok()) {
+            if let Some(s) = self.events.iter().find(|s| s.got == code) {
+                let lead = fields[1].len() - fields[1].trim_start().len();
+                fields[1] = format!("{}{}", &fields[1][..lead], s.expected);
+                return format!("+MIPLEVENT{}", fields.join(","));
+            }
+        }
+        line.to_string()
+    }
 }
 
 /// The mock OneNET the modem registers with during a case (started fresh for each case).
@@ -108,6 +165,9 @@ struct EmulatorTable {
     silent: Vec<String>,
     #[serde(default, with = "humantime_serde")]
     rrc_inactivity: Option<Duration>,
+    /// Documented departures from the manual the emulator should show.
+    #[serde(default)]
+    quirks: miplcheck_emulator::quirks::Quirks,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -192,6 +252,7 @@ pub struct Rig {
     pub secrets: BTreeMap<String, String>,
     pub reset: Option<Reset>,
     pub platform: Option<PlatformRig>,
+    pub tolerate: Tolerate,
 }
 
 impl std::fmt::Debug for Rig {
@@ -207,6 +268,7 @@ impl std::fmt::Debug for Rig {
             .field("secrets", &self.secrets.keys().collect::<Vec<_>>())
             .field("reset", &self.reset)
             .field("platform", &self.platform)
+            .field("tolerate", &self.tolerate)
             .finish()
     }
 }
@@ -253,6 +315,7 @@ impl Rig {
                     .collect();
                 o.silent = table.silent;
                 o.rrc_inactivity = table.rrc_inactivity.unwrap_or(o.rrc_inactivity);
+                o.quirks = table.quirks;
                 // Building the modem checks the options and that the emulator speaks the dialect.
                 miplcheck_emulator::Modem::new(o.clone()).map_err(|m| err(span.clone(), "emulator", m))?;
                 Target::Emulator { options: o, link: table.link }
@@ -332,6 +395,7 @@ impl Rig {
             secrets,
             reset: raw.reset,
             platform: raw.platform.map(|p| p.into_inner()),
+            tolerate: raw.tolerate,
         })
     }
 
