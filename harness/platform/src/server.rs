@@ -123,6 +123,8 @@ pub struct Platform<P> {
     sota: BTreeMap<OpId, (P, sota::Run)>,
     /// Faults a suite asked for, by interface.
     faults: BTreeMap<Interface, Fault>,
+    /// What the bootstrap server hands out instead of `server_uri`: a `coaps://` URI and its key.
+    assigned: Option<(String, Vec<u8>)>,
 }
 
 /// What a device asks of the platform, as far as faults go.
@@ -160,6 +162,7 @@ impl<P: Clone + Ord + Debug + std::fmt::Display> Platform<P> {
             records: vec![],
             sota: BTreeMap::new(),
             faults: BTreeMap::new(),
+            assigned: None,
         }
     }
 
@@ -175,6 +178,12 @@ impl<P: Clone + Ord + Debug + std::fmt::Display> Platform<P> {
     /// Requires this auth code in registrations from now on, or none.
     pub fn set_auth_code(&mut self, code: Option<String>) {
         self.opts.auth_code = code;
+    }
+
+    /// From now on the bootstrap server names `uri` with PSK `key` (Security object resources 3
+    /// and 5, identity the device's IMEI), as OneNET's does for DTLS (M5310-A §5.4.2.1).
+    pub fn set_assigned_psk(&mut self, assigned: Option<(String, Vec<u8>)>) {
+        self.assigned = assigned;
     }
 
     /// From now on, misbehave on `what` (`None`: behave again).
@@ -363,7 +372,8 @@ impl<P: Clone + Ord + Debug + std::fmt::Display> Platform<P> {
         let mut registered: Option<(String, &str)> = None;
         let (code, location) = match (method, path.iter().map(String::as_str).collect::<Vec<_>>().as_slice()) {
             (RequestType::Post, ["bs"]) => {
-                self.bootstraps.insert(from.clone(), Bootstrap { queue: self.bootstrap_writes() });
+                let writes = self.bootstrap_writes(q("ep").as_deref().unwrap_or(""));
+                self.bootstraps.insert(from.clone(), Bootstrap { queue: writes });
                 (ResponseType::Changed, None)
             }
             (RequestType::Post, ["rd"]) => match self.register(&from, &req, q("ep"), q("lt")) {
@@ -467,13 +477,25 @@ impl<P: Clone + Ord + Debug + std::fmt::Display> Platform<P> {
         ops.into_iter().filter_map(|op| self.send_op(peer.clone(), op, now).ok().map(|(_, d)| d)).collect()
     }
 
-    fn bootstrap_writes(&self) -> Vec<Packet> {
-        let security = vec![
-            Tlv::resource(0, self.opts.server_uri.as_bytes().to_vec()),
-            Tlv::resource(1, vec![0]),
-            Tlv::resource(2, vec![3]),
-            Tlv::resource(10, vec![1]),
-        ];
+    fn bootstrap_writes(&self, endpoint: &str) -> Vec<Packet> {
+        let security = match &self.assigned {
+            // Security mode 0 (PSK): identity and key for the server named.
+            Some((uri, key)) => vec![
+                Tlv::resource(0, uri.as_bytes().to_vec()),
+                Tlv::resource(1, vec![0]),
+                Tlv::resource(2, vec![0]),
+                Tlv::resource(3, endpoint.split(';').next().unwrap_or("").as_bytes().to_vec()),
+                Tlv::resource(5, key.clone()),
+                Tlv::resource(10, vec![1]),
+            ],
+            // Mode 3: no security.
+            None => vec![
+                Tlv::resource(0, self.opts.server_uri.as_bytes().to_vec()),
+                Tlv::resource(1, vec![0]),
+                Tlv::resource(2, vec![3]),
+                Tlv::resource(10, vec![1]),
+            ],
+        };
         let server =
             vec![Tlv::resource(0, vec![1]), Tlv::resource(1, tlv::int_bytes(86_400)), Tlv::resource(7, b"U".to_vec())];
         let put = |path: Path, body: Vec<Tlv>| {

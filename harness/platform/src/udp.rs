@@ -19,6 +19,8 @@ enum Cmd {
     Dtls(Option<Vec<u8>>, oneshot::Sender<()>),
     AuthCode(Option<String>, oneshot::Sender<()>),
     Fault(crate::server::Interface, Option<crate::server::Fault>, oneshot::Sender<()>),
+    /// What the bootstrap server hands out for the DTLS port: URI and key.
+    AssignPsk(Option<(String, Vec<u8>)>, oneshot::Sender<()>),
     Stop,
 }
 
@@ -26,6 +28,9 @@ enum Cmd {
 pub struct Handle {
     tx: mpsc::UnboundedSender<Cmd>,
     pub addr: SocketAddr,
+    /// Where the platform speaks DTLS only, on OneNET's port 5684 (M5310-A §2.5: the port is
+    /// what turns DTLS on), at a loopback address of its own so platforms never share it.
+    pub dtls_addr: Option<SocketAddr>,
     records: Arc<Mutex<Vec<WireRecord>>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -79,6 +84,13 @@ impl Handle {
         self.apply(|done| Cmd::AuthCode(code, done));
     }
 
+    /// Makes the bootstrap server give devices `uri` and `key` for the LwM2M server (M5310-A
+    /// §5.4.2.1: a fresh PSK per bootstrap); the DTLS port then takes that key from a device that
+    /// shakes hands again after its bootstrap.
+    pub fn assign_psk(&self, assigned: Option<(String, Vec<u8>)>) {
+        self.apply(|done| Cmd::AssignPsk(assigned, done));
+    }
+
     /// Misbehaves on an interface from now on (refuse, or ignore), or behaves again with `None`.
     pub fn set_fault(&self, what: crate::server::Interface, fault: Option<crate::server::Fault>) {
         self.apply(|done| Cmd::Fault(what, fault, done));
@@ -113,6 +125,8 @@ pub fn spawn(listen: SocketAddr, mut opts: PlatformOptions, epoch: Instant) -> s
     let std_socket = std::net::UdpSocket::bind(listen)?;
     std_socket.set_nonblocking(true)?;
     let addr = std_socket.local_addr()?;
+    let dtls_std = dtls_socket(addr);
+    let dtls_addr = dtls_std.as_ref().and_then(|s| s.local_addr().ok());
     opts.server_uri = opts.server_uri.replace("{port}", &addr.port().to_string());
     let (tx, mut rx) = mpsc::unbounded_channel();
     let records = Arc::new(Mutex::new(Vec::new()));
@@ -127,41 +141,35 @@ pub fn spawn(listen: SocketAddr, mut opts: PlatformOptions, epoch: Instant) -> s
         };
         rt.block_on(async move {
             let Ok(socket) = tokio::net::UdpSocket::from_std(std_socket) else { return };
+            let dsock = dtls_std.and_then(|s| tokio::net::UdpSocket::from_std(s).ok());
             let mut pf: Platform<SocketAddr> = Platform::new(opts);
-            let mut buf = vec![0u8; 2048];
-            // DTLS: the key, and an association per device address.
-            let mut psk: Option<Vec<u8>> = None;
-            let mut sessions: std::collections::BTreeMap<SocketAddr, miplcheck_lwm2m::dtls::Session> =
-                std::collections::BTreeMap::new();
+            let (mut buf, mut dbuf) = (vec![0u8; 2048], vec![0u8; 2048]);
+            // The main port speaks DTLS only after `set_dtls`; the DTLS port always does.
+            let mut main = Link::default();
+            let mut secure = Link { always: true, ..Link::default() };
             loop {
                 let now = epoch.elapsed();
                 let sleep = pf.next_deadline().map(|t| t.saturating_sub(now)).unwrap_or(Duration::from_secs(3600));
                 let out = tokio::select! {
-                    r = socket.recv_from(&mut buf) => match (r, &psk) {
-                        (Ok((n, from)), None) => pf.on_datagram(from, &buf[..n], epoch.elapsed()),
-                        (Ok((n, from)), Some(key)) => {
-                            if let std::collections::btree_map::Entry::Vacant(slot) = sessions.entry(from) {
-                                let key = key.clone();
-                                match miplcheck_lwm2m::dtls::Session::server(move |_identity| Some(key.clone())) {
-                                    Ok(s) => {
-                                        slot.insert(s);
-                                    }
-                                    Err(e) => eprintln!("platform: DTLS: {e}"),
-                                }
+                    r = socket.recv_from(&mut buf) => match r {
+                        Ok((n, from)) => {
+                            let (send, plain) = main.receive(from, &buf[..n]);
+                            for d in send {
+                                let _ = socket.send_to(&d, from).await;
                             }
-                            let mut out = vec![];
-                            if let Some(session) = sessions.get_mut(&from) {
-                                let p = session.on_datagram(&buf[..n]);
-                                for d in p.send {
-                                    let _ = socket.send_to(&d, from).await;
-                                }
-                                for plain in p.plaintext {
-                                    out.extend(pf.on_datagram(from, &plain, epoch.elapsed()));
-                                }
-                            }
-                            out
+                            plain.iter().flat_map(|p| pf.on_datagram(from, p, epoch.elapsed())).collect()
                         }
-                        (Err(_), _) => vec![],
+                        Err(_) => vec![],
+                    },
+                    r = recv(&dsock, &mut dbuf) => match (r, &dsock) {
+                        (Ok((n, from)), Some(ds)) => {
+                            let (send, plain) = secure.receive(from, &dbuf[..n]);
+                            for d in send {
+                                let _ = ds.send_to(&d, from).await;
+                            }
+                            plain.iter().flat_map(|p| pf.on_datagram(from, p, epoch.elapsed())).collect()
+                        }
+                        _ => vec![],
                     },
                     _ = tokio::time::sleep(sleep) => pf.poll(epoch.elapsed()),
                     cmd = rx.recv() => match cmd {
@@ -197,8 +205,14 @@ pub fn spawn(listen: SocketAddr, mut opts: PlatformOptions, epoch: Instant) -> s
                             vec![]
                         }
                         Some(Cmd::Dtls(key, done)) => {
-                            psk = key;
-                            sessions.clear();
+                            main.set_key(key.clone());
+                            secure.set_key(key);
+                            let _ = done.send(());
+                            vec![]
+                        }
+                        Some(Cmd::AssignPsk(assigned, done)) => {
+                            secure.assigned = assigned.as_ref().map(|(_, k)| k.clone());
+                            pf.set_assigned_psk(assigned);
                             let _ = done.send(());
                             vec![]
                         }
@@ -211,24 +225,101 @@ pub fn spawn(listen: SocketAddr, mut opts: PlatformOptions, epoch: Instant) -> s
                     },
                 };
                 for d in out {
-                    // Sealed for a device that speaks DTLS with us.
-                    match sessions.get_mut(&d.peer) {
-                        Some(session) if session.is_connected() => match session.seal(&d.bytes) {
-                            Ok(records) => {
-                                for r in records {
-                                    let _ = socket.send_to(&r, d.peer).await;
-                                }
-                            }
-                            Err(e) => eprintln!("platform: DTLS: {e}"),
-                        },
-                        _ => {
-                            let _ = socket.send_to(&d.bytes, d.peer).await;
-                        }
+                    // To a device on the DTLS port, sealed there; else as the main port speaks.
+                    let (link, sock) = match (&dsock, secure.sessions.contains_key(&d.peer)) {
+                        (Some(ds), true) => (&mut secure, ds),
+                        _ => (&mut main, &socket),
+                    };
+                    for r in link.seal(d.peer, d.bytes) {
+                        let _ = sock.send_to(&r, d.peer).await;
                     }
                 }
                 rec.lock().unwrap_or_else(|e| e.into_inner()).extend(pf.take_records());
             }
         });
     })?;
-    Ok(Handle { tx, addr, records, thread: Some(thread) })
+    Ok(Handle { tx, addr, dtls_addr, records, thread: Some(thread) })
+}
+
+/// A loopback address of this platform's own, derived from its (unique) main port, on 5684.
+fn dtls_socket(main: SocketAddr) -> Option<std::net::UdpSocket> {
+    let SocketAddr::V4(v4) = main else { return None };
+    if !v4.ip().is_loopback() {
+        return None;
+    }
+    let [hi, lo] = main.port().to_be_bytes();
+    let ip = std::net::Ipv4Addr::new(127, hi, lo, 1);
+    let s = std::net::UdpSocket::bind((ip, 5684)).ok()?;
+    s.set_nonblocking(true).ok()?;
+    Some(s)
+}
+
+async fn recv(s: &Option<tokio::net::UdpSocket>, buf: &mut [u8]) -> std::io::Result<(usize, SocketAddr)> {
+    match s {
+        Some(s) => s.recv_from(buf).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// DTLS on one socket: a key, an association per device address.
+#[derive(Default)]
+struct Link {
+    /// Every datagram is DTLS (the 5684 port), not only after `set_dtls`.
+    always: bool,
+    key: Option<Vec<u8>>,
+    /// The key a device gets from the bootstrap server, used when it shakes hands again.
+    assigned: Option<Vec<u8>>,
+    sessions: std::collections::BTreeMap<SocketAddr, miplcheck_lwm2m::dtls::Session>,
+}
+
+/// A DTLS record carrying a ClientHello in epoch 0: a new handshake.
+fn client_hello(b: &[u8]) -> bool {
+    b.len() > 13 && b[0] == 22 && b[3] == 0 && b[4] == 0 && b[13] == 1
+}
+
+impl Link {
+    fn set_key(&mut self, key: Option<Vec<u8>>) {
+        self.key = key;
+        self.sessions.clear();
+    }
+
+    /// A datagram in: what to send back (handshake flights) and the CoAP it carried.
+    fn receive(&mut self, from: SocketAddr, bytes: &[u8]) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
+        let Some(key) = self.key.clone() else {
+            return if self.always { (vec![], vec![]) } else { (vec![], vec![bytes.to_vec()]) };
+        };
+        // A device that shakes hands again (after a bootstrap, or a new address lease) gets a
+        // new association; with the key the bootstrap server handed out, if it did.
+        let again = self.sessions.get(&from).is_some_and(|s| s.is_connected()) && client_hello(bytes);
+        if again {
+            self.sessions.remove(&from);
+        }
+        if !self.sessions.contains_key(&from) {
+            let key = if again { self.assigned.clone().unwrap_or(key) } else { key };
+            match miplcheck_lwm2m::dtls::Session::server(move |_identity| Some(key.clone())) {
+                Ok(s) => {
+                    self.sessions.insert(from, s);
+                }
+                Err(e) => eprintln!("platform: DTLS: {e}"),
+            }
+        }
+        match self.sessions.get_mut(&from) {
+            Some(session) => {
+                let p = session.on_datagram(bytes);
+                (p.send, p.plaintext)
+            }
+            None => (vec![], vec![]),
+        }
+    }
+
+    /// A CoAP message out: sealed for a device that speaks DTLS with us.
+    fn seal(&mut self, to: SocketAddr, bytes: Vec<u8>) -> Vec<Vec<u8>> {
+        match self.sessions.get_mut(&to) {
+            Some(session) if session.is_connected() => session.seal(&bytes).unwrap_or_else(|e| {
+                eprintln!("platform: DTLS: {e}");
+                vec![]
+            }),
+            _ => vec![bytes],
+        }
+    }
 }

@@ -68,7 +68,8 @@ impl Plan {
         let golden_dir = std::path::absolute(golden_root.join(&rig.golden))
             .map_err(|e| InputError::new(golden_root, format!("cannot resolve the golden folder: {e}")))?;
         let plan = Plan { golden_dir, rig, suites, selection };
-        for (s, c) in plan.selected() {
+        // Only the cases this rig will run need its secrets.
+        for (s, c) in plan.selected().filter(|(s, c)| plan.skip_reason(s, c).is_none()) {
             for name in s.secrets_used(c) {
                 if !plan.rig.secrets.contains_key(&name) {
                     return Err(InputError::new(

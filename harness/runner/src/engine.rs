@@ -143,6 +143,9 @@ impl<'p, 'c> Session<'p, 'c> {
         if let Some((pf, host)) = ctx.platform {
             vars.insert("platform.host".into(), host.to_string());
             vars.insert("platform.port".into(), pf.addr.port().to_string());
+            if let Some(d) = pf.dtls_addr {
+                vars.insert("platform.dtls_host".into(), d.ip().to_string());
+            }
             // M5310-A §1.1: the configuration stream cis_cgtool would make for this platform,
             // direct (`platform.cis_config`) or through its bootstrap server (`….bs`).
             let server = format!("{host}:{}", pf.addr.port());
@@ -486,6 +489,16 @@ impl<'p, 'c> Session<'p, 'c> {
         match step {
             PlatformStep::AutoObserve(on) => pf.set_auto_observe(*on),
             PlatformStep::Fault(what, fault) => pf.set_fault(*what, *fault),
+            PlatformStep::BootstrapPsk(on) => {
+                let assigned = match (on, pf.dtls_addr) {
+                    (false, _) => None,
+                    (true, Some(a)) => {
+                        Some((format!("coaps://{a}"), self.rig_secret("server_psk", "bootstrap-psk on")?.into_bytes()))
+                    }
+                    (true, None) => return Err("this platform has no DTLS port (it listens off loopback)".into()),
+                };
+                pf.assign_psk(assigned);
+            }
             PlatformStep::Dtls(on) => {
                 let psk = if *on { Some(self.rig_secret("psk", "dtls on")?.into_bytes()) } else { None };
                 pf.set_dtls(psk);
@@ -638,6 +651,12 @@ impl<'p, 'c> Session<'p, 'c> {
                     Some(Mark { range: start..end, name: format!("coap.{}", key.trim_end_matches('=')) })
                 })
                 .collect();
+            // The DTLS port's address is new for every case too.
+            if let Some(host) = self.vars.get("platform.dtls_host") {
+                for (i, _) in text.match_indices(host.as_str()) {
+                    marks.push(Mark { range: i..i + host.len(), name: "platform.dtls_host".into() });
+                }
+            }
             // The platform's port is new for every case; name it wherever a payload carries it.
             if let Some(port) = self.vars.get("platform.port") {
                 let needle = format!(":{port}");

@@ -5,6 +5,7 @@
 //! write /3311/0/5706 text hello        write /3311/0/5706 opaque 68656C6C6F
 //! write /3311/0 tlv 5706="hello";5850=1      execute /3303/0/5605 reset
 //! attributes /3303/0/5700 pmin=2&pmax=190    auto-observe off       dtls on     auth-code on
+//! bootstrap-psk on (hand out secrets.server_psk for the DTLS port)
 //! refuse bootstrap (4.03)      ignore register (no answer)      accept update (behave again)
 //! sota suites/data/mcu_sw_v2.bin from MCU_SW_V1 block 512
 //! ```
@@ -26,6 +27,8 @@ pub enum PlatformStep {
     Dtls(bool),
     /// Require the rig's `secrets.auth_code` in registrations, or not.
     AuthCode(bool),
+    /// The bootstrap server hands out the rig's `secrets.server_psk` for the DTLS port, or not.
+    BootstrapPsk(bool),
     /// `refuse bootstrap` (4.03), `ignore update` (no answer at all), `accept register` (behave).
     Fault(Interface, Option<Fault>),
 }
@@ -59,6 +62,13 @@ pub fn parse(text: &str, root: &std::path::Path) -> Result<PlatformStep, String>
             _ => return Err(format!("{verb} takes bootstrap, register, update or notify")),
         };
         return Ok(PlatformStep::Fault(what, fault));
+    }
+    if verb == "bootstrap-psk" {
+        return match rest {
+            "on" => Ok(PlatformStep::BootstrapPsk(true)),
+            "off" => Ok(PlatformStep::BootstrapPsk(false)),
+            _ => Err("bootstrap-psk takes on or off".into()),
+        };
     }
     if verb == "dtls" {
         return match rest {
