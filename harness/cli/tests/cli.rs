@@ -37,9 +37,9 @@ fn the_readme_run_passes_every_config_case_and_writes_junit() {
     ]);
     let (stdout, stderr) = text(&o);
     assert_eq!(o.status.code(), Some(0), "{stdout}\n{stderr}");
-    assert!(stdout.contains("35 passed, 0 failed"), "{stdout}");
+    assert!(stdout.contains("36 passed, 0 failed"), "{stdout}");
     let junit = std::fs::read_to_string(out.path().join("junit.xml")).unwrap();
-    assert_eq!(junit.matches("<testcase ").count(), 35);
+    assert_eq!(junit.matches("<testcase ").count(), 36);
     assert!(junit.contains(r#"<property name="dialect" value="bc39"/>"#), "{junit}");
     assert!(junit.contains(r#"name="latency.step1""#), "latencies are recorded");
     assert!(junit.contains("(window 300 ms)") && junit.contains("(window 3 s)"), "windows are recorded");
