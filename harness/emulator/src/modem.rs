@@ -87,17 +87,28 @@ pub trait Behaviour: Send {
     fn handle(&mut self, inv: &Invocation, ctx: &mut Ctx) -> Option<Reply>;
     /// The lines a notice prints in this dialect (none: not reported, or held back).
     fn render(&mut self, notice: &Notice, opts: &Options) -> Vec<String>;
+    /// The LwM2M client, once `AT+MIPLOPEN` made one.
+    fn client(&self) -> Option<&crate::client::Client>;
+    fn client_mut(&mut self) -> Option<&mut crate::client::Client>;
     /// A datagram from the network.
-    fn datagram(&mut self, _from: &str, _bytes: &[u8], _ctx: &mut Ctx) {}
+    fn datagram(&mut self, from: &str, bytes: &[u8], ctx: &mut Ctx) {
+        if let Some(c) = self.client_mut() {
+            c.datagram(from, bytes, ctx);
+        }
+    }
     /// Timers due by `ctx.now`.
-    fn poll(&mut self, _ctx: &mut Ctx) {}
+    fn poll(&mut self, ctx: &mut Ctx) {
+        if let Some(c) = self.client_mut() {
+            c.poll(ctx);
+        }
+    }
     /// The error a command with the wrong number of parameters gets.
     fn syntax_error(&self) -> u16 {
         cme::BAD_PARAMETER
     }
     /// When [`Behaviour::poll`] next has something to do.
     fn next_deadline(&self) -> Option<Stamp> {
-        None
+        self.client().and_then(crate::client::Client::next_deadline)
     }
 }
 

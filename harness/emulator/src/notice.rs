@@ -154,6 +154,24 @@ pub fn event_code(table: EventTable, overrides: &std::collections::BTreeMap<Stri
     overrides.get(name).copied().or_else(|| table.iter().find(|(n, _)| *n == name).map(|(_, c)| *c))
 }
 
+/// `<ref>,<evtid>[,<extend>]` for an event the table reports; the dialect adds the prefix.
+pub fn event_fields(
+    table: EventTable,
+    overrides: &std::collections::BTreeMap<String, u16>,
+    e: &Event,
+) -> Option<String> {
+    let code = event_code(table, overrides, e)?;
+    Some(match e.extend() {
+        Some(x) => format!("0,{code},{x}"),
+        None => format!("0,{code}"),
+    })
+}
+
+/// An instance or resource ID as a URC prints it: -1 for "all".
+pub fn field(id: Option<u16>) -> i64 {
+    id.map(i64::from).unwrap_or(-1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,7 +1,7 @@
 //! How BC39 prints what the client reports (BC39 §4): URC spacing as §4's table (`+MIPLREAD: 0,…`),
 //! event codes as §4.7.
 
-use crate::notice::{event_code, EventTable, Notice};
+use crate::notice::{event_fields, field as id, EventTable, Notice};
 use crate::options::Options;
 use miplcheck_lwm2m::wire;
 
@@ -29,20 +29,12 @@ pub const EVENTS: EventTable = &[
     ("sota-upgrade", 54),
 ];
 
-fn id(n: Option<u16>) -> i64 {
-    n.map(i64::from).unwrap_or(-1)
-}
-
 /// The lines for `n`; `hex_writes` is `AT+MIPLCONFIG=6,0` (written values shown in hex).
 pub fn render(n: &Notice, opts: &Options, hex_writes: bool) -> Vec<String> {
     match n {
-        Notice::Event(e) => match event_code(EVENTS, &opts.quirks.events, e) {
-            Some(code) => match e.extend() {
-                Some(x) => vec![format!("+MIPLEVENT: 0,{code},{x}")],
-                None => vec![format!("+MIPLEVENT: 0,{code}")],
-            },
-            None => vec![],
-        },
+        Notice::Event(e) => {
+            event_fields(EVENTS, &opts.quirks.events, e).map(|f| format!("+MIPLEVENT: {f}")).into_iter().collect()
+        }
         Notice::Observe { id: msg, on, path, .. } => {
             vec![format!(
                 "+MIPLOBSERVE: 0,{msg},{},{},{},{}",

@@ -88,20 +88,12 @@ impl Behaviour for M5310a {
         self.downlink.route(n, lines)
     }
 
-    fn datagram(&mut self, from: &str, bytes: &[u8], ctx: &mut Ctx) {
-        if let Some(c) = self.client.as_mut() {
-            c.datagram(from, bytes, ctx);
-        }
+    fn client(&self) -> Option<&crate::client::Client> {
+        self.client.as_ref()
     }
 
-    fn poll(&mut self, ctx: &mut Ctx) {
-        if let Some(c) = self.client.as_mut() {
-            c.poll(ctx);
-        }
-    }
-
-    fn next_deadline(&self) -> Option<miplcheck_at::Stamp> {
-        self.client.as_ref().and_then(Client::next_deadline)
+    fn client_mut(&mut self) -> Option<&mut crate::client::Client> {
+        self.client.as_mut()
     }
 }
 

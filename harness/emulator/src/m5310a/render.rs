@@ -1,7 +1,7 @@
 //! How the M5310-A prints what the client reports (M5310-A §1.10–§1.18, §4): no space after the
 //! `:`, event codes of §4.2, written values shown in the type the TE declared (§1.12).
 
-use crate::notice::{event_code, EventTable, Notice};
+use crate::notice::{event_fields, field as id, EventTable, Notice};
 use crate::options::Options;
 use miplcheck_lwm2m::{wire, ContentFormat, Path};
 use std::collections::BTreeMap;
@@ -21,23 +21,15 @@ pub const EVENTS: EventTable = &[
     ("notify-acked", 26),
 ];
 
-fn id(n: Option<u16>) -> i64 {
-    n.map(i64::from).unwrap_or(-1)
-}
-
 fn at(path: &Path) -> String {
     format!("{},{},{}", path.object, id(path.instance), id(path.resource))
 }
 
 pub fn render(n: &Notice, opts: &Options, declared: &BTreeMap<(u16, u16, u16), i64>) -> Vec<String> {
     match n {
-        Notice::Event(e) => match event_code(EVENTS, &opts.quirks.events, e) {
-            Some(code) => match e.extend() {
-                Some(x) => vec![format!("+MIPLEVENT:0,{code},{x}")],
-                None => vec![format!("+MIPLEVENT:0,{code}")],
-            },
-            None => vec![],
-        },
+        Notice::Event(e) => {
+            event_fields(EVENTS, &opts.quirks.events, e).map(|f| format!("+MIPLEVENT:{f}")).into_iter().collect()
+        }
         Notice::Observe { id: msg, on, path, .. } => {
             vec![format!("+MIPLOBSERVE:0,{msg},{},{}", u8::from(*on), at(path))]
         }
