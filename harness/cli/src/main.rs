@@ -155,7 +155,8 @@ fn run(a: RunArgs) -> ExitCode {
         .add("terminal", Box::new(Terminal::new(std::io::stdout(), a.verbose)))
         .add("junit", Box::new(Junit::new(out.join("junit.xml"))))
         .add("transcripts", Box::new(TranscriptFiles::new(out.clone())))
-        .add("coverage", Box::new(CoverageReport::new(out.clone(), std::io::stdout())));
+        .add("coverage", Box::new(CoverageReport::new(out.clone(), std::io::stdout())))
+        .add("run record", Box::new(miplcheck_runner::report::json::JsonRecord::new(out.join("run.json"))));
     let summary = plan.execute(&mut events);
     println!("reports: {}", out.display());
     if summary.all_passed() {

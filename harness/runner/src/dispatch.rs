@@ -11,6 +11,7 @@ use crate::rig::Rig;
 use crate::suite::{self, Case, Suite};
 use crate::target::Target;
 use crate::transcript::Redactor;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -125,11 +126,23 @@ impl Plan {
         let started = Instant::now();
         let total = self.selected().count();
         let description = target.describe();
+        let info = crate::record::RigInfo {
+            name: self.rig.name.clone(),
+            dialect: self.rig.dialect.name.to_string(),
+            target: description.clone(),
+            capabilities: self.rig.capabilities.clone(),
+            window_scale: self.rig.timing.window_scale,
+            secrets: self.rig.secrets.keys().cloned().collect(),
+        };
+        let (firmware, mask) = self.identify(target);
         events.emit(&Event::RunStarted {
             rig: &self.rig.name,
             dialect: self.rig.dialect.name,
             target: &description,
             cases: total,
+            info: &info,
+            firmware: &firmware,
+            mask: &mask,
         });
         let mut summary = Summary::default();
         for (suite, case) in self.selected() {
@@ -141,6 +154,40 @@ impl Plan {
         summary.duration = started.elapsed();
         events.emit(&Event::RunFinished(&summary));
         summary
+    }
+
+    /// What the modem says it is, before the first case: `AT+CGMR`, `AT+CGSN=1`, `AT+CIMI`
+    /// (3GPP TS 27.007 §5.3, §5.4, §5.6). A modem that cannot say is recorded as such.
+    fn identify(&self, target: &mut dyn Target) -> (crate::record::Firmware, crate::record::Mask) {
+        if let Err(e) = target.prepare() {
+            return (crate::record::Firmware { revision: format!("unknown: {e}"), imei: None }, Default::default());
+        }
+        let secrets = BTreeMap::new();
+        let tolerate = crate::rig::Tolerate::default();
+        let ctx = Context {
+            dialect: self.rig.dialect,
+            timing: &self.rig.timing,
+            line_ending: &self.rig.line_ending,
+            secrets: &secrets,
+            platform: None,
+            tolerate: &tolerate,
+        };
+        let port = target.port();
+        let revision = match crate::engine::ask(port, &ctx, "AT+CGMR") {
+            Ok(lines) => lines.join(" / "),
+            Err(e) => format!("unknown: {e}"),
+        };
+        let digits = |lines: Vec<String>| {
+            lines.iter().find_map(|l| {
+                let d: String = l.chars().filter(char::is_ascii_digit).collect();
+                (d.len() >= 6).then_some(d)
+            })
+        };
+        let imei = crate::engine::ask(port, &ctx, "AT+CGSN=1").ok().and_then(digits);
+        let imsi = crate::engine::ask(port, &ctx, "AT+CIMI").ok().and_then(digits);
+        let mask = crate::record::Mask::new(imei.as_deref(), imsi.as_deref());
+        let imei = imei.map(|i| mask.text(&i));
+        (crate::record::Firmware { revision: mask.text(&revision), imei }, mask)
     }
 
     /// One case: prepare the target, run the steps, compare the snapshot.

@@ -134,6 +134,31 @@ pub fn run_case(port: &mut dyn Port, ctx: &Context<'_>, suite: &Suite, case: &Ca
     CaseRun { steps, transcript: s.transcript, failure, warnings, duration, wire: s.wire_raw }
 }
 
+/// Sends one command outside any case and returns its information lines (for `AT+CGMR` and
+/// `AT+CGSN=1` before a run); an error answer or silence is an `Err` naming it.
+pub fn ask(port: &mut dyn Port, ctx: &Context<'_>, command: &str) -> Result<Vec<String>, String> {
+    let mut s = Session::new(port, ctx);
+    let mut bytes = command.as_bytes().to_vec();
+    bytes.extend_from_slice(ctx.line_ending.as_bytes());
+    let began = s.port.now();
+    let sent = s.port.write(&bytes).map_err(|e| format!("cannot write to {}: {e}", s.port.describe()))?;
+    s.classifier.command_sent_at(command, began);
+    let hard = sent.saturating_add(s.scaled(ctx.dialect.max_response(command)).max(Duration::from_secs(1)));
+    let mut infos = vec![];
+    loop {
+        match s.next(hard) {
+            Next::Frame(f) => match f.class {
+                Class::Info => infos.push(f.frame.text()),
+                Class::Final(r) if r.is_ok() => return Ok(infos),
+                Class::Final(_) => return Err(format!("`{command}` answered `{}`", f.frame.text().trim())),
+                _ => {}
+            },
+            Next::Timeout => return Err(format!("`{command}` got no answer")),
+            Next::Closed(why) => return Err(format!("the link closed ({why})")),
+        }
+    }
+}
+
 impl<'p, 'c> Session<'p, 'c> {
     pub fn new(port: &'p mut dyn Port, ctx: &'c Context<'c>) -> Self {
         let mut vars = BTreeMap::new();

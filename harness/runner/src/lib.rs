@@ -16,6 +16,7 @@ pub mod outcome;
 pub mod package;
 pub mod pattern;
 pub mod platform_op;
+pub mod record;
 pub mod report;
 pub mod rig;
 pub mod suite;

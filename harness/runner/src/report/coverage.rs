@@ -88,7 +88,25 @@ mod tests {
      0.001s UE→TE urc      \r\n+MIPLEVENT: 0,88\r\n
 ";
         let skipped = r"     0.000s TE→UE          AT+MIPLVER?\r";
-        r.on(&Event::RunStarted { rig: "r", dialect: "bc39", target: "t", cases: 2 }).unwrap();
+        let info = crate::record::RigInfo {
+            name: "r".into(),
+            dialect: "bc39".into(),
+            target: "t".into(),
+            capabilities: vec![],
+            window_scale: 1.0,
+            secrets: vec![],
+        };
+        let (firmware, mask) = (crate::record::Firmware::default(), crate::record::Mask::default());
+        r.on(&Event::RunStarted {
+            rig: "r",
+            dialect: "bc39",
+            target: "t",
+            cases: 2,
+            info: &info,
+            firmware: &firmware,
+            mask: &mask,
+        })
+        .unwrap();
         r.on(&Event::CaseFinished(&result("ran", Verdict::Passed, ran))).unwrap();
         r.on(&Event::CaseFinished(&result("skip", Verdict::Skipped("no".into()), skipped))).unwrap();
         r.on(&Event::RunFinished(&Summary::default())).unwrap();

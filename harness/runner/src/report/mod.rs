@@ -4,6 +4,7 @@
 
 pub mod coverage;
 pub mod files;
+pub mod json;
 pub mod junit;
 pub mod terminal;
 
@@ -12,8 +13,22 @@ use crate::outcome::{CaseResult, Summary};
 /// What happened, in order.
 #[derive(Debug)]
 pub enum Event<'a> {
-    RunStarted { rig: &'a str, dialect: &'a str, target: &'a str, cases: usize },
-    CaseStarted { suite: &'a str, case: &'a str },
+    RunStarted {
+        rig: &'a str,
+        dialect: &'a str,
+        target: &'a str,
+        cases: usize,
+        /// The rig as the run record describes it (secrets by name only).
+        info: &'a crate::record::RigInfo,
+        /// What the modem said it is, IMEI masked.
+        firmware: &'a crate::record::Firmware,
+        /// Masks the modem's IMEI and IMSI wherever a report carries them.
+        mask: &'a crate::record::Mask,
+    },
+    CaseStarted {
+        suite: &'a str,
+        case: &'a str,
+    },
     CaseFinished(&'a CaseResult),
     RunFinished(&'a Summary),
 }

@@ -20,7 +20,7 @@ impl<W: Write> Terminal<W> {
 impl<W: Write> Reporter for Terminal<W> {
     fn on(&mut self, event: &Event<'_>) -> std::io::Result<()> {
         match event {
-            Event::RunStarted { rig, dialect, target, cases } => {
+            Event::RunStarted { rig, dialect, target, cases, .. } => {
                 writeln!(self.out, "miplcheck: rig {rig} ({dialect}) on {target}: {cases} case(s)")?;
             }
             Event::CaseStarted { .. } => {}
