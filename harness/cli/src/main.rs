@@ -152,13 +152,14 @@ fn run(a: RunArgs) -> ExitCode {
         return bad_input(&InputError::new(&out, format!("cannot create the report folder: {e}")).field("--out"));
     }
     let mut events = Fanout::new()
-        .add("terminal", Box::new(Terminal::new(std::io::stdout(), a.verbose)))
+        .add("terminal", Box::new(Terminal::stdout(a.verbose)))
         .add("junit", Box::new(Junit::new(out.join("junit.xml"))))
         .add("transcripts", Box::new(TranscriptFiles::new(out.clone())))
         .add("coverage", Box::new(CoverageReport::new(out.clone(), std::io::stdout())))
         .add("run record", Box::new(miplcheck_runner::report::json::JsonRecord::new(out.join("run.json"))));
     let summary = plan.execute(&mut events);
-    println!("reports: {}", out.display());
+    // A closed pipe (`| head`) is not a reason to fail the run.
+    let _ = std::io::Write::write_fmt(&mut std::io::stdout(), format_args!("reports: {}\n", out.display()));
     if summary.all_passed() {
         ExitCode::SUCCESS
     } else {
