@@ -151,6 +151,9 @@ pub fn spawn(listen: SocketAddr, mut opts: PlatformOptions, epoch: Instant) -> s
                 let now = epoch.elapsed();
                 let sleep = pf.next_deadline().map(|t| t.saturating_sub(now)).unwrap_or(Duration::from_secs(3600));
                 let out = tokio::select! {
+                    // Datagrams already here come first, so records keep the order of causes:
+                    // a notification sent before a suite asked for a write is recorded before it.
+                    biased;
                     r = socket.recv_from(&mut buf) => match r {
                         Ok((n, from)) => {
                             let (send, plain) = main.receive(from, &buf[..n]);

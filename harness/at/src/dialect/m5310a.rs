@@ -124,7 +124,9 @@ static URCS: &[UrcSpec] = &[
     // Printed with `=` in §4.3: `+MIPLNSMI=<ref>,<status>,<num>`.
     urc("+MIPLNSMI", "M5310-A §4.3", "send result of NOTIFY/READRSP/WRITERSP/EXECUTERSP (nsmi=1)",
         "<ref>,<status>,<num>", None),
-    // Not listed: the `+MIPLNMI` notification of nnmi=1 (§2.1 names it but never gives its fields).
+    // §2.1 names the notification of nnmi=1 ("通知格式为+MIPLNMI") but never gives its fields; the
+    // emulator prints `+MIPLNMI:0`. `AT+MIPLNMI?`'s answer shares the prefix, as an information line.
+    urc("+MIPLNMI", "M5310-A §2.1", "a downlink operation waits to be fetched (nnmi=1)", "<ref>", None),
 ];
 
 #[rustfmt::skip]

@@ -135,7 +135,9 @@ fn answer(d: &Dialect, line: &Line, in_flight: Option<&str>, out: &mut Vec<Sight
         return;
     }
     let Some(resp) = Response::parse(&line.text) else { return };
-    if in_flight.is_some_and(|c| c.eq_ignore_ascii_case(&resp.name)) {
+    // A line named like the command in flight is its answer, unless the classifier, which saw
+    // when it came, called it a URC (`+MIPLNMI:0` after `AT+MIPLNMI=0,1,0`).
+    if line.class.as_deref() != Some("urc") && in_flight.is_some_and(|c| c.eq_ignore_ascii_case(&resp.name)) {
         return;
     }
     let Some(spec) = d.urcs.iter().find(|u| u.name.eq_ignore_ascii_case(&resp.name)) else {
