@@ -58,12 +58,16 @@ impl Junit {
 impl Reporter for Junit {
     fn on(&mut self, event: &Event<'_>) -> std::io::Result<()> {
         match event {
-            Event::RunStarted { rig, dialect, target, .. } => {
+            Event::RunStarted { rig, dialect, target, firmware, .. } => {
                 self.props = vec![
                     ("rig".into(), rig.to_string()),
                     ("dialect".into(), dialect.to_string()),
                     ("target".into(), target.to_string()),
+                    ("firmware".into(), firmware.revision.clone()),
                 ];
+                if let Some(imei) = &firmware.imei {
+                    self.props.push(("imei".into(), imei.clone()));
+                }
             }
             Event::CaseStarted { .. } => {}
             Event::CaseFinished(r) => {
