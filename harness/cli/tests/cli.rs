@@ -43,6 +43,7 @@ fn the_readme_run_passes_every_config_case_and_writes_junit() {
     assert!(junit.contains(r#"<property name="dialect" value="bc39"/>"#), "{junit}");
     assert!(junit.contains(r#"<property name="firmware" value="Revision: BC39NBR01A04_ONT"/>"#), "{junit}");
     assert!(junit.contains(r#"<property name="imei" value="86697103*******"/>"#), "masked: {junit}");
+    assert!(!junit.contains("866971030000001"), "the IMEI is masked everywhere");
     assert!(junit.contains(r#"name="latency.step1""#), "latencies are recorded");
     assert!(junit.contains("(window 300 ms)") && junit.contains("(window 3 s)"), "windows are recorded");
     assert!(!junit.contains("FhyvhmgIRQrde4In") && !junit.contains("Quectel123"), "secrets are redacted");

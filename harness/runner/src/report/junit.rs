@@ -11,14 +11,16 @@ pub struct Junit {
     path: PathBuf,
     props: Vec<(String, String)>,
     suites: Vec<TestSuite>,
+    mask: crate::record::Mask,
 }
 
 impl Junit {
     pub fn new(path: PathBuf) -> Self {
-        Junit { path, props: vec![], suites: vec![] }
+        Junit { path, props: vec![], suites: vec![], mask: Default::default() }
     }
 
-    fn case(r: &CaseResult) -> TestCase {
+    /// The IMEI and IMSI are masked here as in every report that leaves the bench.
+    fn case(r: &CaseResult, mask: &crate::record::Mask) -> TestCase {
         let status = match &r.verdict {
             Verdict::Passed => TestCaseStatus::success(),
             Verdict::Skipped(why) => {
@@ -29,10 +31,10 @@ impl Junit {
             Verdict::Failed { at, line, reason } => {
                 let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
                 let place = line.map(|l| format!(" ({}:{l})", r.suite_file)).unwrap_or_default();
-                s.set_message(format!("{at}{place}: {reason}"));
+                s.set_message(mask.text(&format!("{at}{place}: {reason}")));
                 s.set_type(if at == "snapshot" { "snapshot" } else { "step" });
                 if let crate::golden::Snapshot::Changed { diff } = &r.snapshot {
-                    s.set_description(diff.as_str());
+                    s.set_description(mask.text(diff));
                 }
                 s
             }
@@ -50,7 +52,7 @@ impl Junit {
                 ));
             }
         }
-        tc.set_system_out(r.transcript.as_str());
+        tc.set_system_out(mask.text(&r.transcript));
         tc
     }
 }
@@ -58,7 +60,8 @@ impl Junit {
 impl Reporter for Junit {
     fn on(&mut self, event: &Event<'_>) -> std::io::Result<()> {
         match event {
-            Event::RunStarted { rig, dialect, target, firmware, .. } => {
+            Event::RunStarted { rig, dialect, target, firmware, mask, .. } => {
+                self.mask = (*mask).clone();
                 self.props = vec![
                     ("rig".into(), rig.to_string()),
                     ("dialect".into(), dialect.to_string()),
@@ -79,7 +82,7 @@ impl Reporter for Junit {
                     self.suites.push(s);
                 }
                 let s = self.suites.last_mut().expect("pushed above");
-                s.add_test_case(Self::case(r));
+                s.add_test_case(Self::case(r, &self.mask));
             }
             Event::RunFinished(summary) => {
                 let mut report = Report::new("miplcheck");
