@@ -2,6 +2,7 @@
 //! Exit status: 0 every case passed, 1 a case failed, 2 bad input (rig, suite, arguments).
 
 mod coverage;
+mod report;
 
 use clap::{Args, Parser, Subcommand};
 use miplcheck_emulator::{serve, Modem, Options};
@@ -35,6 +36,8 @@ enum Command {
     /// Which commands, URCs, event, result and error codes of each manual the golden snapshots
     /// exercise, with the cases and the manual section.
     Coverage(coverage::CoverageArgs),
+    /// Write `report.html` (the run as one page) again from a run folder's `run.json`.
+    Report(report::ReportArgs),
 }
 
 #[derive(Args)]
@@ -106,6 +109,7 @@ fn main() -> ExitCode {
         Command::Emulate(a) => emulate(a),
         Command::Platform(a) => platform(a),
         Command::Coverage(a) => coverage::run(a),
+        Command::Report(a) => report::run(a),
     }
 }
 
@@ -156,7 +160,8 @@ fn run(a: RunArgs) -> ExitCode {
         .add("junit", Box::new(Junit::new(out.join("junit.xml"))))
         .add("transcripts", Box::new(TranscriptFiles::new(out.clone())))
         .add("coverage", Box::new(CoverageReport::new(out.clone(), std::io::stdout())))
-        .add("run record", Box::new(miplcheck_runner::report::json::JsonRecord::new(out.join("run.json"))));
+        .add("run record", Box::new(miplcheck_runner::report::json::JsonRecord::new(out.join("run.json"))))
+        .add("html", Box::new(miplcheck_runner::report::html::HtmlReport::new(out.join(miplcheck_runner::html::FILE))));
     let summary = plan.execute(&mut events);
     // A closed pipe (`| head`) is not a reason to fail the run.
     let _ = std::io::Write::write_fmt(&mut std::io::stdout(), format_args!("reports: {}\n", out.display()));

@@ -11,6 +11,7 @@ pub mod dispatch;
 pub mod engine;
 pub mod explain;
 pub mod golden;
+pub mod html;
 pub mod input_error;
 pub mod outcome;
 pub mod package;

@@ -8,19 +8,43 @@ use std::time::SystemTime;
 
 pub struct JsonRecord {
     path: PathBuf,
-    started: SystemTime,
-    head: Option<(RigInfo, Firmware, Mask)>,
-    cases: Vec<CaseRecord>,
+    builder: RecordBuilder,
 }
 
 impl JsonRecord {
     pub fn new(path: PathBuf) -> Self {
-        JsonRecord { path, started: SystemTime::now(), head: None, cases: vec![] }
+        JsonRecord { path, builder: RecordBuilder::new() }
     }
 }
 
 impl Reporter for JsonRecord {
     fn on(&mut self, event: &Event<'_>) -> std::io::Result<()> {
+        if let Some(record) = self.builder.on(event)? {
+            if let Some(dir) = self.path.parent() {
+                std::fs::create_dir_all(dir)?;
+            }
+            let text = serde_json::to_string_pretty(&record).map_err(std::io::Error::other)?;
+            std::fs::write(&self.path, text + "\n")?;
+        }
+        Ok(())
+    }
+}
+
+/// Collects a run's events into its [`RunRecord`], for every reporter made from the record (this
+/// one and the HTML report), so they cannot disagree about what the run was.
+pub struct RecordBuilder {
+    started: SystemTime,
+    head: Option<(RigInfo, Firmware, Mask)>,
+    cases: Vec<CaseRecord>,
+}
+
+impl RecordBuilder {
+    pub fn new() -> Self {
+        RecordBuilder { started: SystemTime::now(), head: None, cases: vec![] }
+    }
+
+    /// Takes one event; at `RunFinished` hands back the whole record.
+    pub fn on(&mut self, event: &Event<'_>) -> std::io::Result<Option<RunRecord>> {
         match event {
             Event::RunStarted { info, firmware, mask, .. } => {
                 self.started = SystemTime::now();
@@ -33,7 +57,7 @@ impl Reporter for JsonRecord {
             }
             Event::RunFinished(summary) => {
                 let (rig, firmware, _) = self.head.take().ok_or_else(|| std::io::Error::other("no RunStarted"))?;
-                let record = RunRecord {
+                return Ok(Some(RunRecord {
                     schema: SCHEMA.into(),
                     tool: env!("CARGO_PKG_VERSION").into(),
                     started: humantime::format_rfc3339_seconds(self.started).to_string(),
@@ -42,14 +66,15 @@ impl Reporter for JsonRecord {
                     firmware,
                     summary: RunRecord::totals(summary),
                     cases: std::mem::take(&mut self.cases),
-                };
-                if let Some(dir) = self.path.parent() {
-                    std::fs::create_dir_all(dir)?;
-                }
-                let text = serde_json::to_string_pretty(&record).map_err(std::io::Error::other)?;
-                std::fs::write(&self.path, text + "\n")?;
+                }));
             }
         }
-        Ok(())
+        Ok(None)
+    }
+}
+
+impl Default for RecordBuilder {
+    fn default() -> Self {
+        Self::new()
     }
 }

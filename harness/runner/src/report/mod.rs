@@ -4,6 +4,7 @@
 
 pub mod coverage;
 pub mod files;
+pub mod html;
 pub mod json;
 pub mod junit;
 pub mod terminal;

@@ -1,0 +1,119 @@
+//! The HTML report as a browser shows it: a run writes `report.html`, `miplcheck report` writes it
+//! again from `run.json`, and headless Chromium renders it with the summary, a transcript line and
+//! the latency chart in the page it builds.
+//!
+//! Without a Chromium binary the browser check is skipped (and says so), unless
+//! `MIPLCHECK_REQUIRE_CHROMIUM=1` makes it mandatory, as CI does.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+}
+
+fn miplcheck(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_miplcheck"))
+        .args(args)
+        .current_dir(root())
+        .env("CI", "true") // no .snap.new files from these runs
+        .output()
+        .unwrap()
+}
+
+/// Debian calls it `chromium`, Ubuntu's and older packages `chromium-browser`.
+fn chromium() -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    ["chromium", "chromium-browser"]
+        .iter()
+        .flat_map(|name| std::env::split_paths(&path).map(move |dir| dir.join(name)))
+        .chain([PathBuf::from("/usr/bin/chromium")])
+        .find(|p| p.is_file())
+}
+
+/// The DOM Chromium built from the page, after its script ran.
+fn rendered_dom(browser: &Path, page: &Path, scratch: &Path) -> String {
+    let dom = scratch.join("dom.html");
+    // A fresh profile and no background traffic: the page must render from the file alone.
+    let mut child = Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--virtual-time-budget=2000",
+        ])
+        .arg(format!("--user-data-dir={}", scratch.join("profile").display()))
+        .arg("--dump-dom")
+        .arg(format!("file://{}", page.display()))
+        // To a file, not a pipe: the DOM is larger than a pipe holds while we wait.
+        .stdout(std::fs::File::create(&dom).unwrap())
+        .stderr(std::fs::File::create(scratch.join("stderr.txt")).unwrap())
+        .stdin(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {}: {e}", browser.display()));
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            let stderr = std::fs::read_to_string(scratch.join("stderr.txt")).unwrap_or_default();
+            assert!(status.success(), "{} exited with {status}:\n{stderr}", browser.display());
+            break;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{} did not finish rendering within 120 s", browser.display());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::fs::read_to_string(dom).unwrap()
+}
+
+#[test]
+fn the_html_report_renders_in_a_browser() {
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().to_str().unwrap();
+    let o = miplcheck(&["run", "--rig", "rigs/emulator-bc39.toml", "--suite", "config", "--out", dir]);
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{stdout}\n{}", String::from_utf8_lossy(&o.stderr));
+    let page = out.path().join("report.html");
+    let html = std::fs::read_to_string(&page).expect("the run writes report.html");
+    assert!(html.contains("36 passed, 0 failed, 0 skipped"), "the summary is in the file");
+    assert!(!html.contains("FhyvhmgIRQrde4In") && !html.contains("Quectel123"), "secrets are redacted");
+    assert!(!html.contains("866971030000001"), "the IMEI is masked");
+
+    // The same page again from run.json alone, as for an old run.
+    std::fs::remove_file(&page).unwrap();
+    let o = miplcheck(&["report", dir]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let again = std::fs::read_to_string(&page).expect("`miplcheck report` writes report.html");
+    assert!(again.contains("36 passed, 0 failed, 0 skipped") && again.contains("chart-latency"));
+
+    let Some(browser) = chromium() else {
+        if std::env::var("MIPLCHECK_REQUIRE_CHROMIUM").is_ok_and(|v| v == "1") {
+            panic!("MIPLCHECK_REQUIRE_CHROMIUM=1 but no Chromium was found: apt-get install chromium");
+        }
+        eprintln!("skipped: no chromium or chromium-browser on PATH (apt-get install chromium to render the report)");
+        return;
+    };
+    let scratch = tempfile::tempdir().unwrap();
+    let dom = rendered_dom(&browser, &page, scratch.path());
+    assert!(
+        dom.contains("36 passed, 0 failed, 0 skipped"),
+        "the summary is rendered:\n{}",
+        &dom[..dom.len().min(2000)]
+    );
+    assert!(dom.contains(r#"id="summary""#));
+    assert!(dom.contains("AT+MIPLCONFIG"), "a transcript line is rendered");
+    assert!(dom.contains(r#"<tr class="te-ue">"#), "transcript rows keep their direction");
+    let chart = dom.find(r#"<svg class="chart chart-latency""#).expect("the latency chart is an <svg> in the page");
+    assert!(dom[chart..].contains("<title>Latency per AT command"), "the chart has its title");
+    assert!(dom.contains("chart-distribution"));
+    // Only a browser adds these: the page's script ran, so this DOM is Chromium's, not the file.
+    assert!(dom.contains(">Expand all</button>"), "the page's script ran");
+}

@@ -1,0 +1,83 @@
+//! HTML escaping for everything taken from a run record. Transcripts carry the modem's exact bytes
+//! (`<`, `&`, quotes), so nothing from the record reaches the page without passing through here.
+
+/// Text made safe for element content and for double- or single-quoted attribute values.
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + s.len() / 8);
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A fragment identifier made from arbitrary names: ASCII letters, digits, `-` and `_` are kept,
+/// anything else becomes `-`, so `config/manual 5.1` stays readable as `config-manual-5-1`.
+pub fn slug(s: &str) -> String {
+    s.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' }).collect()
+}
+
+/// Transcript text, escaped, with the transcript's own escapes for control bytes (`\r`, `\n`,
+/// `\t`, `\xNN`) dimmed: they are what a firmware engineer checks for terminators, but they should
+/// not drown the words. `\\` is a literal backslash and is left as text.
+pub fn wire_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 32);
+    let mut rest = s;
+    while let Some(i) = rest.find('\\') {
+        out.push_str(&esc(&rest[..i]));
+        let tail = &rest[i..];
+        let b = tail.as_bytes();
+        let len = match b.get(1) {
+            Some(b'r' | b'n' | b't') => 2,
+            Some(b'x') if b.len() >= 4 && b[2].is_ascii_hexdigit() && b[3].is_ascii_hexdigit() => 4,
+            _ => 0,
+        };
+        if len > 0 {
+            out.push_str("<span class=\"ctl\">");
+            out.push_str(&tail[..len]);
+            out.push_str("</span>");
+            rest = &tail[len..];
+        } else {
+            // `\\` (or a lone backslash): keep both characters as text.
+            let keep = if b.get(1) == Some(&b'\\') { 2 } else { 1 };
+            out.push_str(&esc(&tail[..keep]));
+            rest = &tail[keep..];
+        }
+    }
+    out.push_str(&esc(rest));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markup_and_quotes_are_escaped() {
+        assert_eq!(
+            esc(r#"<script>alert("x&y")</script>'"#),
+            "&lt;script&gt;alert(&quot;x&amp;y&quot;)&lt;/script&gt;&#39;"
+        );
+    }
+
+    #[test]
+    fn control_escapes_are_dimmed_but_a_literal_backslash_is_not() {
+        assert_eq!(
+            wire_text(r"OK\r\n<\\r\x1B"),
+            r#"OK<span class="ctl">\r</span><span class="ctl">\n</span>&lt;\\r<span class="ctl">\x1B</span>"#
+        );
+        assert_eq!(wire_text(r"end\"), r"end\");
+        assert_eq!(wire_text(r"\xZ"), r"\xZ");
+    }
+
+    #[test]
+    fn slugs_are_fragment_safe() {
+        assert_eq!(slug("config/manual 5.1"), "config-manual-5-1");
+    }
+}
