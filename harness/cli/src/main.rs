@@ -2,6 +2,7 @@
 //! Exit status: 0 every case passed, 1 a case failed, 2 bad input (rig, suite, arguments).
 
 mod coverage;
+mod diff;
 mod report;
 
 use clap::{Args, Parser, Subcommand};
@@ -36,6 +37,9 @@ enum Command {
     /// Which commands, URCs, event, result and error codes of each manual the golden snapshots
     /// exercise, with the cases and the manual section.
     Coverage(coverage::CoverageArgs),
+    /// Compare two runs (vendor A vs B, firmware N-1 vs N): diff.html and diff.md. Exit status 1
+    /// when B regresses (a case passed in A fails in B, or latency beyond the threshold).
+    Diff(diff::DiffArgs),
     /// Write `report.html` (the run as one page) again from a run folder's `run.json`.
     Report(report::ReportArgs),
 }
@@ -109,6 +113,7 @@ fn main() -> ExitCode {
         Command::Emulate(a) => emulate(a),
         Command::Platform(a) => platform(a),
         Command::Coverage(a) => coverage::run(a),
+        Command::Diff(a) => diff::run(a),
         Command::Report(a) => report::run(a),
     }
 }

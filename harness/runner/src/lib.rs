@@ -7,6 +7,7 @@
 //! one event stream that the [`report`]ers (terminal, JUnit, transcript files) fan out.
 
 pub mod coverage;
+pub mod diff;
 pub mod dispatch;
 pub mod engine;
 pub mod explain;

@@ -1,0 +1,124 @@
+//! `miplcheck diff RUN_A RUN_B`: two run records compared (vendor A vs vendor B, or firmware N-1
+//! vs N), written as `diff.html` and `diff.md`, with a short summary on standard output.
+//! Exit status: 0 no regression; 1 a case that passed in A fails in B, or a command's median or
+//! p95 latency in B exceeds A's beyond the threshold (and by at least `--min-delta`); 2 bad input
+//! (a record that cannot be read, an argument that does not parse).
+
+use clap::Args;
+use miplcheck_runner::diff::matrix::by_kind;
+use miplcheck_runner::diff::{self, latency, latency::Threshold, summary, Options};
+use miplcheck_runner::record::RunRecord;
+use miplcheck_runner::InputError;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Args)]
+pub struct DiffArgs {
+    /// The reference run: a run folder (with run.json) or a run.json file.
+    run_a: PathBuf,
+    /// The run compared with it.
+    run_b: PathBuf,
+    /// Where diff.html and diff.md go; `reports/diff-<A>-vs-<B>` by default.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// How much slower B's median or p95 may be per command: a percentage of A's (20%) or a
+    /// time (50ms).
+    #[arg(long, default_value = "20%")]
+    threshold: Threshold,
+    /// Commands timed fewer times than this on either side are shown but not judged.
+    #[arg(long, default_value_t = 3)]
+    min_samples: usize,
+    /// A change smaller than this is never a regression, whatever the threshold (timer and
+    /// USB-serial jitter); 0 turns it off.
+    #[arg(long, default_value = "5ms", value_parser = latency::parse_ms)]
+    min_delta: f64,
+}
+
+/// The file `RunRecord::load` reads for a path.
+fn record_file(p: &Path) -> PathBuf {
+    if p.is_dir() {
+        p.join("run.json")
+    } else {
+        p.to_path_buf()
+    }
+}
+
+fn load(p: &Path, arg: &str) -> Result<RunRecord, InputError> {
+    RunRecord::load(p).map_err(|e| {
+        let file = record_file(p);
+        // The loader names the file itself; InputError puts it first, once.
+        let prefix = format!("{}: ", file.display());
+        let msg = e.strip_prefix(&prefix).unwrap_or(&e).to_string();
+        InputError::new(&file, msg).field(arg)
+    })
+}
+
+/// A run's name for the default folder: the rig, or the folder when both runs share a rig.
+fn name(r: &RunRecord, p: &Path, same_rig: bool) -> String {
+    let raw = if same_rig {
+        let folder = if p.is_dir() { p } else { p.parent().unwrap_or(p) };
+        folder.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_else(|| r.rig.name.clone())
+    } else {
+        r.rig.name.clone()
+    };
+    raw.chars().map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '_' }).collect()
+}
+
+pub fn run(a: DiffArgs) -> ExitCode {
+    let ra = match load(&a.run_a, "RUN_A") {
+        Ok(r) => r,
+        Err(e) => return crate::bad_input(&e),
+    };
+    let rb = match load(&a.run_b, "RUN_B") {
+        Ok(r) => r,
+        Err(e) => return crate::bad_input(&e),
+    };
+    let same_rig = ra.rig.name == rb.rig.name;
+    let out = a.out.unwrap_or_else(|| {
+        Path::new("reports").join(format!(
+            "diff-{}-vs-{}",
+            name(&ra, &a.run_a, same_rig),
+            name(&rb, &a.run_b, same_rig)
+        ))
+    });
+    let c = diff::compare(
+        &ra,
+        &rb,
+        Options { threshold: a.threshold, min_samples: a.min_samples, min_delta_ms: a.min_delta },
+    );
+    if let Err(e) = std::fs::create_dir_all(&out) {
+        return crate::bad_input(
+            &InputError::new(&out, format!("cannot create the report folder: {e}")).field("--out"),
+        );
+    }
+    let (md, html) = (out.join("diff.md"), out.join("diff.html"));
+    for (path, text) in [(&md, diff::markdown::render(&c)), (&html, diff::html::render(&c))] {
+        if let Err(e) = std::fs::write(path, text) {
+            return crate::bad_input(&InputError::new(path, format!("cannot write: {e}")).field("--out"));
+        }
+    }
+    let n = c.counts();
+    let (code, verdict) = summary::verdict(&c);
+    for i in [&c.a, &c.b] {
+        println!("{}: {} ({}), {}, started {}", i.side, i.rig, i.model, i.firmware, i.started);
+    }
+    println!(
+        "cases: {} compared, {} differ, {} verdict regression(s); {} ran on one side only, {} in one record only",
+        n.compared, n.differing, n.verdict_regressions, n.ran_one_side, n.record_one_side
+    );
+    let kinds: Vec<String> = by_kind(&c.commands).iter().map(|(k, v)| format!("{} {}", k.words(), v.len())).collect();
+    let kinds = if kinds.is_empty() { String::new() } else { format!(" ({})", kinds.join(", ")) };
+    println!(
+        "commands: {} of {} differ{kinds}; event codes: {} differ",
+        n.commands_differing, n.commands, n.events_differing
+    );
+    println!(
+        "latency: {} regression(s) beyond {} among {} command(s) timed in both runs",
+        n.latency_regressions,
+        latency::describe(c.options),
+        n.latency_compared
+    );
+    println!("{verdict}");
+    println!("reports: {} {}", md.display(), html.display());
+    ExitCode::from(code)
+}
