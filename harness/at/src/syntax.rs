@@ -183,6 +183,16 @@ pub struct Response {
     pub args: Vec<Arg>,
 }
 
+/// The `<evtid>` of a `+MIPLEVENT: <ref>,<evtid>…` line (either separator, any spacing): the
+/// one field every report, explanation and tolerance needs from an event line.
+pub fn event_code(line: &str) -> Option<u16> {
+    let r = Response::parse(line.trim())?;
+    if !r.name.eq_ignore_ascii_case("+MIPLEVENT") {
+        return None;
+    }
+    u16::try_from(r.args.get(1)?.int()?).ok()
+}
+
 impl Response {
     /// The line in the given spacing: `+MIPLEVENT: 0,6`.
     pub fn format(&self, spacing: Spacing) -> String {

@@ -1,23 +1,12 @@
 //! The `miplcheck` command as a user meets it: exit status, messages that name file, line and
 //! field, the reports it writes, and the emulator it serves.
 
+mod common;
+use common::{miplcheck, root};
+
 use std::io::{BufRead, BufReader, Read, Write};
-use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
-}
-
-fn miplcheck(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_miplcheck"))
-        .args(args)
-        .current_dir(root())
-        .env("CI", "true") // no .snap.new files from these runs
-        .output()
-        .unwrap()
-}
 
 fn text(o: &Output) -> (String, String) {
     (String::from_utf8_lossy(&o.stdout).into_owned(), String::from_utf8_lossy(&o.stderr).into_owned())

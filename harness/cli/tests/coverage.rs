@@ -1,16 +1,10 @@
 //! `miplcheck coverage` as a user meets it: on the repository's own suites and snapshots, and on
 //! small folders made here to show what it says about odd evidence and bad paths.
 
-use std::path::{Path, PathBuf};
+mod common;
+use common::{miplcheck, root};
+
 use std::process::{Command, Output};
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
-}
-
-fn miplcheck(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_miplcheck")).args(args).current_dir(root()).output().unwrap()
-}
 
 fn text(o: &Output) -> (String, String) {
     (String::from_utf8_lossy(&o.stdout).into_owned(), String::from_utf8_lossy(&o.stderr).into_owned())

@@ -2,22 +2,12 @@
 //! compared, a run compared with itself and with a slowed-down copy of itself, and a record of an
 //! unknown schema.
 
+mod common;
+use common::miplcheck;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::OnceLock;
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
-}
-
-fn miplcheck(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_miplcheck"))
-        .args(args)
-        .current_dir(root())
-        .env("CI", "true") // no .snap.new files from these runs
-        .output()
-        .unwrap()
-}
 
 fn text(o: &Output) -> (String, String) {
     (String::from_utf8_lossy(&o.stdout).into_owned(), String::from_utf8_lossy(&o.stderr).into_owned())

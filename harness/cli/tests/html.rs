@@ -5,22 +5,12 @@
 //! Without a Chromium binary the browser check is skipped (and says so), unless
 //! `MIPLCHECK_REQUIRE_CHROMIUM=1` makes it mandatory, as CI does.
 
+mod common;
+use common::miplcheck;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
-}
-
-fn miplcheck(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_miplcheck"))
-        .args(args)
-        .current_dir(root())
-        .env("CI", "true") // no .snap.new files from these runs
-        .output()
-        .unwrap()
-}
 
 /// Debian calls it `chromium`, Ubuntu's and older packages `chromium-browser`.
 fn chromium() -> Option<PathBuf> {

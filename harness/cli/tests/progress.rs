@@ -1,11 +1,9 @@
 //! Progress on a terminal, plain lines in a log: the same run seen both ways.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
+use common::root;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
-}
+use std::process::Command;
 
 #[test]
 fn a_log_gets_plain_lines_only() {

@@ -2,22 +2,13 @@
 //! firmware does (`rigs/quirks/`). Each departure must fail its case with a message that names it,
 //! and a rig that tolerates them must pass with each one as a warning.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
-}
+mod common;
+use common::miplcheck;
 
 /// Runs one case against a rig; returns the exit status and what was printed.
 fn run(rig: &str, case: &str) -> (Option<i32>, String) {
     let out = tempfile::tempdir().unwrap();
-    let o = Command::new(env!("CARGO_BIN_EXE_miplcheck"))
-        .args(["run", "--rig", rig, "--case", case, "--out", out.path().to_str().unwrap()])
-        .current_dir(root())
-        .env("CI", "true")
-        .output()
-        .unwrap();
+    let o = miplcheck(&["run", "--rig", rig, "--case", case, "--out", out.path().to_str().unwrap()]);
     let text = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
     (o.status.code(), text)
 }

@@ -6,6 +6,7 @@
 //! [`endpoint`]: a sans-I/O state machine (like the emulator's modem) driven with explicit time,
 //! so the same code runs over tokio UDP and in virtual time.
 
+pub mod block;
 pub mod content;
 #[cfg(feature = "dtls")]
 pub mod dtls;

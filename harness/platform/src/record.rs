@@ -2,6 +2,7 @@
 //! content format.
 
 use coap_lite::{CoapOption, MessageClass, MessageType, Packet};
+use miplcheck_lwm2m::block::{uint, Block};
 use miplcheck_lwm2m::{tlv, wire, ContentFormat};
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -104,10 +105,10 @@ pub fn describe(p: &Packet) -> String {
         s.push_str(" auth-code");
     }
     // RFC 7959: NUM/M/size of a block, and the whole transfer's size.
-    if let Some(b) = uint_option(p, 27) {
-        let _ = write!(s, " block1={}/{}/{}", b >> 4, (b >> 3) & 1, 16u32 << (b & 7).min(6));
+    if let Some(b) = Block::block1(p) {
+        let _ = write!(s, " block1={}/{}/{}", b.num, u8::from(b.more), b.size());
     }
-    if let Some(n) = uint_option(p, 60) {
+    if let Some(n) = uint(p, CoapOption::Size1) {
         let _ = write!(s, " size1={n}");
     }
     let cf = wire::number(p, CoapOption::ContentFormat).map(ContentFormat::from_number);
@@ -118,11 +119,6 @@ pub fn describe(p: &Packet) -> String {
         let _ = write!(s, " {}", payload(cf, &p.payload));
     }
     s
-}
-
-fn uint_option(p: &Packet, number: u16) -> Option<u32> {
-    let v = p.get_option(CoapOption::Unknown(number))?.front()?.clone();
-    (v.len() <= 4).then(|| v.iter().fold(0u32, |n, b| n << 8 | u32::from(*b)))
 }
 
 /// Longer opaque payloads (package blocks) show their first bytes and their size.

@@ -24,6 +24,8 @@
 //! [`SotaReport::summary`] is the operation's one-line outcome.
 
 use coap_lite::{CoapOption, MessageClass, MessageType, Packet, RequestType, ResponseType};
+use miplcheck_lwm2m::block::uint_bytes;
+pub use miplcheck_lwm2m::block::Block;
 use miplcheck_lwm2m::{tlv, wire, ContentFormat, Path};
 use sha2::{Digest, Sha256};
 use std::fmt;
@@ -453,7 +455,7 @@ impl Run {
             p.add_option(CoapOption::UriPath, s.into_bytes());
         }
         if matches!(stage, Stage::Block(_) | Stage::Erase) {
-            p.add_option(CoapOption::ContentFormat, uint(u32::from(ContentFormat::Opaque.number())));
+            p.add_option(CoapOption::ContentFormat, uint_bytes(u32::from(ContentFormat::Opaque.number())));
         }
         if let Stage::Block(num) = stage {
             let start = num as usize * self.size;
@@ -462,7 +464,7 @@ impl Run {
             let block = Block { num, more, szx: szx(self.size).unwrap_or(6) };
             p.add_option(CoapOption::Block1, block.encode());
             if num == 0 {
-                p.add_option(SIZE1, uint(u32::try_from(self.job.package.len()).unwrap_or(u32::MAX)));
+                p.add_option(SIZE1, uint_bytes(u32::try_from(self.job.package.len()).unwrap_or(u32::MAX)));
             }
             p.payload = self.job.package[start..start + len].to_vec();
         }
@@ -488,41 +490,6 @@ fn version_text(p: &Packet) -> String {
 /// RFC 7959 §2.2 SZX: 16 << SZX bytes.
 fn szx(size: usize) -> Option<u8> {
     (0..=6u8).find(|&x| 16usize << x == size)
-}
-
-/// A CoAP uint option value: big-endian, no leading zero bytes (RFC 7252 §3.2).
-fn uint(v: u32) -> Vec<u8> {
-    let b = v.to_be_bytes();
-    let skip = b.iter().take_while(|&&x| x == 0).count();
-    b[skip..].to_vec()
-}
-
-/// A Block1/Block2 option value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Block {
-    pub num: u32,
-    pub more: bool,
-    pub szx: u8,
-}
-
-impl Block {
-    pub fn size(&self) -> usize {
-        16 << self.szx.min(6)
-    }
-
-    pub fn encode(&self) -> Vec<u8> {
-        uint((self.num << 4) | (u32::from(self.more) << 3) | u32::from(self.szx & 7))
-    }
-
-    /// `None` for more than three bytes or the reserved SZX 7.
-    pub fn decode(v: &[u8]) -> Option<Block> {
-        if v.len() > 3 {
-            return None;
-        }
-        let n = v.iter().fold(0u32, |a, b| (a << 8) | u32::from(*b));
-        let szx = (n & 7) as u8;
-        (szx < 7).then_some(Block { num: n >> 4, more: n & 8 != 0, szx })
-    }
 }
 
 #[cfg(test)]

@@ -130,7 +130,7 @@ impl FakeDevice {
             MessageClass::Request(m) => m,
             _ => return None,
         };
-        let block = req.get_option(CoapOption::Block1).and_then(|l| l.front()).and_then(|v| Block::decode(v));
+        let block = Block::block1(&req);
         let size1 = wire::number(&req, CoapOption::Size1).map(usize::from);
         let mut ans = Packet::new();
         let mut code = ResponseType::Changed;
@@ -298,7 +298,7 @@ fn summary(o: &OpOutcome) -> (String, Duration) {
 }
 
 fn block1(p: &Packet) -> Option<Block> {
-    p.get_option(CoapOption::Block1).and_then(|l| l.front()).and_then(|v| Block::decode(v))
+    Block::block1(p)
 }
 
 #[test]

@@ -5,6 +5,7 @@
 //! URC before the `OK` of the command that caused it, or shows a request twice. Each difference
 //! has a [`Kind`], so a rig can declare some kinds tolerated (`[tolerate]`).
 
+use miplcheck_at::syntax::event_code;
 use miplcheck_at::Dialect;
 use similar::{DiffOp, TextDiff};
 
@@ -82,12 +83,6 @@ fn same_request(a: &str, b: &str) -> bool {
 
 fn blanks_after(s: &str, sep: char) -> usize {
     s.match_indices(sep).filter(|(i, _)| s[i + 1..].starts_with(' ')).count()
-}
-
-/// `+MIPLEVENT: <ref>,<code>…` → the code.
-fn event_code(s: &str) -> Option<u16> {
-    let rest = s.strip_prefix("+MIPLEVENT")?.trim_start_matches([':', '=']).trim_start();
-    rest.split(',').nth(1)?.trim().parse().ok()
 }
 
 fn meaning(d: &Dialect, code: u16) -> String {

@@ -21,6 +21,7 @@ pub mod platform_op;
 pub mod record;
 pub mod report;
 pub mod rig;
+pub mod stats;
 pub mod suite;
 pub mod target;
 pub mod transcript;

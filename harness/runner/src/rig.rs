@@ -104,16 +104,15 @@ impl Tolerate {
 
     /// A received line as the suite expects it: a tolerated event code read as the one expected.
     pub fn reading(&self, line: &str) -> String {
-        let Some(rest) = line.strip_prefix("+MIPLEVENT") else { return line.to_string() };
-        let mut fields: Vec<String> = rest.split(',').map(str::to_string).collect();
-        if let Some(code) = fields.get(1).and_then(|c| c.trim().parse::<u16>().ok()) {
-            if let Some(s) = self.events.iter().find(|s| s.got == code) {
-                let lead = fields[1].len() - fields[1].trim_start().len();
-                fields[1] = format!("{}{}", &fields[1][..lead], s.expected);
-                return format!("+MIPLEVENT{}", fields.join(","));
-            }
-        }
-        line.to_string()
+        let Some(swap) = miplcheck_at::syntax::event_code(line).and_then(|c| self.events.iter().find(|s| s.got == c))
+        else {
+            return line.to_string();
+        };
+        // The code is the second field: put the expected one in its place, spacing kept.
+        let mut fields: Vec<String> = line.split(',').map(str::to_string).collect();
+        let lead = fields[1].len() - fields[1].trim_start().len();
+        fields[1] = format!("{}{}", &fields[1][..lead], swap.expected);
+        fields.join(",")
     }
 }
 

@@ -12,11 +12,8 @@ use crate::modem::Ctx;
 use crate::notice::{Event, Notice};
 use crate::reply::Reply;
 use coap_lite::{CoapOption, MessageClass, Packet, RequestType, ResponseType};
+use miplcheck_lwm2m::block::{uint, uint_bytes, Block};
 use miplcheck_lwm2m::{wire, ContentFormat, Path};
-
-/// RFC 7959 Block1 and Size1.
-const BLOCK1: u16 = 27;
-const SIZE1: u16 = 60;
 
 /// What the TE told the module (`AT+QSOTAINFO`), and a block waiting for its result.
 #[derive(Debug, Clone, Default)]
@@ -30,17 +27,6 @@ impl Sota {
     pub fn new(version: String, mem_size: u32) -> Self {
         Sota { version, mem_size, held: None }
     }
-}
-
-fn uint(p: &Packet, number: u16) -> Option<u32> {
-    let v = p.get_option(CoapOption::Unknown(number))?.front()?.clone();
-    (v.len() <= 4).then(|| v.iter().fold(0u32, |n, b| n << 8 | u32::from(*b)))
-}
-
-fn minimal(n: u32) -> Vec<u8> {
-    let b = n.to_be_bytes();
-    let skip = b.iter().take_while(|x| **x == 0).count();
-    b[skip..].to_vec()
 }
 
 impl Client {
@@ -74,15 +60,14 @@ impl Client {
     }
 
     fn sota_block(&mut self, from: &str, req: &Packet, path: Path, ctx: &mut Ctx) {
-        let block = uint(req, BLOCK1).unwrap_or(0);
-        let (num, more, szx) = (block >> 4, block & 0x8 != 0, (block & 0x7) as u8);
+        let Block { num, more, szx } = Block::block1(req).unwrap_or(Block { num: 0, more: false, szx: 0 });
         let mem = self.sota.as_ref().map(|s| s.mem_size).unwrap_or(0);
         if num == 0 {
-            if uint(req, SIZE1).is_some_and(|total| total > mem) {
+            if uint(req, CoapOption::Size1).is_some_and(|total| total > mem) {
                 // RFC 7959 §2.9.3: too large, and how large may be.
                 let mut p = Packet::new();
                 p.header.code = MessageClass::Response(ResponseType::RequestEntityTooLarge);
-                p.add_option(CoapOption::Unknown(SIZE1), minimal(mem));
+                p.add_option(CoapOption::Size1, uint_bytes(mem));
                 self.respond_with(from, req, p, ctx);
                 return;
             }
@@ -130,7 +115,7 @@ impl Client {
         };
         p.header.code = MessageClass::Response(code);
         if result == 3 {
-            p.add_option(CoapOption::Unknown(BLOCK1), minimal(num << 4 | u32::from(more) << 3 | u32::from(szx)));
+            p.add_option(CoapOption::Block1, Block { num, more, szx }.encode());
         }
         self.respond_with(&held.from, &held.request, p, ctx);
         if result == 3 && !more {

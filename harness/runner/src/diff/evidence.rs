@@ -5,7 +5,7 @@
 
 use super::volatile::display;
 use crate::record::RunRecord;
-use miplcheck_at::syntax::{Command, Response};
+use miplcheck_at::syntax::Command;
 use miplcheck_at::{Dialect, FinalResult};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -108,14 +108,7 @@ impl Evidence {
     }
 }
 
-/// The code of a `+MIPLEVENT: <ref>,<evtid>…` line.
-pub fn event_code(text: &str) -> Option<u16> {
-    let r = Response::parse(text)?;
-    if !r.name.eq_ignore_ascii_case("+MIPLEVENT") {
-        return None;
-    }
-    u16::try_from(r.args.get(1)?.int()?).ok()
-}
+pub use miplcheck_at::syntax::event_code;
 
 /// Whether a command line asks for RAI, through `<raiMode>` or through bits of `<flag>`.
 fn rai(dialect: Option<&Dialect>, line: &str) -> (bool, bool) {

@@ -24,21 +24,8 @@ tr.del td.a { background: #ffebe9; } tr.ins td.b { background: #dafbe1; }
 details { margin: .3em 0 1em; } summary { cursor: pointer; }
 "#;
 
-/// Escapes text for HTML.
-pub fn esc(t: &str) -> String {
-    let mut s = String::with_capacity(t.len());
-    for c in t.chars() {
-        match c {
-            '&' => s.push_str("&amp;"),
-            '<' => s.push_str("&lt;"),
-            '>' => s.push_str("&gt;"),
-            '"' => s.push_str("&quot;"),
-            '\'' => s.push_str("&#39;"),
-            _ => s.push(c),
-        }
-    }
-    s
-}
+/// Escapes text for HTML: the run report's escaping, so both pages treat transcripts alike.
+pub use crate::html::escape::esc;
 
 /// Escapes text and turns its `code` spans into `<code>`.
 fn inline(t: &str) -> String {

@@ -98,11 +98,7 @@ impl Stats {
             return None;
         }
         v.sort_by(f64::total_cmp);
-        let n = v.len();
-        let median = if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2.0 };
-        // Nearest rank: the smallest sample with at least 95% of the samples at or below it.
-        let rank = ((0.95 * n as f64).ceil() as usize).clamp(1, n);
-        Some(Stats { n, median, p95: v[rank - 1] })
+        Some(Stats { n: v.len(), median: crate::stats::median(&v)?, p95: crate::stats::percentile(&v, 95.0)? })
     }
 }
 

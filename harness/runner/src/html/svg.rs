@@ -264,8 +264,8 @@ mod tests {
         CommandStats {
             command: command.into(),
             sent: l.len(),
-            median: super::super::windows::median(&l),
-            p95: super::super::windows::percentile(&l, 95.0),
+            median: crate::stats::median(&l),
+            p95: crate::stats::percentile(&l, 95.0),
             max: l.last().copied(),
             latencies: l,
             window: window.map(|w| (w, w)),
