@@ -76,21 +76,9 @@ pub fn render(c: &Comparison) -> String {
 
 fn runs(s: &mut String, c: &Comparison) {
     let _ = writeln!(s, "<table><tr><th></th><th>A</th><th>B</th></tr>");
-    let row = |s: &mut String, what: &str, a: &str, b: &str| {
-        let _ = writeln!(s, "<tr><th>{what}</th><td>{}</td><td>{}</td></tr>", esc(a), esc(b));
-    };
-    row(s, "rig", &format!("{} ({})", c.a.rig, c.a.target), &format!("{} ({})", c.b.rig, c.b.target));
-    row(
-        s,
-        "dialect",
-        &format!("{} — {}", c.a.model, c.a.manual.unwrap_or("not a dialect miplcheck knows")),
-        &format!("{} — {}", c.b.model, c.b.manual.unwrap_or("not a dialect miplcheck knows")),
-    );
-    row(s, "firmware", &c.a.firmware, &c.b.firmware);
-    row(s, "started", &c.a.started, &c.b.started);
-    let v = |i: &super::RunInfo| format!("{} passed, {} failed, {} skipped", i.passed, i.failed, i.skipped);
-    row(s, "cases", &v(&c.a), &v(&c.b));
-    row(s, "miplcheck", &c.a.tool, &c.b.tool);
+    for (what, a, b) in summary::run_rows(c) {
+        let _ = writeln!(s, "<tr><th>{what}</th><td>{}</td><td>{}</td></tr>", esc(&a), esc(&b));
+    }
     let _ = writeln!(s, "</table>");
 }
 

@@ -54,21 +54,9 @@ fn cell(t: &str) -> String {
 
 fn runs(s: &mut String, c: &Comparison) {
     let _ = writeln!(s, "| | A | B |\n|---|---|---|");
-    let row = |s: &mut String, what: &str, a: &str, b: &str| {
-        let _ = writeln!(s, "| {what} | {} | {} |", cell(a), cell(b));
-    };
-    row(s, "rig", &format!("{} ({})", c.a.rig, c.a.target), &format!("{} ({})", c.b.rig, c.b.target));
-    row(
-        s,
-        "dialect",
-        &format!("{} — {}", c.a.model, c.a.manual.unwrap_or("not a dialect miplcheck knows")),
-        &format!("{} — {}", c.b.model, c.b.manual.unwrap_or("not a dialect miplcheck knows")),
-    );
-    row(s, "firmware", &c.a.firmware, &c.b.firmware);
-    row(s, "started", &c.a.started, &c.b.started);
-    let v = |i: &super::RunInfo| format!("{} passed, {} failed, {} skipped", i.passed, i.failed, i.skipped);
-    row(s, "cases", &v(&c.a), &v(&c.b));
-    row(s, "miplcheck", &c.a.tool, &c.b.tool);
+    for (what, a, b) in summary::run_rows(c) {
+        let _ = writeln!(s, "| {what} | {} | {} |", cell(&a), cell(&b));
+    }
     let _ = writeln!(s);
 }
 

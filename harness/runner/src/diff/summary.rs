@@ -120,3 +120,17 @@ pub fn families(c: &Comparison) -> Option<String> {
         family_section(db),
     ))
 }
+
+/// The two runs side by side, a row each (what, A, B), for both the Markdown and the HTML page.
+pub fn run_rows(c: &Comparison) -> Vec<(&'static str, String, String)> {
+    let dialect = |i: &super::RunInfo| format!("{} — {}", i.model, i.manual.unwrap_or("not a dialect miplcheck knows"));
+    let cases = |i: &super::RunInfo| format!("{} passed, {} failed, {} skipped", i.passed, i.failed, i.skipped);
+    vec![
+        ("rig", format!("{} ({})", c.a.rig, c.a.target), format!("{} ({})", c.b.rig, c.b.target)),
+        ("dialect", dialect(&c.a), dialect(&c.b)),
+        ("firmware", c.a.firmware.clone(), c.b.firmware.clone()),
+        ("started", c.a.started.clone(), c.b.started.clone()),
+        ("cases", cases(&c.a), cases(&c.b)),
+        ("miplcheck", c.a.tool.clone(), c.b.tool.clone()),
+    ]
+}
