@@ -1,32 +1,12 @@
 //! The 3GPP TS 27.007 / V.250 basics shared by every dialect: `AT`, `ATE0/1`, `AT+CGMR`,
 //! `AT+CGSN`, `AT+CIMI`, `AT+CMEE`, `AT+CSQ`, `AT+CEREG`, `AT+CGATT`, `AT+CSCON`, `AT+CFUN`.
 
-use crate::modem::Behaviour;
+use crate::behaviour::Behaviour;
+pub use crate::ctx::Basics;
 use crate::options::Options;
 use crate::reply::{cme, int_param, Reply};
 use miplcheck_at::dialect::Invocation;
 use miplcheck_at::syntax::{Form, Spacing};
-
-/// Modem-wide settings the basics change and dialects read.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Basics {
-    pub echo: bool,
-    pub cmee: u8,
-    /// `AT+CEREG=<n>` URC mode.
-    pub cereg: u8,
-    /// `AT+CSCON=<n>`: whether `+CSCON: <mode>` URCs are printed (BC39 §5.8.5).
-    pub cscon: bool,
-    /// RRC connection: true while connected.
-    pub connected: bool,
-    pub cfun: u8,
-    pub attached: bool,
-}
-
-impl Basics {
-    pub fn power_on(opts: &Options) -> Self {
-        Basics { echo: opts.echo, cmee: opts.cmee, cereg: 0, cscon: false, connected: false, cfun: 1, attached: true }
-    }
-}
 
 fn sp(name: &str, args: &[String]) -> String {
     Spacing::MANUAL.format(name, args)

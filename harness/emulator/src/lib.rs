@@ -8,7 +8,9 @@
 
 pub mod basic;
 pub mod bc39;
+mod behaviour;
 pub mod client;
+mod ctx;
 pub mod m5310a;
 mod modem;
 pub mod notice;
@@ -18,7 +20,8 @@ pub mod reply;
 pub mod serve;
 pub mod sim;
 
-pub use modem::{Behaviour, Emission, Modem};
+pub use behaviour::Behaviour;
+pub use modem::{Emission, Modem};
 pub use options::Options;
 
 /// The `+MIPLEVENT` codes this emulator can emit for that dialect (`bc39`, `m5310a`); kept true by a test.

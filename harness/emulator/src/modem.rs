@@ -1,8 +1,9 @@
 //! The modem core: TE bytes in, timed emissions out. No clock of its own: the caller says what
 //! time it is, so the same core runs in real time (serve) and in virtual time (sim).
 
-use crate::basic::{self, Basics};
-use crate::notice::{Event, Notice};
+use crate::basic;
+use crate::behaviour::Behaviour;
+use crate::ctx::{Basics, Ctx, Out};
 use crate::options::Options;
 use crate::reply::{cme, Reply};
 use miplcheck_at::dialect::{Dialect, Invocation, Misfit};
@@ -22,94 +23,6 @@ pub struct NetOut {
     pub at: Stamp,
     pub to: String,
     pub bytes: Vec<u8>,
-}
-
-/// Something for the TE: a line as it is, or a notice the dialect words.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Out {
-    Line(String),
-    Notice(Notice),
-}
-
-/// What a behaviour sees and produces while it handles a command, a datagram or a timer.
-pub struct Ctx<'a> {
-    pub now: Stamp,
-    pub basics: &'a mut Basics,
-    pub opts: &'a Options,
-    /// What to print (without framing), in order.
-    pub urcs: Vec<Out>,
-    pub datagrams: Vec<(String, Vec<u8>)>,
-}
-
-impl Ctx<'_> {
-    pub fn urc(&mut self, line: impl Into<String>) {
-        self.urcs.push(Out::Line(line.into()));
-    }
-
-    pub fn notice(&mut self, n: Notice) {
-        self.urcs.push(Out::Notice(n));
-    }
-
-    pub fn event(&mut self, e: Event) {
-        self.notice(Notice::Event(e));
-    }
-
-    /// Sends a datagram; the radio connection comes up first if it was idle (`+CSCON: 1`).
-    pub fn send(&mut self, to: &str, bytes: Vec<u8>) {
-        if !self.basics.connected {
-            self.basics.connected = true;
-            if self.basics.cscon {
-                self.urc("+CSCON:1");
-            }
-        }
-        self.datagrams.push((to.to_string(), bytes));
-    }
-
-    /// Releases the radio connection (RAI, or the inactivity timer): `+CSCON: 0`.
-    pub fn release(&mut self) {
-        if self.basics.connected {
-            self.basics.connected = false;
-            if self.basics.cscon {
-                self.urc("+CSCON:0");
-            }
-        }
-    }
-}
-
-/// One dialect's MIPL behaviour.
-pub trait Behaviour: Send {
-    fn dialect(&self) -> &'static Dialect;
-    /// What `AT+CGMR` reports when the rig names no firmware.
-    fn default_firmware(&self) -> &'static str;
-    /// The lines `AT+CGMR` prints.
-    fn revision_lines(&self, firmware: &str) -> Vec<String>;
-    /// Answers a command of this dialect; `None` when it is not one this behaviour implements.
-    fn handle(&mut self, inv: &Invocation, ctx: &mut Ctx) -> Option<Reply>;
-    /// The lines a notice prints in this dialect (none: not reported, or held back).
-    fn render(&mut self, notice: &Notice, opts: &Options) -> Vec<String>;
-    /// The LwM2M client, once `AT+MIPLOPEN` made one.
-    fn client(&self) -> Option<&crate::client::Client>;
-    fn client_mut(&mut self) -> Option<&mut crate::client::Client>;
-    /// A datagram from the network.
-    fn datagram(&mut self, from: &str, bytes: &[u8], ctx: &mut Ctx) {
-        if let Some(c) = self.client_mut() {
-            c.datagram(from, bytes, ctx);
-        }
-    }
-    /// Timers due by `ctx.now`.
-    fn poll(&mut self, ctx: &mut Ctx) {
-        if let Some(c) = self.client_mut() {
-            c.poll(ctx);
-        }
-    }
-    /// The error a command with the wrong number of parameters gets.
-    fn syntax_error(&self) -> u16 {
-        cme::BAD_PARAMETER
-    }
-    /// When [`Behaviour::poll`] next has something to do.
-    fn next_deadline(&self) -> Option<Stamp> {
-        self.client().and_then(crate::client::Client::next_deadline)
-    }
 }
 
 /// Quirk `urc-before-ok`: how long a final result waits for the URC its command's datagram brings.

@@ -2,7 +2,7 @@
 
 use super::Bc39;
 use crate::client::{Answer, Part};
-use crate::modem::Ctx;
+use crate::ctx::Ctx;
 use crate::reply::{cme, int_param, Reply};
 use miplcheck_at::dialect::Invocation;
 use miplcheck_lwm2m::Path;

@@ -11,7 +11,8 @@ pub mod render;
 pub mod session;
 pub mod sota;
 
-use crate::modem::{Behaviour, Ctx};
+use crate::behaviour::Behaviour;
+use crate::ctx::Ctx;
 use crate::reply::Reply;
 use miplcheck_at::dialect::{Dialect, Invocation, BC39};
 

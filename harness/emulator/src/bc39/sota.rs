@@ -3,7 +3,7 @@
 //! `crate::client::sota`.
 
 use super::Bc39;
-use crate::modem::Ctx;
+use crate::ctx::Ctx;
 use crate::reply::{cme, int_param, Reply};
 use miplcheck_at::dialect::Invocation;
 use miplcheck_at::syntax::Form;

@@ -7,7 +7,7 @@
 pub mod sota;
 pub mod values;
 
-use crate::modem::Ctx;
+use crate::ctx::Ctx;
 use crate::notice::{Event, Notice};
 use crate::reply::Reply;
 use coap_lite::{CoapOption, MessageClass, MessageType, Packet, RequestType, ResponseType};

@@ -8,7 +8,7 @@
 //! says it was stored (`AT+QSOTARESULT=3`), so a slow flash slows the transfer, not the module.
 
 use super::{Client, Incoming};
-use crate::modem::Ctx;
+use crate::ctx::Ctx;
 use crate::notice::{Event, Notice};
 use crate::reply::Reply;
 use coap_lite::{CoapOption, MessageClass, Packet, RequestType, ResponseType};

@@ -3,7 +3,7 @@
 
 use super::{check_ref, cis, err, int, raw, M5310a};
 use crate::client::{Answer, Client, Part};
-use crate::modem::Ctx;
+use crate::ctx::Ctx;
 use crate::reply::{Outcome, Reply};
 use miplcheck_at::dialect::Invocation;
 use miplcheck_lwm2m::Path;

@@ -3,7 +3,7 @@
 //! `AT+MIPLADDOBJ`, `AT+MIPLDELOBJ`, `AT+MIPLDISCOVERRSP`.
 
 use super::{check_ref, cis, err, int, raw, M5310a};
-use crate::modem::Ctx;
+use crate::ctx::Ctx;
 use crate::reply::Reply;
 use miplcheck_at::cis_config::CisConfig;
 use miplcheck_at::dialect::Invocation;

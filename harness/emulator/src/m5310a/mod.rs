@@ -11,8 +11,9 @@ pub mod downlink;
 pub mod render;
 pub mod session;
 
+use crate::behaviour::Behaviour;
 use crate::client::Client;
-use crate::modem::{Behaviour, Ctx};
+use crate::ctx::Ctx;
 use crate::notice::Notice;
 use crate::options::Options;
 use crate::reply::Reply;

@@ -3,7 +3,7 @@
 
 use super::{check_ref, cis, err, int, M5310a};
 use crate::client::{Client, Errors, ObserveId, OpenArgs, Profile, Renew};
-use crate::modem::Ctx;
+use crate::ctx::Ctx;
 use crate::notice::Event;
 use crate::reply::Reply;
 use miplcheck_at::dialect::Invocation;
