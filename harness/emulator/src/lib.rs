@@ -16,6 +16,7 @@ mod modem;
 pub mod notice;
 pub mod options;
 pub mod quirks;
+mod registry;
 pub mod reply;
 pub mod serve;
 pub mod sim;

@@ -5,6 +5,7 @@ use crate::basic;
 use crate::behaviour::Behaviour;
 use crate::ctx::{Basics, Ctx, Out};
 use crate::options::Options;
+use crate::registry::behaviour_for;
 use crate::reply::{cme, Reply};
 use miplcheck_at::dialect::{Dialect, Invocation, Misfit};
 use miplcheck_at::syntax::Command;
@@ -215,14 +216,6 @@ impl Modem {
         self.busy_until = at;
         reply.lines = reply.lines.iter().map(|l| self.opts.quirks.respace(l)).collect();
         Emission { at, bytes: reply.render(self.basics.cmee, self.dialect()) }
-    }
-}
-
-fn behaviour_for(dialect: &str) -> Result<Box<dyn Behaviour>, String> {
-    match dialect.to_ascii_lowercase().as_str() {
-        "bc39" => Ok(Box::new(crate::bc39::Bc39::default())),
-        "m5310a" => Ok(Box::new(crate::m5310a::M5310a::default())),
-        other => Err(format!("the emulator does not speak the {other} dialect yet")),
     }
 }
 
