@@ -8,7 +8,8 @@ use std::collections::BTreeMap;
 
 /// M5310-A §4.2, with §1.6's reading for a registration that timed out or a DTLS handshake that
 /// failed (both are a failed registration to the TE). Events the manual does not list (BC39's 1,
-/// 4, 9, 14, 25, …) are not reported.
+/// 4, 9, 14, 25, …) are not reported. 31 and 32 (device deleted, DTLS address aged out) wait until
+/// it is clear the module can get into those states.
 pub const EVENTS: EventTable = &[
     ("bootstrap-done", 2),
     ("bootstrap-failed", 3),
