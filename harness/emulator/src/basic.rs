@@ -1,5 +1,7 @@
 //! The 3GPP TS 27.007 / V.250 basics shared by every dialect: `AT`, `ATE0/1`, `AT+CGMR`,
 //! `AT+CGSN`, `AT+CIMI`, `AT+CMEE`, `AT+CSQ`, `AT+CEREG`, `AT+CGATT`, `AT+CSCON`, `AT+CFUN`.
+//!
+//! Names no dialect: where one differs (what `AT+CGMR` prints) it asks the [`Behaviour`].
 
 use crate::behaviour::Behaviour;
 pub use crate::ctx::Basics;

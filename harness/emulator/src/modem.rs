@@ -1,5 +1,9 @@
 //! The modem core: TE bytes in, timed emissions out. No clock of its own: the caller says what
 //! time it is, so the same core runs in real time (serve) and in virtual time (sim).
+//!
+//! It owns what every dialect shares (echo, line assembly, answer order and delays, the rig's
+//! quirks, framing) and names no dialect: it gets its [`Behaviour`] from the registry and speaks to
+//! it only through that trait and the [`Ctx`] it lends.
 
 use crate::basic;
 use crate::behaviour::Behaviour;

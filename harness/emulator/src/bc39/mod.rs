@@ -3,6 +3,9 @@
 //! State lives in [`config::Config`] (§3.2.1) and [`instance::Instance`] (§3.2.2–3.2.6). Output
 //! spacing follows the manual's §5 examples: `+MIPLCONFIG:1,…` and `+MIPLCREATE:0` without a space,
 //! `+MIPLVER: …` as its table shows.
+//!
+//! The Modem drives it through [`Behaviour`] and lends it a `Ctx`; it never reaches into the
+//! Modem, nor into another dialect.
 
 pub mod answers;
 pub mod config;

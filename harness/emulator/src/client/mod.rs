@@ -3,6 +3,8 @@
 //! [`Notice`]s a dialect then prints. Where the modules behave differently (who answers a
 //! discover, an observe, a write-attributes; how an observe's message ID is formed) the dialect
 //! says so in its [`Profile`].
+//!
+//! It names no dialect and knows nothing of the Modem: it answers through the `Ctx` it is lent.
 
 pub mod sota;
 pub mod values;

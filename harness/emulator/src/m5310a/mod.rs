@@ -4,6 +4,9 @@
 //! registration ([`session`]), the TE's answers and `+MIPLNSMI` ([`answers`]), and the downlink
 //! queue of `AT+MIPLNMI` modes 1 and 2 ([`downlink`]). Output follows the manual's examples: no
 //! space after `:` (`+MIPLEVENT:0,6`), `+CIS ERROR:<n>` errors.
+//!
+//! The Modem drives it through [`Behaviour`] and lends it a `Ctx`; it never reaches into the
+//! Modem, nor into another dialect.
 
 pub mod answers;
 pub mod device;
