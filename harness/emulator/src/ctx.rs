@@ -1,8 +1,8 @@
 //! What a handler is lent while it answers a command, a datagram or a timer: the time, the
 //! modem-wide settings, the rig's options, and where its URCs and datagrams go.
 //!
-//! Dialects and the LwM2M client ([`crate::client`]) both work through a [`Ctx`]; it sits apart
-//! from the dialect trait ([`crate::behaviour`]) because that trait names the client, and the
+//! Dialects and the LwM2M client (`client`) both work through a [`Ctx`]; it sits apart
+//! from the dialect trait (`behaviour`) because that trait names the client, and the
 //! client must not depend on the trait. It knows no dialect and nothing of the Modem that lends
 //! it: URCs leave as lines or [`Notice`]s, unframed, and the Modem words, frames and times them.
 
