@@ -6,9 +6,10 @@
 //! logic itself is tested to the millisecond in virtual time (harness/runner/tests/faults.rs).
 
 use libtest_mimic::{Arguments, Failed, Trial};
-use miplcheck_runner::golden::{self, Snapshot};
+use miplcheck_record::Verdict;
+use miplcheck_runner::golden;
 use miplcheck_runner::rig::{Rig, Target as RigTarget};
-use miplcheck_runner::{target, Plan, Selection, Verdict};
+use miplcheck_runner::{target, Plan, Selection};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -60,17 +61,17 @@ fn run(plan: &Plan, si: usize, ci: usize) -> Result<(), Failed> {
     let case = &suite.cases[ci];
     let mut t = target::open(&plan.rig).map_err(Failed::from)?;
     let r = plan.run_one(t.as_mut(), suite, case);
-    match r.verdict {
-        Verdict::Passed | Verdict::Skipped(_) => Ok(()),
-        Verdict::Failed { at, line, reason } => {
-            let place = line.map(|l| format!(" ({}:{l})", suite.path.display())).unwrap_or_default();
-            let mut msg = format!("{at}{place}: {reason}");
-            if let Snapshot::Changed { diff } = &r.snapshot {
+    let c = &r.record;
+    match c.verdict {
+        Verdict::Passed | Verdict::Skipped => Ok(()),
+        Verdict::Failed => {
+            let mut msg = format!("{}: {}", c.place().unwrap_or_default(), c.reason.as_deref().unwrap_or(""));
+            if let Some(diff) = &c.snapshot_diff {
                 msg.push_str("\n--- golden\n+++ this run\n");
                 msg.push_str(diff);
             } else {
                 msg.push_str("\ntranscript:\n");
-                msg.push_str(&r.transcript);
+                msg.push_str(&r.transcript_text());
             }
             Err(msg.into())
         }

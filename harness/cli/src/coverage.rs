@@ -2,13 +2,14 @@
 //! golden snapshots exercise. Exit status: 0, or 1 with `--require-complete` when a command, URC or
 //! event the emulator can produce is uncovered; 2 on bad input.
 
+use crate::exit::{Error, Exit};
 use clap::{Args, ValueEnum};
 use miplcheck_at::Dialect;
-use miplcheck_runner::coverage::{self, render, sources, Coverage};
+use miplcheck_coverage::{self as coverage, render, Coverage};
+use miplcheck_runner::coverage_sources as sources;
 use miplcheck_runner::InputError;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 
 #[derive(Args)]
 pub struct CoverageArgs {
@@ -41,7 +42,7 @@ enum Format {
     Json,
 }
 
-pub fn run(a: CoverageArgs) -> ExitCode {
+pub fn run(a: CoverageArgs) -> Result<Exit, Error> {
     let dialects: Vec<&'static Dialect> = match &a.dialect {
         Some(name) => Dialect::by_name(name).into_iter().collect(),
         None => Dialect::all().to_vec(),
@@ -50,10 +51,7 @@ pub fn run(a: CoverageArgs) -> ExitCode {
     // Said on standard error so `--format json` output stays parseable.
     let mut notes = String::new();
     for d in &dialects {
-        let snaps = match sources::load(d, &a.suites, &a.golden) {
-            Ok(s) => s,
-            Err(e) => return crate::bad_input(&e),
-        };
+        let snaps = sources::load(d, &a.suites, &a.golden)?;
         if snaps.cases.is_empty() {
             let rig = format!("rigs/emulator-{}.toml", d.name);
             let _ = writeln!(
@@ -87,15 +85,13 @@ pub fn run(a: CoverageArgs) -> ExitCode {
         Format::Json => render::json(&reports),
     };
     eprint!("{notes}");
-    if let Err(e) = emit(a.out.as_deref(), &text) {
-        return crate::bad_input(&e);
-    }
+    emit(a.out.as_deref(), &text)?;
     let complete = reports.iter().all(|c| c.summary().complete);
     if a.require_complete && !complete {
         eprintln!("coverage is not complete: a command, URC or event the emulator can produce is uncovered");
-        return ExitCode::from(1);
+        return Ok(Exit::Failed);
     }
-    ExitCode::SUCCESS
+    Ok(Exit::Ok)
 }
 
 fn emit(out: Option<&Path>, text: &str) -> Result<(), InputError> {

@@ -4,13 +4,13 @@
 //! p95 latency in B exceeds A's beyond the threshold (and by at least `--min-delta`); 2 bad input
 //! (a record that cannot be read, an argument that does not parse).
 
+use crate::exit::{Error, Exit};
 use clap::Args;
-use miplcheck_runner::diff::matrix::by_kind;
-use miplcheck_runner::diff::{self, latency, latency::Threshold, summary, Options};
-use miplcheck_runner::record::RunRecord;
+use miplcheck_diff::matrix::by_kind;
+use miplcheck_diff::{self as diff, latency, latency::Threshold, summary, Options};
+use miplcheck_record::{RecordError, RunRecord};
 use miplcheck_runner::InputError;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 
 #[derive(Args)]
 pub struct DiffArgs {
@@ -34,23 +34,9 @@ pub struct DiffArgs {
     min_delta: f64,
 }
 
-/// The file `RunRecord::load` reads for a path.
-fn record_file(p: &Path) -> PathBuf {
-    if p.is_dir() {
-        p.join("run.json")
-    } else {
-        p.to_path_buf()
-    }
-}
-
-fn load(p: &Path, arg: &str) -> Result<RunRecord, InputError> {
-    RunRecord::load(p).map_err(|e| {
-        let file = record_file(p);
-        // The loader names the file itself; InputError puts it first, once.
-        let prefix = format!("{}: ", file.display());
-        let msg = e.strip_prefix(&prefix).unwrap_or(&e).to_string();
-        InputError::new(&file, msg).field(arg)
-    })
+/// A record, or which argument named one that cannot be read.
+fn load(p: &Path, arg: &str) -> Result<RunRecord, Error> {
+    RunRecord::load(p).map_err(|e: RecordError| InputError::new(e.path(), e.detail()).field(arg).into())
 }
 
 /// A run's name for the default folder: the rig, or the folder when both runs share a rig.
@@ -64,15 +50,9 @@ fn name(r: &RunRecord, p: &Path, same_rig: bool) -> String {
     raw.chars().map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '_' }).collect()
 }
 
-pub fn run(a: DiffArgs) -> ExitCode {
-    let ra = match load(&a.run_a, "RUN_A") {
-        Ok(r) => r,
-        Err(e) => return crate::bad_input(&e),
-    };
-    let rb = match load(&a.run_b, "RUN_B") {
-        Ok(r) => r,
-        Err(e) => return crate::bad_input(&e),
-    };
+pub fn run(a: DiffArgs) -> Result<Exit, Error> {
+    let ra = load(&a.run_a, "RUN_A")?;
+    let rb = load(&a.run_b, "RUN_B")?;
     let same_rig = ra.rig.name == rb.rig.name;
     let out = a.out.unwrap_or_else(|| {
         Path::new("reports").join(format!(
@@ -86,16 +66,11 @@ pub fn run(a: DiffArgs) -> ExitCode {
         &rb,
         Options { threshold: a.threshold, min_samples: a.min_samples, min_delta_ms: a.min_delta },
     );
-    if let Err(e) = std::fs::create_dir_all(&out) {
-        return crate::bad_input(
-            &InputError::new(&out, format!("cannot create the report folder: {e}")).field("--out"),
-        );
-    }
+    std::fs::create_dir_all(&out)
+        .map_err(|e| InputError::new(&out, format!("cannot create the report folder: {e}")).field("--out"))?;
     let (md, html) = (out.join("diff.md"), out.join("diff.html"));
     for (path, text) in [(&md, diff::markdown::render(&c)), (&html, diff::html::render(&c))] {
-        if let Err(e) = std::fs::write(path, text) {
-            return crate::bad_input(&InputError::new(path, format!("cannot write: {e}")).field("--out"));
-        }
+        std::fs::write(path, text).map_err(|e| InputError::new(path, format!("cannot write: {e}")).field("--out"))?;
     }
     let n = c.counts();
     let (code, verdict) = summary::verdict(&c);
@@ -120,5 +95,5 @@ pub fn run(a: DiffArgs) -> ExitCode {
     );
     println!("{verdict}");
     println!("reports: {} {}", md.display(), html.display());
-    ExitCode::from(code)
+    Ok(if code == 0 { Exit::Ok } else { Exit::Failed })
 }

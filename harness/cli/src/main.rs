@@ -1,11 +1,13 @@
 //! The `miplcheck` command: parses arguments and hands over to the runner and the emulator.
-//! Exit status: 0 every case passed, 1 a case failed, 2 bad input (rig, suite, arguments).
+//! Exit status: see [`exit`], the one place codes are named.
 
 mod coverage;
 mod diff;
+mod exit;
 mod report;
 
 use clap::{Args, Parser, Subcommand};
+use exit::{Error, Exit};
 use miplcheck_emulator::{serve, Modem, Options};
 use miplcheck_runner::report::{
     coverage::CoverageReport, files::TranscriptFiles, junit::Junit, terminal::Terminal, Fanout,
@@ -18,7 +20,8 @@ use std::process::ExitCode;
 #[command(
     name = "miplcheck",
     version,
-    about = "Conformance harness for OneNET LwM2M (MIPL) AT commands of NB-IoT modems"
+    about = "Conformance harness for OneNET LwM2M (MIPL) AT commands of NB-IoT modems",
+    after_help = exit::HELP
 )]
 struct Cli {
     #[command(subcommand)]
@@ -108,17 +111,24 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    match cli.command {
+    let outcome = match cli.command {
         Command::Run(a) => run(a),
         Command::Emulate(a) => emulate(a),
         Command::Platform(a) => platform(a),
         Command::Coverage(a) => coverage::run(a),
         Command::Diff(a) => diff::run(a),
         Command::Report(a) => report::run(a),
+    };
+    match outcome {
+        Ok(exit) => exit.into(),
+        Err(e) => {
+            eprintln!("error: {e}");
+            e.exit().into()
+        }
     }
 }
 
-fn platform(a: PlatformArgs) -> ExitCode {
+fn platform(a: PlatformArgs) -> Result<Exit, Error> {
     use miplcheck_platform::{udp, PlatformOptions};
     let opts = PlatformOptions {
         auto_observe: !a.no_auto_observe,
@@ -127,13 +137,7 @@ fn platform(a: PlatformArgs) -> ExitCode {
         ..Default::default()
     };
     let epoch = std::time::Instant::now();
-    let pf = match udp::spawn(a.listen, opts, epoch) {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("error: --listen {}: {e}", a.listen);
-            return ExitCode::from(2);
-        }
-    };
+    let pf = udp::spawn(a.listen, opts, epoch).map_err(|e| Error::Usage(format!("--listen {}: {e}", a.listen)))?;
     println!("mock OneNET platform on coap://{} (Ctrl-C stops it)", pf.addr);
     loop {
         std::thread::sleep(std::time::Duration::from_millis(100));
@@ -143,38 +147,25 @@ fn platform(a: PlatformArgs) -> ExitCode {
     }
 }
 
-fn bad_input(e: &InputError) -> ExitCode {
-    eprintln!("error: {e}");
-    ExitCode::from(2)
-}
-
-fn run(a: RunArgs) -> ExitCode {
+fn run(a: RunArgs) -> Result<Exit, Error> {
     let root = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     miplcheck_runner::golden::init(&root);
     let selection = Selection { suite: a.suite, case: a.case };
-    let plan = match Plan::load(&a.rig, &a.suites, &a.golden, selection) {
-        Ok(p) => p,
-        Err(e) => return bad_input(&e),
-    };
+    let plan = Plan::load(&a.rig, &a.suites, &a.golden, selection)?;
     let out = a.out.unwrap_or_else(|| default_out(&plan.rig.name));
-    if let Err(e) = std::fs::create_dir_all(&out) {
-        return bad_input(&InputError::new(&out, format!("cannot create the report folder: {e}")).field("--out"));
-    }
+    std::fs::create_dir_all(&out)
+        .map_err(|e| InputError::new(&out, format!("cannot create the report folder: {e}")).field("--out"))?;
     let mut events = Fanout::new()
         .add("terminal", Box::new(Terminal::stdout(a.verbose)))
         .add("junit", Box::new(Junit::new(out.join("junit.xml"))))
         .add("transcripts", Box::new(TranscriptFiles::new(out.clone())))
         .add("coverage", Box::new(CoverageReport::new(out.clone(), std::io::stdout())))
         .add("run record", Box::new(miplcheck_runner::report::json::JsonRecord::new(out.join("run.json"))))
-        .add("html", Box::new(miplcheck_runner::report::html::HtmlReport::new(out.join(miplcheck_runner::html::FILE))));
+        .add("html", Box::new(miplcheck_runner::report::html::HtmlReport::new(out.join(miplcheck_html::FILE))));
     let summary = plan.execute(&mut events);
     // A closed pipe (`| head`) is not a reason to fail the run.
     let _ = std::io::Write::write_fmt(&mut std::io::stdout(), format_args!("reports: {}\n", out.display()));
-    if summary.all_passed() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    }
+    Ok(if summary.all_passed() { Exit::Ok } else { Exit::Failed })
 }
 
 fn default_out(rig: &str) -> PathBuf {
@@ -182,52 +173,27 @@ fn default_out(rig: &str) -> PathBuf {
     Path::new("reports").join(format!("{rig}-{stamp}"))
 }
 
-fn emulate(a: EmulateArgs) -> ExitCode {
+fn emulate(a: EmulateArgs) -> Result<Exit, Error> {
     let mut o = Options::for_dialect(&a.dialect);
     o.echo = !a.no_echo;
     if let Some(d) = a.delay {
         o.delays.insert("*".into(), d);
     }
-    let modem = match Modem::new(o.clone()) {
-        Ok(m) => m,
-        Err(e) => {
-            eprintln!("error: --dialect: {e}");
-            return ExitCode::from(2);
-        }
-    };
+    let modem = Modem::new(o.clone()).map_err(|e| Error::Usage(format!("--dialect: {e}")))?;
     if let Some(addr) = a.tcp {
-        let listener = match std::net::TcpListener::bind(&addr) {
-            Ok(l) => l,
-            Err(e) => {
-                eprintln!("error: --tcp {addr}: {e}");
-                return ExitCode::from(2);
-            }
-        };
+        let listener = std::net::TcpListener::bind(&addr).map_err(|e| Error::Usage(format!("--tcp {addr}: {e}")))?;
         println!("{} emulator on tcp {}", o.dialect, listener.local_addr().map(|a| a.to_string()).unwrap_or(addr));
         drop(modem);
         let make = move || Modem::new(o.clone()).expect("validated above");
-        return match serve::on_tcp(listener, make) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("error: {e}");
-                ExitCode::from(1)
-            }
-        };
+        serve::on_tcp(listener, make).map_err(|e| Error::Failed(e.to_string()))?;
+        return Ok(Exit::Ok);
     }
     if !a.pty {
-        eprintln!("error: say where to serve: --pty or --tcp ADDR");
-        return ExitCode::from(2);
+        return Err(Error::Usage("say where to serve: --pty or --tcp ADDR".into()));
     }
-    match serve::on_pty(modem) {
-        Ok(p) => {
-            println!("{}", p.path.display());
-            eprintln!("{} emulator on {} (Ctrl-C stops it)", o.dialect, p.path.display());
-            p.running.wait();
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("error: cannot open a pseudo-terminal: {e}");
-            ExitCode::from(1)
-        }
-    }
+    let p = serve::on_pty(modem).map_err(|e| Error::Failed(format!("cannot open a pseudo-terminal: {e}")))?;
+    println!("{}", p.path.display());
+    eprintln!("{} emulator on {} (Ctrl-C stops it)", o.dialect, p.path.display());
+    p.running.wait();
+    Ok(Exit::Ok)
 }

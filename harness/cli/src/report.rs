@@ -1,11 +1,11 @@
 //! `miplcheck report RUN_DIR`: (re)writes a run folder's `report.html` from its `run.json`, for runs
 //! made before the HTML report existed or after the page changed.
 
+use crate::exit::{Error, Exit};
 use clap::Args;
-use miplcheck_runner::html;
-use miplcheck_runner::record::RunRecord;
+use miplcheck_html as html;
+use miplcheck_record::RunRecord;
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 #[derive(Args)]
 pub struct ReportArgs {
@@ -13,24 +13,12 @@ pub struct ReportArgs {
     run: PathBuf,
 }
 
-pub fn run(a: ReportArgs) -> ExitCode {
-    let record = match RunRecord::load(&a.run) {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
-    };
+pub fn run(a: ReportArgs) -> Result<Exit, Error> {
+    let record = RunRecord::load(&a.run)?;
     let dir = if a.run.is_dir() { a.run.clone() } else { a.run.parent().map(PathBuf::from).unwrap_or_default() };
     let out = dir.join(html::FILE);
-    match std::fs::write(&out, html::render(&record)) {
-        Ok(()) => {
-            println!("report: {}", out.display());
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("error: {}: cannot write: {e}", out.display());
-            ExitCode::from(1)
-        }
-    }
+    std::fs::write(&out, html::render(&record))
+        .map_err(|e| Error::Failed(format!("{}: cannot write: {e}", out.display())))?;
+    println!("report: {}", out.display());
+    Ok(Exit::Ok)
 }

@@ -2,15 +2,18 @@
 //! against a target, and feeds the event stream. This is the one place that decides what a user
 //! sees; the engine only runs steps.
 
-use crate::engine::{run_case, Context};
+use crate::engine::{run_case, CaseRun, Context};
 use crate::golden::{self, Snapshot};
+use crate::handoff::{self, Judged};
 use crate::input_error::InputError;
-use crate::outcome::{CaseResult, Summary, Verdict};
+use crate::outcome::{CaseResult, Summary};
+use crate::privacy::Privacy;
 use crate::report::{Event, Fanout};
 use crate::rig::Rig;
 use crate::suite::{self, Case, Suite};
 use crate::target::Target;
 use crate::transcript::Redactor;
+use miplcheck_record::{FailedAt, Firmware, RigInfo, Verdict};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -125,30 +128,21 @@ impl Plan {
     pub fn execute_on(&self, target: &mut dyn Target, events: &mut Fanout) -> Summary {
         let started = Instant::now();
         let total = self.selected().count();
-        let description = target.describe();
-        let info = crate::record::RigInfo {
+        let (firmware, privacy) = self.identify(target);
+        let info = RigInfo {
             name: self.rig.name.clone(),
             dialect: self.rig.dialect.name.to_string(),
-            target: description.clone(),
+            target: privacy.text(&target.describe()),
             capabilities: self.rig.capabilities.clone(),
             window_scale: self.rig.timing.window_scale,
             secrets: self.rig.secrets.keys().cloned().collect(),
         };
-        let (firmware, mask) = self.identify(target);
-        events.emit(&Event::RunStarted {
-            rig: &self.rig.name,
-            dialect: self.rig.dialect.name,
-            target: &description,
-            cases: total,
-            info: &info,
-            firmware: &firmware,
-            mask: &mask,
-        });
+        events.emit(&Event::RunStarted { rig: &info, firmware: &firmware, cases: total });
         let mut summary = Summary::default();
         for (suite, case) in self.selected() {
             events.emit(&Event::CaseStarted { suite: &suite.name, case: &case.id });
-            let result = self.run_one(target, suite, case);
-            summary.add(&result);
+            let result = self.run_one_with(target, suite, case, &privacy);
+            summary.add(&result.record);
             events.emit(&Event::CaseFinished(&result));
         }
         summary.duration = started.elapsed();
@@ -157,10 +151,12 @@ impl Plan {
     }
 
     /// What the modem says it is, before the first case: `AT+CGMR`, `AT+CGSN=1`, `AT+CIMI`
-    /// (3GPP TS 27.007 §5.3, §5.4, §5.6). A modem that cannot say is recorded as such.
-    fn identify(&self, target: &mut dyn Target) -> (crate::record::Firmware, crate::record::Mask) {
+    /// (3GPP TS 27.007 §5.3, §5.4, §5.6), and from that what the run may show of it: the
+    /// rig's secrets and, unless its `[privacy]` keeps them, the IMEI and IMSI masked.
+    fn identify(&self, target: &mut dyn Target) -> (Firmware, Privacy) {
+        let secrets_only = Privacy::new(&self.rig.secrets);
         if let Err(e) = target.prepare() {
-            return (crate::record::Firmware { revision: format!("unknown: {e}"), imei: None }, Default::default());
+            return (Firmware { revision: format!("unknown: {}", secrets_only.text(&e)), imei: None }, secrets_only);
         }
         let secrets = BTreeMap::new();
         let tolerate = crate::rig::Tolerate::default();
@@ -185,35 +181,29 @@ impl Plan {
         };
         let imei = crate::engine::ask(port, &ctx, "AT+CGSN=1").ok().and_then(digits);
         let imsi = crate::engine::ask(port, &ctx, "AT+CIMI").ok().and_then(digits);
-        let mask = crate::record::Mask::new(imei.as_deref(), imsi.as_deref());
-        let imei = imei.map(|i| mask.text(&i));
-        (crate::record::Firmware { revision: mask.text(&revision), imei }, mask)
+        let privacy = secrets_only.with_identities(imei.as_deref(), imsi.as_deref(), self.rig.privacy.identity);
+        let imei = imei.map(|i| privacy.text(&i));
+        (Firmware { revision: privacy.text(&revision), imei }, privacy)
     }
 
-    /// One case: prepare the target, run the steps, compare the snapshot.
+    /// One case with the rig's secrets redacted (the modem's identities are learnt by
+    /// [`Plan::execute_on`] before the first case; see [`Plan::run_one_with`]).
     pub fn run_one(&self, target: &mut dyn Target, suite: &Suite, case: &Case) -> CaseResult {
-        let redactor = Redactor::new(&self.rig.secrets);
-        let mut result = CaseResult {
-            suite: suite.name.clone(),
-            suite_file: suite.path.display().to_string(),
-            case: case.id.clone(),
-            spec: case.spec.clone(),
-            title: case.title.clone(),
-            verdict: Verdict::Passed,
-            steps: vec![],
-            snapshot: Snapshot::NotCompared,
-            transcript: String::new(),
-            warnings: vec![],
-            duration: Default::default(),
+        self.run_one_with(target, suite, case, &Privacy::new(&self.rig.secrets))
+    }
+
+    /// One case: prepare the target, run the steps, compare the snapshot, hand the outcome over
+    /// as a record through `privacy`.
+    pub fn run_one_with(&self, target: &mut dyn Target, suite: &Suite, case: &Case, privacy: &Privacy) -> CaseResult {
+        let unrun = |verdict, at, why: String| CaseResult {
+            record: handoff::unrun(suite, case, verdict, at, privacy.text(&why)),
             capture: None,
         };
         if let Some(why) = self.skip_reason(suite, case) {
-            result.verdict = Verdict::Skipped(why);
-            return result;
+            return unrun(Verdict::Skipped, None, why);
         }
         if let Err(why) = target.prepare() {
-            result.verdict = Verdict::Failed { at: "prepare".into(), line: None, reason: redactor.text(&why) };
-            return result;
+            return unrun(Verdict::Failed, Some(FailedAt::Prepare), why);
         }
         // A fresh platform for every case, so no registration or observation carries over and
         // message IDs do not depend on which cases ran before.
@@ -230,12 +220,11 @@ impl Plan {
                 match miplcheck_platform::udp::spawn(p.listen, opts, epoch) {
                     Ok(h) => Some(h),
                     Err(e) => {
-                        result.verdict = Verdict::Failed {
-                            at: "prepare".into(),
-                            line: None,
-                            reason: format!("cannot start the mock platform on {}: {e}", p.listen),
-                        };
-                        return result;
+                        return unrun(
+                            Verdict::Failed,
+                            Some(FailedAt::Prepare),
+                            format!("cannot start the mock platform on {}: {e}", p.listen),
+                        )
                     }
                 }
             }
@@ -251,71 +240,55 @@ impl Plan {
         };
         let wall_epoch = std::time::SystemTime::now() - target.port().now();
         let run = run_case(target.port(), &ctx, suite, case);
-        if let Some(pf) = &platform {
-            result.capture = Some(crate::outcome::Capture {
-                platform: pf.addr.to_string(),
-                started: wall_epoch,
-                records: run
-                    .wire
-                    .iter()
-                    .map(|r| miplcheck_platform::WireRecord { bytes: redactor.mask(&r.bytes), ..r.clone() })
-                    .collect(),
-            });
+        let judged = self.judge(suite, case, &run, privacy.redactor());
+        CaseResult {
+            capture: platform.as_ref().map(|pf| handoff::capture(&run, pf.addr.to_string(), wall_epoch, privacy)),
+            record: handoff::record(suite, case, &run, judged, privacy),
         }
-        result.steps = run.steps;
-        for st in &mut result.steps {
-            st.what = redactor.text(&st.what);
-            st.failure = st.failure.as_deref().map(|f| redactor.text(f));
-        }
-        result.duration = run.duration;
-        result.transcript = run.transcript.timed(&redactor);
-        result.warnings = run.warnings.iter().map(|w| redactor.text(w)).collect();
-        if let Some((at, reason)) = run.failure {
-            let line = result.steps.iter().find(|s| s.label == at).map(|s| s.line);
-            result.verdict = Verdict::Failed { at, line, reason: redactor.text(&reason) };
-            return result;
+    }
+
+    /// The verdict of a case that ran: its first failing step, else its snapshot against the
+    /// golden file (with the rig's tolerance).
+    fn judge(&self, suite: &Suite, case: &Case, run: &CaseRun, redactor: &Redactor) -> Judged {
+        let mut warnings = run.warnings.clone();
+        if let Some((at, reason)) = &run.failure {
+            return Judged {
+                failed: Some((FailedAt::Step(at.clone()), reason.clone())),
+                snapshot: Snapshot::NotCompared,
+                warnings,
+            };
         }
         let name = format!("{}__{}", suite.name, case.id);
-        let content = format!("# {}/{} — {}\n{}", suite.name, case.id, case.spec, run.transcript.normalized(&redactor));
-        result.snapshot = golden::compare(&self.golden_dir, &name, &content, Some(&suite.path));
-        match &result.snapshot {
+        let content = format!("# {}/{} — {}\n{}", suite.name, case.id, case.spec, run.transcript.normalized(redactor));
+        let snapshot = golden::compare(&self.golden_dir, &name, &content, Some(&suite.path));
+        let snap_file = || shown(&self.golden_dir.join(format!("{name}.snap")));
+        let failed = match &snapshot {
             Snapshot::Changed { .. } => {
                 let diffs = golden::golden_body(&self.golden_dir, &name)
                     .map(|old| crate::explain::differences(&old, &content, self.rig.dialect))
                     .unwrap_or_default();
                 if self.rig.tolerate.accepts(&diffs) {
                     golden::discard_pending(&self.golden_dir, &name);
-                    result.snapshot = Snapshot::Tolerated;
-                    result.warnings.extend(diffs.iter().map(|d| format!("tolerated: {}", redactor.text(&d.says))));
-                    return result;
+                    warnings.extend(diffs.iter().map(|d| format!("tolerated: {}", redactor.text(&d.says))));
+                    return Judged { failed: None, snapshot: Snapshot::Tolerated, warnings };
                 }
                 let mut says: Vec<String> = diffs.iter().take(4).map(|d| redactor.text(&d.says)).collect();
                 if diffs.len() > 4 {
                     says.push(format!("and {} more", diffs.len() - 4));
                 }
-                result.verdict = Verdict::Failed {
-                    at: "snapshot".into(),
-                    line: None,
-                    reason: format!(
-                        "the transcript differs from {}{}; review with `cargo insta review`",
-                        shown(&self.golden_dir.join(format!("{name}.snap"))),
-                        if says.is_empty() { String::new() } else { format!(": {}", says.join("; ")) }
-                    ),
-                }
+                Some(format!(
+                    "the transcript differs from {}{}; review with `cargo insta review`",
+                    snap_file(),
+                    if says.is_empty() { String::new() } else { format!(": {}", says.join("; ")) }
+                ))
             }
-            Snapshot::Missing => {
-                result.verdict = Verdict::Failed {
-                    at: "snapshot".into(),
-                    line: None,
-                    reason: format!(
-                        "no golden snapshot {} yet; read the new transcript and accept it with `cargo insta review`",
-                        shown(&self.golden_dir.join(format!("{name}.snap")))
-                    ),
-                }
-            }
-            _ => {}
-        }
-        result
+            Snapshot::Missing => Some(format!(
+                "no golden snapshot {} yet; read the new transcript and accept it with `cargo insta review`",
+                snap_file()
+            )),
+            _ => None,
+        };
+        Judged { failed: failed.map(|why| (FailedAt::Snapshot, why)), snapshot, warnings }
     }
 }
 

@@ -1,31 +1,35 @@
-//! miplcheck's runner: everything between a rig file and a verdict.
+//! miplcheck's runner: everything between a rig file and a case record.
 //!
-//! [`rig`] and [`suite`] read the passive descriptions (TOML rigs, YAML suites) with errors that
-//! name file, line and field; [`target`] turns a rig into a live port with a reset strategy;
-//! [`engine`] runs one case's steps and judges windows; [`transcript`] records and normalises both
-//! sides; [`golden`] compares with insta snapshots; [`dispatch`] plans and drives a run and emits
-//! one event stream that the [`report`]ers (terminal, JUnit, transcript files) fan out.
+//! Input: [`rig`] and [`suite`] read the passive descriptions (TOML rigs, YAML suites) with errors
+//! that name file, line and field; [`pattern`] reads the suites' line patterns. Execution:
+//! [`target`] turns a rig into a live port with a reset strategy; [`engine`] runs one case's steps
+//! and judges windows; [`transcript`] records both sides; [`golden`] and [`explain`] compare with
+//! the insta snapshots; [`dispatch`] plans and drives a run. The hand-off: [`handoff`] turns each
+//! case into its [`miplcheck_record::CaseRecord`] through the run's [`privacy`] (secrets redacted,
+//! identities masked, once). Output: one event stream that the [`report`]ers fan out.
+//!
+//! What only reads records lives elsewhere: `miplcheck-record` (the record), `miplcheck-html`,
+//! `miplcheck-diff` and `miplcheck-coverage`.
 
-pub mod coverage;
-pub mod diff;
+pub mod coverage_sources;
 pub mod dispatch;
 pub mod engine;
 pub mod explain;
 pub mod golden;
-pub mod html;
+pub mod handoff;
 pub mod input_error;
 pub mod outcome;
 pub mod package;
 pub mod pattern;
 pub mod platform_op;
-pub mod record;
+pub mod privacy;
 pub mod report;
 pub mod rig;
-pub mod stats;
 pub mod suite;
 pub mod target;
 pub mod transcript;
 
 pub use dispatch::{Plan, Selection};
 pub use input_error::InputError;
-pub use outcome::{CaseResult, Summary, Verdict};
+pub use outcome::{CaseResult, Summary};
+pub use privacy::Privacy;

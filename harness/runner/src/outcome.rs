@@ -1,39 +1,31 @@
-//! What a case came to: the verdict, every step with its timing, the snapshot comparison and the
-//! transcript, already redacted. Reporters read only this.
+//! What a case came to, as every reporter sees it: its record (redacted and masked by the
+//! dispatcher, once) and its datagrams for a capture file, masked the same way.
 
-use crate::engine::StepOutcome;
-use crate::golden::Snapshot;
+use miplcheck_record::{CaseRecord, Totals, Verdict};
 use std::time::Duration;
 
-#[derive(Debug, Clone, PartialEq)]
-pub enum Verdict {
-    Passed,
-    Failed {
-        /// `step 3`, `setup 1`, or `snapshot`.
-        at: String,
-        /// Line in the suite file, when a step failed.
-        line: Option<usize>,
-        reason: String,
-    },
-    Skipped(String),
-}
-
+/// One finished case.
 #[derive(Debug, Clone)]
 pub struct CaseResult {
-    pub suite: String,
-    pub suite_file: String,
-    pub case: String,
-    pub spec: String,
-    pub title: Option<String>,
-    pub verdict: Verdict,
-    pub steps: Vec<StepOutcome>,
-    pub snapshot: Snapshot,
-    /// Timed transcript, secrets redacted.
-    pub transcript: String,
-    pub warnings: Vec<String>,
-    pub duration: Duration,
-    /// The platform's datagrams (secrets masked), for a pcapng file; none without a platform.
+    pub record: CaseRecord,
+    /// The platform's datagrams (secrets and identities masked, lengths kept), for a pcapng
+    /// file; none without a platform.
     pub capture: Option<Capture>,
+}
+
+impl CaseResult {
+    /// The transcript as people read it, a line each (see [`miplcheck_record::Line`]'s `Display`).
+    pub fn transcript_text(&self) -> String {
+        self.record.transcript.iter().map(|l| format!("{l}\n")).collect()
+    }
+
+    pub fn passed(&self) -> bool {
+        self.record.verdict == Verdict::Passed
+    }
+
+    pub fn failed(&self) -> bool {
+        self.record.verdict == Verdict::Failed
+    }
 }
 
 /// A case's datagrams and where they were seen.
@@ -46,39 +38,19 @@ pub struct Capture {
     pub records: Vec<miplcheck_platform::WireRecord>,
 }
 
-impl CaseResult {
-    /// `config/mode0-access-server`.
-    pub fn full_name(&self) -> String {
-        format!("{}/{}", self.suite, self.case)
-    }
-
-    pub fn passed(&self) -> bool {
-        self.verdict == Verdict::Passed
-    }
-
-    pub fn failed(&self) -> bool {
-        matches!(self.verdict, Verdict::Failed { .. })
-    }
-}
-
+/// The run's totals so far.
 #[derive(Debug, Clone, Default)]
 pub struct Summary {
-    pub passed: usize,
-    pub failed: usize,
-    pub skipped: usize,
+    pub totals: Totals,
     pub duration: Duration,
 }
 
 impl Summary {
-    pub fn add(&mut self, r: &CaseResult) {
-        match r.verdict {
-            Verdict::Passed => self.passed += 1,
-            Verdict::Failed { .. } => self.failed += 1,
-            Verdict::Skipped(_) => self.skipped += 1,
-        }
+    pub fn add(&mut self, r: &CaseRecord) {
+        self.totals.add(r.verdict);
     }
 
     pub fn all_passed(&self) -> bool {
-        self.failed == 0
+        self.totals.all_passed()
     }
 }

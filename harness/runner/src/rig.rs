@@ -60,6 +60,29 @@ struct RigFile {
     platform: Option<toml::Spanned<PlatformRig>>,
     #[serde(default)]
     tolerate: Tolerate,
+    #[serde(default)]
+    privacy: PrivacyRig,
+}
+
+/// What a run may show of the modem's identities (`[privacy]`). Reports leave the bench, so the
+/// default masks the IMEI and IMSI everywhere a run writes or prints; a private bench may keep
+/// them (`identity = "keep"`). Secrets are redacted whatever this says.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrivacyRig {
+    #[serde(default)]
+    pub identity: Identity,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Identity {
+    /// The IMEI keeps its type allocation code (8 digits: the model), the IMSI its network code
+    /// (5 digits); the rest is `*`.
+    #[default]
+    Mask,
+    /// Shown as the modem says them.
+    Keep,
 }
 
 /// Departures from the golden transcripts this rig's users accept (`[tolerate]`): a case whose
@@ -252,6 +275,7 @@ pub struct Rig {
     pub reset: Option<Reset>,
     pub platform: Option<PlatformRig>,
     pub tolerate: Tolerate,
+    pub privacy: PrivacyRig,
 }
 
 impl std::fmt::Debug for Rig {
@@ -268,6 +292,7 @@ impl std::fmt::Debug for Rig {
             .field("reset", &self.reset)
             .field("platform", &self.platform)
             .field("tolerate", &self.tolerate)
+            .field("privacy", &self.privacy)
             .finish()
     }
 }
@@ -395,6 +420,7 @@ impl Rig {
             reset: raw.reset,
             platform: raw.platform.map(|p| p.into_inner()),
             tolerate: raw.tolerate,
+            privacy: raw.privacy,
         })
     }
 

@@ -1,42 +1,17 @@
 //! Two-sided transcripts: every byte that crossed a wire, when, and which way.
 //!
-//! Two renderings: [`Transcript::timed`] for people and report files (timestamps, exact bytes) and
-//! [`Transcript::normalized`] for golden snapshots (no timestamps, volatile values named in order
-//! of first appearance as `{mid#1}`). Both pass through a [`Redactor`], so a rig's secrets never
-//! reach a file.
+//! Two renderings: [`Transcript::lines`], the run record's typed lines for people and every report
+//! (times, exact bytes made printable, through [`Privacy`]: secrets redacted, identities masked),
+//! and [`Transcript::normalized`] for golden snapshots (no times, volatile values named in order
+//! of first appearance as `{mid#1}`, secrets redacted by a [`Redactor`]).
 
+use crate::privacy::Privacy;
 use miplcheck_at::Stamp;
+pub use miplcheck_record::{escape, Dir};
+use miplcheck_record::{Class, Line, LineMark};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::ops::Range;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Dir {
-    /// The harness (as MCU) to the modem.
-    TeToUe,
-    /// The modem to the harness.
-    UeToTe,
-    /// The mock platform to the modem (CoAP).
-    PfToUe,
-    /// The modem to the mock platform (CoAP).
-    UeToPf,
-}
-
-impl Dir {
-    pub fn arrow(self) -> &'static str {
-        match self {
-            Dir::TeToUe => "TE→UE",
-            Dir::UeToTe => "UE→TE",
-            Dir::PfToUe => "PF→UE",
-            Dir::UeToPf => "UE→PF",
-        }
-    }
-
-    /// The network side, recorded by the platform on its own thread.
-    pub fn is_wire(self) -> bool {
-        matches!(self, Dir::PfToUe | Dir::UeToPf)
-    }
-}
 
 /// A volatile value inside an entry: the byte range and the name it goes by.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,16 +73,17 @@ impl Transcript {
         }
     }
 
-    /// For people: timestamps relative to the first entry, exact bytes, secrets redacted.
-    pub fn timed(&self, r: &Redactor) -> String {
-        // Within a step, both sides in time order (the wire side is recorded on another thread).
-        let mut items: Vec<&Item> = Vec::new();
-        let mut step: Vec<&Item> = Vec::new();
+    /// For people and every report: the run record's lines, both sides in time order within each
+    /// step (the wire side is recorded on another thread), times from the first entry, bytes made
+    /// printable and then passed through `privacy`.
+    pub fn lines(&self, privacy: &Privacy) -> Vec<Line> {
         let stamp = |i: &Item| match i {
             Item::Entry(e) => e.at,
             Item::Note { at, .. } => *at,
             Item::Step { .. } => Stamp::ZERO,
         };
+        let mut items: Vec<&Item> = Vec::with_capacity(self.items.len());
+        let mut step: Vec<&Item> = Vec::new();
         for item in &self.items {
             if matches!(item, Item::Step { .. }) {
                 step.sort_by_key(|i| stamp(i));
@@ -119,37 +95,32 @@ impl Transcript {
         }
         step.sort_by_key(|i| stamp(i));
         items.append(&mut step);
-        self.timed_items(&items, r)
-    }
-
-    fn timed_items(&self, items: &[&Item], r: &Redactor) -> String {
-        let t0 = items.iter().find_map(|i| match i {
-            Item::Entry(e) => Some(e.at),
-            Item::Note { at, .. } => Some(*at),
-            Item::Step { .. } => None,
-        });
-        let t0 = t0.unwrap_or_default();
-        let mut out = String::new();
-        for item in items {
-            match item {
-                Item::Step { label, what } => step_line(&mut out, label, what, r),
+        let t0 = items.iter().find(|i| !matches!(i, Item::Step { .. })).map(|i| stamp(i)).unwrap_or_default();
+        let ms = |at: Stamp| (at.saturating_sub(t0).as_secs_f64() * 1_000_000.0).round() / 1000.0;
+        items
+            .into_iter()
+            .map(|item| match item {
+                Item::Step { label, what } => Line::step(label, &privacy.text(what)),
+                Item::Note { at, text } => Line::note(ms(*at), privacy.text(text)),
                 Item::Entry(e) => {
-                    let dt = e.at.saturating_sub(t0);
-                    let _ = writeln!(
-                        out,
-                        "{:>10.3}s {} {:<8} {}",
-                        dt.as_secs_f64(),
-                        e.dir.arrow(),
-                        e.class.unwrap_or(""),
-                        escape(&r.bytes(&e.bytes))
+                    let mut line = Line::entry(
+                        ms(e.at),
+                        e.dir,
+                        e.class.and_then(Class::from_name),
+                        privacy.text(&escape(&e.bytes)),
                     );
+                    line.marks = e
+                        .marks
+                        .iter()
+                        .filter_map(|m| {
+                            let value = e.bytes.get(m.range.clone())?;
+                            Some(LineMark { name: m.name.clone(), text: privacy.text(&escape(value)) })
+                        })
+                        .collect();
+                    line
                 }
-                Item::Note { at, text } => {
-                    let _ = writeln!(out, "{:>10.3}s ## {}", at.saturating_sub(t0).as_secs_f64(), r.text(text));
-                }
-            }
-        }
-        out
+            })
+            .collect()
     }
 
     /// For golden snapshots: no timestamps, marked values named by first appearance, secrets
@@ -312,47 +283,17 @@ impl Redactor {
     }
 }
 
-/// Exact bytes made printable: `\r`, `\n`, `\t`, `\\` and `\xNN` for anything else unprintable
-/// or not UTF-8.
-pub fn escape(bytes: &[u8]) -> String {
-    let mut out = String::new();
-    for chunk in bytes.utf8_chunks() {
-        for c in chunk.valid().chars() {
-            match c {
-                '\r' => out.push_str("\\r"),
-                '\n' => out.push_str("\\n"),
-                '\t' => out.push_str("\\t"),
-                '\\' => out.push_str("\\\\"),
-                c if c.is_control() => {
-                    let mut buf = [0u8; 4];
-                    for b in c.encode_utf8(&mut buf).bytes() {
-                        let _ = write!(out, "\\x{b:02X}");
-                    }
-                }
-                c => out.push(c),
-            }
-        }
-        for b in chunk.invalid() {
-            let _ = write!(out, "\\x{b:02X}");
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::time::Duration;
 
-    fn entry(dir: Dir, class: Option<&'static str>, bytes: &[u8], ms: u64) -> Entry {
-        Entry { at: Duration::from_millis(ms), dir, class, bytes: bytes.to_vec(), marks: vec![] }
+    fn timed(t: &Transcript, p: &Privacy) -> String {
+        t.lines(p).iter().map(|l| format!("{l}\n")).collect()
     }
 
-    #[test]
-    fn escapes_exact_bytes() {
-        assert_eq!(escape(b"OK\r\n"), "OK\\r\\n");
-        assert_eq!(escape(b"\xff\x00a\\"), "\\xFF\\x00a\\\\");
-        assert_eq!(escape("注销".as_bytes()), "注销");
+    fn entry(dir: Dir, class: Option<&'static str>, bytes: &[u8], ms: u64) -> Entry {
+        Entry { at: Duration::from_millis(ms), dir, class, bytes: bytes.to_vec(), marks: vec![] }
     }
 
     #[test]
@@ -373,9 +314,11 @@ mod tests {
              TE→UE        AT+MIPLDISCOVERRSP=0,{mid#1},1\\r\n\
              UE→TE urc    +MIPLDISCOVER: 0,{mid#2},3311\\r\\n\n"
         );
-        let timed = t.timed(&Redactor::default());
+        let timed = timed(&t, &Privacy::default());
         assert!(timed.contains("0.004s TE→UE"), "{timed}");
         assert!(timed.contains("## timeout after 300 ms"));
+        let marked = &t.lines(&Privacy::default())[2];
+        assert_eq!(marked.marks, [LineMark { name: "mid".into(), text: "26384".into() }]);
     }
 
     #[test]
@@ -394,22 +337,23 @@ mod tests {
         assert!(lines[2].contains("OK") && lines[3].contains("+MIPLEVENT: 0,6"), "no header for the urc step: {n}");
         assert!(lines[4].starts_with("── wire"));
         assert!(lines[5].starts_with("UE→PF") && lines[6].starts_with("PF→UE"), "{n}");
-        let timed = t.timed(&Redactor::default());
+        let timed = timed(&t, &Privacy::default());
         let pos = |s: &str| timed.find(s).unwrap();
         assert!(pos("OK") < pos("CON POST /rd"), "people see both sides in time order:\n{timed}");
     }
 
     #[test]
     fn secrets_never_show() {
-        let r = Redactor::new(&BTreeMap::from([
+        let secrets = BTreeMap::from([
             ("psk".to_string(), "FhyvhmgIRQrde4In".to_string()),
             ("auth_code".to_string(), "Quectel123".to_string()),
-        ]));
+        ]);
+        let r = Redactor::new(&secrets);
         let mut t = Transcript::default();
         t.step("step 1", "send AT+MIPLCONFIG=5,1,\"FhyvhmgIRQrde4In\"");
         t.entry(entry(Dir::TeToUe, None, b"AT+MIPLCONFIG=5,1,\"FhyvhmgIRQrde4In\"\r", 0));
         t.entry(entry(Dir::UeToTe, Some("info"), b"+MIPLCONFIG:4,1, Quectel123\r\n", 1));
-        for s in [t.normalized(&r), t.timed(&r)] {
+        for s in [t.normalized(&r), timed(&t, &Privacy::new(&secrets))] {
             assert!(!s.contains("FhyvhmgIRQrde4In") && !s.contains("Quectel123"), "{s}");
             assert!(s.contains("<secret:psk>") && s.contains("<secret:auth_code>"));
         }

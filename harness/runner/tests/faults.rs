@@ -2,12 +2,12 @@
 //! (the emulator's SimPort, or a scripted port), so 250 ms vs 350 ms against a 300 ms window is
 //! exact on any machine.
 
-use miplcheck_runner::golden::Snapshot;
+use miplcheck_record::{SnapshotResult, Verdict};
 use miplcheck_runner::report::Fanout;
 use miplcheck_runner::rig::Rig;
 use miplcheck_runner::suite::Suite;
 use miplcheck_runner::target::Target;
-use miplcheck_runner::{target, Plan, Selection, Verdict};
+use miplcheck_runner::{target, CaseResult, Plan, Selection};
 use miplcheck_transport::{Chunk, Port, Received};
 use rstest::rstest;
 use std::collections::VecDeque;
@@ -16,6 +16,13 @@ use std::time::Duration;
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+}
+
+/// Where and why a case failed, or a panic showing what it came to.
+fn failure(r: &CaseResult) -> (String, Option<usize>, String) {
+    let c = &r.record;
+    assert_eq!(c.verdict, Verdict::Failed, "{c:?}");
+    (c.failed_at.as_ref().map(ToString::to_string).unwrap_or_default(), c.line, c.reason.clone().unwrap_or_default())
 }
 
 /// A plan over one inline suite and an inline rig, snapshots in a temporary folder.
@@ -39,18 +46,17 @@ fn a_response_is_judged_against_its_window(#[case] delay_ms: u64, #[case] passes
     let p = plan(&rig, VER_SUITE, golden.path());
     let mut t = target::open(&p.rig).unwrap();
     let r = p.run_one(t.as_mut(), &p.suites[0], &p.suites[0].cases[0]);
-    let step = &r.steps[0];
-    assert_eq!(step.latency, Some(Duration::from_millis(delay_ms)), "measured exactly in virtual time");
-    assert_eq!(step.window, Some(Duration::from_millis(300)), "BC39 §3.2.4 最大响应时间");
-    match (&r.verdict, passes) {
+    let step = &r.record.steps[0];
+    assert_eq!(step.latency_ms, Some(delay_ms as f64), "measured exactly in virtual time");
+    assert_eq!(step.window_ms, Some(300.0), "BC39 §3.2.4 最大响应时间");
+    let (at, _, reason) = failure(&r);
+    if passes {
         // It passes the window; the snapshot is missing in the empty golden folder.
-        (Verdict::Failed { at, .. }, true) => assert_eq!(at, "snapshot"),
-        (Verdict::Failed { at, reason, .. }, false) => {
-            assert_eq!(at, "step 1");
-            assert!(reason.contains("answered in 350 ms, after its 300 ms window"), "{reason}");
-            assert!(reason.contains("BC39 §3.2.4"), "{reason}");
-        }
-        (v, _) => panic!("{v:?}"),
+        assert_eq!(at, "snapshot");
+    } else {
+        assert_eq!(at, "step 1");
+        assert!(reason.contains("answered in 350 ms, after its 300 ms window"), "{reason}");
+        assert!(reason.contains("BC39 §3.2.4"), "{reason}");
     }
 }
 
@@ -61,8 +67,8 @@ fn a_window_scale_widens_windows() {
     let p = plan(&rig, VER_SUITE, golden.path());
     let mut t = target::open(&p.rig).unwrap();
     let r = p.run_one(t.as_mut(), &p.suites[0], &p.suites[0].cases[0]);
-    assert_eq!(r.steps[0].window, Some(Duration::from_millis(600)));
-    assert!(r.steps[0].failure.is_none());
+    assert_eq!(r.record.steps[0].window_ms, Some(600.0));
+    assert!(r.record.steps[0].failure.is_none());
 }
 
 #[test]
@@ -74,15 +80,15 @@ fn a_silent_modem_fails_the_case_when_its_window_closes_and_the_run_goes_on() {
     let mut t = target::open(&p.rig).unwrap();
     let mut events = Fanout::new();
     let summary = p.execute_on(t.as_mut(), &mut events);
-    assert_eq!(summary.failed, 2, "hung fails on its step, next only on its missing snapshot");
+    assert_eq!(summary.totals.failed, 2, "hung fails on its step, next only on its missing snapshot");
     let r = p.run_one(t.as_mut(), &p.suites[0], &p.suites[0].cases[0]);
-    let Verdict::Failed { at, line, reason } = &r.verdict else { panic!("{:?}", r.verdict) };
-    assert_eq!((at.as_str(), *line), ("step 2", Some(7)));
+    let (at, line, reason) = failure(&r);
+    assert_eq!((at.as_str(), line), ("step 2", Some(7)));
     assert!(reason.contains("no final result code within the 300 ms window"), "{reason}");
     assert!(reason.contains("received nothing"), "{reason}");
-    assert!(r.transcript.contains("AT+CGMR\\r"), "the transcript is kept:\n{}", r.transcript);
+    assert!(r.transcript_text().contains("AT+CGMR\\r"), "the transcript is kept:\n{}", r.transcript_text());
     let next = p.run_one(t.as_mut(), &p.suites[0], &p.suites[0].cases[1]);
-    assert!(next.steps.iter().all(|s| s.failure.is_none()), "the next case runs normally");
+    assert!(next.record.steps.iter().all(|s| s.failure.is_none()), "the next case runs normally");
 }
 
 /// A modem that answers from a script, at virtual times, and may hang up.
@@ -164,10 +170,10 @@ fn garbage_on_the_line_is_kept_and_fails_the_case_without_a_panic() {
         Script::Answer(vec![(3, b"\xff\xfe\x00\x1b[31m noise"), (7, b"\r\n\r\nOK\r\n")]),
     ]);
     let r = p.run_one(&mut t, &p.suites[0], &p.suites[0].cases[0]);
-    let Verdict::Failed { at, reason, .. } = &r.verdict else { panic!("{:?}", r.verdict) };
+    let (at, _, reason) = failure(&r);
     assert_eq!(at, "step 2");
     assert!(reason.contains("unexpected information line"), "{reason}");
-    assert!(r.transcript.contains("\\xFF\\xFE\\x00\\x1B[31m noise"), "{}", r.transcript);
+    assert!(r.transcript_text().contains("\\xFF\\xFE\\x00\\x1B[31m noise"), "{}", r.transcript_text());
 }
 
 #[test]
@@ -176,13 +182,17 @@ fn a_link_that_dies_mid_case_fails_it_with_the_reason_and_keeps_the_transcript()
     let p = plan(VIRTUAL_BC39, TWO_ATS, golden.path());
     let mut t = scripted(vec![Script::Answer(vec![(5, b"\r\nOK\r\n")]), Script::HangUp]);
     let r = p.run_one(&mut t, &p.suites[0], &p.suites[0].cases[0]);
-    let Verdict::Failed { at, reason, .. } = &r.verdict else { panic!("{:?}", r.verdict) };
+    let (at, _, reason) = failure(&r);
     assert_eq!(at, "step 2");
     assert!(reason.contains("the link closed") && reason.contains("device disconnected"), "{reason}");
-    assert!(r.transcript.contains("OK\\r\\n") && r.transcript.contains("link closed"), "{}", r.transcript);
+    assert!(
+        r.transcript_text().contains("OK\\r\\n") && r.transcript_text().contains("link closed"),
+        "{}",
+        r.transcript_text()
+    );
     // The next case cannot write at all, and says so.
     let r = p.run_one(&mut t, &p.suites[0], &p.suites[0].cases[0]);
-    let Verdict::Failed { reason, .. } = &r.verdict else { panic!() };
+    let (_, _, reason) = failure(&r);
     assert!(reason.contains("cannot write to scripted"), "{reason}");
 }
 
@@ -192,7 +202,7 @@ fn a_serial_port_that_does_not_exist_fails_every_case_and_the_run_completes() {
     let rig = "kind = \"serial\"\ndialect = \"bc39\"\n[serial]\nport = \"/dev/miplcheck-no-such-port\"\n";
     let p = plan(rig, TWO_ATS, golden.path());
     let summary = p.execute(&mut Fanout::new());
-    assert_eq!((summary.passed, summary.failed), (0, 1));
+    assert_eq!((summary.totals.passed, summary.totals.failed), (0, 1));
 }
 
 #[test]
@@ -215,13 +225,14 @@ fn a_changed_emulator_response_fails_the_snapshot_with_a_readable_diff() {
     }
     let (suite, case) = (&p.suites[0], p.suites[0].cases.iter().find(|c| c.id == "sdk-version").unwrap());
     let mut t = target::open(&same.rig).unwrap();
-    assert_eq!(same.run_one(t.as_mut(), suite, case).snapshot, Snapshot::Matched);
+    assert_eq!(same.run_one(t.as_mut(), suite, case).record.snapshot, SnapshotResult::Matched);
     let mut t = target::open(&p.rig).unwrap();
     let r = p.run_one(t.as_mut(), suite, case);
-    let Snapshot::Changed { diff } = &r.snapshot else { panic!("{:?}", r.snapshot) };
+    assert_eq!(r.record.snapshot, SnapshotResult::Changed);
+    let diff = r.record.snapshot_diff.as_deref().unwrap();
     assert!(diff.contains("-UE→TE info   +MIPLVER: 2.3.0\\r\\n"), "{diff}");
     assert!(diff.contains("+UE→TE info   +MIPLVER: 9.9.9\\r\\n"), "{diff}");
-    let Verdict::Failed { at, reason, .. } = &r.verdict else { panic!() };
+    let (at, _, reason) = failure(&r);
     assert_eq!(at, "snapshot");
     assert!(reason.contains("cargo insta review"), "{reason}");
 }
@@ -231,7 +242,7 @@ fn urc_case(step: &str) -> String {
     format!("suite: t\ncases:\n  - id: u\n    spec: BC39 §4.7\n    steps:\n      - send: AT+MIPLOPEN=0,600,60\n{step}")
 }
 
-fn run_scripted(suite: &str, answer: Vec<(u64, &'static [u8])>) -> miplcheck_runner::CaseResult {
+fn run_scripted(suite: &str, answer: Vec<(u64, &'static [u8])>) -> CaseResult {
     let golden = tempfile::tempdir().unwrap();
     let p = plan(VIRTUAL_BC39, suite, golden.path());
     let mut t = scripted(vec![Script::Answer(answer)]);
@@ -253,8 +264,8 @@ fn ordered_urcs_are_timed_from_the_command() {
         ),
         OPEN_THEN_EVENTS.to_vec(),
     );
-    assert_eq!(r.steps[1].failure, None);
-    assert_eq!(r.steps[1].latency, Some(Duration::from_millis(130)));
+    assert_eq!(r.record.steps[1].failure, None);
+    assert_eq!(r.record.steps[1].latency_ms, Some(130.0));
 }
 
 #[test]
@@ -263,7 +274,7 @@ fn ordered_urcs_out_of_order_fail_and_say_so() {
         &urc_case("      - urcs: [\"+MIPLEVENT: 0,6\", \"+MIPLEVENT: 0,4\"]\n        window: 1s\n"),
         OPEN_THEN_EVENTS.to_vec(),
     );
-    let why = r.steps[1].failure.as_deref().unwrap();
+    let why = r.record.steps[1].failure.as_deref().unwrap();
     assert!(why.contains("no `+MIPLEVENT: 0,4` within 1 s") && why.contains("in the listed order"), "{why}");
 }
 
@@ -274,14 +285,14 @@ fn an_unordered_set_finds_the_pairing_a_greedy_match_would_miss() {
         &urc_case("      - unordered: [\"+MIPLEVENT: 0,{e}\", \"+MIPLEVENT: 0,6\"]\n        window: 1s\n"),
         vec![(5, b"\r\nOK\r\n"), (10, b"\r\n+MIPLEVENT: 0,6\r\n"), (20, b"\r\n+MIPLEVENT: 0,4\r\n")],
     );
-    assert_eq!(r.steps[1].failure, None, "{}", r.transcript);
+    assert_eq!(r.record.steps[1].failure, None, "{}", r.transcript_text());
 }
 
 #[test]
 fn a_urc_after_its_window_fails_with_the_measured_time() {
     let r =
         run_scripted(&urc_case("      - urc: \"+MIPLEVENT: 0,6\"\n        window: 100ms\n"), OPEN_THEN_EVENTS.to_vec());
-    let why = r.steps[1].failure.as_deref().unwrap();
+    let why = r.record.steps[1].failure.as_deref().unwrap();
     assert!(why.contains("arrived 130 ms after the command, after its 100 ms window"), "{why}");
 }
 
@@ -295,7 +306,7 @@ fn a_urc_from_before_the_command_is_not_claimed() {
         Script::Answer(vec![(5, b"\r\nOK\r\n")]),
     ]);
     let r = p.run_one(&mut t, &p.suites[0], &p.suites[0].cases[0]);
-    let why = r.steps[3].failure.as_deref().unwrap();
+    let why = r.record.steps[3].failure.as_deref().unwrap();
     assert!(why.contains("unclaimed lines: `+MIPLEVENT: 0,15`"), "{why}");
 }
 
@@ -311,8 +322,8 @@ fn an_answer_stamped_before_the_command_was_written_is_not_its_answer() {
         Script::Answer(vec![(3, b"\r\nERROR\r\n")]),
     ]);
     let r = p.run_one(&mut t, &p.suites[0], &p.suites[0].cases[0]);
-    assert!(r.steps.iter().all(|s| s.failure.is_none()), "{:?}\n{}", r.steps, r.transcript);
-    assert!(r.transcript.contains("stale"), "{}", r.transcript);
+    assert!(r.record.steps.iter().all(|s| s.failure.is_none()), "{:?}\n{}", r.record.steps, r.transcript_text());
+    assert!(r.transcript_text().contains("stale"), "{}", r.transcript_text());
 }
 
 #[test]

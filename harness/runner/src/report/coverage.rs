@@ -3,9 +3,9 @@
 //! and one summary line on the terminal.
 
 use super::{Event, Reporter};
-use crate::coverage::{self, lines, CaseLines};
-use crate::outcome::Verdict;
 use miplcheck_at::Dialect;
+use miplcheck_coverage::{self as coverage, lines, CaseLines};
+use miplcheck_record::Verdict;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -26,17 +26,18 @@ impl<W: Write> CoverageReport<W> {
 impl<W: Write> Reporter for CoverageReport<W> {
     fn on(&mut self, event: &Event<'_>) -> std::io::Result<()> {
         match event {
-            Event::RunStarted { dialect, .. } => {
-                self.dialect = Dialect::by_name(dialect);
+            Event::RunStarted { rig, .. } => {
+                self.dialect = Dialect::by_name(&rig.dialect);
                 self.cases.clear();
             }
             Event::CaseStarted { .. } => {}
-            Event::CaseFinished(r) => {
-                if !matches!(r.verdict, Verdict::Skipped(_)) {
+            Event::CaseFinished(result) => {
+                let r = &result.record;
+                if r.verdict != Verdict::Skipped {
                     self.cases.push(CaseLines {
                         id: r.full_name(),
                         spec: r.spec.clone(),
-                        lines: lines::parse(&r.transcript),
+                        lines: lines::of_record(&r.transcript),
                     });
                 }
             }
@@ -58,24 +59,28 @@ impl<W: Write> Reporter for CoverageReport<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::golden::Snapshot;
     use crate::outcome::{CaseResult, Summary};
+    use miplcheck_record::{CaseRecord, Class, Dir, Firmware, Line, RigInfo, SnapshotResult};
 
-    fn result(case: &str, verdict: Verdict, transcript: &str) -> CaseResult {
-        CaseResult {
+    fn result(case: &str, verdict: Verdict, transcript: Vec<Line>) -> CaseResult {
+        let record = CaseRecord {
             suite: "x".into(),
-            suite_file: "suites/x.yaml".into(),
             case: case.into(),
             spec: "BC39 §3.2.2".into(),
             title: None,
             verdict,
+            failed_at: None,
+            line: None,
+            reason: None,
+            duration_ms: 0.0,
             steps: vec![],
-            snapshot: Snapshot::NotCompared,
-            transcript: transcript.into(),
+            snapshot: SnapshotResult::NotCompared,
+            snapshot_diff: None,
             warnings: vec![],
-            duration: Default::default(),
-            capture: None,
-        }
+            transcript,
+            suite_file: None,
+        };
+        CaseResult { record, capture: None }
     }
 
     #[test]
@@ -83,12 +88,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut term = Vec::new();
         let mut r = CoverageReport::new(dir.path().to_path_buf(), &mut term);
-        // As `Transcript::timed` writes it.
-        let ran = r"     0.000s TE→UE          AT+MIPLCREATE\r
-     0.001s UE→TE urc      \r\n+MIPLEVENT: 0,88\r\n
-";
-        let skipped = r"     0.000s TE→UE          AT+MIPLVER?\r";
-        let info = crate::record::RigInfo {
+        let ran = vec![
+            Line::entry(0.0, Dir::TeToUe, None, r"AT+MIPLCREATE\r"),
+            Line::entry(1.0, Dir::UeToTe, Some(Class::Urc), r"\r\n+MIPLEVENT: 0,88\r\n"),
+        ];
+        let skipped = vec![Line::entry(0.0, Dir::TeToUe, None, r"AT+MIPLVER?\r")];
+        let info = RigInfo {
             name: "r".into(),
             dialect: "bc39".into(),
             target: "t".into(),
@@ -96,19 +101,10 @@ mod tests {
             window_scale: 1.0,
             secrets: vec![],
         };
-        let (firmware, mask) = (crate::record::Firmware::default(), crate::record::Mask::default());
-        r.on(&Event::RunStarted {
-            rig: "r",
-            dialect: "bc39",
-            target: "t",
-            cases: 2,
-            info: &info,
-            firmware: &firmware,
-            mask: &mask,
-        })
-        .unwrap();
+        let firmware = Firmware::default();
+        r.on(&Event::RunStarted { rig: &info, firmware: &firmware, cases: 2 }).unwrap();
         r.on(&Event::CaseFinished(&result("ran", Verdict::Passed, ran))).unwrap();
-        r.on(&Event::CaseFinished(&result("skip", Verdict::Skipped("no".into()), skipped))).unwrap();
+        r.on(&Event::CaseFinished(&result("skip", Verdict::Skipped, skipped))).unwrap();
         r.on(&Event::RunFinished(&Summary::default())).unwrap();
         drop(r);
         let line = String::from_utf8(term).unwrap();

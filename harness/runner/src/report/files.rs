@@ -3,7 +3,7 @@
 //! alike so nothing seen on the wire is lost.
 
 use super::{Event, Reporter};
-use crate::outcome::Verdict;
+use miplcheck_record::Verdict;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
@@ -19,8 +19,9 @@ impl TranscriptFiles {
 
 impl Reporter for TranscriptFiles {
     fn on(&mut self, event: &Event<'_>) -> std::io::Result<()> {
-        let Event::CaseFinished(r) = event else { return Ok(()) };
-        if matches!(r.verdict, Verdict::Skipped(_)) {
+        let Event::CaseFinished(result) = event else { return Ok(()) };
+        let r = &result.record;
+        if r.verdict == Verdict::Skipped {
             return Ok(());
         }
         let dir = self.dir.join("transcripts").join(&r.suite);
@@ -30,15 +31,16 @@ impl Reporter for TranscriptFiles {
         if let Some(t) = &r.title {
             let _ = writeln!(text, "# {t}");
         }
-        let verdict = match &r.verdict {
-            Verdict::Passed => "passed".to_string(),
-            Verdict::Failed { at, reason, .. } => format!("FAILED at {at}: {reason}"),
-            Verdict::Skipped(w) => format!("skipped: {w}"),
+        let reason = r.reason.as_deref().unwrap_or("");
+        let verdict = match (r.verdict, &r.failed_at) {
+            (Verdict::Failed, Some(at)) => format!("FAILED at {at}: {reason}"),
+            (Verdict::Failed, None) => format!("FAILED: {reason}"),
+            (v, _) => v.to_string(),
         };
         let _ = writeln!(text, "# {verdict}\n");
-        text.push_str(&r.transcript);
+        text.push_str(&result.transcript_text());
         std::fs::write(dir.join(format!("{}.txt", r.case)), text)?;
-        if let Some(c) = r.capture.as_ref().filter(|c| !c.records.is_empty()) {
+        if let Some(c) = result.capture.as_ref().filter(|c| !c.records.is_empty()) {
             let dir = self.dir.join("captures").join(&r.suite);
             std::fs::create_dir_all(&dir)?;
             let mut f = std::io::BufWriter::new(std::fs::File::create(dir.join(format!("{}.pcapng", r.case)))?);

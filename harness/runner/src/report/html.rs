@@ -1,4 +1,4 @@
-//! `report.html`: the run as one self-contained page (see `crate::html`), written beside
+//! `report.html`: the run as one self-contained page (see `miplcheck_html`), written beside
 //! `run.json` when the run ends. It builds the same record the JSON reporter writes rather than
 //! reading `run.json` back, so it works whichever order the reporters run in.
 
@@ -24,7 +24,7 @@ impl Reporter for HtmlReport {
             if let Some(dir) = self.path.parent() {
                 std::fs::create_dir_all(dir)?;
             }
-            std::fs::write(&self.path, crate::html::render(&record))?;
+            std::fs::write(&self.path, miplcheck_html::render(&record))?;
         }
         Ok(())
     }
@@ -33,7 +33,7 @@ impl Reporter for HtmlReport {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::{Firmware, Mask, RigInfo};
+    use miplcheck_record::{Firmware, RigInfo};
 
     #[test]
     fn an_empty_run_still_writes_a_page() {
@@ -48,16 +48,8 @@ mod tests {
             window_scale: 1.0,
             secrets: vec![],
         };
-        let (firmware, mask) = (Firmware::default(), Mask::default());
-        let started = Event::RunStarted {
-            rig: "r",
-            dialect: "bc39",
-            target: "emulator",
-            cases: 0,
-            info: &info,
-            firmware: &firmware,
-            mask: &mask,
-        };
+        let firmware = Firmware::default();
+        let started = Event::RunStarted { rig: &info, firmware: &firmware, cases: 0 };
         r.on(&started).unwrap();
         r.on(&Event::RunFinished(&crate::Summary::default())).unwrap();
         let html = std::fs::read_to_string(path).unwrap();

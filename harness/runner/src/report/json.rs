@@ -1,8 +1,8 @@
-//! `run.json`: the run record (see `crate::record`), written when the run ends, and the source of
-//! the HTML and difference reports.
+//! `run.json`: the run record (see `miplcheck_record`), written when the run ends, and the source
+//! of the HTML and difference reports.
 
 use super::{Event, Reporter};
-use crate::record::{CaseRecord, Firmware, Mask, RigInfo, RunRecord, SCHEMA};
+use miplcheck_record::{CaseRecord, Firmware, RigInfo, RunRecord, Totals, SCHEMA};
 use std::path::PathBuf;
 use std::time::SystemTime;
 
@@ -20,11 +20,7 @@ impl JsonRecord {
 impl Reporter for JsonRecord {
     fn on(&mut self, event: &Event<'_>) -> std::io::Result<()> {
         if let Some(record) = self.builder.on(event)? {
-            if let Some(dir) = self.path.parent() {
-                std::fs::create_dir_all(dir)?;
-            }
-            let text = serde_json::to_string_pretty(&record).map_err(std::io::Error::other)?;
-            std::fs::write(&self.path, text + "\n")?;
+            record.save(&self.path).map_err(std::io::Error::other)?;
         }
         Ok(())
     }
@@ -34,7 +30,7 @@ impl Reporter for JsonRecord {
 /// one and the HTML report), so they cannot disagree about what the run was.
 pub struct RecordBuilder {
     started: SystemTime,
-    head: Option<(RigInfo, Firmware, Mask)>,
+    head: Option<(RigInfo, Firmware)>,
     cases: Vec<CaseRecord>,
 }
 
@@ -46,17 +42,15 @@ impl RecordBuilder {
     /// Takes one event; at `RunFinished` hands back the whole record.
     pub fn on(&mut self, event: &Event<'_>) -> std::io::Result<Option<RunRecord>> {
         match event {
-            Event::RunStarted { info, firmware, mask, .. } => {
+            Event::RunStarted { rig, firmware, .. } => {
                 self.started = SystemTime::now();
-                self.head = Some(((*info).clone(), (*firmware).clone(), (*mask).clone()));
+                self.head = Some(((*rig).clone(), (*firmware).clone()));
             }
             Event::CaseStarted { .. } => {}
-            Event::CaseFinished(r) => {
-                let mask = self.head.as_ref().map(|h| h.2.clone()).unwrap_or_default();
-                self.cases.push(CaseRecord::from_result(r, &mask));
-            }
+            Event::CaseFinished(r) => self.cases.push(r.record.clone()),
             Event::RunFinished(summary) => {
-                let (rig, firmware, _) = self.head.take().ok_or_else(|| std::io::Error::other("no RunStarted"))?;
+                let (rig, firmware) = self.head.take().ok_or_else(|| std::io::Error::other("no RunStarted"))?;
+                let cases = std::mem::take(&mut self.cases);
                 return Ok(Some(RunRecord {
                     schema: SCHEMA.into(),
                     tool: env!("CARGO_PKG_VERSION").into(),
@@ -64,8 +58,8 @@ impl RecordBuilder {
                     duration_ms: summary.duration.as_millis() as u64,
                     rig,
                     firmware,
-                    summary: RunRecord::totals(summary),
-                    cases: std::mem::take(&mut self.cases),
+                    summary: Totals::of(&cases),
+                    cases,
                 }));
             }
         }

@@ -1,6 +1,12 @@
-//! One stream of run events, fanned out to reporters (nextest's shape): the terminal, JUnit, and
-//! transcript files each see the same events and write their own form. A new report format is a
-//! new file here implementing [`Reporter`].
+//! One stream of run events, fanned out to reporters (nextest's shape): the terminal, JUnit,
+//! transcript files, coverage, `run.json` and `report.html` each see the same events and write
+//! their own form. Every case arrives as its [`CaseRecord`](miplcheck_record::CaseRecord),
+//! already redacted and masked by the dispatcher: a reporter only renders, never masks.
+//!
+//! A new report format is best a renderer of [`RunRecord`](miplcheck_record::RunRecord) (as
+//! `miplcheck-html` is: [`json::RecordBuilder`] collects the record), so it also works on old
+//! runs and on runs from other machines; a report that must write as the run goes (progress,
+//! transcript files) is a [`Reporter`] here.
 
 pub mod coverage;
 pub mod files;
@@ -10,21 +16,18 @@ pub mod junit;
 pub mod terminal;
 
 use crate::outcome::{CaseResult, Summary};
+use miplcheck_record::{Firmware, RigInfo};
 
 /// What happened, in order.
 #[derive(Debug)]
 pub enum Event<'a> {
     RunStarted {
-        rig: &'a str,
-        dialect: &'a str,
-        target: &'a str,
-        cases: usize,
         /// The rig as the run record describes it (secrets by name only).
-        info: &'a crate::record::RigInfo,
-        /// What the modem said it is, IMEI masked.
-        firmware: &'a crate::record::Firmware,
-        /// Masks the modem's IMEI and IMSI wherever a report carries them.
-        mask: &'a crate::record::Mask,
+        rig: &'a RigInfo,
+        /// What the modem said it is, identities masked.
+        firmware: &'a Firmware,
+        /// How many cases were selected.
+        cases: usize,
     },
     CaseStarted {
         suite: &'a str,

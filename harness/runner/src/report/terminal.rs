@@ -4,8 +4,7 @@
 //! log (not a terminal) there are only the lines.
 
 use super::{Event, Reporter};
-use crate::golden::Snapshot;
-use crate::outcome::Verdict;
+use miplcheck_record::Verdict;
 use std::io::Write;
 
 pub struct Terminal<W: Write> {
@@ -66,40 +65,37 @@ impl<W: Write> Terminal<W> {
 impl<W: Write> Reporter for Terminal<W> {
     fn on(&mut self, event: &Event<'_>) -> std::io::Result<()> {
         match event {
-            Event::RunStarted { rig, dialect, target, cases, .. } => {
+            Event::RunStarted { rig, cases, .. } => {
+                let (name, dialect) = (&rig.name, &rig.dialect);
                 if let Some(b) = &self.bars {
                     b.run.set_length(*cases as u64);
-                    b.run.set_prefix(format!("{rig} ({dialect})"));
+                    b.run.set_prefix(format!("{name} ({dialect})"));
                 }
-                self.line(format!("miplcheck: rig {rig} ({dialect}) on {target}: {cases} case(s)"))?;
+                self.line(format!("miplcheck: rig {name} ({dialect}) on {}: {cases} case(s)", rig.target))?;
             }
             Event::CaseStarted { suite, case } => {
                 if let Some(b) = &self.bars {
                     b.case.set_message(format!("suite {suite}: {case}"));
                 }
             }
-            Event::CaseFinished(r) => {
+            Event::CaseFinished(result) => {
                 if let Some(b) = &self.bars {
                     b.run.inc(1);
                 }
-                let ms = r.duration.as_millis();
-                match &r.verdict {
+                let r = &result.record;
+                let ms = r.duration_ms as u64;
+                let reason = r.reason.as_deref().unwrap_or("");
+                match r.verdict {
                     Verdict::Passed => self.line(format!("PASS {} ({}) {ms} ms", r.full_name(), r.spec))?,
-                    Verdict::Skipped(why) => self.line(format!("SKIP {} ({why})", r.full_name()))?,
-                    Verdict::Failed { at, line, reason } => {
+                    Verdict::Skipped => self.line(format!("SKIP {} ({reason})", r.full_name()))?,
+                    Verdict::Failed => {
                         self.line(format!("FAIL {} ({}) {ms} ms", r.full_name(), r.spec))?;
-                        let place = match line {
-                            Some(l) => format!("{at} ({}:{l})", r.suite_file),
-                            None => at.clone(),
-                        };
-                        self.line(format!("     {place}: {reason}"))?;
-                        if let Snapshot::Changed { diff } = &r.snapshot {
-                            for l in diff.lines() {
-                                self.line(format!("     {l}"))?;
-                            }
+                        self.line(format!("     {}: {reason}", r.place().unwrap_or_default()))?;
+                        for l in r.snapshot_diff.iter().flat_map(|d| d.lines()) {
+                            self.line(format!("     {l}"))?;
                         }
                         if self.verbose {
-                            for l in r.transcript.lines() {
+                            for l in &r.transcript {
                                 self.line(format!("     | {l}"))?;
                             }
                         }
@@ -116,9 +112,9 @@ impl<W: Write> Reporter for Terminal<W> {
                 }
                 self.line(format!(
                     "{} passed, {} failed, {} skipped in {:.1} s",
-                    s.passed,
-                    s.failed,
-                    s.skipped,
+                    s.totals.passed,
+                    s.totals.failed,
+                    s.totals.skipped,
                     s.duration.as_secs_f64()
                 ))?;
             }

@@ -1,0 +1,90 @@
+//! The exit codes, named in one place, and the one mapping from a command's error to its code.
+//! Every subcommand returns `Result<Exit, Error>`; `main` turns that into the process status, and
+//! `--help` prints [`HELP`].
+
+use miplcheck_record::RecordError;
+use miplcheck_runner::InputError;
+use std::process::ExitCode;
+
+/// What the process says when it ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// Every case passed; no regression; coverage complete; a service ended cleanly.
+    Ok,
+    /// The check did not pass: a case failed (`run`), B regresses (`diff`), something the
+    /// emulator can produce is uncovered (`coverage --require-complete`), or a report or service
+    /// could not do its work (`report` could not write, `emulate` could not serve).
+    Failed,
+    /// Bad input: a rig, suite, run record or argument that cannot be used; the message names the
+    /// file, the line and the field.
+    BadInput,
+}
+
+impl Exit {
+    /// The process status.
+    pub fn code(self) -> u8 {
+        match self {
+            Exit::Ok => 0,
+            Exit::Failed => 1,
+            Exit::BadInput => 2,
+        }
+    }
+}
+
+impl From<Exit> for ExitCode {
+    fn from(e: Exit) -> Self {
+        ExitCode::from(e.code())
+    }
+}
+
+/// The exit codes as `--help` lists them.
+pub const HELP: &str = "Exit status:
+  0  passed: every case passed, no regression, coverage complete
+  1  failed: a case failed (run), B regresses (diff), coverage incomplete (coverage --require-complete),
+     or a report or service could not do its work
+  2  bad input: a rig, suite, run record or argument that cannot be used (the message names file, line, field)";
+
+/// Why a command stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A rig, suite, folder or argument the command cannot use.
+    #[error(transparent)]
+    Input(#[from] InputError),
+    /// An argument the command cannot use (a dialect it does not know, an address it cannot bind).
+    #[error("{0}")]
+    Usage(String),
+    /// A run record that cannot be read.
+    #[error(transparent)]
+    Record(#[from] RecordError),
+    /// Work the command could not do with good input (a file it could not write, a port it
+    /// could not open).
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl Error {
+    /// The one mapping from error to exit code.
+    pub fn exit(&self) -> Exit {
+        match self {
+            Error::Input(_) | Error::Usage(_) => Exit::BadInput,
+            Error::Record(RecordError::Write { .. }) => Exit::Failed,
+            Error::Record(_) => Exit::BadInput,
+            Error::Failed(_) => Exit::Failed,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_error_has_its_code() {
+        let input = Error::Input(InputError::new(std::path::Path::new("rig.toml"), "no such file"));
+        assert_eq!(input.exit().code(), 2);
+        let record = Error::Record(RecordError::NoSchema { path: "run.json".into() });
+        assert_eq!(record.exit().code(), 2);
+        assert_eq!(Error::Failed("cannot write".into()).exit().code(), 1);
+        assert!(HELP.contains("0  passed") && HELP.contains("1  failed") && HELP.contains("2  bad input"));
+    }
+}

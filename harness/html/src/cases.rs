@@ -1,0 +1,181 @@
+//! The suites and their cases: per suite a compact table (verdict, spec, title, duration, why it
+//! failed and where), then per case a `<details>` with its steps, failure, warnings, snapshot diff
+//! and transcript. Failed cases start open, so the morning's reading starts where it should.
+
+use super::escape::{esc, slug};
+use super::{transcript, units};
+use miplcheck_record::{CaseRecord, SnapshotResult, Verdict};
+use std::collections::HashSet;
+use std::fmt::Write;
+
+/// Fragment ids for cases, unique even when two names slug the same.
+#[derive(Default)]
+pub struct Ids {
+    seen: HashSet<String>,
+}
+
+impl Ids {
+    pub fn take(&mut self, prefix: &str, name: &str) -> String {
+        let base = format!("{prefix}-{}", slug(name));
+        let mut id = base.clone();
+        let mut n = 1;
+        while !self.seen.insert(id.clone()) {
+            n += 1;
+            id = format!("{base}-{n}");
+        }
+        id
+    }
+}
+
+/// The suites in the order the run met them, each with its cases and their ids.
+pub fn by_suite<'a>(cases: &'a [CaseRecord], ids: &mut Ids) -> Vec<(String, Vec<(&'a CaseRecord, String)>)> {
+    let mut suites: Vec<(String, Vec<(&CaseRecord, String)>)> = vec![];
+    for c in cases {
+        let id = ids.take("case", &format!("{}/{}", c.suite, c.case));
+        match suites.iter_mut().find(|(s, _)| *s == c.suite) {
+            Some((_, list)) => list.push((c, id)),
+            None => suites.push((c.suite.clone(), vec![(c, id)])),
+        }
+    }
+    suites
+}
+
+pub fn badge(verdict: Verdict) -> String {
+    format!(r#"<span class="badge {verdict}">{}</span>"#, verdict.word())
+}
+
+/// Where a case failed: `step 3 · line 27`.
+pub fn place(c: &CaseRecord) -> String {
+    let mut parts = vec![];
+    if let Some(at) = &c.failed_at {
+        parts.push(esc(&at.to_string()));
+    }
+    if let Some(line) = c.line {
+        parts.push(format!("line {line}"));
+    }
+    parts.join(" · ")
+}
+
+/// One suite: its table, then its cases.
+pub fn suite(out: &mut String, name: &str, cases: &[(&CaseRecord, String)], suite_id: &str) {
+    let count = |v: Verdict| cases.iter().filter(|(c, _)| c.verdict == v).count();
+    let duration: f64 = cases.iter().map(|(c, _)| c.duration_ms).filter(|d| d.is_finite()).sum();
+    let _ = write!(
+        out,
+        r#"<section class="suite" id="{suite_id}"><h2>{}<small>{} cases · {} passed · {} failed · {} skipped · {}</small></h2>"#,
+        esc(name),
+        cases.len(),
+        count(Verdict::Passed),
+        count(Verdict::Failed),
+        count(Verdict::Skipped),
+        units::ms(duration)
+    );
+    out.push_str(
+        r#"<table class="cases"><thead><tr><th></th><th>Case</th><th>Spec</th><th>Title</th><th class="num">Duration</th><th>Failure or reason</th></tr></thead><tbody>"#,
+    );
+    for (c, id) in cases {
+        let v = c.verdict;
+        let reason = match (v, &c.reason) {
+            (Verdict::Failed, Some(r)) => format!(r#"<span class="where">{}</span> {}"#, place(c), esc(r)),
+            (Verdict::Failed, None) => place(c),
+            (_, Some(r)) => esc(r),
+            (_, None) => String::new(),
+        };
+        let _ = write!(
+            out,
+            r##"<tr class="{v}"><td>{}</td><td class="case-name"><a href="#{id}">{}</a></td><td class="spec">{}</td><td>{}</td><td class="num">{}</td><td class="reason">{reason}</td></tr>"##,
+            badge(v),
+            esc(&c.case),
+            esc(&c.spec),
+            esc(c.title.as_deref().unwrap_or("")),
+            units::ms(c.duration_ms),
+        );
+    }
+    out.push_str(r#"</tbody></table><h3>Steps and transcripts <small>click a case to open it</small></h3>"#);
+    for (c, id) in cases {
+        case(out, c, id);
+    }
+    out.push_str("</section>");
+}
+
+/// One case, collapsed unless it failed.
+pub fn case(out: &mut String, c: &CaseRecord, id: &str) {
+    let v = c.verdict;
+    let mut flags = String::new();
+    if c.snapshot.failed() {
+        let _ = write!(flags, r#" <span class="badge failed">snapshot {}</span>"#, c.snapshot);
+    }
+    if c.snapshot == SnapshotResult::Tolerated || !c.warnings.is_empty() {
+        let n = c.warnings.len();
+        let _ = write!(flags, r#" <span class="badge warn">{n} warning{}</span>"#, if n == 1 { "" } else { "s" });
+    }
+    let _ = write!(
+        out,
+        r#"<details class="case {v}" id="{id}"{}><summary>{} <b>{}</b>/<b>{}</b><span class="title">{}</span>{flags}<span class="dur">{}</span></summary><div class="case-body">"#,
+        if v == Verdict::Failed { " open" } else { "" },
+        badge(v),
+        esc(&c.suite),
+        esc(&c.case),
+        esc(c.title.as_deref().unwrap_or("")),
+        units::ms(c.duration_ms)
+    );
+    let _ = write!(
+        out,
+        r#"<p class="muted">{} · snapshot <b>{}</b></p>"#,
+        if c.spec.is_empty() { "no spec".to_string() } else { esc(&c.spec) },
+        c.snapshot
+    );
+    match (v, &c.reason) {
+        (Verdict::Failed, reason) => {
+            let _ = write!(
+                out,
+                r#"<div class="box fail"><b>Failed</b> <span class="where">{}</span><br>{}</div>"#,
+                place(c),
+                esc(reason.as_deref().unwrap_or("no reason recorded"))
+            );
+        }
+        (Verdict::Skipped, Some(r)) => {
+            let _ = write!(out, r#"<div class="box"><b>Skipped:</b> {}</div>"#, esc(r));
+        }
+        _ => {}
+    }
+    if !c.warnings.is_empty() {
+        out.push_str(r#"<div class="box warn"><b>Warnings</b> (tolerated by the rig)<ul>"#);
+        for w in &c.warnings {
+            let _ = write!(out, "<li>{}</li>", esc(w));
+        }
+        out.push_str("</ul></div>");
+    }
+    if !c.steps.is_empty() {
+        steps(out, c);
+    }
+    if let Some(d) = &c.snapshot_diff {
+        out.push_str(r#"<h3>Snapshot diff <small>− golden, + this run</small></h3>"#);
+        out.push_str(&transcript::diff(d));
+    }
+    if v != Verdict::Skipped || !c.transcript.is_empty() {
+        out.push_str("<h3>Transcript</h3>");
+        out.push_str(&transcript::table(&c.transcript));
+    }
+    out.push_str("</div></details>");
+}
+
+fn steps(out: &mut String, c: &CaseRecord) {
+    out.push_str(
+        r#"<h3>Steps</h3><table class="steps"><thead><tr><th>Step</th><th class="num">Line</th><th>What</th><th>Latency / window</th><th>Failure</th></tr></thead><tbody>"#,
+    );
+    for s in &c.steps {
+        let over = matches!((s.latency_ms, s.window_ms), (Some(l), Some(w)) if l > w);
+        let _ = write!(
+            out,
+            r#"<tr class="{}"><td class="where">{}</td><td class="num">{}</td><td><code>{}</code></td><td class="num">{}</td><td class="reason">{}</td></tr>"#,
+            if s.failure.is_some() || over { "failed" } else { "" },
+            esc(&s.label),
+            s.line,
+            esc(&s.what),
+            transcript::latency_cell(s.latency_ms, s.window_ms),
+            esc(s.failure.as_deref().unwrap_or(""))
+        );
+    }
+    out.push_str("</tbody></table>");
+}

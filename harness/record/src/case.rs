@@ -1,0 +1,227 @@
+//! One case of a run: its verdict, its steps with their timing, the snapshot comparison and the
+//! transcript.
+
+use crate::line::Line;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// What a case came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    /// Every step and the snapshot passed.
+    Passed,
+    /// A step, the snapshot, or preparing the target failed ([`CaseRecord::failed_at`]).
+    Failed,
+    /// Not run on this rig ([`CaseRecord::reason`] says why).
+    Skipped,
+}
+
+impl Verdict {
+    /// `passed`, `failed`, `skipped`: the record's spelling, and the CSS class of reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Passed => "passed",
+            Verdict::Failed => "failed",
+            Verdict::Skipped => "skipped",
+        }
+    }
+
+    /// `PASS`, `FAIL`, `SKIP`: as a log line starts.
+    pub fn word(self) -> &'static str {
+        match self {
+            Verdict::Passed => "PASS",
+            Verdict::Failed => "FAIL",
+            Verdict::Skipped => "SKIP",
+        }
+    }
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How the case's normalised transcript compared with its golden snapshot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SnapshotResult {
+    /// Byte for byte the golden file.
+    Matched,
+    /// Different: [`CaseRecord::snapshot_diff`] has the diff.
+    Changed,
+    /// No golden file yet.
+    Missing,
+    /// Different only in ways the rig's `[tolerate]` accepts.
+    Tolerated,
+    /// Not compared: a step failed first, or the case was skipped.
+    NotCompared,
+}
+
+impl SnapshotResult {
+    /// `matched`, `changed`, `missing`, `tolerated`, `not-compared`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SnapshotResult::Matched => "matched",
+            SnapshotResult::Changed => "changed",
+            SnapshotResult::Missing => "missing",
+            SnapshotResult::Tolerated => "tolerated",
+            SnapshotResult::NotCompared => "not-compared",
+        }
+    }
+
+    /// Changed or missing: the snapshot is why the case failed.
+    pub fn failed(self) -> bool {
+        matches!(self, SnapshotResult::Changed | SnapshotResult::Missing)
+    }
+}
+
+impl fmt::Display for SnapshotResult {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where a failed case failed. The record spells it as a string: `step 3`, `setup 1`,
+/// `teardown 1`, `snapshot`, `prepare`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(from = "String", into = "String")]
+pub enum FailedAt {
+    /// A step, by its label (`step 3`, `setup 1`).
+    Step(String),
+    /// The golden snapshot comparison.
+    Snapshot,
+    /// Bringing the target to a known state before the case (reset, sync, the platform).
+    Prepare,
+}
+
+impl FailedAt {
+    /// Did a step fail (rather than the snapshot or the preparation)?
+    pub fn is_step(&self) -> bool {
+        matches!(self, FailedAt::Step(_))
+    }
+}
+
+impl From<String> for FailedAt {
+    fn from(s: String) -> Self {
+        match s.as_str() {
+            "snapshot" => FailedAt::Snapshot,
+            "prepare" => FailedAt::Prepare,
+            _ => FailedAt::Step(s),
+        }
+    }
+}
+
+impl From<FailedAt> for String {
+    fn from(f: FailedAt) -> Self {
+        f.to_string()
+    }
+}
+
+impl fmt::Display for FailedAt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FailedAt::Step(label) => f.write_str(label),
+            FailedAt::Snapshot => f.write_str("snapshot"),
+            FailedAt::Prepare => f.write_str("prepare"),
+        }
+    }
+}
+
+/// One case.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CaseRecord {
+    /// The suite's name (`register`).
+    pub suite: String,
+    /// The case's id within the suite (`open-and-register`).
+    pub case: String,
+    /// The manual sections it checks (`BC39 §5.2.1`).
+    pub spec: String,
+    /// Its title, when the suite gives one.
+    pub title: Option<String>,
+    /// What it came to.
+    pub verdict: Verdict,
+    /// Where it failed; none unless it failed.
+    pub failed_at: Option<FailedAt>,
+    /// The suite file's line of the step that failed.
+    pub line: Option<usize>,
+    /// Why it failed, or why it was skipped.
+    pub reason: Option<String>,
+    /// Wall time of its steps.
+    pub duration_ms: f64,
+    /// Every step that ran, in order.
+    pub steps: Vec<StepRecord>,
+    /// The golden snapshot comparison.
+    pub snapshot: SnapshotResult,
+    /// The diff when the snapshot changed.
+    pub snapshot_diff: Option<String>,
+    /// Teardown problems and tolerated departures: reported, not failing.
+    pub warnings: Vec<String>,
+    /// Both sides in time order, a line each.
+    pub transcript: Vec<Line>,
+    /// The suite file, as the run named it (`suites/register.yaml`); absent in records written
+    /// before miplcheck 0.1.1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suite_file: Option<String>,
+}
+
+impl CaseRecord {
+    /// `config/mode0-access-server`.
+    pub fn full_name(&self) -> String {
+        format!("{}/{}", self.suite, self.case)
+    }
+
+    /// Where it failed, with the suite file's line when a step did: `step 3 (suites/x.yaml:12)`.
+    pub fn place(&self) -> Option<String> {
+        let at = self.failed_at.as_ref()?;
+        Some(match (self.line, &self.suite_file) {
+            (Some(l), Some(file)) => format!("{at} ({file}:{l})"),
+            (Some(l), None) => format!("{at} (line {l})"),
+            _ => at.to_string(),
+        })
+    }
+}
+
+/// One step of a case.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepRecord {
+    /// `setup 1`, `step 3`, `teardown 1`.
+    pub label: String,
+    /// Its line in the suite file.
+    pub line: usize,
+    /// What it does, as its transcript header says (`send AT+MIPLOPEN=0,600,60`).
+    pub what: String,
+    /// The AT command a send step sent (`+MIPLOPEN`), for per-command tables.
+    pub command: Option<String>,
+    /// Time from the command (or the last command, for URCs) to the answer.
+    pub latency_ms: Option<f64>,
+    /// The response window it was judged against.
+    pub window_ms: Option<f64>,
+    /// Why it failed, in words a firmware engineer reads.
+    pub failure: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rstest::rstest;
+
+    #[rstest]
+    #[case("step 3", FailedAt::Step("step 3".into()))]
+    #[case("setup 1", FailedAt::Step("setup 1".into()))]
+    #[case("snapshot", FailedAt::Snapshot)]
+    #[case("prepare", FailedAt::Prepare)]
+    fn failure_places_read_and_write_as_strings(#[case] text: &str, #[case] want: FailedAt) {
+        let json = format!("\"{text}\"");
+        assert_eq!(serde_json::from_str::<FailedAt>(&json).unwrap(), want);
+        assert_eq!(serde_json::to_string(&want).unwrap(), json);
+    }
+
+    #[test]
+    fn verdicts_and_snapshots_keep_their_spelling() {
+        assert_eq!(serde_json::to_string(&Verdict::Skipped).unwrap(), "\"skipped\"");
+        assert_eq!(serde_json::to_string(&SnapshotResult::NotCompared).unwrap(), "\"not-compared\"");
+        assert!(serde_json::from_str::<Verdict>("\"flaky\"").is_err());
+    }
+}

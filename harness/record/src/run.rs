@@ -1,0 +1,201 @@
+//! The whole run: the rig, the firmware, the totals and every case; loading and saving.
+
+use crate::case::{CaseRecord, Verdict};
+use crate::error::RecordError;
+use crate::line::LineKind;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// The schema's name and version; a change that breaks readers bumps the number.
+pub const SCHEMA: &str = "miplcheck-run/1";
+
+/// One run of one rig.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunRecord {
+    /// Always [`SCHEMA`] for what this crate writes.
+    pub schema: String,
+    /// `miplcheck` version that wrote it.
+    pub tool: String,
+    /// RFC 3339, UTC.
+    pub started: String,
+    /// Wall time of the whole run.
+    pub duration_ms: u64,
+    /// What was under test.
+    pub rig: RigInfo,
+    /// What the modem said it is.
+    pub firmware: Firmware,
+    /// Cases by verdict.
+    pub summary: Totals,
+    /// Every selected case, in the order it ran.
+    pub cases: Vec<CaseRecord>,
+}
+
+/// The rig, without its secrets.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RigInfo {
+    /// The rig's name.
+    pub name: String,
+    /// `bc39`, `m5310a`: which manual the modem follows.
+    pub dialect: String,
+    /// `emulator`, `serial`, `tcp`, with where: `emulator on /dev/pts/3`.
+    pub target: String,
+    /// What the rig's modem can do (`dtls`, `rai`, `sota`).
+    pub capabilities: Vec<String>,
+    /// Every response window was multiplied by this.
+    pub window_scale: f64,
+    /// The names of the rig's secrets; never their values.
+    pub secrets: Vec<String>,
+}
+
+/// What the modem says it is (`AT+CGMR`, `AT+CGSN=1`), asked before the first case.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Firmware {
+    /// The revision lines, or why they could not be read.
+    pub revision: String,
+    /// The IMEI with its serial number masked (the TAC, which names the model, is kept), unless
+    /// the rig keeps identities.
+    pub imei: Option<String>,
+}
+
+/// Cases by verdict.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Totals {
+    /// Cases that passed.
+    pub passed: usize,
+    /// Cases that failed.
+    pub failed: usize,
+    /// Cases not run on this rig.
+    pub skipped: usize,
+}
+
+impl Totals {
+    /// The totals of these cases.
+    pub fn of<'a>(cases: impl IntoIterator<Item = &'a CaseRecord>) -> Totals {
+        let mut t = Totals::default();
+        for c in cases {
+            t.add(c.verdict);
+        }
+        t
+    }
+
+    /// Counts one more case.
+    pub fn add(&mut self, v: Verdict) {
+        match v {
+            Verdict::Passed => self.passed += 1,
+            Verdict::Failed => self.failed += 1,
+            Verdict::Skipped => self.skipped += 1,
+        }
+    }
+
+    /// No case failed.
+    pub fn all_passed(&self) -> bool {
+        self.failed == 0
+    }
+}
+
+impl RunRecord {
+    /// Reads a record from a run folder (its `run.json`) or a file. The schema is checked before
+    /// anything else; a bad value names the file, its line and column, and the field's path.
+    pub fn load(path: &Path) -> Result<RunRecord, RecordError> {
+        let file = if path.is_dir() { path.join("run.json") } else { path.to_path_buf() };
+        let text = std::fs::read_to_string(&file).map_err(|source| RecordError::Read { path: file.clone(), source })?;
+        Self::parse(&text, &file)
+    }
+
+    /// Reads a record from its JSON text; `file` is only for messages.
+    pub fn parse(text: &str, file: &Path) -> Result<RunRecord, RecordError> {
+        #[derive(Deserialize)]
+        struct Head {
+            schema: Option<serde_json::Value>,
+        }
+        let not_json = |e: serde_json::Error| RecordError::NotJson { path: file.to_path_buf(), message: e.to_string() };
+        let head: Head = serde_json::from_str(text).map_err(not_json)?;
+        match head.schema {
+            Some(serde_json::Value::String(s)) if s == SCHEMA => {}
+            Some(serde_json::Value::String(found)) => return Err(RecordError::Schema { path: file.into(), found }),
+            Some(other) => return Err(RecordError::Schema { path: file.into(), found: other.to_string() }),
+            None => return Err(RecordError::NoSchema { path: file.into() }),
+        }
+        let mut de = serde_json::Deserializer::from_str(text);
+        let mut record: RunRecord = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+            let field = e.path().to_string();
+            let inner = e.into_inner();
+            RecordError::Field {
+                path: file.to_path_buf(),
+                line: inner.line(),
+                column: inner.column(),
+                field,
+                message: inner.to_string().split(" at line ").next().unwrap_or_default().to_string(),
+            }
+        })?;
+        record.upgrade();
+        Ok(record)
+    }
+
+    /// Records written before the record was typed kept a note's `## ` marker in its text.
+    fn upgrade(&mut self) {
+        for line in self.cases.iter_mut().flat_map(|c| c.transcript.iter_mut()) {
+            if line.kind == LineKind::Note {
+                if let Some(t) = line.text.strip_prefix("## ") {
+                    line.text = t.to_string();
+                }
+            }
+        }
+    }
+
+    /// Writes the record as pretty JSON to `path`, through a temporary file beside it, so a
+    /// reader never sees half a record.
+    pub fn save(&self, path: &Path) -> Result<(), RecordError> {
+        let write = |source| RecordError::Write { path: path.to_path_buf(), source };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(write)?;
+        }
+        let text = serde_json::to_string_pretty(self).map_err(|e| write(std::io::Error::other(e)))? + "\n";
+        let tmp = PathBuf::from(format!("{}.partial", path.display()));
+        std::fs::write(&tmp, text).map_err(write)?;
+        std::fs::rename(&tmp, path).map_err(write)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unknown_schema_is_refused_by_name() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(d.path().join("run.json"), r#"{"schema":"miplcheck-run/9"}"#).unwrap();
+        let e = RunRecord::load(d.path()).unwrap_err().to_string();
+        assert!(e.contains("miplcheck-run/9") && e.contains(SCHEMA), "{e}");
+    }
+
+    #[test]
+    fn other_json_is_not_a_record() {
+        let e = RunRecord::parse(r#"{"name":"x"}"#, Path::new("x.json")).unwrap_err().to_string();
+        assert_eq!(e, "x.json: no `schema` field: not a miplcheck run record");
+        let e = RunRecord::parse("[1,2", Path::new("x.json")).unwrap_err().to_string();
+        assert!(e.starts_with("x.json: not a run record: "), "{e}");
+    }
+
+    #[test]
+    fn a_bad_value_names_the_field_and_where_it_is() {
+        let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/v1/bc39-basics/run.json"))
+            .unwrap()
+            .replacen("\"verdict\": \"passed\"", "\"verdict\": \"flaky\"", 1);
+        let e = RunRecord::parse(&text, Path::new("run.json")).unwrap_err();
+        let RecordError::Field { field, line, .. } = &e else { panic!("{e}") };
+        assert_eq!(field, "cases[0].verdict");
+        assert!(*line > 1);
+        assert!(e.to_string().contains("unknown variant `flaky`"), "{e}");
+    }
+
+    #[test]
+    fn saving_then_loading_gives_the_same_record() {
+        let d = tempfile::tempdir().unwrap();
+        let r = RunRecord::load(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/v1/bc39-basics"))).unwrap();
+        let path = d.path().join("out/run.json");
+        r.save(&path).unwrap();
+        assert_eq!(RunRecord::load(&path).unwrap(), r);
+        assert!(!d.path().join("out/run.json.partial").exists());
+    }
+}

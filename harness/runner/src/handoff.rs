@@ -1,0 +1,127 @@
+//! The one hand-off from execution to reporting: a case's engine run, its snapshot result and its
+//! datagrams become a [`CaseRecord`] and a [`Capture`], with every text passed through the run's
+//! [`Privacy`] on the way. Nothing is rendered to text and read back: the record's lines are made
+//! from the transcript's entries.
+//!
+//! What leaves here may be shown anywhere; nothing before it may be.
+
+use crate::engine::{CaseRun, StepOutcome};
+use crate::golden::Snapshot;
+use crate::outcome::Capture;
+use crate::privacy::Privacy;
+use crate::suite::{Case, Suite};
+use miplcheck_record::{CaseRecord, FailedAt, SnapshotResult, StepRecord, Verdict};
+use std::time::Duration;
+
+/// A case that has not run (skipped, or its target could not be prepared): no steps, no
+/// transcript.
+pub fn unrun(suite: &Suite, case: &Case, verdict: Verdict, failed_at: Option<FailedAt>, reason: String) -> CaseRecord {
+    CaseRecord {
+        suite: suite.name.clone(),
+        case: case.id.clone(),
+        spec: case.spec.clone(),
+        title: case.title.clone(),
+        verdict,
+        failed_at,
+        line: None,
+        reason: Some(reason),
+        duration_ms: 0.0,
+        steps: vec![],
+        snapshot: SnapshotResult::NotCompared,
+        snapshot_diff: None,
+        warnings: vec![],
+        transcript: vec![],
+        suite_file: Some(suite.path.display().to_string()),
+    }
+}
+
+/// How a case that ran came out, before privacy: the verdict the dispatcher reached.
+pub struct Judged {
+    pub failed: Option<(FailedAt, String)>,
+    pub snapshot: Snapshot,
+    pub warnings: Vec<String>,
+}
+
+/// The record of a case that ran.
+pub fn record(suite: &Suite, case: &Case, run: &CaseRun, judged: Judged, privacy: &Privacy) -> CaseRecord {
+    let steps: Vec<StepRecord> = run.steps.iter().map(|s| step(s, privacy)).collect();
+    let (verdict, failed_at, reason, line) = match judged.failed {
+        None => (Verdict::Passed, None, None, None),
+        Some((at, why)) => {
+            let line = match &at {
+                FailedAt::Step(label) => run.steps.iter().find(|s| s.label == *label).map(|s| s.line),
+                _ => None,
+            };
+            (Verdict::Failed, Some(at), Some(privacy.text(&why)), line)
+        }
+    };
+    let (snapshot, snapshot_diff) = match &judged.snapshot {
+        Snapshot::Matched => (SnapshotResult::Matched, None),
+        Snapshot::Changed { diff } => (SnapshotResult::Changed, Some(privacy.text(diff))),
+        Snapshot::Missing => (SnapshotResult::Missing, None),
+        Snapshot::Tolerated => (SnapshotResult::Tolerated, None),
+        Snapshot::NotCompared => (SnapshotResult::NotCompared, None),
+    };
+    CaseRecord {
+        suite: suite.name.clone(),
+        case: case.id.clone(),
+        spec: case.spec.clone(),
+        title: case.title.clone(),
+        verdict,
+        failed_at,
+        line,
+        reason,
+        duration_ms: ms(run.duration),
+        steps,
+        snapshot,
+        snapshot_diff,
+        warnings: judged.warnings.iter().map(|w| privacy.text(w)).collect(),
+        transcript: run.transcript.lines(privacy),
+        suite_file: Some(suite.path.display().to_string()),
+    }
+}
+
+/// The case's datagrams for a capture file, each packet masked with its length kept.
+pub fn capture(run: &CaseRun, platform: String, started: std::time::SystemTime, privacy: &Privacy) -> Capture {
+    let records = run
+        .wire
+        .iter()
+        .map(|r| miplcheck_platform::WireRecord { bytes: privacy.packet(&r.bytes), ..r.clone() })
+        .collect();
+    Capture { platform, started, records }
+}
+
+fn step(s: &StepOutcome, privacy: &Privacy) -> StepRecord {
+    StepRecord {
+        label: s.label.clone(),
+        line: s.line,
+        what: privacy.text(&s.what),
+        command: command_of(&s.what),
+        latency_ms: s.latency.map(ms),
+        window_ms: s.window.map(ms),
+        failure: s.failure.as_deref().map(|f| privacy.text(f)),
+    }
+}
+
+/// Milliseconds with microseconds kept.
+pub fn ms(d: Duration) -> f64 {
+    (d.as_secs_f64() * 1_000_000.0).round() / 1000.0
+}
+
+/// The AT command a step sends: `send AT+MIPLOPEN=0,600,60` → `+MIPLOPEN`.
+fn command_of(what: &str) -> Option<String> {
+    let line = what.strip_prefix("send ")?;
+    miplcheck_at::syntax::Command::parse(line).ok().map(|c| if c.name.is_empty() { "AT".into() } else { c.name })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::command_of;
+
+    #[test]
+    fn commands_of_steps() {
+        assert_eq!(command_of("send AT+MIPLOPEN=0,600,60").as_deref(), Some("+MIPLOPEN"));
+        assert_eq!(command_of("send AT").as_deref(), Some("AT"));
+        assert_eq!(command_of("urc +MIPLEVENT: 0,6"), None);
+    }
+}
