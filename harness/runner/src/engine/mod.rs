@@ -11,6 +11,10 @@ use miplcheck_transport::{Port, Received};
 use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 
+mod matching;
+
+use matching::{as_a_set, in_order};
+
 /// No window is longer than this, whatever a rig's scale says: a day is "never" on a bench.
 pub const MAX_WINDOW: Duration = Duration::from_secs(24 * 3600);
 
@@ -776,52 +780,6 @@ impl<'p, 'c> Session<'p, 'c> {
         });
         self.ready.push_back(Seen { index, frame, class });
     }
-}
-
-/// Lines (by position in `texts`) matching `patterns` one each, in the listed order: the earliest
-/// such lines. `Err` holds the patterns matched so far.
-fn in_order(patterns: &[Pattern], texts: &[String]) -> Result<Vec<usize>, Vec<usize>> {
-    let mut picks = Vec::new();
-    let mut k = 0;
-    for p in patterns {
-        match (k..texts.len()).find(|&i| p.matches(&texts[i])) {
-            Some(i) => {
-                picks.push(i);
-                k = i + 1;
-            }
-            None => return Err((0..picks.len()).collect()),
-        }
-    }
-    Ok(picks)
-}
-
-/// Lines matching `patterns` one each in any order, preferring earlier lines; a general pattern
-/// does not steal the only line a specific one could take. `Err` holds the most patterns that
-/// could be matched together.
-fn as_a_set(patterns: &[Pattern], texts: &[String]) -> Result<Vec<usize>, Vec<usize>> {
-    fn go(j: usize, patterns: &[Pattern], texts: &[String], used: &mut Vec<bool>, picks: &mut Vec<usize>) -> bool {
-        if j == patterns.len() {
-            return true;
-        }
-        for i in 0..texts.len() {
-            if !used[i] && patterns[j].matches(&texts[i]) {
-                used[i] = true;
-                picks.push(i);
-                if go(j + 1, patterns, texts, used, picks) {
-                    return true;
-                }
-                picks.pop();
-                used[i] = false;
-            }
-        }
-        false
-    }
-    let mut picks = Vec::new();
-    if go(0, patterns, texts, &mut vec![false; texts.len()], &mut picks) {
-        return Ok(picks);
-    }
-    let matchable = (0..patterns.len()).filter(|&j| texts.iter().any(|t| patterns[j].matches(t))).collect();
-    Err(matchable)
 }
 
 /// An answer as `answer:` patterns see it: the code, then options and payload as the wire
