@@ -6,12 +6,13 @@ use crate::rig::Timing;
 use crate::suite::{Action, Case, Package, Step, Suite, DEFAULT_URC_WINDOW};
 use crate::transcript::{escape, Dir, Entry, Mark, Transcript};
 use miplcheck_at::dialect::Dialect;
-use miplcheck_at::{Class, Classifier, FinalResult, Frame, Lexer, Stamp};
+use miplcheck_at::{Class, Classifier, Frame, Lexer, Stamp};
 use miplcheck_transport::{Port, Received};
 use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 
 mod matching;
+mod send;
 
 use matching::{as_a_set, in_order};
 
@@ -223,7 +224,7 @@ impl<'p, 'c> Session<'p, 'c> {
             failure: None,
         };
         let r = match &step.action {
-            Action::Send { line, expect, final_ } => self.send(step, line, expect, final_, &mut out),
+            Action::Send { line, expect, final_ } => send::run(self, step, line, expect, final_, &mut out),
             Action::Urcs { patterns, ordered } => self.urcs(step, patterns, *ordered, &mut out),
             Action::Wait(d) => {
                 self.wait(*d);
@@ -240,127 +241,6 @@ impl<'p, 'c> Session<'p, 'c> {
             out.failure = Some(why);
         }
         out
-    }
-
-    fn send(
-        &mut self,
-        step: &Step,
-        template: &crate::pattern::Template,
-        expect: &[Pattern],
-        final_: &Pattern,
-        out: &mut StepOutcome,
-    ) -> Result<(), String> {
-        let filled = template.fill(&self.vars)?;
-        let mut bytes = filled.text.clone().into_bytes();
-        bytes.extend_from_slice(self.ctx.line_ending.as_bytes());
-        // Before writing: an answer cannot be older than this (a fast modem's echo can be stamped
-        // by the reader before `write` returns).
-        let began = self.port.now();
-        let sent = self.port.write(&bytes).map_err(|e| format!("cannot write to {}: {e}", self.port.describe()))?;
-        let marks: Vec<Mark> = filled
-            .marks
-            .iter()
-            .filter(|m| !m.name.starts_with("secret."))
-            .map(|m| Mark { range: m.range.clone(), name: m.name.clone() })
-            .collect();
-        let echo_marks: Vec<Mark> = marks.clone();
-        self.transcript.entry(Entry { at: sent, dir: Dir::TeToUe, class: None, bytes, marks });
-        self.classifier.command_sent_at(&filled.text, began);
-        // URCs are claimed from before the write: the reader can stamp them before `write` returns.
-        self.last_sent = Some(began);
-
-        let manual = step.window.unwrap_or_else(|| self.ctx.dialect.max_response(&filled.text));
-        let window = self.scaled(manual);
-        out.window = Some(window);
-        let hard = sent.saturating_add(window).saturating_add(self.ctx.timing.late_grace);
-        let mut infos: Vec<Seen> = Vec::new();
-        let fin = loop {
-            match self.next(hard) {
-                Next::Frame(s) => match s.class {
-                    // The echo is the command again: name its volatile values the same way.
-                    Class::Echo => {
-                        for m in &echo_marks {
-                            let r = s.frame.content.start + m.range.start..s.frame.content.start + m.range.end;
-                            self.transcript.mark(s.index, Mark { range: r, name: m.name.clone() });
-                        }
-                    }
-                    Class::Urc => self.backlog.push(s),
-                    Class::Final(_) => break s,
-                    Class::Info | Class::Prompt | Class::Fragment => infos.push(s),
-                    // Completed before the command was written: kept in the transcript only.
-                    Class::Stale => {}
-                },
-                Next::Timeout => {
-                    self.classifier.abandon();
-                    self.flush_partial();
-                    return Err(format!(
-                        "no final result code within the {} window (listened {} in all); received {}",
-                        ms(window),
-                        ms(hard.saturating_sub(sent)),
-                        received(&infos)
-                    ));
-                }
-                Next::Closed(why) => {
-                    return Err(format!(
-                        "the link closed while waiting for the answer ({why}); received {}",
-                        received(&infos)
-                    ));
-                }
-            }
-        };
-        let latency = fin.frame.at.saturating_sub(sent);
-        out.latency = Some(latency);
-
-        // Content first: a wrong answer matters more than a late one.
-        let expect = expect.iter().map(|p| p.bind(&self.vars)).collect::<Result<Vec<_>, _>>()?;
-        let final_ = final_.bind(&self.vars)?;
-        let mut captured: Vec<Claimed> = Vec::new();
-        for (i, p) in expect.iter().enumerate() {
-            let Some(got) = infos.get(i) else {
-                return Err(format!(
-                    "expected {} information line(s), got {}; missing `{}`",
-                    expect.len(),
-                    infos.len(),
-                    p.source()
-                ));
-            };
-            match p.captures(&got.frame.text()) {
-                Some(c) => captured.push(Claimed { index: got.index, offset: got.frame.content.start, caps: c }),
-                None => {
-                    return Err(format!(
-                        "information line {} should match `{}`, got `{}`",
-                        i + 1,
-                        p.source(),
-                        escape(got.frame.content())
-                    ))
-                }
-            }
-        }
-        if infos.len() > expect.len() {
-            return Err(format!("unexpected information line `{}`", escape(infos[expect.len()].frame.content())));
-        }
-        let fin_text = fin.frame.text();
-        match final_.captures(&fin_text) {
-            Some(c) => captured.push(Claimed { index: fin.index, offset: fin.frame.content.start, caps: c }),
-            None => {
-                return Err(format!(
-                    "expected final `{}`, got `{}`{}",
-                    final_.source(),
-                    fin_text.trim(),
-                    self.explain(&fin.class)
-                ))
-            }
-        }
-        self.remember(captured);
-        if latency > window {
-            return Err(format!(
-                "answered in {}, after its {} window ({})",
-                ms(latency),
-                ms(window),
-                window_source(self.ctx.dialect, &filled.text, step.window.is_some())
-            ));
-        }
-        Ok(())
     }
 
     /// Receives a file in pieces, answering each; see [`Action::Package`].
@@ -416,7 +296,7 @@ impl<'p, 'c> Session<'p, 'c> {
             })?;
             got.extend(bytes);
             pieces += 1;
-            self.send(&reply_step, &p.reply, &[], &ok, out)?;
+            send::run(self, &reply_step, &p.reply, &[], &ok, out)?;
         }
         out.window = Some(window);
         match crate::package::difference(&got, pieces, &p.bytes, &p.file.display().to_string()) {
@@ -727,17 +607,6 @@ impl<'p, 'c> Session<'p, 'c> {
         }
     }
 
-    fn explain(&self, class: &Class) -> String {
-        let code = match class {
-            Class::Final(FinalResult::Cme(n)) | Class::Final(FinalResult::Cis(n)) => *n,
-            _ => return String::new(),
-        };
-        match self.ctx.dialect.error(code) {
-            Some(c) => format!(" ({}, {})", c.meaning, c.section),
-            None => String::new(),
-        }
-    }
-
     fn next(&mut self, deadline: Stamp) -> Next {
         loop {
             if let Some(s) = self.ready.pop_front() {
@@ -792,23 +661,6 @@ fn answer_text(code: &str, packet: &coap_lite::Packet) -> String {
         code.to_string()
     } else {
         format!("{code} {}", rest.join(" "))
-    }
-}
-
-fn received(infos: &[Seen]) -> String {
-    if infos.is_empty() {
-        return "nothing".into();
-    }
-    infos.iter().map(|s| format!("`{}`", escape(&s.frame.raw))).collect::<Vec<_>>().join(", ")
-}
-
-fn window_source(d: &Dialect, line: &str, from_case: bool) -> String {
-    if from_case {
-        return "set by the case".into();
-    }
-    match miplcheck_at::syntax::Command::parse(line).ok().and_then(|c| d.command(&c.name)) {
-        Some(spec) => format!("最大响应时间 of {}", spec.section),
-        None => "the default window".into(),
     }
 }
 
