@@ -13,8 +13,9 @@ use std::time::Duration;
 
 mod matching;
 mod send;
+mod urcs;
 
-use matching::{as_a_set, in_order};
+use matching::in_order;
 
 /// No window is longer than this, whatever a rig's scale says: a day is "never" on a bench.
 pub const MAX_WINDOW: Duration = Duration::from_secs(24 * 3600);
@@ -225,7 +226,7 @@ impl<'p, 'c> Session<'p, 'c> {
         };
         let r = match &step.action {
             Action::Send { line, expect, final_ } => send::run(self, step, line, expect, final_, &mut out),
-            Action::Urcs { patterns, ordered } => self.urcs(step, patterns, *ordered, &mut out),
+            Action::Urcs { patterns, ordered } => urcs::run(self, step, patterns, *ordered, &mut out),
             Action::Wait(d) => {
                 self.wait(*d);
                 Ok(())
@@ -303,86 +304,6 @@ impl<'p, 'c> Session<'p, 'c> {
             Some(why) => Err(why),
             None => Ok(()),
         }
-    }
-
-    fn urcs(&mut self, step: &Step, patterns: &[Pattern], ordered: bool, out: &mut StepOutcome) -> Result<(), String> {
-        let patterns = &patterns.iter().map(|p| p.bind(&self.vars)).collect::<Result<Vec<_>, _>>()?;
-        // URCs are timed from the command that caused them; lines older than that are not theirs.
-        let anchor = self.last_sent.unwrap_or(self.started);
-        let window = self.scaled(step.window.unwrap_or(DEFAULT_URC_WINDOW));
-        out.window = Some(window);
-        let hard = anchor.saturating_add(window).saturating_add(self.ctx.timing.late_grace);
-        let choice = loop {
-            let eligible: Vec<usize> =
-                (0..self.backlog.len()).filter(|&i| self.backlog[i].frame.at >= anchor).collect();
-            let texts: Vec<String> =
-                eligible.iter().map(|&i| self.ctx.tolerate.reading(&self.backlog[i].frame.text())).collect();
-            let found = if ordered { in_order(patterns, &texts) } else { as_a_set(patterns, &texts) };
-            if let Ok(picks) = found {
-                break picks.into_iter().map(|k| eligible[k]).collect::<Vec<usize>>();
-            }
-            match self.next(hard) {
-                Next::Frame(s) => {
-                    if matches!(s.class, Class::Urc | Class::Info | Class::Fragment) {
-                        self.backlog.push(s);
-                    }
-                }
-                Next::Timeout => {
-                    self.flush_partial();
-                    let matched = found.err().unwrap_or_default();
-                    let missing: Vec<&str> = patterns
-                        .iter()
-                        .enumerate()
-                        .filter(|(j, _)| !matched.contains(j))
-                        .map(|(_, p)| p.source())
-                        .collect();
-                    let seen: Vec<String> =
-                        self.backlog.iter().map(|s| format!("`{}`", escape(s.frame.content()))).collect();
-                    let texts: Vec<String> = self.backlog.iter().map(|s| s.frame.text()).collect();
-                    let hint = missing
-                        .iter()
-                        .find_map(|m| crate::explain::event_instead(m, &texts, self.ctx.dialect))
-                        .map(|h| format!(" — {h}"))
-                        .unwrap_or_default();
-                    return Err(format!(
-                        "no `{}` within {} of the last command{}; unclaimed lines: {}{hint}",
-                        missing.join("`, `"),
-                        ms(window),
-                        if ordered && patterns.len() > 1 { " (in the listed order)" } else { "" },
-                        if seen.is_empty() { "none".to_string() } else { seen.join(", ") }
-                    ));
-                }
-                Next::Closed(why) => return Err(format!("the link closed while waiting for URCs ({why})")),
-            }
-        };
-        // Claim the chosen lines, highest backlog index first so the others keep their places.
-        let mut claimed: Vec<(usize, Seen)> = Vec::new();
-        let mut order: Vec<(usize, usize)> = choice.iter().copied().enumerate().collect();
-        order.sort_by_key(|&(_, b)| std::cmp::Reverse(b));
-        for (j, b) in order {
-            claimed.push((j, self.backlog.remove(b)));
-        }
-        claimed.sort_by_key(|(j, _)| *j);
-        let latest = claimed.iter().map(|(_, s)| s.frame.at).max().unwrap_or(anchor);
-        let latency = latest.saturating_sub(anchor);
-        out.latency = Some(latency);
-        let captured = claimed
-            .into_iter()
-            .map(|(j, s)| Claimed {
-                index: s.index,
-                offset: s.frame.content.start,
-                caps: patterns[j].captures(&self.ctx.tolerate.reading(&s.frame.text())).unwrap_or_default(),
-            })
-            .collect();
-        self.remember(captured);
-        if latency > window {
-            return Err(format!(
-                "the last URC arrived {} after the command, after its {} window",
-                ms(latency),
-                ms(window)
-            ));
-        }
-        Ok(())
     }
 
     fn platform(&self) -> Result<&'c miplcheck_platform::udp::Handle, String> {
