@@ -14,6 +14,7 @@ use std::time::Duration;
 mod matching;
 mod send;
 mod urcs;
+mod wait;
 
 use matching::in_order;
 
@@ -227,10 +228,7 @@ impl<'p, 'c> Session<'p, 'c> {
         let r = match &step.action {
             Action::Send { line, expect, final_ } => send::run(self, step, line, expect, final_, &mut out),
             Action::Urcs { patterns, ordered } => urcs::run(self, step, patterns, *ordered, &mut out),
-            Action::Wait(d) => {
-                self.wait(*d);
-                Ok(())
-            }
+            Action::Wait(d) => wait::run(self, *d),
             Action::Platform(op, _) => self.platform_step(op),
             Action::Answer(p) => self.answer(step, p, &mut out),
             Action::Wire(ps) => self.wire(step, ps, &mut out),
@@ -501,15 +499,6 @@ impl<'p, 'c> Session<'p, 'c> {
                 self.transcript.entry(Entry { at: r.at, dir, class: Some("coap"), bytes: text.into_bytes(), marks });
             self.wire_backlog.push((index, r.at, format!("{} {}", dir.arrow(), r.summary())));
             self.wire_raw.push(r);
-        }
-    }
-
-    fn wait(&mut self, d: Duration) {
-        let until = self.port.now().saturating_add(d);
-        while let Next::Frame(s) = self.next(until) {
-            if matches!(s.class, Class::Urc | Class::Info | Class::Fragment) {
-                self.backlog.push(s);
-            }
         }
     }
 
