@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 
 mod matching;
+mod platform;
 mod send;
 mod urcs;
 mod wait;
@@ -229,7 +230,7 @@ impl<'p, 'c> Session<'p, 'c> {
             Action::Send { line, expect, final_ } => send::run(self, step, line, expect, final_, &mut out),
             Action::Urcs { patterns, ordered } => urcs::run(self, step, patterns, *ordered, &mut out),
             Action::Wait(d) => wait::run(self, *d),
-            Action::Platform(op, _) => self.platform_step(op),
+            Action::Platform(op, _) => platform::run(self, op),
             Action::Answer(p) => self.answer(step, p, &mut out),
             Action::Wire(ps) => self.wire(step, ps, &mut out),
             Action::Package(p) => self.package(step, p, &mut out),
@@ -309,47 +310,6 @@ impl<'p, 'c> Session<'p, 'c> {
             .platform
             .map(|(pf, _)| pf)
             .ok_or_else(|| "the rig has no [platform] table; add one to run platform steps".to_string())
-    }
-
-    fn platform_step(&mut self, step: &crate::platform_op::PlatformStep) -> Result<(), String> {
-        use crate::platform_op::PlatformStep;
-        let pf = self.platform()?;
-        match step {
-            PlatformStep::AutoObserve(on) => pf.set_auto_observe(*on),
-            PlatformStep::Fault(what, fault) => pf.set_fault(*what, *fault),
-            PlatformStep::BootstrapPsk(on) => {
-                let assigned = match (on, pf.dtls_addr) {
-                    (false, _) => None,
-                    (true, Some(a)) => {
-                        Some((format!("coaps://{a}"), self.rig_secret("server_psk", "bootstrap-psk on")?.into_bytes()))
-                    }
-                    (true, None) => return Err("this platform has no DTLS port (it listens off loopback)".into()),
-                };
-                pf.assign_psk(assigned);
-            }
-            PlatformStep::Dtls(on) => {
-                let psk = if *on { Some(self.rig_secret("psk", "dtls on")?.into_bytes()) } else { None };
-                pf.set_dtls(psk);
-            }
-            PlatformStep::AuthCode(on) => {
-                let code = if *on { Some(self.rig_secret("auth_code", "auth-code on")?) } else { None };
-                pf.set_auth_code(code);
-            }
-            PlatformStep::Operate(op) => {
-                let id = pf.operate(None, op.clone())?;
-                self.last_op = Some((id, self.port.now()));
-            }
-        }
-        Ok(())
-    }
-
-    /// A secret a platform step needs from the rig.
-    fn rig_secret(&self, name: &str, step: &str) -> Result<String, String> {
-        self.ctx
-            .secrets
-            .get(name)
-            .cloned()
-            .ok_or_else(|| format!("`platform: {step}` needs `{name}` in the rig's [secrets]"))
     }
 
     /// Waits up to 10 ms, keeping whatever the modem says for later steps.
