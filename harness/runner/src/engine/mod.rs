@@ -11,6 +11,7 @@ use miplcheck_transport::{Port, Received};
 use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 
+mod answer;
 mod matching;
 mod platform;
 mod send;
@@ -231,7 +232,7 @@ impl<'p, 'c> Session<'p, 'c> {
             Action::Urcs { patterns, ordered } => urcs::run(self, step, patterns, *ordered, &mut out),
             Action::Wait(d) => wait::run(self, *d),
             Action::Platform(op, _) => platform::run(self, op),
-            Action::Answer(p) => self.answer(step, p, &mut out),
+            Action::Answer(p) => answer::run(self, step, p, &mut out),
             Action::Wire(ps) => self.wire(step, ps, &mut out),
             Action::Package(p) => self.package(step, p, &mut out),
         };
@@ -321,44 +322,6 @@ impl<'p, 'c> Session<'p, 'c> {
             }
         }
         self.pull_wire();
-    }
-
-    fn answer(&mut self, step: &Step, pattern: &Pattern, out: &mut StepOutcome) -> Result<(), String> {
-        use miplcheck_platform::OpOutcome;
-        let pf = self.platform()?;
-        let (id, started) = self.last_op.ok_or("no platform operation before this answer step")?;
-        let pattern = pattern.bind(&self.vars)?;
-        let window = self.scaled(step.window.unwrap_or(DEFAULT_URC_WINDOW));
-        out.window = Some(window);
-        let hard = started.saturating_add(window).saturating_add(self.ctx.timing.late_grace);
-        loop {
-            match pf.outcome(id) {
-                OpOutcome::Answered { code, packet, at } => {
-                    let latency = at.saturating_sub(started);
-                    out.latency = Some(latency);
-                    let text = answer_text(&code, &packet);
-                    if pattern.captures(&text).is_none() {
-                        return Err(format!("the device answered `{text}`, expected `{}`", pattern.source()));
-                    }
-                    if latency > window {
-                        return Err(format!(
-                            "the device answered after {}, past its {} window",
-                            ms(latency),
-                            ms(window)
-                        ));
-                    }
-                    return Ok(());
-                }
-                OpOutcome::TimedOut => {
-                    return Err("the device never answered: the platform re-sent the request and gave up".into())
-                }
-                OpOutcome::Reset => return Err("the device answered the request with RST".into()),
-                OpOutcome::Pending if self.port.now() >= hard => {
-                    return Err(format!("no answer within the {} window", ms(window)));
-                }
-                OpOutcome::Pending => self.pause(hard),
-            }
-        }
     }
 
     fn wire(&mut self, step: &Step, patterns: &[Pattern], out: &mut StepOutcome) -> Result<(), String> {
@@ -518,19 +481,6 @@ impl<'p, 'c> Session<'p, 'c> {
             marks: vec![],
         });
         self.ready.push_back(Seen { index, frame, class });
-    }
-}
-
-/// An answer as `answer:` patterns see it: the code, then options and payload as the wire
-/// description shows them (`2.05 cf=text/plain 1.88`).
-fn answer_text(code: &str, packet: &coap_lite::Packet) -> String {
-    let described = miplcheck_platform::record::describe(packet);
-    let rest: Vec<&str> =
-        described.split(' ').skip(2).filter(|w| !w.starts_with("mid=") && !w.starts_with("token=")).collect();
-    if rest.is_empty() {
-        code.to_string()
-    } else {
-        format!("{code} {}", rest.join(" "))
     }
 }
 
