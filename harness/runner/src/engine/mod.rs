@@ -17,8 +17,7 @@ mod platform;
 mod send;
 mod urcs;
 mod wait;
-
-use matching::in_order;
+mod wire;
 
 /// No window is longer than this, whatever a rig's scale says: a day is "never" on a bench.
 pub const MAX_WINDOW: Duration = Duration::from_secs(24 * 3600);
@@ -233,7 +232,7 @@ impl<'p, 'c> Session<'p, 'c> {
             Action::Wait(d) => wait::run(self, *d),
             Action::Platform(op, _) => platform::run(self, op),
             Action::Answer(p) => answer::run(self, step, p, &mut out),
-            Action::Wire(ps) => self.wire(step, ps, &mut out),
+            Action::Wire(ps) => wire::run(self, step, ps, &mut out),
             Action::Package(p) => self.package(step, p, &mut out),
         };
         self.pull_wire();
@@ -322,67 +321,6 @@ impl<'p, 'c> Session<'p, 'c> {
             }
         }
         self.pull_wire();
-    }
-
-    fn wire(&mut self, step: &Step, patterns: &[Pattern], out: &mut StepOutcome) -> Result<(), String> {
-        self.platform()?;
-        let patterns = patterns.iter().map(|p| p.bind(&self.vars)).collect::<Result<Vec<_>, _>>()?;
-        let anchor = [self.last_sent, self.last_op.map(|o| o.1)].into_iter().flatten().max().unwrap_or(self.started);
-        let window = self.scaled(step.window.unwrap_or(DEFAULT_URC_WINDOW));
-        out.window = Some(window);
-        let hard = anchor.saturating_add(window).saturating_add(self.ctx.timing.late_grace);
-        loop {
-            let eligible: Vec<usize> =
-                (0..self.wire_backlog.len()).filter(|&i| self.wire_backlog[i].1 >= self.wire_from).collect();
-            let texts: Vec<String> = eligible.iter().map(|&i| self.wire_backlog[i].2.clone()).collect();
-            match in_order(&patterns, &texts) {
-                Ok(picks) => {
-                    let chosen: Vec<usize> = picks.into_iter().map(|k| eligible[k]).collect();
-                    // Captures become variables; the transcript line is the full description
-                    // (with mid and token), so they are not marked in it.
-                    for (j, &i) in chosen.iter().enumerate() {
-                        for c in patterns[j].captures(&self.wire_backlog[i].2).unwrap_or_default() {
-                            if !c.name.starts_with("secret.") {
-                                self.vars.insert(c.name, c.value);
-                            }
-                        }
-                    }
-                    let latest = chosen.iter().map(|&i| self.wire_backlog[i].1).max().unwrap_or(anchor);
-                    self.wire_from = self.wire_from.max(latest);
-                    let mut sorted = chosen.clone();
-                    sorted.sort_unstable_by(|a, b| b.cmp(a));
-                    for i in sorted {
-                        self.wire_backlog.remove(i);
-                    }
-                    let latency = latest.saturating_sub(anchor);
-                    out.latency = Some(latency);
-                    if latency > window {
-                        return Err(format!(
-                            "the last datagram came {} after the command, past its {} window",
-                            ms(latency),
-                            ms(window)
-                        ));
-                    }
-                    return Ok(());
-                }
-                Err(matched) if self.port.now() >= hard => {
-                    let missing: Vec<&str> = patterns
-                        .iter()
-                        .enumerate()
-                        .filter(|(j, _)| !matched.contains(j))
-                        .map(|(_, p)| p.source())
-                        .collect();
-                    let seen: Vec<String> = self.wire_backlog.iter().map(|w| format!("`{}`", w.2)).collect();
-                    return Err(format!(
-                        "no `{}` on the wire within {} (in the listed order); unclaimed datagrams: {}",
-                        missing.join("`, `"),
-                        ms(window),
-                        if seen.is_empty() { "none".to_string() } else { seen.join(", ") }
-                    ));
-                }
-                Err(_) => self.pause(hard),
-            }
-        }
     }
 
     /// Moves what the platform recorded into the transcript and the wire backlog.
