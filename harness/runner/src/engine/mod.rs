@@ -1,10 +1,10 @@
 //! The case engine: runs one case's steps against a port, records the transcript, judges every
 //! expectation and response window. It knows nothing of files, reports or terminals.
 
-use crate::pattern::{Capture, Pattern};
+use crate::pattern::Capture;
 use crate::rig::Timing;
-use crate::suite::{Action, Case, Package, Step, Suite, DEFAULT_URC_WINDOW};
-use crate::transcript::{escape, Dir, Entry, Mark, Transcript};
+use crate::suite::{Action, Case, Step, Suite};
+use crate::transcript::{Dir, Entry, Mark, Transcript};
 use miplcheck_at::dialect::Dialect;
 use miplcheck_at::{Class, Classifier, Frame, Lexer, Stamp};
 use miplcheck_transport::{Port, Received};
@@ -13,6 +13,7 @@ use std::time::Duration;
 
 mod answer;
 mod matching;
+mod package;
 mod platform;
 mod send;
 mod urcs;
@@ -233,7 +234,7 @@ impl<'p, 'c> Session<'p, 'c> {
             Action::Platform(op, _) => platform::run(self, op),
             Action::Answer(p) => answer::run(self, step, p, &mut out),
             Action::Wire(ps) => wire::run(self, step, ps, &mut out),
-            Action::Package(p) => self.package(step, p, &mut out),
+            Action::Package(p) => package::run(self, step, p, &mut out),
         };
         self.pull_wire();
         if let Err(why) = r {
@@ -241,68 +242,6 @@ impl<'p, 'c> Session<'p, 'c> {
             out.failure = Some(why);
         }
         out
-    }
-
-    /// Receives a file in pieces, answering each; see [`Action::Package`].
-    fn package(&mut self, step: &Step, p: &Package, out: &mut StepOutcome) -> Result<(), String> {
-        let each = p.each.bind(&self.vars)?;
-        let until = p.until.bind(&self.vars)?;
-        let window = self.scaled(step.window.unwrap_or(DEFAULT_URC_WINDOW));
-        out.window = Some(window);
-        let ok = Pattern::new("OK").map_err(|e| e.to_string())?;
-        // Each answer is timed by the manual's window for the reply command, not the piece's.
-        let reply_step = Step { window: None, ..step.clone() };
-        let (mut got, mut pieces) = (Vec::new(), 0usize);
-        loop {
-            let anchor = self.last_sent.unwrap_or(self.started);
-            let hard = anchor.saturating_add(window).saturating_add(self.ctx.timing.late_grace);
-            let seen = loop {
-                let hit = (0..self.backlog.len()).find(|&i| {
-                    let b = &self.backlog[i];
-                    b.frame.at >= anchor
-                        && (each.captures(&b.frame.text()).is_some() || until.captures(&b.frame.text()).is_some())
-                });
-                if let Some(i) = hit {
-                    break self.backlog.remove(i);
-                }
-                match self.next(hard) {
-                    Next::Frame(s) if matches!(s.class, Class::Urc | Class::Info | Class::Fragment) => {
-                        self.backlog.push(s)
-                    }
-                    Next::Frame(_) => {}
-                    Next::Timeout => {
-                        return Err(format!(
-                            "after {pieces} piece(s) ({} bytes) neither `{}` nor `{}` came within {}",
-                            got.len(),
-                            each.source(),
-                            until.source(),
-                            ms(window)
-                        ))
-                    }
-                    Next::Closed(why) => return Err(format!("the link closed after {pieces} piece(s) ({why})")),
-                }
-            };
-            let text = seen.frame.text();
-            let last = until.captures(&text).is_some();
-            let pattern = if last { &until } else { &each };
-            let caps = pattern.captures(&text).unwrap_or_default();
-            let data = caps.iter().find(|c| c.name == "data").map(|c| c.value.trim_matches('"').to_string());
-            self.remember(vec![Claimed { index: seen.index, offset: seen.frame.content.start, caps }]);
-            if last {
-                break;
-            }
-            let bytes = data.as_deref().and_then(miplcheck_lwm2m::wire::unhex).ok_or_else(|| {
-                format!("piece {} is not hexadecimal: `{}`", pieces + 1, escape(seen.frame.content()))
-            })?;
-            got.extend(bytes);
-            pieces += 1;
-            send::run(self, &reply_step, &p.reply, &[], &ok, out)?;
-        }
-        out.window = Some(window);
-        match crate::package::difference(&got, pieces, &p.bytes, &p.file.display().to_string()) {
-            Some(why) => Err(why),
-            None => Ok(()),
-        }
     }
 
     fn platform(&self) -> Result<&'c miplcheck_platform::udp::Handle, String> {
