@@ -15,7 +15,6 @@ pub mod golden;
 pub mod html;
 pub mod input_error;
 pub mod outcome;
-pub mod package;
 pub mod pattern;
 pub mod platform_op;
 pub mod record;
