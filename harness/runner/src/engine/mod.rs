@@ -1,5 +1,37 @@
-//! The case engine: runs one case's steps against a port, records the transcript, judges every
-//! expectation and response window. It knows nothing of files, reports or terminals.
+//! The case engine: runs one case's steps against a port, records the transcript, and judges
+//! every expectation and response window.
+//!
+//! [`run_case`] plays the suite's setup, the case's steps (up to the first failure) and the
+//! suite's teardown (whose failures are only warnings) through one [`Session`], and returns a
+//! [`CaseRun`]: each step's [`StepOutcome`] (latency, window, the failure in words), the two-sided
+//! [`Transcript`] with its volatile values named, and the raw datagrams the mock platform saw.
+//! [`ask`] sends one command outside any case (the firmware and identity queries before a run).
+//!
+//! This file is the session's core: it reads and classifies frames, keeps the backlog of lines
+//! (and of datagrams) no step has claimed yet, records both sides in the transcript, holds the
+//! variables (captures, `${secret.…}`, `${platform.…}`) and scales windows by the rig's timing,
+//! never past [`MAX_WINDOW`]. Each step kind is a module beside it with one entry point,
+//! `pub(super) fn run(session, step, <the action's fields>, out) -> Result<(), String>` (taking
+//! what it needs of those, `Err` being the failure in words), and [`Session::step`] dispatches on
+//! [`Action`] in one `match`:
+//!
+//! - `send`: `send:` with `expect:`, `final:` and `window:`;
+//! - `urcs`: `urc:`, `urcs:` and `unordered:`, with the pure line matchers in `matching`;
+//! - `wait`: `wait:`;
+//! - `platform`: `platform:`, an order to the mock platform;
+//! - `answer`: `answer:`, the device's answer to the last platform operation;
+//! - `wire`: `wire:`, datagrams between the modem and the platform;
+//! - `package`: `package:`, a file received piece by piece, and its byte-for-byte check.
+//!
+//! A new step kind is a variant of [`Action`], a module here, and an arm in that `match`.
+//!
+//! What the engine never does:
+//! - decide a snapshot verdict: a case whose steps all passed is compared with its golden
+//!   transcript by [`crate::golden`], driven by [`crate::dispatch`];
+//! - print, read or write a file: the [`crate::report`]ers write, and suites arrive loaded;
+//! - redact secrets or mask device identities: its transcript and messages hold the real values,
+//!   and the dispatcher redacts and masks them, once, on the way out;
+//! - know a rig beyond [`Context`]: no rig files, targets, resets or capabilities.
 
 use crate::pattern::Capture;
 use crate::rig::Timing;
