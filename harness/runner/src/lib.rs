@@ -19,7 +19,6 @@ pub mod golden;
 pub mod handoff;
 pub mod input_error;
 pub mod outcome;
-pub mod package;
 pub mod pattern;
 pub mod platform_op;
 pub mod privacy;

@@ -1,0 +1,406 @@
+//! The case engine: runs one case's steps against a port, records the transcript, and judges
+//! every expectation and response window.
+//!
+//! [`run_case`] plays the suite's setup, the case's steps (up to the first failure) and the
+//! suite's teardown (whose failures are only warnings) through one [`Session`], and returns a
+//! [`CaseRun`]: each step's [`StepOutcome`] (latency, window, the failure in words), the two-sided
+//! [`Transcript`] with its volatile values named, and the raw datagrams the mock platform saw.
+//! [`ask`] sends one command outside any case (the firmware and identity queries before a run).
+//!
+//! This file is the session's core: it reads and classifies frames, keeps the backlog of lines
+//! (and of datagrams) no step has claimed yet, records both sides in the transcript, holds the
+//! variables (captures, `${secret.…}`, `${platform.…}`) and scales windows by the rig's timing,
+//! never past [`MAX_WINDOW`]. Each step kind is a module beside it with one entry point,
+//! `pub(super) fn run(session, step, <the action's fields>, out) -> Result<(), String>` (taking
+//! what it needs of those, `Err` being the failure in words), and [`Session::step`] dispatches on
+//! [`Action`] in one `match`:
+//!
+//! - `send`: `send:` with `expect:`, `final:` and `window:`;
+//! - `urcs`: `urc:`, `urcs:` and `unordered:`, with the pure line matchers in `matching`;
+//! - `wait`: `wait:`;
+//! - `platform`: `platform:`, an order to the mock platform;
+//! - `answer`: `answer:`, the device's answer to the last platform operation;
+//! - `wire`: `wire:`, datagrams between the modem and the platform;
+//! - `package`: `package:`, a file received piece by piece, and its byte-for-byte check.
+//!
+//! A new step kind is a variant of [`Action`], a module here, and an arm in that `match`.
+//!
+//! What the engine never does:
+//! - decide a snapshot verdict: a case whose steps all passed is compared with its golden
+//!   transcript by [`crate::golden`], driven by [`crate::dispatch`];
+//! - print, read or write a file: the [`crate::report`]ers write, and suites arrive loaded;
+//! - redact secrets or mask device identities: its transcript and messages hold the real values,
+//!   and the dispatcher redacts and masks them, once, on the way out;
+//! - know a rig beyond [`Context`]: no rig files, targets, resets or capabilities.
+
+use crate::pattern::Capture;
+use crate::rig::Timing;
+use crate::suite::{Action, Case, Step, Suite};
+use crate::transcript::{Dir, Entry, Mark, Transcript};
+use miplcheck_at::dialect::Dialect;
+use miplcheck_at::{Class, Classifier, Frame, Lexer, Stamp};
+use miplcheck_transport::{Port, Received};
+use std::collections::{BTreeMap, VecDeque};
+use std::time::Duration;
+
+mod answer;
+mod matching;
+mod package;
+mod platform;
+mod send;
+mod urcs;
+mod wait;
+mod wire;
+
+/// No window is longer than this, whatever a rig's scale says: a day is "never" on a bench.
+pub const MAX_WINDOW: Duration = Duration::from_secs(24 * 3600);
+
+/// What the engine needs to know about the rig.
+#[derive(Clone)]
+pub struct Context<'a> {
+    pub dialect: &'static Dialect,
+    pub timing: &'a Timing,
+    pub line_ending: &'a str,
+    pub secrets: &'a BTreeMap<String, String>,
+    /// The mock platform for this case, and the host the modem is told to use.
+    pub platform: Option<(&'a miplcheck_platform::udp::Handle, &'a str)>,
+    /// Departures the rig accepts; tolerated event codes are read as the ones expected.
+    pub tolerate: &'a crate::rig::Tolerate,
+}
+
+/// How one step went.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepOutcome {
+    /// `setup 1`, `step 3`, `teardown 1`.
+    pub label: String,
+    /// Line in the suite file.
+    pub line: usize,
+    pub what: String,
+    /// Time from the command (or the last command, for URCs) to the answer.
+    pub latency: Option<Duration>,
+    pub window: Option<Duration>,
+    /// Why the step failed, in words a firmware engineer reads.
+    pub failure: Option<String>,
+}
+
+/// How a case went, before the golden comparison.
+#[derive(Debug, Clone)]
+pub struct CaseRun {
+    pub steps: Vec<StepOutcome>,
+    pub transcript: Transcript,
+    /// The first failing step's label and reason.
+    pub failure: Option<(String, String)>,
+    /// Teardown problems: reported, but they do not fail the case.
+    pub warnings: Vec<String>,
+    pub duration: Duration,
+    /// Every datagram the platform saw, raw, for the capture file.
+    pub wire: Vec<miplcheck_platform::WireRecord>,
+}
+
+/// Captures taken from one transcript entry: which entry, where its content starts, what matched.
+struct Claimed {
+    index: usize,
+    offset: usize,
+    caps: Vec<Capture>,
+}
+
+struct Seen {
+    index: usize,
+    frame: Frame,
+    class: Class,
+}
+
+enum Next {
+    Frame(Seen),
+    Timeout,
+    Closed(String),
+}
+
+/// One case's conversation with the modem.
+pub struct Session<'p, 'c> {
+    port: &'p mut dyn Port,
+    ctx: &'c Context<'c>,
+    lexer: Lexer,
+    classifier: Classifier,
+    transcript: Transcript,
+    ready: VecDeque<Seen>,
+    /// URCs (and stray lines) not yet claimed by a step.
+    backlog: Vec<Seen>,
+    vars: BTreeMap<String, String>,
+    last_sent: Option<Stamp>,
+    /// When the case started: the anchor of a URC step with no command before it.
+    started: Stamp,
+    closed: Option<String>,
+    /// The last platform operation and when it started.
+    last_op: Option<(miplcheck_platform::OpId, Stamp)>,
+    /// Wire lines not yet claimed by a `wire:` step: transcript index, time, matching text.
+    wire_backlog: Vec<(usize, Stamp, String)>,
+    /// A `wire:` step looks at datagrams from here on: after those the previous one claimed
+    /// (several commands may cause one datagram, e.g. the parts of a notification).
+    wire_from: Stamp,
+    /// Raw datagrams for the capture file.
+    wire_raw: Vec<miplcheck_platform::WireRecord>,
+}
+
+pub fn run_case(port: &mut dyn Port, ctx: &Context<'_>, suite: &Suite, case: &Case) -> CaseRun {
+    let mut s = Session::new(port, ctx);
+    let start = s.port.now();
+    let mut steps = Vec::new();
+    let mut failure = None;
+    let plan = suite
+        .setup
+        .iter()
+        .enumerate()
+        .map(|(i, st)| (format!("setup {}", i + 1), st))
+        .chain(case.steps.iter().enumerate().map(|(i, st)| (format!("step {}", i + 1), st)));
+    for (label, step) in plan {
+        let outcome = s.step(&label, step);
+        let failed = outcome.failure.clone();
+        steps.push(outcome);
+        if let Some(why) = failed {
+            failure = Some((label, why));
+            break;
+        }
+    }
+    let mut warnings = Vec::new();
+    for (i, step) in suite.teardown.iter().enumerate() {
+        let outcome = s.step(&format!("teardown {}", i + 1), step);
+        if let Some(why) = &outcome.failure {
+            warnings.push(format!("{}: {why}", outcome.label));
+        }
+        steps.push(outcome);
+    }
+    s.pull_wire();
+    let duration = s.port.now().saturating_sub(start);
+    CaseRun { steps, transcript: s.transcript, failure, warnings, duration, wire: s.wire_raw }
+}
+
+/// Sends one command outside any case and returns its information lines (for `AT+CGMR` and
+/// `AT+CGSN=1` before a run); an error answer or silence is an `Err` naming it.
+pub fn ask(port: &mut dyn Port, ctx: &Context<'_>, command: &str) -> Result<Vec<String>, String> {
+    let mut s = Session::new(port, ctx);
+    let mut bytes = command.as_bytes().to_vec();
+    bytes.extend_from_slice(ctx.line_ending.as_bytes());
+    let began = s.port.now();
+    let sent = s.port.write(&bytes).map_err(|e| format!("cannot write to {}: {e}", s.port.describe()))?;
+    s.classifier.command_sent_at(command, began);
+    let hard = sent.saturating_add(s.scaled(ctx.dialect.max_response(command)).max(Duration::from_secs(1)));
+    let mut infos = vec![];
+    loop {
+        match s.next(hard) {
+            Next::Frame(f) => match f.class {
+                Class::Info => infos.push(f.frame.text()),
+                Class::Final(r) if r.is_ok() => return Ok(infos),
+                Class::Final(_) => return Err(format!("`{command}` answered `{}`", f.frame.text().trim())),
+                _ => {}
+            },
+            Next::Timeout => return Err(format!("`{command}` got no answer")),
+            Next::Closed(why) => return Err(format!("the link closed ({why})")),
+        }
+    }
+}
+
+impl<'p, 'c> Session<'p, 'c> {
+    pub fn new(port: &'p mut dyn Port, ctx: &'c Context<'c>) -> Self {
+        let mut vars = BTreeMap::new();
+        for (k, v) in ctx.secrets {
+            vars.insert(format!("secret.{k}"), v.clone());
+        }
+        if let Some((pf, host)) = ctx.platform {
+            vars.insert("platform.host".into(), host.to_string());
+            vars.insert("platform.port".into(), pf.addr.port().to_string());
+            if let Some(d) = pf.dtls_addr {
+                vars.insert("platform.dtls_host".into(), d.ip().to_string());
+            }
+            // M5310-A §1.1: the configuration stream cis_cgtool would make for this platform,
+            // direct (`platform.cis_config`) or through its bootstrap server (`….bs`).
+            let server = format!("{host}:{}", pf.addr.port());
+            for (name, bootstrap) in [("platform.cis_config", false), ("platform.cis_config.bs", true)] {
+                let cfg = miplcheck_at::cis_config::CisConfig::new(&server, bootstrap);
+                vars.insert(format!("{name}.size"), cfg.to_bytes().len().to_string());
+                vars.insert(name.into(), cfg.to_hex());
+            }
+        }
+        let started = port.now();
+        Session {
+            port,
+            ctx,
+            lexer: Lexer::new(),
+            classifier: Classifier::new(ctx.dialect.urc_prefixes()),
+            transcript: Transcript::default(),
+            ready: VecDeque::new(),
+            backlog: Vec::new(),
+            vars,
+            last_sent: None,
+            started,
+            closed: None,
+            last_op: None,
+            wire_backlog: vec![],
+            wire_from: started,
+            wire_raw: vec![],
+        }
+    }
+
+    fn scaled(&self, w: Duration) -> Duration {
+        w.mul_f64(self.ctx.timing.window_scale).min(MAX_WINDOW)
+    }
+
+    pub fn step(&mut self, label: &str, step: &Step) -> StepOutcome {
+        let header = match &step.note {
+            Some(n) => format!("{} — {n}", step.describe()),
+            None => step.describe(),
+        };
+        self.transcript.step(label, header);
+        let mut out = StepOutcome {
+            label: label.to_string(),
+            line: step.line,
+            what: step.describe(),
+            latency: None,
+            window: None,
+            failure: None,
+        };
+        let r = match &step.action {
+            Action::Send { line, expect, final_ } => send::run(self, step, line, expect, final_, &mut out),
+            Action::Urcs { patterns, ordered } => urcs::run(self, step, patterns, *ordered, &mut out),
+            Action::Wait(d) => wait::run(self, *d),
+            Action::Platform(op, _) => platform::run(self, op),
+            Action::Answer(p) => answer::run(self, step, p, &mut out),
+            Action::Wire(ps) => wire::run(self, step, ps, &mut out),
+            Action::Package(p) => package::run(self, step, p, &mut out),
+        };
+        self.pull_wire();
+        if let Err(why) = r {
+            self.transcript.note(self.port.now(), format!("{label} failed: {why}"));
+            out.failure = Some(why);
+        }
+        out
+    }
+
+    fn platform(&self) -> Result<&'c miplcheck_platform::udp::Handle, String> {
+        self.ctx
+            .platform
+            .map(|(pf, _)| pf)
+            .ok_or_else(|| "the rig has no [platform] table; add one to run platform steps".to_string())
+    }
+
+    /// Waits up to 10 ms, keeping whatever the modem says for later steps.
+    fn pause(&mut self, until: Stamp) {
+        let t = self.port.now().saturating_add(Duration::from_millis(10)).min(until);
+        if let Next::Frame(s) = self.next(t) {
+            if matches!(s.class, Class::Urc | Class::Info | Class::Fragment) {
+                self.backlog.push(s);
+            }
+        }
+        self.pull_wire();
+    }
+
+    /// Moves what the platform recorded into the transcript and the wire backlog.
+    fn pull_wire(&mut self) {
+        let Some((pf, _)) = self.ctx.platform else { return };
+        for r in pf.take_records() {
+            let dir = match r.dir {
+                miplcheck_platform::WireDir::PlatformToUe => Dir::PfToUe,
+                miplcheck_platform::WireDir::UeToPlatform => Dir::UeToPf,
+            };
+            let text = r.describe();
+            let mut marks: Vec<Mark> = ["mid=", "token="]
+                .iter()
+                .filter_map(|key| {
+                    let start = text.find(&format!(" {key}"))? + 1 + key.len();
+                    let end = text[start..].find(' ').map(|e| start + e).unwrap_or(text.len());
+                    Some(Mark { range: start..end, name: format!("coap.{}", key.trim_end_matches('=')) })
+                })
+                .collect();
+            // The DTLS port's address is new for every case too.
+            if let Some(host) = self.vars.get("platform.dtls_host") {
+                for (i, _) in text.match_indices(host.as_str()) {
+                    marks.push(Mark { range: i..i + host.len(), name: "platform.dtls_host".into() });
+                }
+            }
+            // The platform's port is new for every case; name it wherever a payload carries it.
+            if let Some(port) = self.vars.get("platform.port") {
+                let needle = format!(":{port}");
+                for (i, _) in text.match_indices(&needle) {
+                    let after = i + needle.len();
+                    if !text[after..].starts_with(|c: char| c.is_ascii_digit()) {
+                        marks.push(Mark { range: i + 1..after, name: "platform.port".into() });
+                    }
+                }
+            }
+            let index =
+                self.transcript.entry(Entry { at: r.at, dir, class: Some("coap"), bytes: text.into_bytes(), marks });
+            self.wire_backlog.push((index, r.at, format!("{} {}", dir.arrow(), r.summary())));
+            self.wire_raw.push(r);
+        }
+    }
+
+    /// Stores captures as variables and marks them in the transcript.
+    fn remember(&mut self, captured: Vec<Claimed>) {
+        for Claimed { index, offset, caps, .. } in captured {
+            for c in caps {
+                // Secrets are hidden by value everywhere; naming them would add nothing.
+                if c.name.starts_with("secret.") {
+                    continue;
+                }
+                self.transcript
+                    .mark(index, Mark { range: offset + c.range.start..offset + c.range.end, name: c.name.clone() });
+                self.vars.insert(c.name, c.value);
+            }
+        }
+    }
+
+    fn next(&mut self, deadline: Stamp) -> Next {
+        loop {
+            if let Some(s) = self.ready.pop_front() {
+                return Next::Frame(s);
+            }
+            if let Some(why) = &self.closed {
+                return Next::Closed(why.clone());
+            }
+            match self.port.read_until(deadline) {
+                Received::Data(chunk) => {
+                    for f in self.lexer.push(&chunk.bytes, chunk.at) {
+                        self.record(f);
+                    }
+                }
+                Received::Timeout => return Next::Timeout,
+                Received::Closed(why) => {
+                    self.flush_partial();
+                    self.transcript.note(self.port.now(), format!("link closed: {why}"));
+                    self.closed = Some(why);
+                }
+            }
+        }
+    }
+
+    /// Bytes with no terminator yet become a fragment, so a failure shows everything received.
+    fn flush_partial(&mut self) {
+        if let Some(f) = self.lexer.flush(self.port.now()) {
+            self.record(f);
+        }
+    }
+
+    fn record(&mut self, frame: Frame) {
+        let class = self.classifier.classify(&frame);
+        let index = self.transcript.entry(Entry {
+            at: frame.at,
+            dir: Dir::UeToTe,
+            class: Some(class.label()),
+            bytes: frame.raw.clone(),
+            marks: vec![],
+        });
+        self.ready.push_back(Seen { index, frame, class });
+    }
+}
+
+/// `300 ms`, `3 s`, `1.250 s`.
+pub fn ms(d: Duration) -> String {
+    let m = d.as_secs_f64() * 1000.0;
+    if m < 1000.0 {
+        format!("{} ms", m.round() as u64)
+    } else if (m % 1000.0).abs() < 0.5 {
+        format!("{} s", (m / 1000.0).round() as u64)
+    } else {
+        format!("{:.3} s", m / 1000.0)
+    }
+}
