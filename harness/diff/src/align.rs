@@ -231,7 +231,6 @@ pub fn lines(a: &[&Line], va: &Volatile, b: &[&Line], vb: &Volatile) -> Vec<Line
 mod tests {
     use super::*;
     use crate::testing::{case as record, entry, exchange, step};
-    #[allow(unused_imports)]
     use miplcheck_record::{Class, Dir, Verdict};
 
     fn marks(steps: &[StepDiff]) -> Vec<(String, Mark)> {

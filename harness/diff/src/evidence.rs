@@ -133,7 +133,6 @@ fn int_or_hex(v: &str) -> Option<i64> {
 mod tests {
     use super::*;
     use crate::testing::{case, entry, exchange, run};
-    #[allow(unused_imports)]
     use miplcheck_record::{Class, Dir, Verdict};
 
     #[test]

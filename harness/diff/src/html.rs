@@ -485,8 +485,7 @@ fn step_rows(s: &mut String, step: &StepDiff) {
 mod tests {
     use crate::testing::{case, exchange, run};
     use crate::{compare, Options};
-    #[allow(unused_imports)]
-    use miplcheck_record::{Class, Dir, Verdict};
+    use miplcheck_record::Verdict;
 
     #[test]
     fn the_page_is_self_contained_and_escaped() {

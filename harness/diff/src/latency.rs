@@ -228,8 +228,7 @@ pub fn describe(o: Options) -> String {
 mod tests {
     use super::*;
     use crate::testing::{case, latency, run};
-    #[allow(unused_imports)]
-    use miplcheck_record::{Class, Dir, Verdict};
+    use miplcheck_record::Verdict;
 
     #[test]
     fn median_and_p95_by_nearest_rank() {

@@ -459,8 +459,7 @@ pub(crate) mod testing {
 mod tests {
     use super::testing::*;
     use super::*;
-    #[allow(unused_imports)]
-    use miplcheck_record::{Class, Dir, Verdict};
+    use miplcheck_record::Verdict;
 
     #[test]
     fn cases_match_by_suite_and_case_and_verdict_regressions_count() {

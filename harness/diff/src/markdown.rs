@@ -451,8 +451,7 @@ fn step_lines(s: &mut String, step: &StepDiff) {
 mod tests {
     use crate::testing::{case, exchange, latency, run};
     use crate::{compare, Options};
-    #[allow(unused_imports)]
-    use miplcheck_record::{Class, Dir, Verdict};
+    use miplcheck_record::Verdict;
 
     #[test]
     fn the_report_says_the_differences_in_words() {

@@ -772,7 +772,6 @@ mod tests {
     use super::*;
     use crate::testing::{case, entry, exchange, run};
     use crate::{compare, Options};
-    #[allow(unused_imports)]
     use miplcheck_record::{Class, Dir, Verdict};
 
     fn vendor() -> crate::Comparison {

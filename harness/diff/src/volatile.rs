@@ -156,7 +156,6 @@ pub fn key(v: &Volatile, line: &Line) -> String {
 mod tests {
     use super::*;
     use crate::testing::{case, entry, step};
-    #[allow(unused_imports)]
     use miplcheck_record::{Class, Dir, Verdict};
 
     #[test]
