@@ -178,10 +178,7 @@ pub fn event_words(d: Option<&Dialect>, code: u16) -> String {
 }
 
 pub fn family_name(f: ErrorFamily) -> &'static str {
-    match f {
-        ErrorFamily::Cme => "+CME ERROR",
-        ErrorFamily::Cis => "+CIS ERROR",
-    }
+    f.prefix()
 }
 
 /// Where the manual lists its error codes: the section of its first one.

@@ -7,6 +7,7 @@ mod basic;
 mod bc39;
 mod m5310a;
 
+use crate::result::FinalResult;
 use crate::signature::{Bound, Signature};
 use crate::syntax::{Command, Form, Response};
 use std::time::Duration;
@@ -21,6 +22,30 @@ pub enum ErrorFamily {
     Cme,
     /// `+CIS ERROR: <n>` (M5310-A §3).
     Cis,
+}
+
+impl ErrorFamily {
+    /// `+CME ERROR`: how the family's final result codes start, before `: <n>`.
+    pub fn prefix(self) -> &'static str {
+        match self {
+            ErrorFamily::Cme => "+CME ERROR",
+            ErrorFamily::Cis => "+CIS ERROR",
+        }
+    }
+
+    /// The family and code of a numbered error result (`+CIS ERROR: 601`), if it is one.
+    pub fn of(result: &FinalResult) -> Option<(ErrorFamily, u16)> {
+        match *result {
+            FinalResult::Cme(n) => Some((ErrorFamily::Cme, n)),
+            FinalResult::Cis(n) => Some((ErrorFamily::Cis, n)),
+            _ => None,
+        }
+    }
+
+    /// `+CIS ERROR: 601`, as the family prints a code.
+    pub fn label(self, code: u16) -> String {
+        format!("{}: {code}", self.prefix())
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -385,6 +410,18 @@ mod tests {
                 assert!(elsewhere, "{}: no other dialect has a parameter {common}", d.name);
             }
         }
+    }
+
+    #[test]
+    fn error_families_print_as_final_results_do() {
+        for (f, r) in [(ErrorFamily::Cme, FinalResult::Cme(50)), (ErrorFamily::Cis, FinalResult::Cis(601))] {
+            let (family, code) = ErrorFamily::of(&r).unwrap();
+            assert_eq!(family, f);
+            assert_eq!(f.label(code), r.to_string());
+        }
+        assert_eq!(ErrorFamily::of(&FinalResult::Ok), None);
+        assert_eq!(BC39.error_family.prefix(), "+CME ERROR");
+        assert_eq!(M5310A.error_family.prefix(), "+CIS ERROR");
     }
 
     #[test]
