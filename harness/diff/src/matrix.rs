@@ -5,7 +5,7 @@
 
 use super::evidence::{CommandUse, Evidence};
 use super::latency::at;
-use miplcheck_at::dialect::{Code, CommandSpec, ErrorFamily, Rai};
+use miplcheck_at::dialect::{Code, CommandSpec, ErrorFamily, Rai, MEANING_FILLER, MEANING_SYNONYMS};
 use miplcheck_at::signature::Signature;
 use miplcheck_at::syntax::Form;
 use miplcheck_at::Dialect;
@@ -560,14 +560,12 @@ fn canon_meaning(m: &str) -> BTreeSet<String> {
     }
     s.split(|c: char| !c.is_alphanumeric())
         .map(str::to_lowercase)
-        // Words that place an event rather than name it: M5310-A's "lifetime update succeeded"
-        // and "NOTIFY acknowledged by the platform" are BC39's "update succeeded" and "notify
-        // succeeded".
-        .filter(|w| {
-            !w.is_empty() && !["the", "a", "on", "by", "with", "onenet", "platform", "lifetime"].contains(&w.as_str())
-        })
-        // The platform acknowledging a NOTIFY is what BC39 calls its success.
-        .map(|w| if w == "acknowledged" { "succeeded".to_string() } else { w })
+        // English filler, then the words the tables' meanings use to place an event rather than
+        // name it (M5310-A's "lifetime update succeeded" is BC39's "update succeeded").
+        .filter(|w| !w.is_empty() && !["the", "a", "on", "by", "with"].contains(&w.as_str()))
+        .filter(|w| !MEANING_FILLER.contains(&w.as_str()))
+        // One manual's word for another's ("acknowledged" by the platform is BC39's "succeeded").
+        .map(|w| MEANING_SYNONYMS.iter().find(|(own, _)| *own == w).map(|(_, c)| c.to_string()).unwrap_or(w))
         .collect()
 }
 

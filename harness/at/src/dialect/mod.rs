@@ -126,6 +126,15 @@ impl Rai {
     }
 }
 
+/// Words the tables' event meanings use to place an event rather than name it, left out when the
+/// meanings of two manuals are compared: M5310-A §4.2's "registered on OneNET" is BC39 §4.7's
+/// "registered", M5310-A §5.3.5's "lifetime update succeeded" BC39's "update succeeded".
+pub const MEANING_FILLER: &[&str] = &["onenet", "platform", "lifetime"];
+
+/// A word of one manual's event meanings with the word another uses for the same thing: the
+/// platform acknowledging a NOTIFY (M5310-A §4.2, event 26) is what BC39 calls its success.
+pub const MEANING_SYNONYMS: &[(&str, &str)] = &[("acknowledged", "succeeded")];
+
 /// The standards a case may cite besides a dialect's manual (`3GPP TS 24.301 §5.5.3`).
 pub const STANDARDS: &[&str] = &["3GPP TS ", "ITU-T V.250"];
 
@@ -422,6 +431,31 @@ mod tests {
         assert_eq!(ErrorFamily::of(&FinalResult::Ok), None);
         assert_eq!(BC39.error_family.prefix(), "+CME ERROR");
         assert_eq!(M5310A.error_family.prefix(), "+CIS ERROR");
+    }
+
+    #[test]
+    fn meaning_words_are_words_of_the_tables() {
+        let words = |d: &Dialect| -> Vec<String> {
+            d.events
+                .iter()
+                .flat_map(|e| {
+                    e.meaning.split(|c: char| !c.is_alphanumeric()).map(str::to_lowercase).collect::<Vec<_>>()
+                })
+                .collect()
+        };
+        let all: Vec<String> = Dialect::all().into_iter().flat_map(words).collect();
+        for w in MEANING_FILLER {
+            assert!(all.contains(&w.to_string()), "{w} is in no event meaning");
+        }
+        for (own, common) in MEANING_SYNONYMS {
+            let holders: Vec<_> = Dialect::all().into_iter().filter(|d| words(d).contains(&own.to_string())).collect();
+            assert!(!holders.is_empty(), "{own} is in no event meaning");
+            let elsewhere = Dialect::all()
+                .into_iter()
+                .filter(|d| holders.iter().all(|h| h.name != d.name))
+                .any(|d| words(d).contains(&common.to_string()));
+            assert!(elsewhere, "{common} is in no other manual's event meanings");
+        }
     }
 
     #[test]
