@@ -42,10 +42,7 @@ pub fn form_label(name: &str, form: Form) -> String {
 
 /// An error code as the dialect's family prints it.
 pub fn error_label(family: ErrorFamily, code: u16) -> String {
-    match family {
-        ErrorFamily::Cme => format!("+CME ERROR: {code}"),
-        ErrorFamily::Cis => format!("+CIS ERROR: {code}"),
-    }
+    family.label(code)
 }
 
 /// Everything `lines` show, in order, repeats included.
@@ -119,11 +116,7 @@ fn result_code(d: &Dialect, spec: &CommandSpec, cmd: &Command, out: &mut Vec<Sig
 
 fn answer(d: &Dialect, line: &Line, in_flight: Option<&str>, out: &mut Vec<Sighting>) {
     if let Some(fin) = FinalResult::parse(&line.text) {
-        let (family, code) = match fin {
-            FinalResult::Cme(n) => (ErrorFamily::Cme, n),
-            FinalResult::Cis(n) => (ErrorFamily::Cis, n),
-            _ => return,
-        };
+        let Some((family, code)) = ErrorFamily::of(&fin) else { return };
         let label = error_label(family, code);
         if family != d.error_family {
             out.push(Sighting::unlisted(Category::ErrorCode, label, "the manual reports errors in the other family"));

@@ -4,14 +4,11 @@
 //! a `<raiMode>` argument or through `<flag>` bits. The matrix compares these between the runs.
 
 use super::volatile::display;
+use miplcheck_at::dialect::Rai;
 use miplcheck_at::syntax::Command;
 use miplcheck_at::{Dialect, FinalResult};
 use miplcheck_record::{Class, Dir, RunRecord, Verdict};
 use std::collections::{BTreeMap, BTreeSet};
-
-/// RAI as 3GPP Release 13 defines it and both manuals spell it: 0x200 (release after the uplink),
-/// 0x400 (release after the downlink answering it).
-pub const RAI_BITS: i64 = 0x200 | 0x400;
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CommandUse {
@@ -22,9 +19,9 @@ pub struct CommandUse {
     pub events: BTreeMap<u16, usize>,
     /// Sent before the case's first `AT+MIPLOPEN`.
     pub before_open: usize,
-    /// Sent with a non-zero `<raiMode>` argument.
+    /// Sent with a non-zero RAI parameter (BC39's `<raiMode>`).
     pub rai_param: usize,
-    /// Sent with RAI bits (0x200, 0x400) in `<flag>`.
+    /// Sent with RAI bits in the parameter that carries them (M5310-A's `<flag>`, 0x200 / 0x400).
     pub rai_flag: usize,
 }
 
@@ -110,15 +107,18 @@ impl Evidence {
 
 pub use miplcheck_at::syntax::event_code;
 
-/// Whether a command line asks for RAI, through `<raiMode>` or through bits of `<flag>`.
+/// Whether a command line asks for RAI, through a parameter of its own (BC39's `<raiMode>`) or
+/// through bits of another (M5310-A's `<flag>`), as the dialect's table says.
 fn rai(dialect: Option<&Dialect>, line: &str) -> (bool, bool) {
-    let Some(bound) = dialect.and_then(|d| d.read_command(line).ok()).and_then(|i| i.bound) else {
+    let Some(d) = dialect else { return (false, false) };
+    let Some(bound) = d.read_command(line).ok().and_then(|i| i.bound) else {
         return (false, false);
     };
-    let number = |name: &str| bound.get(name).and_then(|a| int_or_hex(a.value()));
-    let param = number("raiMode").is_some_and(|v| v != 0);
-    let flag = number("flag").is_some_and(|v| v & RAI_BITS != 0);
-    (param, flag)
+    let asks = bound.get(d.rai.param()).and_then(|a| int_or_hex(a.value())).is_some_and(|v| d.rai.asks(v));
+    match d.rai {
+        Rai::Param(_) => (asks, false),
+        Rai::FlagBits { .. } => (false, asks),
+    }
 }
 
 fn int_or_hex(v: &str) -> Option<i64> {

@@ -266,9 +266,9 @@ pub fn compare(a: &RunRecord, b: &RunRecord, options: Options) -> Comparison {
     }
 }
 
-/// The manual's name for a dialect: the prefix of its sections (`BC39 §3.2.1` → `BC39`).
+/// The manual's name for a dialect (`BC39`), from its table.
 pub fn model_name(d: &Dialect) -> String {
-    d.commands.first().and_then(|c| c.section.split(" §").next()).unwrap_or(d.name).to_string()
+    d.model.to_string()
 }
 
 fn info(side: &'static str, label: String, r: &RunRecord, d: Option<&'static Dialect>) -> RunInfo {

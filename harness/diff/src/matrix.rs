@@ -5,7 +5,7 @@
 
 use super::evidence::{CommandUse, Evidence};
 use super::latency::at;
-use miplcheck_at::dialect::{Code, CommandSpec, ErrorFamily};
+use miplcheck_at::dialect::{Code, CommandSpec, ErrorFamily, Rai, MEANING_FILLER, MEANING_SYNONYMS};
 use miplcheck_at::signature::Signature;
 use miplcheck_at::syntax::Form;
 use miplcheck_at::Dialect;
@@ -85,8 +85,28 @@ impl CommandSide {
         self.spec.and_then(|s| s.set).and_then(|s| Signature::parse(s).ok())
     }
 
+    /// The dialect's RAI parameter (`raiMode`), when RAI is a parameter of its own there.
+    pub fn rai_param(&self) -> Option<&'static str> {
+        match self.dialect?.rai {
+            Rai::Param(p) => Some(p),
+            Rai::FlagBits { .. } => None,
+        }
+    }
+
+    /// The parameter whose bits carry RAI (`flag`) and those bits, when the dialect does it so.
+    pub fn rai_flag(&self) -> Option<(&'static str, i64)> {
+        match self.dialect?.rai {
+            Rai::FlagBits { param, bits } => Some((param, bits)),
+            Rai::Param(_) => None,
+        }
+    }
+
+    fn has_param(&self, name: &str) -> bool {
+        self.signature().is_some_and(|s| s.params().iter().any(|p| p.eq_ignore_ascii_case(name)))
+    }
+
     pub fn has_rai_param(&self) -> bool {
-        self.signature().is_some_and(|s| s.params().iter().any(|p| p.eq_ignore_ascii_case("raiMode")))
+        self.rai_param().is_some_and(|p| self.has_param(p))
     }
 
     /// `test, query, set`: the forms the manual lists.
@@ -158,10 +178,7 @@ pub fn event_words(d: Option<&Dialect>, code: u16) -> String {
 }
 
 pub fn family_name(f: ErrorFamily) -> &'static str {
-    match f {
-        ErrorFamily::Cme => "+CME ERROR",
-        ErrorFamily::Cis => "+CIS ERROR",
-    }
+    f.prefix()
 }
 
 /// Where the manual lists its error codes: the section of its first one.
@@ -291,21 +308,10 @@ fn form_label(cmd: &str, f: Form) -> String {
     }
 }
 
-/// Parameter names the two manuals spell differently for the same thing.
-fn canon(p: &str) -> String {
-    let l = p.to_ascii_lowercase();
-    let same = match l.as_str() {
-        "mid" | "msgid" => "msgid",
-        "type" | "valuetype" => "valuetype",
-        "data" | "valuestring" => "valuestring",
-        "bitmap" | "insbitmap" => "insbitmap",
-        "atts" | "attrcount" => "attrcount",
-        "acts" | "actcount" => "actcount",
-        "para" | "parameter" => "parameter",
-        "cmd" | "arguments" => "arguments",
-        other => other,
-    };
-    same.to_string()
+/// A parameter name as the comparison reads it: lower case, and the common name where the
+/// dialect's manual spells it otherwise (the tables' `synonyms`, `<mid>` for `<msgId>`).
+fn canon(side: &CommandSide, p: &str) -> String {
+    side.dialect.map(|d| d.canonical_param(p)).unwrap_or_else(|| p.to_ascii_lowercase())
 }
 
 fn arities(v: &[usize]) -> String {
@@ -353,7 +359,7 @@ fn syntax(cmd: &str, a: &CommandSide, b: &CommandSide, diffs: &mut Vec<Differenc
     };
     let (pa, pb) = (ga.params(), gb.params());
     let (ca, cb): (Vec<String>, Vec<String>) =
-        (pa.iter().map(|p| canon(p)).collect(), pb.iter().map(|p| canon(p)).collect());
+        (pa.iter().map(|p| canon(a, p)).collect(), pb.iter().map(|p| canon(b, p)).collect());
     if ca == cb && ga.arities() == gb.arities() {
         let renamed: Vec<String> =
             pa.iter().zip(&pb).filter(|(x, y)| x != y).map(|(x, y)| format!("<{x}>/<{y}>")).collect();
@@ -453,25 +459,33 @@ fn rai(cmd: &str, a: &CommandSide, b: &CommandSide, diffs: &mut Vec<Difference>)
         return;
     }
     let (with, without) = if a.has_rai_param() { (a, b) } else { (b, a) };
-    let has_flag = without.signature().is_some_and(|s| s.params().iter().any(|p| p.eq_ignore_ascii_case("flag")));
+    let param = with.rai_param().unwrap_or_default();
+    let flag = without.rai_flag().filter(|(p, _)| without.has_param(p));
     let in_flag = without.usage.as_ref().map(|u| (u.rai_flag, u.sent)).filter(|(n, _)| *n > 0);
-    let rest = match (in_flag, has_flag) {
-        (Some((n, sent)), _) => format!(
-            "{} has no such parameter and carries RAI in `<flag>` (0x200 / 0x400 set in {n} of {sent} sends in its run)",
-            without.model
+    let rest = match (in_flag, flag) {
+        (Some((n, sent)), Some((p, bits))) => format!(
+            "{} has no such parameter and carries RAI in `<{p}>` ({} set in {n} of {sent} sends in its run)",
+            without.model,
+            bit_list(bits)
         ),
-        (None, true) => format!(
-            "{} has no `<raiMode>`, and its run set no RAI bits (0x200 / 0x400) in `<flag>` here",
-            without.model
+        (None, Some((p, bits))) => format!(
+            "{} has no `<{param}>`, and its run set no RAI bits ({}) in `<{p}>` here",
+            without.model,
+            bit_list(bits)
         ),
-        (None, false) => format!("{} has no RAI parameter on this command", without.model),
+        (_, None) => format!("{} has no RAI parameter on this command", without.model),
     };
     let used = with.usage.as_ref().map(|u| u.rai_param).filter(|n| *n > 0);
     let used = used.map(|n| format!(" ({n} sends with RAI in its run)")).unwrap_or_default();
     diffs.push(Difference {
         kind: Kind::Rai,
-        words: format!("RAI on {cmd}: {} asks for it with a `<raiMode>` parameter{used}; {rest}.", with.model),
+        words: format!("RAI on {cmd}: {} asks for it with a `<{param}>` parameter{used}; {rest}.", with.model),
     });
+}
+
+/// `0x200 / 0x400`: the bits of a mask, lowest first.
+fn bit_list(bits: i64) -> String {
+    (0..64).map(|i| 1i64 << i).filter(|b| bits & b != 0).map(|b| format!("{b:#x}")).collect::<Vec<_>>().join(" / ")
 }
 
 fn families(cmd: &str, a: &CommandSide, b: &CommandSide, diffs: &mut Vec<Difference>) {
@@ -546,14 +560,12 @@ fn canon_meaning(m: &str) -> BTreeSet<String> {
     }
     s.split(|c: char| !c.is_alphanumeric())
         .map(str::to_lowercase)
-        // Words that place an event rather than name it: M5310-A's "lifetime update succeeded"
-        // and "NOTIFY acknowledged by the platform" are BC39's "update succeeded" and "notify
-        // succeeded".
-        .filter(|w| {
-            !w.is_empty() && !["the", "a", "on", "by", "with", "onenet", "platform", "lifetime"].contains(&w.as_str())
-        })
-        // The platform acknowledging a NOTIFY is what BC39 calls its success.
-        .map(|w| if w == "acknowledged" { "succeeded".to_string() } else { w })
+        // English filler, then the words the tables' meanings use to place an event rather than
+        // name it (M5310-A's "lifetime update succeeded" is BC39's "update succeeded").
+        .filter(|w| !w.is_empty() && !["the", "a", "on", "by", "with"].contains(&w.as_str()))
+        .filter(|w| !MEANING_FILLER.contains(&w.as_str()))
+        // One manual's word for another's ("acknowledged" by the platform is BC39's "succeeded").
+        .map(|w| MEANING_SYNONYMS.iter().find(|(own, _)| *own == w).map(|(_, c)| c.to_string()).unwrap_or(w))
         .collect()
 }
 
@@ -819,6 +831,12 @@ mod tests {
         assert!(row(&c, "+MIPLCLOSE").has(Kind::ErrorFamily));
         let e = c.errors.iter().find(|e| e.label == "+CIS ERROR: 602").unwrap();
         assert!(e.meaning.as_deref().unwrap().contains("M5310-A §3.1"));
+    }
+
+    #[test]
+    fn bit_lists_are_lowest_first() {
+        assert_eq!(bit_list(0x600), "0x200 / 0x400");
+        assert_eq!(bit_list(0x100), "0x100");
     }
 
     #[test]

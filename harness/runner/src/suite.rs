@@ -285,7 +285,7 @@ impl Suite {
             if !ids.insert(rc.id.clone()) {
                 return Err(err(line, &format!("{at}.id"), format!("case id {:?} is used twice in this suite", rc.id)));
             }
-            if !["BC39 §", "M5310-A §", "3GPP TS ", "ITU-T V.250"].iter().any(|p| rc.spec.starts_with(p)) {
+            if !miplcheck_at::Dialect::spec_prefixes().iter().any(|p| rc.spec.starts_with(p.as_str())) {
                 return Err(err(
                     line,
                     &format!("{at}.spec"),

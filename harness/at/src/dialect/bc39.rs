@@ -5,7 +5,7 @@
 //! comma between `<resId>` and `<valueType>`; §3.2.14 spells the command `MIPLPARAMETERERRSP` while
 //! §5.6 and §4.6 say `MIPLPARAMETERRSP`.
 
-use super::{code, urc, Code, CommandSpec, Dialect, ErrorFamily, UrcSpec};
+use super::{code, urc, Code, CommandSpec, Dialect, ErrorFamily, Rai, UrcSpec};
 use crate::syntax::Form::{Exec, Query, Set, Test};
 
 const fn cmd(
@@ -21,6 +21,7 @@ const fn cmd(
 
 pub static BC39: Dialect = Dialect {
     name: "bc39",
+    model: "BC39",
     manual: "Quectel BC39 OneNET 应用指导 V1.0 (2020-01-23)",
     commands: COMMANDS,
     urcs: URCS,
@@ -28,6 +29,10 @@ pub static BC39: Dialect = Dialect {
     result_codes: RESULT_CODES,
     errors: ERRORS,
     error_family: ErrorFamily::Cme,
+    // §3.2.9–§3.2.16: a trailing `<raiMode>`, 0 (none), 0x200 or 0x400.
+    rai: Rai::Param("raiMode"),
+    // Its names are the common ones the comparison uses (M5310-A maps onto them).
+    synonyms: &[],
 };
 
 static COMMANDS: &[CommandSpec] = &[

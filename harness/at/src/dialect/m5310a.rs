@@ -13,7 +13,7 @@
 //! event codes in §5.3.3.1 (11 for a NOTIFY ACK), §5.3.4 (20 for deregistration) and §5.3.5 (10 for
 //! an update) differ from §1.7–§1.9 and §4.2 (26, 15, 11).
 
-use super::{code, urc, Code, CommandSpec, Dialect, ErrorFamily, UrcSpec};
+use super::{code, urc, Code, CommandSpec, Dialect, ErrorFamily, Rai, UrcSpec};
 use crate::syntax::Form::{Exec, Query, Set};
 
 const fn cmd(
@@ -29,6 +29,7 @@ const fn cmd(
 
 pub static M5310A: Dialect = Dialect {
     name: "m5310a",
+    model: "M5310-A",
     manual: "China Mobile M531X OneNET AT 指令 V1.6 (2019)",
     commands: COMMANDS,
     urcs: URCS,
@@ -36,6 +37,19 @@ pub static M5310A: Dialect = Dialect {
     result_codes: RESULT_CODES,
     errors: ERRORS,
     error_family: ErrorFamily::Cis,
+    // §1.9: no RAI parameter; `<flag>` 0x200 / 0x400 carry it (0x100, §5.3.3.1 only, does not).
+    rai: Rai::FlagBits { param: "flag", bits: 0x200 | 0x400 },
+    // Its parameter names that BC39 spells otherwise for the same thing (`<mid>` is BC39's `<msgId>`).
+    synonyms: &[
+        ("mid", "msgid"),
+        ("type", "valuetype"),
+        ("data", "valuestring"),
+        ("bitmap", "insbitmap"),
+        ("atts", "attrcount"),
+        ("acts", "actcount"),
+        ("para", "parameter"),
+        ("cmd", "arguments"),
+    ],
 };
 
 #[rustfmt::skip]

@@ -7,6 +7,7 @@ mod basic;
 mod bc39;
 mod m5310a;
 
+use crate::result::FinalResult;
 use crate::signature::{Bound, Signature};
 use crate::syntax::{Command, Form, Response};
 use std::time::Duration;
@@ -21,6 +22,30 @@ pub enum ErrorFamily {
     Cme,
     /// `+CIS ERROR: <n>` (M5310-A §3).
     Cis,
+}
+
+impl ErrorFamily {
+    /// `+CME ERROR`: how the family's final result codes start, before `: <n>`.
+    pub fn prefix(self) -> &'static str {
+        match self {
+            ErrorFamily::Cme => "+CME ERROR",
+            ErrorFamily::Cis => "+CIS ERROR",
+        }
+    }
+
+    /// The family and code of a numbered error result (`+CIS ERROR: 601`), if it is one.
+    pub fn of(result: &FinalResult) -> Option<(ErrorFamily, u16)> {
+        match *result {
+            FinalResult::Cme(n) => Some((ErrorFamily::Cme, n)),
+            FinalResult::Cis(n) => Some((ErrorFamily::Cis, n)),
+            _ => None,
+        }
+    }
+
+    /// `+CIS ERROR: 601`, as the family prints a code.
+    pub fn label(self, code: u16) -> String {
+        format!("{}: {code}", self.prefix())
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -74,10 +99,51 @@ pub struct Code {
     pub section: &'static str,
 }
 
+/// How a dialect's commands ask for RAI (release assistance indication, 3GPP TS 24.301): 0x200
+/// releases the connection after the uplink, 0x400 after the downlink that answers it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rai {
+    /// A parameter of its own, non-zero to ask (BC39 §3.2.9–§3.2.16 `<raiMode>`).
+    Param(&'static str),
+    /// Bits of another parameter (M5310-A §1.9 `<flag>` 0x200 / 0x400).
+    FlagBits { param: &'static str, bits: i64 },
+}
+
+impl Rai {
+    /// The parameter that carries RAI, as the manual names it.
+    pub fn param(self) -> &'static str {
+        match self {
+            Rai::Param(p) | Rai::FlagBits { param: p, .. } => p,
+        }
+    }
+
+    /// Whether a value of [`Rai::param`] asks for RAI.
+    pub fn asks(self, value: i64) -> bool {
+        match self {
+            Rai::Param(_) => value != 0,
+            Rai::FlagBits { bits, .. } => value & bits != 0,
+        }
+    }
+}
+
+/// Words the tables' event meanings use to place an event rather than name it, left out when the
+/// meanings of two manuals are compared: M5310-A §4.2's "registered on OneNET" is BC39 §4.7's
+/// "registered", M5310-A §5.3.5's "lifetime update succeeded" BC39's "update succeeded".
+pub const MEANING_FILLER: &[&str] = &["onenet", "platform", "lifetime"];
+
+/// A word of one manual's event meanings with the word another uses for the same thing: the
+/// platform acknowledging a NOTIFY (M5310-A §4.2, event 26) is what BC39 calls its success.
+pub const MEANING_SYNONYMS: &[(&str, &str)] = &[("acknowledged", "succeeded")];
+
+/// The standards a case may cite besides a dialect's manual (`3GPP TS 24.301 §5.5.3`).
+pub const STANDARDS: &[&str] = &["3GPP TS ", "ITU-T V.250"];
+
 #[derive(Debug)]
 pub struct Dialect {
     /// `bc39`, `m5310a`: what rig files and `--dialect` say.
     pub name: &'static str,
+    /// `BC39`, `M5310-A`: the module's name as its manual writes it, and what its sections cite.
+    pub model: &'static str,
     pub manual: &'static str,
     pub commands: &'static [CommandSpec],
     pub urcs: &'static [UrcSpec],
@@ -86,6 +152,11 @@ pub struct Dialect {
     pub result_codes: &'static [Code],
     pub errors: &'static [Code],
     pub error_family: ErrorFamily,
+    /// How its commands ask for RAI.
+    pub rai: Rai,
+    /// Its parameter names (lower case) that another manual spells differently for the same thing,
+    /// each with the common (lower-case) name the comparison uses (commands and URCs alike).
+    pub synonyms: &'static [(&'static str, &'static str)],
 }
 
 /// A URC table entry, as the dialect files write them.
@@ -118,6 +189,22 @@ impl Dialect {
 
     pub fn names() -> Vec<&'static str> {
         Self::all().iter().map(|d| d.name).collect()
+    }
+
+    /// `BC39 §`: how a citation of this dialect's manual starts.
+    pub fn spec_prefix(&self) -> String {
+        format!("{} §", self.model)
+    }
+
+    /// Every prefix a case's `spec` may start with: each dialect's manual, then [`STANDARDS`].
+    pub fn spec_prefixes() -> Vec<String> {
+        Self::all().iter().map(|d| d.spec_prefix()).chain(STANDARDS.iter().map(|s| s.to_string())).collect()
+    }
+
+    /// A parameter name in lower case, or the common name when another manual spells it differently.
+    pub fn canonical_param(&self, p: &str) -> String {
+        let l = p.to_ascii_lowercase();
+        self.synonyms.iter().find(|(own, _)| *own == l).map(|(_, common)| common.to_string()).unwrap_or(l)
     }
 
     pub fn command(&self, name: &str) -> Option<&'static CommandSpec> {
@@ -248,6 +335,127 @@ mod tests {
         assert_eq!(BC39.max_response("AT+MIPLCLOSE=0"), Duration::from_secs(3));
         assert_eq!(BC39.max_response("AT+MIPLCONFIG?"), Duration::from_millis(300));
         assert_eq!(BC39.max_response("AT+UNKNOWN"), DEFAULT_MAX_RESPONSE);
+    }
+
+    #[test]
+    fn every_dialect_has_a_model_its_sections_start_with() {
+        for d in Dialect::all() {
+            assert!(!d.model.is_empty(), "{} has no model name", d.name);
+            let prefix = d.spec_prefix();
+            for s in d.commands.iter().map(|c| c.section).chain(d.urcs.iter().map(|u| u.section)) {
+                assert!(s.starts_with(&prefix), "{}: section {s:?} does not start with {prefix:?}", d.name);
+            }
+            for c in d.events.iter().chain(d.result_codes).chain(d.errors) {
+                assert!(
+                    c.section.starts_with(&prefix),
+                    "{}: section {:?} does not start with {prefix:?}",
+                    d.name,
+                    c.section
+                );
+            }
+        }
+        assert_eq!(BC39.spec_prefix(), "BC39 §");
+        assert_eq!(M5310A.spec_prefix(), "M5310-A §");
+        assert_eq!(Dialect::spec_prefixes(), ["BC39 §", "M5310-A §", "3GPP TS ", "ITU-T V.250"]);
+    }
+
+    #[test]
+    fn rai_is_as_the_manuals_say() {
+        // BC39 §3.2.9–§3.2.16: a trailing `<raiMode>` on every *RSP, NOTIFY and UPDATE.
+        assert_eq!(BC39.rai, Rai::Param("raiMode"));
+        for name in [
+            "+MIPLDISCOVERRSP",
+            "+MIPLOBSERVERSP",
+            "+MIPLREADRSP",
+            "+MIPLWRITERSP",
+            "+MIPLEXECUTERSP",
+            "+MIPLPARAMETERRSP",
+            "+MIPLNOTIFY",
+            "+MIPLUPDATE",
+        ] {
+            let c = BC39.command(name).unwrap();
+            assert!(c.section.starts_with("BC39 §3.2."), "{name}: {}", c.section);
+            assert_eq!(c.signature().unwrap().params().last().copied(), Some("raiMode"), "{name}");
+        }
+        // M5310-A §1.9: no RAI parameter; `<flag>` 0x200 / 0x400 carry it.
+        assert_eq!(M5310A.rai, Rai::FlagBits { param: "flag", bits: 0x200 | 0x400 });
+        let notify = M5310A.command("+MIPLNOTIFY").unwrap();
+        assert_eq!(notify.section, "M5310-A §1.9");
+        assert!(notify.signature().unwrap().params().contains(&"flag"));
+        assert!(M5310A.commands.iter().filter_map(|c| c.signature()).all(|s| !s.params().contains(&"raiMode")));
+        assert!(M5310A.rai.asks(0x400) && M5310A.rai.asks(0x200) && !M5310A.rai.asks(1) && !M5310A.rai.asks(0x100));
+        assert!(BC39.rai.asks(0x400) && !BC39.rai.asks(0));
+    }
+
+    #[test]
+    fn synonyms_map_own_parameters_to_common_names() {
+        assert_eq!(M5310A.canonical_param("mid"), "msgid");
+        assert_eq!(BC39.canonical_param("msgId"), "msgid");
+        assert_eq!(M5310A.canonical_param("objid"), BC39.canonical_param("objId"));
+        let params = |d: &Dialect| -> Vec<String> {
+            d.commands
+                .iter()
+                .filter_map(|c| c.signature())
+                .chain(d.urcs.iter().map(|u| u.signature()))
+                .flat_map(|s| s.params().iter().map(|p| d.canonical_param(p)).collect::<Vec<_>>())
+                .collect()
+        };
+        for d in Dialect::all() {
+            let own_params: Vec<String> = d
+                .commands
+                .iter()
+                .filter_map(|c| c.signature())
+                .chain(d.urcs.iter().map(|u| u.signature()))
+                .flat_map(|s| s.params().iter().map(|p| p.to_ascii_lowercase()).collect::<Vec<_>>())
+                .collect();
+            for (own, common) in d.synonyms {
+                assert_eq!(*own, own.to_ascii_lowercase(), "{}: synonyms are lower case", d.name);
+                assert!(own_params.contains(&own.to_string()), "{}: {own} is not a parameter of its tables", d.name);
+                // A synonym pairs two manuals: some other dialect calls it by the common name.
+                let elsewhere = Dialect::all()
+                    .into_iter()
+                    .filter(|o| o.name != d.name)
+                    .any(|o| params(o).contains(&common.to_string()));
+                assert!(elsewhere, "{}: no other dialect has a parameter {common}", d.name);
+            }
+        }
+    }
+
+    #[test]
+    fn error_families_print_as_final_results_do() {
+        for (f, r) in [(ErrorFamily::Cme, FinalResult::Cme(50)), (ErrorFamily::Cis, FinalResult::Cis(601))] {
+            let (family, code) = ErrorFamily::of(&r).unwrap();
+            assert_eq!(family, f);
+            assert_eq!(f.label(code), r.to_string());
+        }
+        assert_eq!(ErrorFamily::of(&FinalResult::Ok), None);
+        assert_eq!(BC39.error_family.prefix(), "+CME ERROR");
+        assert_eq!(M5310A.error_family.prefix(), "+CIS ERROR");
+    }
+
+    #[test]
+    fn meaning_words_are_words_of_the_tables() {
+        let words = |d: &Dialect| -> Vec<String> {
+            d.events
+                .iter()
+                .flat_map(|e| {
+                    e.meaning.split(|c: char| !c.is_alphanumeric()).map(str::to_lowercase).collect::<Vec<_>>()
+                })
+                .collect()
+        };
+        let all: Vec<String> = Dialect::all().into_iter().flat_map(words).collect();
+        for w in MEANING_FILLER {
+            assert!(all.contains(&w.to_string()), "{w} is in no event meaning");
+        }
+        for (own, common) in MEANING_SYNONYMS {
+            let holders: Vec<_> = Dialect::all().into_iter().filter(|d| words(d).contains(&own.to_string())).collect();
+            assert!(!holders.is_empty(), "{own} is in no event meaning");
+            let elsewhere = Dialect::all()
+                .into_iter()
+                .filter(|d| holders.iter().all(|h| h.name != d.name))
+                .any(|d| words(d).contains(&common.to_string()));
+            assert!(elsewhere, "{common} is in no other manual's event meanings");
+        }
     }
 
     #[test]

@@ -5,13 +5,21 @@ use super::{check_ref, cis, err, int, raw, M5310a};
 use crate::client::{Answer, Client, Part};
 use crate::ctx::Ctx;
 use crate::reply::{Outcome, Reply};
-use miplcheck_at::dialect::Invocation;
+use miplcheck_at::dialect::{Invocation, Rai, M5310A};
 use miplcheck_lwm2m::Path;
 
 /// What one NOTIFY or READ answer may carry in all (§1.9, §1.11: 1000 bytes).
 const MAX_PAYLOAD: usize = 1000;
 /// NOTIFY `<flag>`: parts 1 first, 2 middle, 0 last; 0x100 priority (§5.3.3.1), 0x200 / 0x400 RAI.
 const FLAGS: [i64; 6] = [0, 1, 2, 0x100, 0x200, 0x400];
+
+/// The `<flag>` bits that carry RAI, as the table says (§1.9: 0x200 / 0x400).
+fn rai_bits() -> i64 {
+    match M5310A.rai {
+        Rai::FlagBits { bits, .. } => bits,
+        Rai::Param(_) => 0,
+    }
+}
 
 /// A value with its type checked (§1.9 `<type>` 1–6). `<len>` is not checked: "无需指定 len".
 fn part(inv: &Invocation) -> Result<Part, Reply> {
@@ -78,7 +86,7 @@ pub fn handle(m: &mut M5310a, inv: &Invocation, ctx: &mut Ctx) -> Result<Reply, 
                 return Err(err(cis::UPLINK_BUSY));
             }
             // §1.9: the ackid counts only on the part that sends.
-            let r = client.notify(p, last, ackid.filter(|_| last), (flag & 0x600) as u32, ctx);
+            let r = client.notify(p, last, ackid.filter(|_| last), (flag & rai_bits()) as u32, ctx);
             nsmi &= last;
             r
         }
