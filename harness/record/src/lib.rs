@@ -23,3 +23,8 @@ pub use case::{CaseRecord, FailedAt, SnapshotResult, StepRecord, Verdict};
 pub use error::RecordError;
 pub use line::{escape, Class, Dir, Line, LineKind, LineMark};
 pub use run::{Firmware, RigInfo, RunRecord, Totals, SCHEMA};
+
+/// A duration as the record spells it: milliseconds, microseconds kept.
+pub fn millis(d: std::time::Duration) -> f64 {
+    (d.as_secs_f64() * 1_000_000.0).round() / 1000.0
+}

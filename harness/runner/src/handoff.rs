@@ -10,8 +10,7 @@ use crate::golden::Snapshot;
 use crate::outcome::Capture;
 use crate::privacy::Privacy;
 use crate::suite::{Case, Suite};
-use miplcheck_record::{CaseRecord, FailedAt, SnapshotResult, StepRecord, Verdict};
-use std::time::Duration;
+use miplcheck_record::{millis as ms, CaseRecord, FailedAt, SnapshotResult, StepRecord, Verdict};
 
 /// A case that has not run (skipped, or its target could not be prepared): no steps, no
 /// transcript.
@@ -63,12 +62,6 @@ pub fn record(suite: &Suite, case: &Case, run: &CaseRun, judged: Judged, privacy
         Snapshot::NotCompared => (SnapshotResult::NotCompared, None),
     };
     CaseRecord {
-        suite: suite.name.clone(),
-        case: case.id.clone(),
-        spec: case.spec.clone(),
-        title: case.title.clone(),
-        verdict,
-        failed_at,
         line,
         reason,
         duration_ms: ms(run.duration),
@@ -77,7 +70,7 @@ pub fn record(suite: &Suite, case: &Case, run: &CaseRun, judged: Judged, privacy
         snapshot_diff,
         warnings: judged.warnings.iter().map(|w| privacy.text(w)).collect(),
         transcript: run.transcript.lines(privacy),
-        suite_file: Some(suite.path.display().to_string()),
+        ..unrun(suite, case, verdict, failed_at, String::new())
     }
 }
 
@@ -101,11 +94,6 @@ fn step(s: &StepOutcome, privacy: &Privacy) -> StepRecord {
         window_ms: s.window.map(ms),
         failure: s.failure.as_deref().map(|f| privacy.text(f)),
     }
-}
-
-/// Milliseconds with microseconds kept.
-pub fn ms(d: Duration) -> f64 {
-    (d.as_secs_f64() * 1_000_000.0).round() / 1000.0
 }
 
 /// The AT command a step sends: `send AT+MIPLOPEN=0,600,60` → `+MIPLOPEN`.

@@ -96,7 +96,7 @@ impl Transcript {
         step.sort_by_key(|i| stamp(i));
         items.append(&mut step);
         let t0 = items.iter().find(|i| !matches!(i, Item::Step { .. })).map(|i| stamp(i)).unwrap_or_default();
-        let ms = |at: Stamp| (at.saturating_sub(t0).as_secs_f64() * 1_000_000.0).round() / 1000.0;
+        let ms = |at: Stamp| miplcheck_record::millis(at.saturating_sub(t0));
         items
             .into_iter()
             .map(|item| match item {
