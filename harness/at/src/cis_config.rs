@@ -8,6 +8,51 @@
 //! (log): flags, buffer size, user data. The manual's own blob starts `130038F10003F2…`: version
 //! 1, three items, 56 bytes.
 
+/// Why a configuration stream could not be read: which part is wrong.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigStreamError {
+    /// The stream ends inside the named field.
+    #[error("{what}: cut short")]
+    CutShort {
+        /// The field being read.
+        what: &'static str,
+    },
+    /// The named string field is not UTF-8.
+    #[error("{what}: not UTF-8")]
+    NotUtf8 {
+        /// The field being read.
+        what: &'static str,
+    },
+    /// The header's version nibble is not 1.
+    #[error("version {0} (only 1 exists)")]
+    Version(u8),
+    /// The header's total size differs from the stream's length.
+    #[error("header says {header} bytes, the stream has {actual}")]
+    TotalSize {
+        /// The size the header gives.
+        header: usize,
+        /// The length of the stream.
+        actual: usize,
+    },
+    /// An item's size is below 3 or runs past the end of the stream.
+    #[error("item 0x{id:02X} claims {size} bytes")]
+    ItemSize {
+        /// The item's id byte.
+        id: u8,
+        /// The size it gives.
+        size: usize,
+    },
+    /// An item id other than 0xF1–0xF3.
+    #[error("unknown item 0x{0:02X}")]
+    UnknownItem(u8),
+    /// The stream has no network item.
+    #[error("no network item (0xF2)")]
+    NoNetworkItem,
+    /// The network item's host is empty.
+    #[error("the network item names no host")]
+    NoHost,
+}
+
 /// What a configuration stream says.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CisConfig {
@@ -70,15 +115,15 @@ impl CisConfig {
     }
 
     /// Reads a stream; the error says which part is wrong.
-    pub fn parse(bytes: &[u8]) -> Result<Self, String> {
+    pub fn parse(bytes: &[u8]) -> Result<Self, ConfigStreamError> {
         let mut r = Reader { b: bytes, at: 0 };
         let head = r.u8("header")?;
         if head >> 4 != 1 {
-            return Err(format!("version {} (only 1 exists)", head >> 4));
+            return Err(ConfigStreamError::Version(head >> 4));
         }
         let total = r.u16("total size")? as usize;
         if total != bytes.len() {
-            return Err(format!("header says {total} bytes, the stream has {}", bytes.len()));
+            return Err(ConfigStreamError::TotalSize { header: total, actual: bytes.len() });
         }
         let mut cfg = None;
         let mut log_enabled = false;
@@ -87,7 +132,7 @@ impl CisConfig {
             let id = r.u8("item id")?;
             let size = r.u16("item size")? as usize;
             if size < 3 || start + size > bytes.len() {
-                return Err(format!("item 0x{id:02X} claims {size} bytes"));
+                return Err(ConfigStreamError::ItemSize { id, size });
             }
             let mut item = Reader { b: &bytes[..start + size], at: r.at };
             match id {
@@ -112,13 +157,13 @@ impl CisConfig {
                     });
                 }
                 0xF3 => log_enabled = item.u8("log flags")? & 0x80 != 0,
-                other => return Err(format!("unknown item 0x{other:02X}")),
+                other => return Err(ConfigStreamError::UnknownItem(other)),
             }
             r.at = start + size;
         }
-        let mut cfg = cfg.ok_or("no network item (0xF2)")?;
+        let mut cfg = cfg.ok_or(ConfigStreamError::NoNetworkItem)?;
         if cfg.host.is_empty() {
-            return Err("the network item names no host".into());
+            return Err(ConfigStreamError::NoHost);
         }
         cfg.log_enabled = log_enabled;
         Ok(cfg)
@@ -131,23 +176,23 @@ struct Reader<'a> {
 }
 
 impl Reader<'_> {
-    fn take(&mut self, n: usize, what: &str) -> Result<&[u8], String> {
-        let end = self.at.checked_add(n).filter(|e| *e <= self.b.len()).ok_or_else(|| format!("{what}: cut short"))?;
+    fn take(&mut self, n: usize, what: &'static str) -> Result<&[u8], ConfigStreamError> {
+        let end = self.at.checked_add(n).filter(|e| *e <= self.b.len()).ok_or(ConfigStreamError::CutShort { what })?;
         let s = &self.b[self.at..end];
         self.at = end;
         Ok(s)
     }
-    fn u8(&mut self, what: &str) -> Result<u8, String> {
+    fn u8(&mut self, what: &'static str) -> Result<u8, ConfigStreamError> {
         Ok(self.take(1, what)?[0])
     }
-    fn u16(&mut self, what: &str) -> Result<u16, String> {
+    fn u16(&mut self, what: &'static str) -> Result<u16, ConfigStreamError> {
         let s = self.take(2, what)?;
         Ok(u16::from_be_bytes([s[0], s[1]]))
     }
-    fn string(&mut self, what: &str) -> Result<String, String> {
+    fn string(&mut self, what: &'static str) -> Result<String, ConfigStreamError> {
         let n = self.u16(what)? as usize;
         let s = self.take(n, what)?;
-        String::from_utf8(s.to_vec()).map_err(|_| format!("{what}: not UTF-8"))
+        String::from_utf8(s.to_vec()).map_err(|_| ConfigStreamError::NotUtf8 { what })
     }
 }
 
@@ -172,9 +217,22 @@ mod tests {
     fn errors_say_what_is_wrong() {
         let mut b = CisConfig::new("127.0.0.1:5683", false).to_bytes();
         b[2] += 1;
-        assert!(CisConfig::parse(&b).unwrap_err().contains("header says"));
-        assert!(CisConfig::parse(&[0x23, 0, 3]).unwrap_err().contains("version 2"));
-        assert!(CisConfig::parse(&[0x13, 0, 3]).unwrap_err().contains("no network item"));
+        assert!(CisConfig::parse(&b).unwrap_err().to_string().contains("header says"));
+        assert!(CisConfig::parse(&[0x23, 0, 3]).unwrap_err().to_string().contains("version 2"));
+        assert!(CisConfig::parse(&[0x13, 0, 3]).unwrap_err().to_string().contains("no network item"));
+    }
+
+    #[test]
+    fn error_messages_are_unchanged() {
+        let mut b = CisConfig::new("127.0.0.1:5683", false).to_bytes();
+        let n = b.len();
+        b[2] += 1;
+        let e = CisConfig::parse(&b).unwrap_err();
+        assert_eq!(e, ConfigStreamError::TotalSize { header: n + 1, actual: n });
+        assert_eq!(e.to_string(), format!("header says {} bytes, the stream has {n}", n + 1));
+        assert_eq!(CisConfig::parse(&[0x13, 0]).unwrap_err().to_string(), "total size: cut short");
+        assert_eq!(CisConfig::parse(&[0x13, 0, 6, 0xF4, 0, 3]).unwrap_err().to_string(), "unknown item 0xF4");
+        assert_eq!(CisConfig::parse(&[0x13, 0, 6, 0xF1, 0, 9]).unwrap_err().to_string(), "item 0xF1 claims 9 bytes");
     }
 
     proptest! {

@@ -14,6 +14,7 @@ pub mod result;
 pub mod signature;
 pub mod syntax;
 
+pub use cis_config::{CisConfig, ConfigStreamError};
 pub use classify::{Class, Classifier};
 pub use dialect::Dialect;
 pub use lexer::{Frame, FrameKind, Lexer, Stamp};

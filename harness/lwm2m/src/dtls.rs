@@ -51,6 +51,23 @@ enum State {
     Failed(String),
 }
 
+/// Why a DTLS session could not be set up or could not seal data.
+#[derive(Debug, thiserror::Error)]
+pub enum DtlsError {
+    /// OpenSSL could not make the context or the session.
+    #[error("{0}")]
+    OpenSsl(#[source] ErrorStack),
+    /// OpenSSL could not encrypt the application data.
+    #[error("{0}")]
+    Write(#[source] openssl::ssl::Error),
+    /// Data to seal before the handshake finished.
+    #[error("the DTLS handshake has not finished")]
+    Handshaking,
+    /// Data to seal on an association that failed, and why it did.
+    #[error("the DTLS association failed: {0}")]
+    Failed(String),
+}
+
 /// What a datagram brought.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Progress {
@@ -76,15 +93,15 @@ fn context(f: impl FnOnce(&mut SslContextBuilder)) -> Result<SslContext, ErrorSt
     Ok(b.build())
 }
 
-fn ssl(ctx: &SslContext) -> Result<Ssl, String> {
-    let mut ssl = Ssl::new(ctx).map_err(|e| e.to_string())?;
-    ssl.set_mtu(MTU).map_err(|e| e.to_string())?;
+fn ssl(ctx: &SslContext) -> Result<Ssl, DtlsError> {
+    let mut ssl = Ssl::new(ctx).map_err(DtlsError::OpenSsl)?;
+    ssl.set_mtu(MTU).map_err(DtlsError::OpenSsl)?;
     Ok(ssl)
 }
 
 impl Session {
     /// Starts a handshake as the client (the module); returns the first flight to send.
-    pub fn client(identity: &str, psk: &[u8]) -> Result<(Session, Vec<Vec<u8>>), String> {
+    pub fn client(identity: &str, psk: &[u8]) -> Result<(Session, Vec<Vec<u8>>), DtlsError> {
         let (identity, psk) = (identity.as_bytes().to_vec(), psk.to_vec());
         let ctx = context(|b| {
             b.set_psk_client_callback(move |_ssl, _hint, id_out, psk_out| {
@@ -97,7 +114,7 @@ impl Session {
                 Ok(psk.len())
             });
         })
-        .map_err(|e| e.to_string())?;
+        .map_err(DtlsError::OpenSsl)?;
         let mut s = Session { state: State::Failed(String::new()) };
         let first = s.advance(ssl(&ctx)?.connect(Datagrams::default()));
         Ok((s, first.send))
@@ -105,7 +122,7 @@ impl Session {
 
     /// Waits for a client's handshake as the server (the platform); `psk_for` gives the key for an
     /// identity, or `None` to refuse it.
-    pub fn server(psk_for: impl Fn(&[u8]) -> Option<Vec<u8>> + Send + Sync + 'static) -> Result<Session, String> {
+    pub fn server(psk_for: impl Fn(&[u8]) -> Option<Vec<u8>> + Send + Sync + 'static) -> Result<Session, DtlsError> {
         let ctx = context(|b| {
             b.set_psk_server_callback(move |_ssl, identity, psk_out| match identity.and_then(&psk_for) {
                 Some(k) if k.len() <= psk_out.len() => {
@@ -115,7 +132,7 @@ impl Session {
                 _ => Ok(0),
             });
         })
-        .map_err(|e| e.to_string())?;
+        .map_err(DtlsError::OpenSsl)?;
         let mut s = Session { state: State::Failed(String::new()) };
         s.advance(ssl(&ctx)?.accept(Datagrams::default()));
         Ok(s)
@@ -211,14 +228,14 @@ impl Session {
     }
 
     /// Encrypts application data into datagrams to send.
-    pub fn seal(&mut self, plaintext: &[u8]) -> Result<Vec<Vec<u8>>, String> {
+    pub fn seal(&mut self, plaintext: &[u8]) -> Result<Vec<Vec<u8>>, DtlsError> {
         match &mut self.state {
             State::Ready(stream) => {
-                stream.ssl_write(plaintext).map_err(|e| e.to_string())?;
+                stream.ssl_write(plaintext).map_err(DtlsError::Write)?;
                 Ok(std::mem::take(&mut stream.get_mut().outgoing))
             }
-            State::Handshaking(_) => Err("the DTLS handshake has not finished".into()),
-            State::Failed(why) => Err(format!("the DTLS association failed: {why}")),
+            State::Handshaking(_) => Err(DtlsError::Handshaking),
+            State::Failed(why) => Err(DtlsError::Failed(why.clone())),
         }
     }
 }
@@ -284,5 +301,15 @@ mod tests {
         }
         assert!(!s.is_connected() && !c.is_connected());
         assert!(c.seal(b"x").is_err());
+    }
+
+    #[test]
+    fn seal_messages_are_unchanged() {
+        let (mut c, _) = Session::client("866971030000001", b"FhyvhmgIRQrde4In").unwrap();
+        let e = c.seal(b"x").unwrap_err();
+        assert!(matches!(e, DtlsError::Handshaking), "{e:?}");
+        assert_eq!(e.to_string(), "the DTLS handshake has not finished");
+        let failed = DtlsError::Failed("the peer closed the association".into());
+        assert_eq!(failed.to_string(), "the DTLS association failed: the peer closed the association");
     }
 }

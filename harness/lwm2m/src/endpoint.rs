@@ -47,6 +47,15 @@ impl Params {
     }
 }
 
+/// Why the endpoint could not send a message.
+#[derive(Debug, PartialEq, thiserror::Error)]
+pub enum EndpointError {
+    /// The message does not encode (over coap-lite's `Packet::MAX_SIZE`); the message shows the
+    /// encoder's error as `Debug`, as it always has.
+    #[error("cannot encode CoAP message: {0:?}")]
+    Encode(#[source] coap_lite::error::MessageError),
+}
+
 /// A datagram to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Datagram<P> {
@@ -139,10 +148,10 @@ impl<P: Clone + Ord + Debug> Endpoint<P> {
 
     /// Sends a message. Its MID is set here; a CON is retransmitted until ACKed or timed out.
     /// Returns the MID and the datagram.
-    pub fn send(&mut self, peer: P, mut packet: Packet, now: Duration) -> Result<(u16, Datagram<P>), String> {
+    pub fn send(&mut self, peer: P, mut packet: Packet, now: Duration) -> Result<(u16, Datagram<P>), EndpointError> {
         let mid = self.new_mid();
         packet.header.message_id = mid;
-        let bytes = packet.to_bytes().map_err(|e| format!("cannot encode CoAP message: {e:?}"))?;
+        let bytes = packet.to_bytes().map_err(EndpointError::Encode)?;
         if packet.header.get_type() == MessageType::Confirmable {
             let jitter = 1.0 + (self.random() % 1000) as f64 / 1000.0 * (self.params.ack_random_factor - 1.0);
             let timeout = self.params.ack_timeout.mul_f64(jitter);
@@ -167,7 +176,7 @@ impl<P: Clone + Ord + Debug> Endpoint<P> {
         request: &Packet,
         mut response: Packet,
         now: Duration,
-    ) -> Result<Datagram<P>, String> {
+    ) -> Result<Datagram<P>, EndpointError> {
         response.set_token(request.get_token().to_vec());
         let con = request.header.get_type() == MessageType::Confirmable;
         if con {
@@ -177,7 +186,7 @@ impl<P: Clone + Ord + Debug> Endpoint<P> {
             response.header.set_type(MessageType::NonConfirmable);
             response.header.message_id = self.new_mid();
         }
-        let bytes = response.to_bytes().map_err(|e| format!("cannot encode CoAP message: {e:?}"))?;
+        let bytes = response.to_bytes().map_err(EndpointError::Encode)?;
         if con {
             self.seen.insert((to.clone(), request.header.message_id), Seen { at: now, answer: Some(bytes.clone()) });
         }
@@ -403,6 +412,17 @@ mod tests {
         let (ev, out) = e.on_datagram("x", &[0xFF, 0x00], Duration::ZERO);
         assert!(matches!(ev[0], Event::Malformed { .. }) && out.is_empty());
         assert!(e.on_datagram("x", &[], Duration::ZERO).0.len() == 1);
+    }
+
+    #[test]
+    fn an_unencodable_message_keeps_its_message() {
+        let mut e = Ep::new(Params::default(), 1);
+        let mut p = get("/3/0", true);
+        p.payload = vec![0; 2000];
+        let err = e.send("device", p, Duration::ZERO).unwrap_err();
+        assert_eq!(err, EndpointError::Encode(coap_lite::error::MessageError::InvalidPacketLength));
+        assert_eq!(err.to_string(), "cannot encode CoAP message: InvalidPacketLength");
+        assert_eq!(e.in_flight(), 0);
     }
 
     #[test]

@@ -17,4 +17,7 @@ pub mod tlv;
 pub mod wire;
 
 pub use content::ContentFormat;
+#[cfg(feature = "dtls")]
+pub use dtls::{DtlsError, Session};
+pub use endpoint::{Endpoint, EndpointError};
 pub use path::Path;

@@ -14,5 +14,5 @@ pub mod sota;
 pub mod udp;
 
 pub use record::{WireDir, WireRecord};
-pub use server::{Device, Fault, Interface, OpId, OpOutcome, Operation, Platform, PlatformOptions};
-pub use sota::{SotaJob, SotaReport};
+pub use server::{Device, Fault, Interface, OpId, OpOutcome, OperateError, Operation, Platform, PlatformOptions};
+pub use sota::{SotaError, SotaJob, SotaReport};

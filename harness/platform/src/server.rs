@@ -1,7 +1,7 @@
 //! The mock OneNET server: bootstrap, registration, auto-observe, operations.
 
 use crate::record::{WireDir, WireRecord, AUTH_CODE_OPTION};
-use crate::sota::{self, SotaJob, SotaReport};
+use crate::sota::{self, SotaError, SotaJob, SotaReport};
 use coap_lite::{CoapOption, MessageClass, MessageType, Packet, RequestType, ResponseType};
 use miplcheck_lwm2m::endpoint::{Datagram, Endpoint, Event, Params};
 use miplcheck_lwm2m::tlv::{self, Tlv};
@@ -9,6 +9,29 @@ use miplcheck_lwm2m::{link, wire, ContentFormat, Path};
 use std::collections::BTreeMap;
 use std::fmt::Debug;
 use std::time::Duration;
+
+/// Why an operation could not be started on a device.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OperateError {
+    /// No device (or none whose endpoint name matches) is registered.
+    #[error("no device is registered with the platform")]
+    NoDevice,
+    /// A SOTA job reached the plain-request path; [`Platform::operate`] starts SOTA jobs.
+    #[error("a SOTA job is started by operate")]
+    SotaNotByRequest,
+    /// The request does not encode as CoAP.
+    #[error("cannot encode the request")]
+    Encode,
+    /// The device (this endpoint name) already has an unfinished SOTA job.
+    #[error("a SOTA job is already running on {0}")]
+    SotaRunning(String),
+    /// The SOTA job cannot run as asked.
+    #[error(transparent)]
+    Sota(#[from] SotaError),
+    /// The platform's thread is gone (see [`crate::udp::Handle::operate`]).
+    #[error("the platform stopped")]
+    Stopped,
+}
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlatformOptions {
@@ -552,12 +575,12 @@ impl<P: Clone + Ord + Debug + std::fmt::Display> Platform<P> {
         device: Option<&str>,
         op: Operation,
         now: Duration,
-    ) -> Result<(OpId, Vec<Datagram<P>>), String> {
+    ) -> Result<(OpId, Vec<Datagram<P>>), OperateError> {
         let d = self
             .devices
             .iter()
             .find(|d| device.is_none_or(|n| d.endpoint.contains(n)))
-            .ok_or_else(|| "no device is registered with the platform".to_string())?;
+            .ok_or(OperateError::NoDevice)?;
         let peer = d.peer.clone();
         let (id, dg) = match op {
             Operation::Sota(job) => {
@@ -569,7 +592,7 @@ impl<P: Clone + Ord + Debug + std::fmt::Display> Platform<P> {
         Ok((id, vec![dg]))
     }
 
-    fn send_op(&mut self, peer: P, op: Operation, now: Duration) -> Result<(OpId, Datagram<P>), String> {
+    fn send_op(&mut self, peer: P, op: Operation, now: Duration) -> Result<(OpId, Datagram<P>), OperateError> {
         let mut p = Packet::new();
         let (method, path) = match &op {
             Operation::Discover(path) => {
@@ -596,13 +619,13 @@ impl<P: Clone + Ord + Debug + std::fmt::Display> Platform<P> {
                 }
                 (RequestType::Put, *path)
             }
-            Operation::Sota(_) => return Err("a SOTA job is started by operate".into()),
+            Operation::Sota(_) => return Err(OperateError::SotaNotByRequest),
         };
         p.header.code = MessageClass::Request(method);
         for s in path.segments() {
             p.add_option(CoapOption::UriPath, s.into_bytes());
         }
-        let (pending, d) = self.request(peer, p, now).ok_or("cannot encode the request")?;
+        let (pending, d) = self.request(peer, p, now).ok_or(OperateError::Encode)?;
         let id = self.new_op();
         if let Operation::Observe(path) = op {
             self.observations.insert(pending.token.clone(), (path, vec![]));
@@ -627,13 +650,13 @@ impl<P: Clone + Ord + Debug + std::fmt::Display> Platform<P> {
         endpoint: String,
         job: SotaJob,
         now: Duration,
-    ) -> Result<(OpId, Datagram<P>), String> {
+    ) -> Result<(OpId, Datagram<P>), OperateError> {
         job.check()?;
         if self.sota.values().any(|(_, r)| !r.is_done() && r.endpoint() == endpoint) {
-            return Err(format!("a SOTA job is already running on {endpoint}"));
+            return Err(OperateError::SotaRunning(endpoint));
         }
         let (run, first) = sota::Run::start(job, endpoint, now);
-        let (pending, d) = self.request(peer.clone(), first, now).ok_or("cannot encode the request")?;
+        let (pending, d) = self.request(peer.clone(), first, now).ok_or(OperateError::Encode)?;
         let id = self.new_op();
         self.pending.push(Pending { op: id, ..pending });
         self.sota.insert(id, (peer, run));
@@ -740,6 +763,17 @@ mod tests {
         }
         assert_eq!(sent, 4, "re-sent MAX_RETRANSMIT times");
         assert_eq!(pf.outcome(id), OpOutcome::TimedOut);
+    }
+
+    #[test]
+    fn operate_messages_are_unchanged() {
+        let mut pf: Platform<&str> = Platform::new(PlatformOptions::default());
+        let e = pf.operate(None, Operation::Read(Path::resource(3, 0, 0)), Duration::ZERO).unwrap_err();
+        assert_eq!(e, OperateError::NoDevice);
+        assert_eq!(e.to_string(), "no device is registered with the platform");
+        let sota = OperateError::from(SotaError::EmptyPackage);
+        assert_eq!(sota.to_string(), "the SOTA package is empty");
+        assert_eq!(OperateError::SotaRunning("dev".into()).to_string(), "a SOTA job is already running on dev");
     }
 
     #[test]

@@ -42,6 +42,28 @@ const MAX_BLOCKS: usize = 1 << 20;
 /// RFC 7959 option 60: the size of the whole representation, in a request.
 const SIZE1: CoapOption = CoapOption::Size1;
 
+/// Why a SOTA job cannot run as asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum SotaError {
+    /// [`SotaJob::with_block_size`] was given a size CoAP block-wise transfer has no SZX for.
+    #[error("block size {0} should be 16, 32, 64, 128, 256, 512 or 1024")]
+    BlockSize(usize),
+    /// [`SotaJob::check`] found a block size that is not a power of two from 16 to 1024.
+    #[error("block size {0} should be a power of two from 16 to 1024")]
+    BlockSizeRange(usize),
+    /// The package has no bytes.
+    #[error("the SOTA package is empty")]
+    EmptyPackage,
+    /// The package needs more blocks than Block1's 20-bit NUM can count.
+    #[error("{bytes} bytes need more than 2^20 blocks of {block_size}")]
+    TooManyBlocks {
+        /// The package's size.
+        bytes: usize,
+        /// The job's block size.
+        block_size: usize,
+    },
+}
+
 /// A SOTA job as a suite asks for it (`platform: sota <file> [from <version>] [block <size>]`).
 #[derive(Clone, PartialEq)]
 pub struct SotaJob {
@@ -63,21 +85,20 @@ impl SotaJob {
         self
     }
 
-    pub fn with_block_size(mut self, size: usize) -> Result<Self, String> {
-        szx(size).ok_or_else(|| format!("block size {size} should be 16, 32, 64, 128, 256, 512 or 1024"))?;
+    pub fn with_block_size(mut self, size: usize) -> Result<Self, SotaError> {
+        szx(size).ok_or(SotaError::BlockSize(size))?;
         self.block_size = size;
         Ok(self)
     }
 
     /// Whether the job can run at all; checked before anything is sent.
-    pub fn check(&self) -> Result<(), String> {
-        szx(self.block_size)
-            .ok_or_else(|| format!("block size {} should be a power of two from 16 to 1024", self.block_size))?;
+    pub fn check(&self) -> Result<(), SotaError> {
+        szx(self.block_size).ok_or(SotaError::BlockSizeRange(self.block_size))?;
         if self.package.is_empty() {
-            return Err("the SOTA package is empty".into());
+            return Err(SotaError::EmptyPackage);
         }
         if self.package.len().div_ceil(self.block_size) > MAX_BLOCKS {
-            return Err(format!("{} bytes need more than 2^20 blocks of {}", self.package.len(), self.block_size));
+            return Err(SotaError::TooManyBlocks { bytes: self.package.len(), block_size: self.block_size });
         }
         Ok(())
     }
@@ -532,14 +553,25 @@ mod tests {
 
     #[test]
     fn jobs_are_checked_before_they_run() {
-        assert!(SotaJob::new(vec![1]).with_block_size(100).is_err());
+        assert_eq!(SotaJob::new(vec![1]).with_block_size(100).err(), Some(SotaError::BlockSize(100)));
         assert!(SotaJob::new(vec![1]).with_block_size(2048).is_err());
         assert_eq!(SotaJob::new(vec![1]).with_block_size(16).unwrap().block_size, 16);
-        assert!(SotaJob::new(vec![]).check().unwrap_err().contains("empty"));
+        assert_eq!(SotaJob::new(vec![]).check(), Err(SotaError::EmptyPackage));
         assert!(SotaJob::new(vec![0; 1 << 20]).with_block_size(16).unwrap().check().is_ok());
         assert!(SotaJob::new(vec![0; (1 << 24) + 1]).with_block_size(16).unwrap().check().is_err());
         let dbg = format!("{:?}", SotaJob::new(vec![0; 4096]));
         assert!(dbg.contains("4096 bytes sha256=") && dbg.len() < 200, "{dbg}");
+    }
+
+    #[test]
+    fn job_messages_are_unchanged() {
+        let e = SotaJob::new(vec![1]).with_block_size(100).err().unwrap();
+        assert_eq!(e.to_string(), "block size 100 should be 16, 32, 64, 128, 256, 512 or 1024");
+        let mut job = SotaJob::new(vec![1]);
+        job.block_size = 100;
+        assert_eq!(job.check().unwrap_err().to_string(), "block size 100 should be a power of two from 16 to 1024");
+        let big = SotaJob::new(vec![0; (1 << 24) + 1]).with_block_size(16).unwrap();
+        assert_eq!(big.check().unwrap_err().to_string(), "16777217 bytes need more than 2^20 blocks of 16");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! through a [`Handle`], which is synchronous so the runner's engine stays simple.
 
 use crate::record::WireRecord;
-use crate::server::{Device, OpId, OpOutcome, Operation, Platform, PlatformOptions};
+use crate::server::{Device, OpId, OpOutcome, OperateError, Operation, Platform, PlatformOptions};
 use crate::sota::SotaReport;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
 
 enum Cmd {
-    Operate(Option<String>, Operation, oneshot::Sender<Result<OpId, String>>),
+    Operate(Option<String>, Operation, oneshot::Sender<Result<OpId, OperateError>>),
     Outcome(OpId, oneshot::Sender<OpOutcome>),
     Sota(OpId, oneshot::Sender<Option<SotaReport>>),
     Devices(oneshot::Sender<Vec<Device<SocketAddr>>>),
@@ -37,12 +37,10 @@ pub struct Handle {
 
 impl Handle {
     /// Starts operation `op` on the device (see [`Platform::operate`]).
-    pub fn operate(&self, device: Option<&str>, op: Operation) -> Result<OpId, String> {
+    pub fn operate(&self, device: Option<&str>, op: Operation) -> Result<OpId, OperateError> {
         let (tx, rx) = oneshot::channel();
-        self.tx
-            .send(Cmd::Operate(device.map(str::to_string), op, tx))
-            .map_err(|_| "the platform stopped".to_string())?;
-        rx.blocking_recv().map_err(|_| "the platform stopped".to_string())?
+        self.tx.send(Cmd::Operate(device.map(str::to_string), op, tx)).map_err(|_| OperateError::Stopped)?;
+        rx.blocking_recv().map_err(|_| OperateError::Stopped)?
     }
 
     pub fn outcome(&self, id: OpId) -> OpOutcome {

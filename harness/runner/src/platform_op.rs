@@ -143,9 +143,11 @@ fn sota(args: &str, root: &std::path::Path) -> Result<SotaJob, String> {
         job = job.with_from(v);
     }
     if let Some(b) = block {
-        job = job.with_block_size(b.parse().map_err(|_| format!("block size {b:?} is not a number"))?)?;
+        job = job
+            .with_block_size(b.parse().map_err(|_| format!("block size {b:?} is not a number"))?)
+            .map_err(|e| e.to_string())?;
     }
-    job.check()?;
+    job.check().map_err(|e| e.to_string())?;
     Ok(job)
 }
 

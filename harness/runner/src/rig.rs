@@ -352,7 +352,7 @@ impl Rig {
                         "kind = \"serial\" needs a [serial] table with `port` or `usb`".into(),
                     )
                 })?;
-                s.get_ref().validate().map_err(|m| err(Some(s.span()), "serial", m))?;
+                s.get_ref().validate().map_err(|m| err(Some(s.span()), "serial", m.to_string()))?;
                 Target::Serial(s.get_ref().clone())
             }
             Kind::Tcp => {

@@ -9,6 +9,8 @@ pub mod pty;
 pub mod serial;
 pub mod stream;
 
+pub use serial::{SerialSettings, SettingsError};
+
 use miplcheck_at::Stamp;
 use std::io;
 

@@ -65,6 +65,26 @@ fn default_stop_bits() -> u8 {
     1
 }
 
+/// Why [`SerialSettings`] cannot describe a port: what serde cannot check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum SettingsError {
+    /// Neither `port` nor `usb` is given.
+    #[error("give `port` (a path) or `usb` (vid/pid) to find the modem")]
+    NoPort,
+    /// Both `port` and `usb` are given.
+    #[error("give either `port` or `usb`, not both")]
+    PortAndUsb,
+    /// `data_bits` outside 5–8.
+    #[error("data_bits must be 5–8, got {0}")]
+    DataBits(u8),
+    /// `stop_bits` other than 1 or 2.
+    #[error("stop_bits must be 1 or 2, got {0}")]
+    StopBits(u8),
+    /// `baud` is 0.
+    #[error("baud must be above 0")]
+    ZeroBaud,
+}
+
 impl SerialSettings {
     pub fn at_path(path: impl Into<String>) -> Self {
         SerialSettings {
@@ -89,20 +109,20 @@ impl SerialSettings {
     }
 
     /// Checks what serde cannot: one of `port` / `usb`, and values a UART can do.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), SettingsError> {
         match (&self.port, &self.usb) {
-            (None, None) => return Err("give `port` (a path) or `usb` (vid/pid) to find the modem".into()),
-            (Some(_), Some(_)) => return Err("give either `port` or `usb`, not both".into()),
+            (None, None) => return Err(SettingsError::NoPort),
+            (Some(_), Some(_)) => return Err(SettingsError::PortAndUsb),
             _ => {}
         }
         if !(5..=8).contains(&self.data_bits) {
-            return Err(format!("data_bits must be 5–8, got {}", self.data_bits));
+            return Err(SettingsError::DataBits(self.data_bits));
         }
         if !(1..=2).contains(&self.stop_bits) {
-            return Err(format!("stop_bits must be 1 or 2, got {}", self.stop_bits));
+            return Err(SettingsError::StopBits(self.stop_bits));
         }
         if self.baud == 0 {
-            return Err("baud must be above 0".into());
+            return Err(SettingsError::ZeroBaud);
         }
         Ok(())
     }
@@ -110,8 +130,8 @@ impl SerialSettings {
 
 #[derive(Debug, thiserror::Error)]
 pub enum SerialError {
-    #[error("{0}")]
-    Settings(String),
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
     #[error("no USB serial port with VID {vid:#06x} PID {pid:#06x}{serial} is plugged in (ports seen: {seen})")]
     NotFound { vid: u16, pid: u16, serial: String, seen: String },
     #[error("cannot open {path}: {source}")]
@@ -122,7 +142,7 @@ pub enum SerialError {
 
 /// Resolves the settings to a path (looking up USB IDs) and opens the port.
 pub fn open(settings: &SerialSettings) -> Result<StreamPort, SerialError> {
-    settings.validate().map_err(SerialError::Settings)?;
+    settings.validate()?;
     let path = match (&settings.port, &settings.usb) {
         (Some(p), _) => p.clone(),
         (None, Some(usb)) => find_usb(usb)?,
@@ -189,10 +209,22 @@ mod tests {
         let mut s = SerialSettings::at_path("/dev/ttyUSB0");
         assert!(s.validate().is_ok());
         s.port = None;
-        assert!(s.validate().unwrap_err().contains("give `port`"));
+        assert_eq!(s.validate(), Err(SettingsError::NoPort));
         s.data_bits = 9;
         s.port = Some("x".into());
-        assert!(s.validate().unwrap_err().contains("data_bits"));
+        assert_eq!(s.validate(), Err(SettingsError::DataBits(9)));
+    }
+
+    #[test]
+    fn settings_messages_are_unchanged() {
+        let mut s = SerialSettings::at_path("x");
+        s.stop_bits = 3;
+        assert_eq!(s.validate().unwrap_err().to_string(), "stop_bits must be 1 or 2, got 3");
+        s.port = None;
+        assert_eq!(
+            SerialError::from(s.validate().unwrap_err()).to_string(),
+            "give `port` (a path) or `usb` (vid/pid) to find the modem"
+        );
     }
 
     #[test]

@@ -33,7 +33,7 @@ pub(super) fn run(session: &mut Session<'_, '_>, action: &PlatformStep) -> Resul
             pf.set_auth_code(code);
         }
         PlatformStep::Operate(op) => {
-            let id = pf.operate(None, op.clone())?;
+            let id = pf.operate(None, op.clone()).map_err(|e| e.to_string())?;
             session.last_op = Some((id, session.port.now()));
         }
     }
