@@ -20,10 +20,28 @@ pub enum Threshold {
     Absolute(f64),
 }
 
-impl FromStr for Threshold {
-    type Err = String;
+/// Why a `--threshold` or `--min-delta` value cannot be read ([`Threshold::from_str`],
+/// [`parse_ms`]); clap prints it after the argument's name.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ThresholdError {
+    /// Not a percentage or a time, or negative.
+    #[error("{0:?}: give a percentage (20%) or a time (50ms, 0.2s), not negative")]
+    Threshold(
+        /// The value given.
+        String,
+    ),
+    /// Not a time, or negative.
+    #[error("{0:?}: give a time (5ms, 0.2s), not negative")]
+    Time(
+        /// The value given.
+        String,
+    ),
+}
 
-    fn from_str(s: &str) -> Result<Self, String> {
+impl FromStr for Threshold {
+    type Err = ThresholdError;
+
+    fn from_str(s: &str) -> Result<Self, ThresholdError> {
         let t = s.trim();
         let number = |n: &str| n.trim().parse::<f64>().ok().filter(|v| v.is_finite() && *v >= 0.0);
         let parsed = if let Some(p) = t.strip_suffix('%') {
@@ -35,12 +53,12 @@ impl FromStr for Threshold {
         } else {
             None
         };
-        parsed.ok_or_else(|| format!("{s:?}: give a percentage (20%) or a time (50ms, 0.2s), not negative"))
+        parsed.ok_or_else(|| ThresholdError::Threshold(s.to_string()))
     }
 }
 
 /// A time in milliseconds as the CLI takes it: `5ms`, `0.2s`, or a bare number of ms.
-pub fn parse_ms(s: &str) -> Result<f64, String> {
+pub fn parse_ms(s: &str) -> Result<f64, ThresholdError> {
     let t = s.trim();
     let (n, scale) = if let Some(ms) = t.strip_suffix("ms") {
         (ms, 1.0)
@@ -54,7 +72,7 @@ pub fn parse_ms(s: &str) -> Result<f64, String> {
         .ok()
         .filter(|v| v.is_finite() && *v >= 0.0)
         .map(|v| v * scale)
-        .ok_or_else(|| format!("{s:?}: give a time (5ms, 0.2s), not negative"))
+        .ok_or_else(|| ThresholdError::Time(s.to_string()))
 }
 
 impl fmt::Display for Threshold {
@@ -254,6 +272,14 @@ mod tests {
         assert!(!Threshold::Absolute(50.0).crossed(10.0, 59.0));
         assert_eq!(Threshold::Relative(20.0).to_string(), "20%");
         assert_eq!(Threshold::Absolute(50.0).to_string(), "50 ms");
+    }
+
+    #[test]
+    fn threshold_errors_read_as_before() {
+        let e = "fast".parse::<Threshold>().unwrap_err();
+        assert_eq!(e, ThresholdError::Threshold("fast".into()));
+        assert_eq!(e.to_string(), r#""fast": give a percentage (20%) or a time (50ms, 0.2s), not negative"#);
+        assert_eq!(parse_ms("-5ms").unwrap_err().to_string(), r#""-5ms": give a time (5ms, 0.2s), not negative"#);
     }
 
     fn runs(a_ms: &[f64], b_ms: &[f64]) -> (RunRecord, RunRecord) {

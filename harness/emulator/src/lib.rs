@@ -29,5 +29,5 @@ pub mod sim;
 
 pub use behaviour::Behaviour;
 pub use modem::{Emission, Modem};
-pub use options::Options;
+pub use options::{Options, OptionsError};
 pub use registry::events_produced;

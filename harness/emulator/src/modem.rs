@@ -8,7 +8,7 @@
 use crate::basic;
 use crate::behaviour::Behaviour;
 use crate::ctx::{Basics, Ctx, Out};
-use crate::options::Options;
+use crate::options::{Options, OptionsError};
 use crate::registry::behaviour_for;
 use crate::reply::{cme, Reply};
 use miplcheck_at::dialect::{Dialect, Invocation, Misfit};
@@ -49,7 +49,7 @@ pub struct Modem {
 }
 
 impl Modem {
-    pub fn new(opts: Options) -> Result<Self, String> {
+    pub fn new(opts: Options) -> Result<Self, OptionsError> {
         opts.validate()?;
         let behaviour = behaviour_for(&opts.dialect)?;
         Ok(Modem {

@@ -120,34 +120,96 @@ impl Options {
     }
 
     /// Checks what serde cannot.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), OptionsError> {
         if miplcheck_at::Dialect::by_name(&self.dialect).is_none() {
-            return Err(format!(
-                "unknown dialect {:?}; known: {}",
-                self.dialect,
-                miplcheck_at::Dialect::names().join(", ")
-            ));
+            return Err(OptionsError::UnknownDialect {
+                dialect: self.dialect.clone(),
+                known: miplcheck_at::Dialect::names(),
+            });
         }
         if self.imei.len() != 15 || !self.imei.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(format!("imei must be 15 digits, got {:?}", self.imei));
+            return Err(OptionsError::Imei(self.imei.clone()));
         }
         if !(6..=15).contains(&self.imsi.len()) || !self.imsi.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(format!("imsi must be 6–15 digits, got {:?}", self.imsi));
+            return Err(OptionsError::Imsi(self.imsi.clone()));
         }
         if self.cmee > 1 {
-            return Err(format!("cmee must be 0 or 1 (BC39 §6), got {}", self.cmee));
+            return Err(OptionsError::Cmee(self.cmee));
         }
         if let Some((k, d)) = self.delays.iter().find(|(_, d)| **d > Duration::from_secs(24 * 3600)) {
-            return Err(format!("delay for {k} is {d:?}; it must be at most a day"));
+            return Err(OptionsError::Delay { command: k.clone(), delay: *d });
         }
         if self.rrc_inactivity > Duration::from_secs(24 * 3600) {
-            return Err("rrc_inactivity must be at most a day".into());
+            return Err(OptionsError::RrcInactivity);
         }
         if self.rssi > 31 {
-            return Err(format!("rssi must be 0–31, got {}", self.rssi));
+            return Err(OptionsError::Rssi(self.rssi));
         }
         self.quirks.validate()
     }
+}
+
+/// Why the emulator refuses its options: a field serde accepted but the modem cannot take, or a
+/// dialect it does not speak ([`Options::validate`], [`crate::Modem::new`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OptionsError {
+    /// `dialect` names no dialect miplcheck knows.
+    #[error("unknown dialect {dialect:?}; known: {}", .known.join(", "))]
+    UnknownDialect {
+        /// The rig's `dialect`, as written.
+        dialect: String,
+        /// Every dialect name miplcheck knows.
+        known: Vec<&'static str>,
+    },
+    /// A dialect miplcheck knows but the emulator has no behaviour for.
+    #[error("the emulator does not speak the {0} dialect yet")]
+    Unspoken(
+        /// The dialect, in lower case.
+        String,
+    ),
+    /// `imei` is not 15 digits.
+    #[error("imei must be 15 digits, got {0:?}")]
+    Imei(
+        /// The `imei` given.
+        String,
+    ),
+    /// `imsi` is not 6–15 digits.
+    #[error("imsi must be 6–15 digits, got {0:?}")]
+    Imsi(
+        /// The `imsi` given.
+        String,
+    ),
+    /// `cmee` is neither 0 nor 1.
+    #[error("cmee must be 0 or 1 (BC39 §6), got {0}")]
+    Cmee(
+        /// The `cmee` given.
+        u8,
+    ),
+    /// A command's delay is longer than a day.
+    #[error("delay for {command} is {delay:?}; it must be at most a day")]
+    Delay {
+        /// The command's key in `delays` (`*` for every command).
+        command: String,
+        /// The delay given.
+        delay: Duration,
+    },
+    /// `rrc_inactivity` is longer than a day.
+    #[error("rrc_inactivity must be at most a day")]
+    RrcInactivity,
+    /// `rssi` is above 31.
+    #[error("rssi must be 0–31, got {0}")]
+    Rssi(
+        /// The `rssi` given.
+        u8,
+    ),
+    /// `quirks.events` names an event there is none of.
+    #[error("quirks.events: no event is called {name:?}; events are {}", .known.join(", "))]
+    QuirkEvent {
+        /// The name given.
+        name: String,
+        /// Every event name.
+        known: &'static [&'static str],
+    },
 }
 
 #[cfg(test)]
@@ -172,8 +234,20 @@ mod tests {
     fn validation_names_the_field() {
         let mut o = Options::for_dialect("bc39");
         o.imei = "123".into();
-        assert!(o.validate().unwrap_err().contains("imei"));
+        assert!(o.validate().unwrap_err().to_string().contains("imei"));
         o = Options::for_dialect("quectel-xyz");
-        assert!(o.validate().unwrap_err().contains("known: bc39, m5310a"));
+        assert!(o.validate().unwrap_err().to_string().contains("known: bc39, m5310a"));
+    }
+
+    #[test]
+    fn option_errors_read_as_before() {
+        let mut o = Options::for_dialect("bc39");
+        o.imei = "123".into();
+        assert_eq!(o.validate().unwrap_err().to_string(), r#"imei must be 15 digits, got "123""#);
+        o = Options::for_dialect("bc39");
+        o.delays.insert("+MIPLOPEN".into(), Duration::from_secs(2 * 24 * 3600));
+        assert_eq!(o.validate().unwrap_err().to_string(), "delay for +MIPLOPEN is 172800s; it must be at most a day");
+        o = Options::for_dialect("quectel-xyz");
+        assert_eq!(o.validate().unwrap_err().to_string(), r#"unknown dialect "quectel-xyz"; known: bc39, m5310a"#);
     }
 }

@@ -5,6 +5,7 @@
 //! emulator behave like such a firmware, so a suite can be shown to catch it and a rig can say
 //! which departures its users accept.
 
+use crate::options::OptionsError;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -37,10 +38,11 @@ pub enum Space {
 }
 
 impl Quirks {
-    pub fn validate(&self) -> Result<(), String> {
+    /// Checks that every event named in `events` exists.
+    pub fn validate(&self) -> Result<(), OptionsError> {
         let known = crate::notice::Event::NAMES;
         if let Some(bad) = self.events.keys().find(|k| !known.contains(&k.as_str())) {
-            return Err(format!("quirks.events: no event is called {bad:?}; events are {}", known.join(", ")));
+            return Err(OptionsError::QuirkEvent { name: bad.clone(), known });
         }
         Ok(())
     }
@@ -96,7 +98,7 @@ mod tests {
     #[test]
     fn unknown_event_names_are_refused_with_the_list() {
         let q: Quirks = toml::from_str("events = { deregister = 20 }").unwrap();
-        let e = q.validate().unwrap_err();
+        let e = q.validate().unwrap_err().to_string();
         assert!(e.contains("\"deregister\"") && e.contains("deregistered"), "{e}");
     }
 }

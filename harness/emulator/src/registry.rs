@@ -7,6 +7,7 @@
 
 use crate::behaviour::Behaviour;
 use crate::notice::EventTable;
+use crate::options::OptionsError;
 use crate::{bc39, m5310a};
 use std::sync::OnceLock;
 
@@ -35,10 +36,8 @@ fn index(dialect: &str) -> Option<usize> {
 }
 
 /// A power-on behaviour for `dialect` (any case).
-pub fn behaviour_for(dialect: &str) -> Result<Box<dyn Behaviour>, String> {
-    index(dialect)
-        .map(|i| (DIALECTS[i].make)())
-        .ok_or_else(|| format!("the emulator does not speak the {} dialect yet", dialect.to_ascii_lowercase()))
+pub fn behaviour_for(dialect: &str) -> Result<Box<dyn Behaviour>, OptionsError> {
+    index(dialect).map(|i| (DIALECTS[i].make)()).ok_or_else(|| OptionsError::Unspoken(dialect.to_ascii_lowercase()))
 }
 
 /// The `+MIPLEVENT` codes the emulator can emit for `dialect` (any case), sorted, each once;
@@ -73,7 +72,8 @@ mod tests {
     #[test]
     fn an_unknown_dialect_is_refused_by_name() {
         let err = behaviour_for("SIM800").err().unwrap();
-        assert_eq!(err, "the emulator does not speak the sim800 dialect yet");
+        assert_eq!(err, OptionsError::Unspoken("sim800".into()));
+        assert_eq!(err.to_string(), "the emulator does not speak the sim800 dialect yet");
     }
 
     /// What the renderers' tables give today; a change here is a change to what coverage reports.

@@ -156,7 +156,10 @@ impl Plan {
     fn identify(&self, target: &mut dyn Target) -> (Firmware, Privacy) {
         let secrets_only = Privacy::new(&self.rig.secrets);
         if let Err(e) = target.prepare() {
-            return (Firmware { revision: format!("unknown: {}", secrets_only.text(&e)), imei: None }, secrets_only);
+            return (
+                Firmware { revision: format!("unknown: {}", secrets_only.text(&e.to_string())), imei: None },
+                secrets_only,
+            );
         }
         let secrets = BTreeMap::new();
         let tolerate = crate::rig::Tolerate::default();
@@ -203,7 +206,7 @@ impl Plan {
             return unrun(Verdict::Skipped, None, why);
         }
         if let Err(why) = target.prepare() {
-            return unrun(Verdict::Failed, Some(FailedAt::Prepare), why);
+            return unrun(Verdict::Failed, Some(FailedAt::Prepare), why.to_string());
         }
         // A fresh platform for every case, so no registration or observation carries over and
         // message IDs do not depend on which cases ran before.

@@ -25,9 +25,42 @@ pub struct Pattern {
     refs: Vec<String>,
 }
 
+/// Why a pattern or send template is malformed, in words (a suite's input error).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
 pub struct PatternError(pub String);
+
+/// Why a pattern's or template's `${name}` holes could not be filled at run time
+/// ([`Pattern::bind`], [`Template::fill`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BindError {
+    /// A `${` with no `}` after it.
+    #[error("unclosed ${{")]
+    Unclosed,
+    /// A pattern refers to a name nothing has given a value yet.
+    #[error("${{{0}}} has no value yet")]
+    NoValue(
+        /// The name inside `${…}`.
+        String,
+    ),
+    /// A template refers to a secret the rig's `[secrets]` table does not hold.
+    #[error("${{{name}}} needs `{secret}` in the rig's [secrets] table")]
+    NoSecret {
+        /// The name inside `${…}` (`secret.psk`).
+        name: String,
+        /// The secret's key (`psk`).
+        secret: String,
+    },
+    /// A template refers to a capture no earlier step made.
+    #[error("${{{0}}} was not captured by an earlier step")]
+    NotCaptured(
+        /// The name inside `${…}`.
+        String,
+    ),
+    /// The pattern with its values filled in does not compile.
+    #[error(transparent)]
+    Pattern(#[from] PatternError),
+}
 
 /// What a match captured: name, value and byte range in the line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,7 +99,7 @@ impl Pattern {
 
     /// The pattern with every `${name}` replaced by the value, matched literally and marked under
     /// that name (so a volatile value reused later is still named in snapshots).
-    pub fn bind(&self, vars: &BTreeMap<String, String>) -> Result<Pattern, String> {
+    pub fn bind(&self, vars: &BTreeMap<String, String>) -> Result<Pattern, BindError> {
         if self.refs.is_empty() {
             return Ok(self.clone());
         }
@@ -75,9 +108,9 @@ impl Pattern {
         let mut groups: Vec<String> = Vec::new();
         while let Some(i) = rest.find("${") {
             src.push_str(&rest[..i]);
-            let close = rest[i..].find('}').ok_or("unclosed ${")?;
+            let close = rest[i..].find('}').ok_or(BindError::Unclosed)?;
             let name = &rest[i + 2..i + close];
-            let value = vars.get(name).ok_or_else(|| format!("${{{name}}} has no value yet"))?;
+            let value = vars.get(name).ok_or_else(|| BindError::NoValue(name.to_string()))?;
             // A name used twice in one line gets a group per use: `a`, then `a__2`.
             let base = name.replace('.', "__");
             let uses = groups.iter().filter(|g| g.split("__n").next() == Some(base.as_str())).count();
@@ -87,7 +120,7 @@ impl Pattern {
             rest = &rest[i + close + 1..];
         }
         src.push_str(rest);
-        let mut p = Self::compile(&src, true).map_err(|e| e.0)?;
+        let mut p = Self::compile(&src, true)?;
         p.source = self.source.clone();
         p.groups = p.names.clone();
         p.names = p.names.iter().map(|n| n.split("__n").next().unwrap_or(n).replace("__", ".")).collect();
@@ -255,20 +288,18 @@ impl Template {
         Ok(out)
     }
 
-    pub fn fill(&self, vars: &BTreeMap<String, String>) -> Result<Filled, String> {
+    /// The line with every `${name}` replaced by its value, and where each value went.
+    pub fn fill(&self, vars: &BTreeMap<String, String>) -> Result<Filled, BindError> {
         let mut text = String::new();
         let mut marks = vec![];
         let mut rest = self.source.as_str();
         while let Some(i) = rest.find("${") {
             text.push_str(&rest[..i]);
-            let close = rest[i..].find('}').ok_or("unclosed ${")?;
+            let close = rest[i..].find('}').ok_or(BindError::Unclosed)?;
             let name = &rest[i + 2..i + close];
-            let value = vars.get(name).ok_or_else(|| {
-                if let Some(s) = name.strip_prefix("secret.") {
-                    format!("${{{name}}} needs `{s}` in the rig's [secrets] table")
-                } else {
-                    format!("${{{name}}} was not captured by an earlier step")
-                }
+            let value = vars.get(name).ok_or_else(|| match name.strip_prefix("secret.") {
+                Some(s) => BindError::NoSecret { name: name.to_string(), secret: s.to_string() },
+                None => BindError::NotCaptured(name.to_string()),
             })?;
             let start = text.len();
             text.push_str(value);
@@ -335,7 +366,7 @@ mod tests {
         let c = b.captures("+MIPLCONFIG:4,1,Que.ctel{1").unwrap();
         assert_eq!((c[0].name.as_str(), c[0].value.as_str()), ("secret.auth_code", "Que.ctel{1"));
         assert!(!b.matches("+MIPLCONFIG:4,1,QueXctel{1"), "the value is literal");
-        assert!(p.bind(&BTreeMap::new()).unwrap_err().contains("no value yet"));
+        assert!(p.bind(&BTreeMap::new()).unwrap_err().to_string().contains("no value yet"));
         let twice = Pattern::new("+X: ${a},${a}").unwrap();
         let vars = BTreeMap::from([("a".to_string(), "7".to_string())]);
         let c = twice.bind(&vars).unwrap().captures("+X: 7,7").unwrap();
@@ -351,8 +382,18 @@ mod tests {
         assert_eq!(f.text, "AT+MIPLDISCOVERRSP=0,26384,1");
         assert_eq!(&f.text[f.marks[0].range.clone()], "26384");
         let e = Template::new("AT+X=${nope}").unwrap().fill(&vars).unwrap_err();
-        assert!(e.contains("not captured"));
+        assert!(e.to_string().contains("not captured"));
         let e = Template::new("AT+X=${secret.psk}").unwrap().fill(&vars).unwrap_err();
-        assert!(e.contains("[secrets]"));
+        assert!(e.to_string().contains("[secrets]"));
+    }
+
+    #[test]
+    fn bind_errors_read_as_before() {
+        let e = Template::new("AT+X=${secret.psk}").unwrap().fill(&BTreeMap::new()).unwrap_err();
+        assert_eq!(e, BindError::NoSecret { name: "secret.psk".into(), secret: "psk".into() });
+        assert_eq!(e.to_string(), "${secret.psk} needs `psk` in the rig's [secrets] table");
+        let e = Pattern::new("+X: ${a}").unwrap().bind(&BTreeMap::new()).unwrap_err();
+        assert_eq!(e.to_string(), "${a} has no value yet");
+        assert_eq!(BindError::Unclosed.to_string(), "unclosed ${");
     }
 }

@@ -15,6 +15,7 @@
 //! error too; its path is relative to the repository root, the parent of the suite's folder
 //! (`suites/data/…` from `suites/sota.yaml`), and like the version it has no blanks.
 
+use miplcheck_lwm2m::path::PathError;
 use miplcheck_lwm2m::tlv::{self, Tlv};
 use miplcheck_lwm2m::{ContentFormat, Path};
 use miplcheck_platform::{Fault, Interface, Operation, SotaJob};
@@ -33,8 +34,109 @@ pub enum PlatformStep {
     Fault(Interface, Option<Fault>),
 }
 
+/// What [`sota`] says when its words are not `<file> [from <version>] [block <size>]`.
+const SOTA_USAGE: &str = "sota takes a package file, then optionally `from <version>` and `block <size>`";
+
+/// Why a suite's `platform:` step cannot be read ([`parse`]).
+#[derive(Debug, thiserror::Error)]
+pub enum PlatformStepError {
+    /// A switch (`auth-code`, `bootstrap-psk`, `dtls`, `auto-observe`) given neither `on` nor `off`.
+    #[error("{0} takes on or off")]
+    OnOff(
+        /// The switch.
+        &'static str,
+    ),
+    /// `refuse`, `ignore` or `accept` given no interface it knows.
+    #[error("{0} takes bootstrap, register, update or notify")]
+    FaultInterface(
+        /// The verb.
+        String,
+    ),
+    /// The operation's path is not a LwM2M path.
+    #[error(transparent)]
+    Path(#[from] PathError),
+    /// `attributes` with nothing after the path.
+    #[error("attributes needs a query like pmin=2&pmax=190")]
+    NoQuery,
+    /// `write` with a content format it does not know.
+    #[error("write takes text, opaque or tlv, then the value")]
+    WriteFormat,
+    /// A verb that is no platform operation.
+    #[error(
+        "{0:?} is not a platform operation; use read, discover, observe, cancel, write, execute, attributes, sota or auto-observe"
+    )]
+    UnknownVerb(
+        /// The verb.
+        String,
+    ),
+    /// `sota` with no package file.
+    #[error("{SOTA_USAGE}")]
+    SotaUsage,
+    /// A `sota` keyword (`from`, `block`) with nothing after it.
+    #[error("{0:?} needs a value; {SOTA_USAGE}")]
+    SotaNoValue(
+        /// The keyword.
+        String,
+    ),
+    /// A word after the `sota` package file that is neither `from` nor `block`.
+    #[error("{0:?}: {SOTA_USAGE}")]
+    SotaKeyword(
+        /// The word.
+        String,
+    ),
+    /// A `sota` keyword given twice.
+    #[error("{0} is given twice")]
+    SotaTwice(
+        /// The keyword.
+        String,
+    ),
+    /// The SOTA package file cannot be read.
+    #[error("cannot read the SOTA package {file} (looked for {}): {source}", .looked.display())]
+    SotaPackage {
+        /// The file as the step names it.
+        file: String,
+        /// Where it was looked for (under the repository root).
+        looked: std::path::PathBuf,
+        /// Why reading it failed.
+        source: std::io::Error,
+    },
+    /// `block` followed by something that is not a number.
+    #[error("block size {0:?} is not a number")]
+    BlockNotNumber(
+        /// What followed `block`.
+        String,
+    ),
+    /// The SOTA job the step describes is refused by the platform (`miplcheck_platform::sota`), in its words.
+    #[error(transparent)]
+    SotaJob(#[from] miplcheck_platform::SotaError),
+    /// An `opaque` value, or a TLV value after `0x`, that is not hexadecimal bytes.
+    #[error("{0:?} is not hexadecimal bytes")]
+    NotHex(
+        /// The value.
+        String,
+    ),
+    /// A TLV entry without `=`.
+    #[error("{0:?} should be <resource>=<value>")]
+    NotResource(
+        /// The entry.
+        String,
+    ),
+    /// A TLV entry whose resource ID is not a number 0–65535.
+    #[error("{0:?} is not a resource ID")]
+    NotResourceId(
+        /// What stood before `=`.
+        String,
+    ),
+    /// A TLV value that is neither quoted text, an integer nor `0x…` bytes.
+    #[error("{0:?} is not \"text\", an integer or 0x…")]
+    TlvValue(
+        /// The value.
+        String,
+    ),
+}
+
 /// Reads a step; files it names are found under `root`, the repository root.
-pub fn parse(text: &str, root: &std::path::Path) -> Result<PlatformStep, String> {
+pub fn parse(text: &str, root: &std::path::Path) -> Result<PlatformStep, PlatformStepError> {
     let text = text.trim();
     let (verb, rest) = text.split_once(' ').unwrap_or((text, ""));
     let rest = rest.trim();
@@ -45,7 +147,7 @@ pub fn parse(text: &str, root: &std::path::Path) -> Result<PlatformStep, String>
         return match rest {
             "on" => Ok(PlatformStep::AuthCode(true)),
             "off" => Ok(PlatformStep::AuthCode(false)),
-            _ => Err("auth-code takes on or off".into()),
+            _ => Err(PlatformStepError::OnOff("auth-code")),
         };
     }
     if let Some(fault) = match verb {
@@ -59,7 +161,7 @@ pub fn parse(text: &str, root: &std::path::Path) -> Result<PlatformStep, String>
             "register" => Interface::Register,
             "update" => Interface::Update,
             "notify" => Interface::Notify,
-            _ => return Err(format!("{verb} takes bootstrap, register, update or notify")),
+            _ => return Err(PlatformStepError::FaultInterface(verb.to_string())),
         };
         return Ok(PlatformStep::Fault(what, fault));
     }
@@ -67,25 +169,25 @@ pub fn parse(text: &str, root: &std::path::Path) -> Result<PlatformStep, String>
         return match rest {
             "on" => Ok(PlatformStep::BootstrapPsk(true)),
             "off" => Ok(PlatformStep::BootstrapPsk(false)),
-            _ => Err("bootstrap-psk takes on or off".into()),
+            _ => Err(PlatformStepError::OnOff("bootstrap-psk")),
         };
     }
     if verb == "dtls" {
         return match rest {
             "on" => Ok(PlatformStep::Dtls(true)),
             "off" => Ok(PlatformStep::Dtls(false)),
-            _ => Err("dtls takes on or off".into()),
+            _ => Err(PlatformStepError::OnOff("dtls")),
         };
     }
     if verb == "auto-observe" {
         return match rest {
             "on" => Ok(PlatformStep::AutoObserve(true)),
             "off" => Ok(PlatformStep::AutoObserve(false)),
-            _ => Err("auto-observe takes on or off".into()),
+            _ => Err(PlatformStepError::OnOff("auto-observe")),
         };
     }
     let (path_text, args) = rest.split_once(' ').unwrap_or((rest, ""));
-    let path: Path = path_text.parse().map_err(|e| format!("{e}"))?;
+    let path: Path = path_text.parse()?;
     let args = args.trim();
     let op = match verb {
         "read" => Operation::Read(path),
@@ -95,7 +197,7 @@ pub fn parse(text: &str, root: &std::path::Path) -> Result<PlatformStep, String>
         "execute" => Operation::Execute { path, args: args.to_string() },
         "attributes" => {
             if args.is_empty() {
-                return Err("attributes needs a query like pmin=2&pmax=190".into());
+                return Err(PlatformStepError::NoQuery);
             }
             Operation::WriteAttributes { path, query: args.to_string() }
         }
@@ -105,70 +207,69 @@ pub fn parse(text: &str, root: &std::path::Path) -> Result<PlatformStep, String>
             match format {
                 "text" => Operation::Write { path, format: ContentFormat::Text, payload: value.as_bytes().to_vec() },
                 "opaque" => Operation::Write { path, format: ContentFormat::Opaque, payload: unhex(value)? },
-                "tlv" => Operation::Write { path, format: ContentFormat::Tlv, payload: tlv::encode(&resources(value)?) },
-                _ => return Err("write takes text, opaque or tlv, then the value".into()),
+                "tlv" => {
+                    Operation::Write { path, format: ContentFormat::Tlv, payload: tlv::encode(&resources(value)?) }
+                }
+                _ => return Err(PlatformStepError::WriteFormat),
             }
         }
-        _ => {
-            return Err(format!(
-                "{verb:?} is not a platform operation; use read, discover, observe, cancel, write, execute, attributes, sota or auto-observe"
-            ))
-        }
+        _ => return Err(PlatformStepError::UnknownVerb(verb.to_string())),
     };
     Ok(PlatformStep::Operate(op))
 }
 
 /// `suites/data/mcu_sw_v2.bin from MCU_SW_V1 block 512`.
-fn sota(args: &str, root: &std::path::Path) -> Result<SotaJob, String> {
-    const USAGE: &str = "sota takes a package file, then optionally `from <version>` and `block <size>`";
+fn sota(args: &str, root: &std::path::Path) -> Result<SotaJob, PlatformStepError> {
     let mut words = args.split_whitespace();
-    let file = words.next().ok_or(USAGE)?;
+    let file = words.next().ok_or(PlatformStepError::SotaUsage)?;
     let (mut from, mut block) = (None, None);
     while let Some(key) = words.next() {
-        let value = words.next().ok_or_else(|| format!("{key:?} needs a value; {USAGE}"))?;
+        let value = words.next().ok_or_else(|| PlatformStepError::SotaNoValue(key.to_string()))?;
         let slot = match key {
             "from" => &mut from,
             "block" => &mut block,
-            _ => return Err(format!("{key:?}: {USAGE}")),
+            _ => return Err(PlatformStepError::SotaKeyword(key.to_string())),
         };
         if slot.replace(value).is_some() {
-            return Err(format!("{key} is given twice"));
+            return Err(PlatformStepError::SotaTwice(key.to_string()));
         }
     }
     let path = root.join(file);
-    let package = std::fs::read(&path)
-        .map_err(|e| format!("cannot read the SOTA package {file} (looked for {}): {e}", path.display()))?;
+    let package = std::fs::read(&path).map_err(|source| PlatformStepError::SotaPackage {
+        file: file.to_string(),
+        looked: path.clone(),
+        source,
+    })?;
     let mut job = SotaJob::new(package);
     if let Some(v) = from {
         job = job.with_from(v);
     }
     if let Some(b) = block {
-        job = job
-            .with_block_size(b.parse().map_err(|_| format!("block size {b:?} is not a number"))?)
-            .map_err(|e| e.to_string())?;
+        let size = b.parse().map_err(|_| PlatformStepError::BlockNotNumber(b.to_string()))?;
+        job = job.with_block_size(size)?;
     }
-    job.check().map_err(|e| e.to_string())?;
+    job.check()?;
     Ok(job)
 }
 
-fn unhex(s: &str) -> Result<Vec<u8>, String> {
-    miplcheck_lwm2m::wire::unhex(s).ok_or_else(|| format!("{s:?} is not hexadecimal bytes"))
+fn unhex(s: &str) -> Result<Vec<u8>, PlatformStepError> {
+    miplcheck_lwm2m::wire::unhex(s).ok_or_else(|| PlatformStepError::NotHex(s.to_string()))
 }
 
 /// `5706="hello";5850=1;5851=0x00000002DFDC1C3E`: strings quoted, integers, or hex bytes.
-fn resources(s: &str) -> Result<Vec<Tlv>, String> {
+fn resources(s: &str) -> Result<Vec<Tlv>, PlatformStepError> {
     s.split(';')
         .filter(|p| !p.trim().is_empty())
         .map(|p| {
-            let (id, v) = p.split_once('=').ok_or_else(|| format!("{p:?} should be <resource>=<value>"))?;
-            let id: u16 = id.trim().parse().map_err(|_| format!("{id:?} is not a resource ID"))?;
+            let (id, v) = p.split_once('=').ok_or_else(|| PlatformStepError::NotResource(p.to_string()))?;
+            let id: u16 = id.trim().parse().map_err(|_| PlatformStepError::NotResourceId(id.to_string()))?;
             let v = v.trim();
             let bytes = if let Some(q) = v.strip_prefix('"').and_then(|q| q.strip_suffix('"')) {
                 q.as_bytes().to_vec()
             } else if let Some(h) = v.strip_prefix("0x") {
                 unhex(h)?
             } else {
-                tlv::int_bytes(v.parse().map_err(|_| format!("{v:?} is not \"text\", an integer or 0x…"))?)
+                tlv::int_bytes(v.parse().map_err(|_| PlatformStepError::TlvValue(v.to_string()))?)
             };
             Ok(Tlv::resource(id, bytes))
         })
@@ -231,7 +332,26 @@ mod tests {
     #[case("sota suites/data/mcu_sw_v2.bin block big", "not a number")]
     #[case("sota suites/data/mcu_sw_v2.bin from A from B", "twice")]
     fn refuses(#[case] s: &str, #[case] says: &str) {
-        let e = parse(s, &root()).unwrap_err();
+        let e = parse(s, &root()).unwrap_err().to_string();
         assert!(e.contains(says), "{e}");
+    }
+
+    #[test]
+    fn step_errors_read_as_before() {
+        let e = parse("sota suites/data/mcu_sw_v2.bin to V2", &root()).unwrap_err();
+        assert!(matches!(&e, PlatformStepError::SotaKeyword(k) if k == "to"), "{e:?}");
+        assert_eq!(
+            e.to_string(),
+            "\"to\": sota takes a package file, then optionally `from <version>` and `block <size>`"
+        );
+        let e = parse("reed /3311", &root()).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "\"reed\" is not a platform operation; use read, discover, observe, cancel, write, execute, attributes, sota or auto-observe"
+        );
+        assert_eq!(
+            parse("write /3311/0 tlv 5706=x", &root()).unwrap_err().to_string(),
+            "\"x\" is not \"text\", an integer or 0x…"
+        );
     }
 }

@@ -341,7 +341,7 @@ impl Rig {
                 o.rrc_inactivity = table.rrc_inactivity.unwrap_or(o.rrc_inactivity);
                 o.quirks = table.quirks;
                 // Building the modem checks the options and that the emulator speaks the dialect.
-                miplcheck_emulator::Modem::new(o.clone()).map_err(|m| err(span.clone(), "emulator", m))?;
+                miplcheck_emulator::Modem::new(o.clone()).map_err(|m| err(span.clone(), "emulator", m.to_string()))?;
                 Target::Emulator { options: o, link: table.link }
             }
             Kind::Serial => {

@@ -409,7 +409,8 @@ fn step(
         let patterns = us.iter().map(|p| pat(p, field)).collect::<Result<Vec<_>, _>>()?;
         Action::Urcs { patterns, ordered: r.urcs.is_some() }
     } else if let Some(op) = &r.platform {
-        let parsed = crate::platform_op::parse(op, root).map_err(|e| err(line, &format!("{at}.platform"), e))?;
+        let parsed =
+            crate::platform_op::parse(op, root).map_err(|e| err(line, &format!("{at}.platform"), e.to_string()))?;
         Action::Platform(parsed, op.trim().to_string())
     } else if let Some(a) = &r.answer {
         Action::Answer(pat(a, "answer")?)

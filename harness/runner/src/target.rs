@@ -1,13 +1,15 @@
 //! Drivers and strategies: a rig's passive description turned into a live [`Port`], and the
 //! strategy that brings the modem to its power-on state before every case.
 
+use crate::pattern::PatternError;
 use crate::rig::{EmulatorLink, Rig, Target as RigTarget};
 use miplcheck_emulator::serve::{on_pty, PtyModem};
 use miplcheck_emulator::sim::SimPort;
-use miplcheck_emulator::Modem;
-use miplcheck_transport::serial::{self, SerialSettings};
+use miplcheck_emulator::{Modem, OptionsError};
+use miplcheck_transport::serial::{self, SerialError, SerialSettings};
 use miplcheck_transport::stream::StreamPort;
 use miplcheck_transport::{Port, Received};
+use std::io;
 use std::time::Duration;
 
 /// Something the runner can run cases against.
@@ -15,54 +17,137 @@ pub trait Target: Send {
     fn describe(&self) -> String;
     fn port(&mut self) -> &mut dyn Port;
     /// Brings the modem to its power-on state with nothing left on the line.
-    fn prepare(&mut self) -> Result<(), String>;
+    fn prepare(&mut self) -> Result<(), TargetError>;
+}
+
+/// Why a target could not be opened or brought to its power-on state ([`open`],
+/// [`Target::prepare`]); the dispatcher makes it a case's failure reason.
+#[derive(Debug, thiserror::Error)]
+pub enum TargetError {
+    /// The rig's emulator options are refused, or the emulator does not speak its dialect.
+    #[error(transparent)]
+    Emulator(#[from] OptionsError),
+    /// No pseudo-terminal for the emulator.
+    #[error("cannot open a pseudo-terminal: {0}")]
+    Pty(#[source] io::Error),
+    /// The emulator's pseudo-terminal could not be opened as a serial port.
+    #[error("cannot open the emulator's pty: {0}")]
+    PtyPort(#[source] SerialError),
+    /// The rig's serial port could not be opened.
+    #[error(transparent)]
+    Serial(#[from] SerialError),
+    /// The rig's TCP serial server could not be reached.
+    #[error("cannot connect to {address}: {source}")]
+    Connect {
+        /// The rig's `[tcp] address`.
+        address: String,
+        /// Why connecting failed.
+        source: io::Error,
+    },
+    /// Bytes kept arriving while the line was being drained.
+    #[error("the line did not go quiet within {0:?}")]
+    NotQuiet(
+        /// How long draining went on.
+        Duration,
+    ),
+    /// The link closed while the line was being drained.
+    #[error("the link closed: {0}")]
+    Closed(
+        /// The port's reason.
+        String,
+    ),
+    /// `AT` could not be written while synchronising.
+    #[error("sync: cannot write AT: {0}")]
+    SyncWrite(#[source] io::Error),
+    /// The link closed while synchronising.
+    #[error("sync: the link closed ({0})")]
+    SyncClosed(
+        /// The port's reason.
+        String,
+    ),
+    /// No `OK` to `AT` after every try.
+    #[error("sync: no OK to AT in {tries} tries of {}", crate::engine::ms(*.per_try))]
+    NoOk {
+        /// How many times `AT` was sent.
+        tries: u32,
+        /// How long each try waited.
+        per_try: Duration,
+    },
+    /// The rig's reset command could not be written.
+    #[error("reset: cannot write {command}: {source}")]
+    ResetWrite {
+        /// The rig's `reset.command`.
+        command: String,
+        /// Why writing failed.
+        source: io::Error,
+    },
+    /// The rig's `reset.ready` is not a pattern.
+    #[error("reset.ready: {0}")]
+    ReadyPattern(#[source] PatternError),
+    /// The ready line did not come within the reset's time-out.
+    #[error("reset: no `{ready}` within {timeout:?} of {command}")]
+    NotReady {
+        /// The rig's `reset.ready`.
+        ready: String,
+        /// The rig's `reset.timeout`.
+        timeout: Duration,
+        /// The rig's `reset.command`.
+        command: String,
+    },
+    /// The link closed while waiting for the ready line.
+    #[error("reset: the link closed ({0})")]
+    ResetClosed(
+        /// The port's reason.
+        String,
+    ),
 }
 
 /// Opens the rig's target.
-pub fn open(rig: &Rig) -> Result<Box<dyn Target>, String> {
+pub fn open(rig: &Rig) -> Result<Box<dyn Target>, TargetError> {
     match &rig.target {
         RigTarget::Emulator { options, link } => {
             let modem = Modem::new(options.clone())?;
             match link {
                 EmulatorLink::Virtual => Ok(Box::new(VirtualEmulator { port: SimPort::new(modem) })),
                 EmulatorLink::Pty => {
-                    let pty = on_pty(modem).map_err(|e| format!("cannot open a pseudo-terminal: {e}"))?;
+                    let pty = on_pty(modem).map_err(TargetError::Pty)?;
                     let port = serial::open(&SerialSettings::at_path(pty.path.to_string_lossy()))
-                        .map_err(|e| format!("cannot open the emulator's pty: {e}"))?;
+                        .map_err(TargetError::PtyPort)?;
                     Ok(Box::new(PtyEmulator { pty, port }))
                 }
             }
         }
         RigTarget::Serial(s) => {
-            let port = serial::open(s).map_err(|e| e.to_string())?;
+            let port = serial::open(s)?;
             Ok(Box::new(Remote { port, reset: rig.reset.clone(), line_ending: rig.line_ending.clone() }))
         }
         RigTarget::Tcp(addr) => {
-            let port = StreamPort::tcp(addr).map_err(|e| format!("cannot connect to {addr}: {e}"))?;
+            let port =
+                StreamPort::tcp(addr).map_err(|source| TargetError::Connect { address: addr.clone(), source })?;
             Ok(Box::new(Remote { port, reset: rig.reset.clone(), line_ending: rig.line_ending.clone() }))
         }
     }
 }
 
 /// Reads and drops whatever arrives until the line has been quiet for `quiet`.
-fn drain(port: &mut dyn Port, quiet: Duration, limit: Duration) -> Result<(), String> {
+fn drain(port: &mut dyn Port, quiet: Duration, limit: Duration) -> Result<(), TargetError> {
     let end = port.now() + limit;
     loop {
         let deadline = (port.now() + quiet).min(end);
         match port.read_until(deadline) {
             Received::Data(_) if port.now() < end => {}
-            Received::Data(_) => return Err(format!("the line did not go quiet within {limit:?}")),
+            Received::Data(_) => return Err(TargetError::NotQuiet(limit)),
             Received::Timeout => return Ok(()),
-            Received::Closed(why) => return Err(format!("the link closed: {why}")),
+            Received::Closed(why) => return Err(TargetError::Closed(why)),
         }
     }
 }
 
 /// Sends `AT` until the modem answers `OK`, dropping everything before that answer: after it, the
 /// line holds nothing from before. Modems that autobaud or just booted may miss the first tries.
-fn sync(port: &mut dyn Port, line_ending: &str, tries: u32, per_try: Duration) -> Result<(), String> {
+fn sync(port: &mut dyn Port, line_ending: &str, tries: u32, per_try: Duration) -> Result<(), TargetError> {
     for _ in 0..tries {
-        port.write(format!("AT{line_ending}").as_bytes()).map_err(|e| format!("sync: cannot write AT: {e}"))?;
+        port.write(format!("AT{line_ending}").as_bytes()).map_err(TargetError::SyncWrite)?;
         let deadline = port.now() + per_try;
         let mut lexer = miplcheck_at::Lexer::new();
         loop {
@@ -75,11 +160,11 @@ fn sync(port: &mut dyn Port, line_ending: &str, tries: u32, per_try: Duration) -
                     }
                 }
                 Received::Timeout => break,
-                Received::Closed(why) => return Err(format!("sync: the link closed ({why})")),
+                Received::Closed(why) => return Err(TargetError::SyncClosed(why)),
             }
         }
     }
-    Err(format!("sync: no OK to AT in {tries} tries of {}", crate::engine::ms(per_try)))
+    Err(TargetError::NoOk { tries, per_try })
 }
 
 struct VirtualEmulator {
@@ -93,7 +178,7 @@ impl Target for VirtualEmulator {
     fn port(&mut self) -> &mut dyn Port {
         &mut self.port
     }
-    fn prepare(&mut self) -> Result<(), String> {
+    fn prepare(&mut self) -> Result<(), TargetError> {
         self.port.reset();
         Ok(())
     }
@@ -111,7 +196,7 @@ impl Target for PtyEmulator {
     fn port(&mut self) -> &mut dyn Port {
         &mut self.port
     }
-    fn prepare(&mut self) -> Result<(), String> {
+    fn prepare(&mut self) -> Result<(), TargetError> {
         self.pty.running.reset();
         // Output of the previous case still in flight goes first, then an AT/OK exchange proves
         // the line holds nothing older.
@@ -134,7 +219,7 @@ impl Target for Remote {
     fn port(&mut self) -> &mut dyn Port {
         &mut self.port
     }
-    fn prepare(&mut self) -> Result<(), String> {
+    fn prepare(&mut self) -> Result<(), TargetError> {
         drain(&mut self.port, Duration::from_millis(100), Duration::from_secs(5))?;
         if let Some(reset) = self.reset.clone() {
             self.power_cycle(&reset)?;
@@ -145,11 +230,13 @@ impl Target for Remote {
 
 impl Remote {
     /// Sends the rig's reset command and waits for its `ready` line.
-    fn power_cycle(&mut self, reset: &crate::rig::Reset) -> Result<(), String> {
+    fn power_cycle(&mut self, reset: &crate::rig::Reset) -> Result<(), TargetError> {
         let line = format!("{}{}", reset.command, self.line_ending);
-        self.port.write(line.as_bytes()).map_err(|e| format!("reset: cannot write {}: {e}", reset.command))?;
+        self.port
+            .write(line.as_bytes())
+            .map_err(|source| TargetError::ResetWrite { command: reset.command.clone(), source })?;
         let Some(ready) = &reset.ready else { return Ok(()) };
-        let pat = crate::pattern::Pattern::new(ready).map_err(|e| format!("reset.ready: {e}"))?;
+        let pat = crate::pattern::Pattern::new(ready).map_err(TargetError::ReadyPattern)?;
         let deadline = self.port.now() + reset.timeout;
         let mut lexer = miplcheck_at::Lexer::new();
         loop {
@@ -160,9 +247,13 @@ impl Remote {
                     }
                 }
                 Received::Timeout => {
-                    return Err(format!("reset: no `{ready}` within {:?} of {}", reset.timeout, reset.command))
+                    return Err(TargetError::NotReady {
+                        ready: ready.clone(),
+                        timeout: reset.timeout,
+                        command: reset.command.clone(),
+                    })
                 }
-                Received::Closed(why) => return Err(format!("reset: the link closed ({why})")),
+                Received::Closed(why) => return Err(TargetError::ResetClosed(why)),
             }
         }
     }
@@ -183,7 +274,7 @@ impl Reopening {
     pub fn new(rig: Rig) -> Self {
         let (inner, last_error) = match open(&rig) {
             Ok(t) => (Some(t), None),
-            Err(e) => (None, Some(e)),
+            Err(e) => (None, Some(e.to_string())),
         };
         Reopening { rig, inner, last_error }
     }
@@ -213,7 +304,7 @@ impl Target for Reopening {
         self.inner.as_mut().expect("prepare() succeeded before port() is used").port()
     }
 
-    fn prepare(&mut self) -> Result<(), String> {
+    fn prepare(&mut self) -> Result<(), TargetError> {
         if let Some(t) = self.inner.as_mut() {
             match t.prepare() {
                 Ok(()) => return Ok(()),
@@ -223,9 +314,25 @@ impl Target for Reopening {
                 }
             }
         }
-        let mut t = open(&self.rig).inspect_err(|e| self.last_error = Some(e.clone()))?;
+        let mut t = open(&self.rig).inspect_err(|e| self.last_error = Some(e.to_string()))?;
         t.prepare()?;
         self.inner = Some(t);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn target_errors_read_as_before() {
+        let e = TargetError::NoOk { tries: 5, per_try: Duration::from_secs(1) };
+        assert_eq!(e.to_string(), "sync: no OK to AT in 5 tries of 1 s");
+        let e =
+            TargetError::NotReady { ready: "RDY".into(), timeout: Duration::from_secs(10), command: "AT+NRB".into() };
+        assert_eq!(e.to_string(), "reset: no `RDY` within 10s of AT+NRB");
+        assert_eq!(TargetError::SyncClosed("EOF".into()).to_string(), "sync: the link closed (EOF)");
+        assert_eq!(TargetError::NotQuiet(Duration::from_secs(5)).to_string(), "the line did not go quiet within 5s");
     }
 }

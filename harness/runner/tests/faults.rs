@@ -6,7 +6,7 @@ use miplcheck_record::{SnapshotResult, Verdict};
 use miplcheck_runner::report::Fanout;
 use miplcheck_runner::rig::Rig;
 use miplcheck_runner::suite::Suite;
-use miplcheck_runner::target::Target;
+use miplcheck_runner::target::{Target, TargetError};
 use miplcheck_runner::{target, CaseResult, Plan, Selection};
 use miplcheck_transport::{Chunk, Port, Received};
 use rstest::rstest;
@@ -149,7 +149,7 @@ impl Target for Scripted {
     fn port(&mut self) -> &mut dyn Port {
         self
     }
-    fn prepare(&mut self) -> Result<(), String> {
+    fn prepare(&mut self) -> Result<(), TargetError> {
         Ok(())
     }
 }

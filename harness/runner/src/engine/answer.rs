@@ -16,7 +16,7 @@ pub(super) fn run(
 ) -> Result<(), String> {
     let pf = session.platform()?;
     let (id, started) = session.last_op.ok_or("no platform operation before this answer step")?;
-    let pattern = pattern.bind(&session.vars)?;
+    let pattern = pattern.bind(&session.vars).map_err(|e| e.to_string())?;
     let window = session.scaled(step.window.unwrap_or(DEFAULT_URC_WINDOW));
     out.window = Some(window);
     let hard = started.saturating_add(window).saturating_add(session.ctx.timing.late_grace);

@@ -175,14 +175,47 @@ pub fn run_case(port: &mut dyn Port, ctx: &Context<'_>, suite: &Suite, case: &Ca
     CaseRun { steps, transcript: s.transcript, failure, warnings, duration, wire: s.wire_raw }
 }
 
+/// Why [`ask`] got no information lines.
+#[derive(Debug, thiserror::Error)]
+pub enum AskError {
+    /// The command could not be written.
+    #[error("cannot write to {port}: {source}")]
+    Write {
+        /// The port, as it describes itself.
+        port: String,
+        /// Why writing failed.
+        source: std::io::Error,
+    },
+    /// The modem answered with an error result.
+    #[error("`{command}` answered `{answer}`")]
+    Refused {
+        /// The command sent.
+        command: String,
+        /// The final result line, trimmed.
+        answer: String,
+    },
+    /// No final result within the command's window.
+    #[error("`{0}` got no answer")]
+    NoAnswer(
+        /// The command sent.
+        String,
+    ),
+    /// The link closed before the answer.
+    #[error("the link closed ({0})")]
+    Closed(
+        /// The port's reason.
+        String,
+    ),
+}
+
 /// Sends one command outside any case and returns its information lines (for `AT+CGMR` and
 /// `AT+CGSN=1` before a run); an error answer or silence is an `Err` naming it.
-pub fn ask(port: &mut dyn Port, ctx: &Context<'_>, command: &str) -> Result<Vec<String>, String> {
+pub fn ask(port: &mut dyn Port, ctx: &Context<'_>, command: &str) -> Result<Vec<String>, AskError> {
     let mut s = Session::new(port, ctx);
     let mut bytes = command.as_bytes().to_vec();
     bytes.extend_from_slice(ctx.line_ending.as_bytes());
     let began = s.port.now();
-    let sent = s.port.write(&bytes).map_err(|e| format!("cannot write to {}: {e}", s.port.describe()))?;
+    let sent = s.port.write(&bytes).map_err(|source| AskError::Write { port: s.port.describe(), source })?;
     s.classifier.command_sent_at(command, began);
     let hard = sent.saturating_add(s.scaled(ctx.dialect.max_response(command)).max(Duration::from_secs(1)));
     let mut infos = vec![];
@@ -191,11 +224,16 @@ pub fn ask(port: &mut dyn Port, ctx: &Context<'_>, command: &str) -> Result<Vec<
             Next::Frame(f) => match f.class {
                 Class::Info => infos.push(f.frame.text()),
                 Class::Final(r) if r.is_ok() => return Ok(infos),
-                Class::Final(_) => return Err(format!("`{command}` answered `{}`", f.frame.text().trim())),
+                Class::Final(_) => {
+                    return Err(AskError::Refused {
+                        command: command.to_string(),
+                        answer: f.frame.text().trim().to_string(),
+                    })
+                }
                 _ => {}
             },
-            Next::Timeout => return Err(format!("`{command}` got no answer")),
-            Next::Closed(why) => return Err(format!("the link closed ({why})")),
+            Next::Timeout => return Err(AskError::NoAnswer(command.to_string())),
+            Next::Closed(why) => return Err(AskError::Closed(why)),
         }
     }
 }
@@ -402,5 +440,17 @@ pub fn ms(d: Duration) -> String {
         format!("{} s", (m / 1000.0).round() as u64)
     } else {
         format!("{:.3} s", m / 1000.0)
+    }
+}
+
+#[cfg(test)]
+mod ask_error_tests {
+    use super::AskError;
+
+    #[test]
+    fn ask_errors_read_as_before() {
+        let e = AskError::Refused { command: "AT+CGMR".into(), answer: "+CME ERROR: 4".into() };
+        assert_eq!(e.to_string(), "`AT+CGMR` answered `+CME ERROR: 4`");
+        assert_eq!(AskError::NoAnswer("AT+CIMI".into()).to_string(), "`AT+CIMI` got no answer");
     }
 }

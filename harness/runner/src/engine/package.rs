@@ -17,8 +17,8 @@ pub(super) fn run(
     p: &Package,
     out: &mut StepOutcome,
 ) -> Result<(), String> {
-    let each = p.each.bind(&session.vars)?;
-    let until = p.until.bind(&session.vars)?;
+    let each = p.each.bind(&session.vars).map_err(|e| e.to_string())?;
+    let until = p.until.bind(&session.vars).map_err(|e| e.to_string())?;
     let window = session.scaled(step.window.unwrap_or(DEFAULT_URC_WINDOW));
     out.window = Some(window);
     let ok = Pattern::new("OK").map_err(|e| e.to_string())?;

@@ -20,7 +20,7 @@ pub(super) fn run(
     final_: &Pattern,
     out: &mut StepOutcome,
 ) -> Result<(), String> {
-    let filled = template.fill(&session.vars)?;
+    let filled = template.fill(&session.vars).map_err(|e| e.to_string())?;
     let mut bytes = filled.text.clone().into_bytes();
     bytes.extend_from_slice(session.ctx.line_ending.as_bytes());
     // Before writing: an answer cannot be older than this (a fast modem's echo can be stamped
@@ -82,8 +82,9 @@ pub(super) fn run(
     out.latency = Some(latency);
 
     // Content first: a wrong answer matters more than a late one.
-    let expect = expect.iter().map(|p| p.bind(&session.vars)).collect::<Result<Vec<_>, _>>()?;
-    let final_ = final_.bind(&session.vars)?;
+    let expect =
+        expect.iter().map(|p| p.bind(&session.vars)).collect::<Result<Vec<_>, _>>().map_err(|e| e.to_string())?;
+    let final_ = final_.bind(&session.vars).map_err(|e| e.to_string())?;
     let mut captured: Vec<Claimed> = Vec::new();
     for (i, p) in expect.iter().enumerate() {
         let Some(got) = infos.get(i) else {
