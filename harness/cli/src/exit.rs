@@ -18,6 +18,12 @@ pub enum Exit {
     /// Bad input: a rig, suite, run record or argument that cannot be used; the message names the
     /// file, the line and the field.
     BadInput,
+    /// The run ran, but a report could not be written (disk full, a folder it cannot write): the
+    /// verdict on disk is not the whole truth. The message names each file and why.
+    ReportsIncomplete,
+    /// The run was stopped by a signal and wrote its reports for the cases that finished, marked
+    /// incomplete: 130 for SIGINT (Ctrl-C), 143 for SIGTERM, as a shell reports them.
+    Interrupted(miplcheck_runner::interrupt::Signal),
 }
 
 impl Exit {
@@ -27,6 +33,8 @@ impl Exit {
             Exit::Ok => 0,
             Exit::Failed => 1,
             Exit::BadInput => 2,
+            Exit::ReportsIncomplete => 3,
+            Exit::Interrupted(signal) => signal.exit_status(),
         }
     }
 }
@@ -42,7 +50,9 @@ pub const HELP: &str = "Exit status:
   0  passed: every case passed, no regression, coverage complete
   1  failed: a case failed (run), B regresses (diff), coverage incomplete (coverage --require-complete),
      or a report or service could not do its work
-  2  bad input: a rig, suite, run record or argument that cannot be used (the message names file, line, field)";
+  2  bad input: a rig, suite, run record or argument that cannot be used (the message names file, line, field)
+  3  a report could not be written (the message names the file): what is on disk is not the whole run
+  130, 143  stopped by SIGINT (Ctrl-C) or SIGTERM: the reports hold the cases that finished, marked incomplete";
 
 /// Why a command stopped.
 #[derive(Debug, thiserror::Error)]
@@ -86,5 +96,7 @@ mod tests {
         assert_eq!(record.exit().code(), 2);
         assert_eq!(Error::Failed("cannot write".into()).exit().code(), 1);
         assert!(HELP.contains("0  passed") && HELP.contains("1  failed") && HELP.contains("2  bad input"));
+        assert_eq!(Exit::ReportsIncomplete.code(), 3);
+        assert_eq!(Exit::Interrupted(miplcheck_runner::interrupt::Signal::Terminate).code(), 143);
     }
 }

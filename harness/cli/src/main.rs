@@ -10,9 +10,10 @@ use clap::{Args, Parser, Subcommand};
 use exit::{Error, Exit};
 use miplcheck_emulator::{serve, Modem, Options};
 use miplcheck_runner::report::{
-    coverage::CoverageReport, files::TranscriptFiles, junit::Junit, terminal::Terminal, Fanout,
+    coverage::CoverageReport, files::TranscriptFiles, folder::OutFolder, journal::Journal, junit::Junit,
+    terminal::Terminal, Fanout,
 };
-use miplcheck_runner::{InputError, Plan, Selection};
+use miplcheck_runner::{Plan, Selection};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -153,9 +154,10 @@ fn run(a: RunArgs) -> Result<Exit, Error> {
     let selection = Selection { suite: a.suite, case: a.case };
     let plan = Plan::load(&a.rig, &a.suites, &a.golden, selection)?;
     let out = a.out.unwrap_or_else(|| default_out(&plan.rig.name));
-    std::fs::create_dir_all(&out)
-        .map_err(|e| InputError::new(&out, format!("cannot create the report folder: {e}")).field("--out"))?;
+    let _folder = OutFolder::claim(&out)?;
+    miplcheck_runner::interrupt::install().map_err(|e| Error::Failed(format!("cannot handle signals: {e}")))?;
     let mut events = Fanout::new()
+        .add("journal", Box::new(Journal::new(&out)))
         .add("terminal", Box::new(Terminal::stdout(a.verbose)))
         .add("junit", Box::new(Junit::new(out.join("junit.xml"))))
         .add("transcripts", Box::new(TranscriptFiles::new(out.clone())))
@@ -165,7 +167,15 @@ fn run(a: RunArgs) -> Result<Exit, Error> {
     let summary = plan.execute(&mut events);
     // A closed pipe (`| head`) is not a reason to fail the run.
     let _ = std::io::Write::write_fmt(&mut std::io::stdout(), format_args!("reports: {}\n", out.display()));
-    Ok(if summary.all_passed() { Exit::Ok } else { Exit::Failed })
+    for f in events.failures() {
+        eprintln!("error: the {} report could not be written: {}", f.report, f.error);
+    }
+    Ok(match summary.interrupted {
+        Some(signal) => Exit::Interrupted(signal),
+        None if !events.failures().is_empty() => Exit::ReportsIncomplete,
+        None if summary.all_passed() => Exit::Ok,
+        None => Exit::Failed,
+    })
 }
 
 fn default_out(rig: &str) -> PathBuf {

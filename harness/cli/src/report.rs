@@ -1,10 +1,13 @@
 //! `miplcheck report RUN_DIR`: (re)writes a run folder's `report.html` from its `run.json`, for runs
-//! made before the HTML report existed or after the page changed.
+//! made before the HTML report existed or after the page changed; and for a run that died before
+//! it could write its reports (SIGKILL, a power cut), rebuilds `run.json`, `junit.xml` and
+//! `report.html` from its journal, marked incomplete.
 
 use crate::exit::{Error, Exit};
 use clap::Args;
 use miplcheck_html as html;
 use miplcheck_record::RunRecord;
+use miplcheck_runner::report::{atomic, journal, junit};
 use std::path::PathBuf;
 
 #[derive(Args)]
@@ -14,11 +17,26 @@ pub struct ReportArgs {
 }
 
 pub fn run(a: ReportArgs) -> Result<Exit, Error> {
-    let record = RunRecord::load(&a.run)?;
     let dir = if a.run.is_dir() { a.run.clone() } else { a.run.parent().map(PathBuf::from).unwrap_or_default() };
-    let out = dir.join(html::FILE);
-    std::fs::write(&out, html::render(&record))
-        .map_err(|e| Error::Failed(format!("{}: cannot write: {e}", out.display())))?;
-    println!("report: {}", out.display());
+    let journal = dir.join(journal::FILE);
+    let from_journal = a.run.is_dir() && !dir.join("run.json").exists() && journal.exists();
+    let record = if from_journal { journal::recover(&dir)? } else { RunRecord::load(&a.run)? };
+    let write = |name: &str, bytes: &[u8]| {
+        let path = dir.join(name);
+        atomic::write(&path, bytes).map_err(|e| Error::Failed(format!("cannot write: {e}")))?;
+        println!("report: {}", path.display());
+        Ok::<(), Error>(())
+    };
+    if from_journal {
+        // The run died before it wrote its record: make every report from what the journal kept.
+        record.save(&dir.join("run.json"))?;
+        println!("report: {} (rebuilt from {})", dir.join("run.json").display(), journal.display());
+        let xml = junit::to_bytes(&record).map_err(|e| Error::Failed(format!("cannot render junit.xml: {e}")))?;
+        write("junit.xml", &xml)?;
+    }
+    write(html::FILE, html::render(&record).as_bytes())?;
+    if let Some(why) = &record.incomplete {
+        println!("incomplete: {why}");
+    }
     Ok(Exit::Ok)
 }

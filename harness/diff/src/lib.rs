@@ -394,6 +394,7 @@ pub(crate) mod testing {
             firmware: Firmware { revision: format!("Revision:{rig}"), imei: None },
             summary: Totals { passed: cases.len(), failed: 0, skipped: 0 },
             cases,
+            incomplete: None,
         }
     }
 

@@ -24,6 +24,7 @@ pub fn empty() -> RunRecord {
         firmware: Firmware { revision: "Revision: BC39NBR01A04_ONT".into(), imei: Some("86697103*******".into()) },
         summary: Totals::default(),
         cases: vec![],
+        incomplete: None,
     }
 }
 

@@ -59,7 +59,9 @@ pub fn render(record: &RunRecord) -> String {
 
 fn verdict_text(r: &RunRecord) -> String {
     let t = &r.summary;
-    if t.failed > 0 {
+    if r.incomplete.is_some() {
+        "incomplete".into()
+    } else if t.failed > 0 {
         format!("{} failed", t.failed)
     } else if t.passed > 0 {
         "all passed".into()
@@ -69,7 +71,8 @@ fn verdict_text(r: &RunRecord) -> String {
 }
 
 fn header(out: &mut String, r: &RunRecord) {
-    let class = if r.summary.failed > 0 || r.summary.passed == 0 { "failed" } else { "passed" };
+    let bad = r.summary.failed > 0 || r.summary.passed == 0 || r.incomplete.is_some();
+    let class = if bad { "failed" } else { "passed" };
     let _ = write!(
         out,
         r#"<header class="run"><h1>miplcheck · {} <span class="badge big {class}">{}</span></h1><dl class="facts">"#,
@@ -95,7 +98,15 @@ fn header(out: &mut String, r: &RunRecord) {
     for (k, v) in facts {
         let _ = write!(out, "<dt>{k}</dt><dd>{v}</dd>");
     }
-    out.push_str("</dl></header>");
+    out.push_str("</dl>");
+    if let Some(why) = &r.incomplete {
+        let _ = write!(
+            out,
+            r#"<div class="box fail"><b>Incomplete run:</b> {} — the cases below are those that finished.</div>"#,
+            esc(why)
+        );
+    }
+    out.push_str("</header>");
 }
 
 type Suites<'a> = [(String, Vec<(&'a miplcheck_record::CaseRecord, String)>)];

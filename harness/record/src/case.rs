@@ -94,6 +94,9 @@ pub enum FailedAt {
     Snapshot,
     /// Bringing the target to a known state before the case (reset, sync, the platform).
     Prepare,
+    /// The run was asked to stop (SIGINT, SIGTERM) while this case ran; the steps that ran are
+    /// recorded.
+    Interrupted,
 }
 
 impl FailedAt {
@@ -108,6 +111,7 @@ impl From<String> for FailedAt {
         match s.as_str() {
             "snapshot" => FailedAt::Snapshot,
             "prepare" => FailedAt::Prepare,
+            "interrupted" => FailedAt::Interrupted,
             _ => FailedAt::Step(s),
         }
     }
@@ -125,6 +129,7 @@ impl fmt::Display for FailedAt {
             FailedAt::Step(label) => f.write_str(label),
             FailedAt::Snapshot => f.write_str("snapshot"),
             FailedAt::Prepare => f.write_str("prepare"),
+            FailedAt::Interrupted => f.write_str("interrupted"),
         }
     }
 }
@@ -212,6 +217,7 @@ mod tests {
     #[case("setup 1", FailedAt::Step("setup 1".into()))]
     #[case("snapshot", FailedAt::Snapshot)]
     #[case("prepare", FailedAt::Prepare)]
+    #[case("interrupted", FailedAt::Interrupted)]
     fn failure_places_read_and_write_as_strings(#[case] text: &str, #[case] want: FailedAt) {
         let json = format!("\"{text}\"");
         assert_eq!(serde_json::from_str::<FailedAt>(&json).unwrap(), want);

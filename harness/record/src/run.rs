@@ -26,8 +26,12 @@ pub struct RunRecord {
     pub firmware: Firmware,
     /// Cases by verdict.
     pub summary: Totals,
-    /// Every selected case, in the order it ran.
+    /// Every case that ran (or was skipped), in order.
     pub cases: Vec<CaseRecord>,
+    /// Why the run did not finish, when it did not: interrupted by a signal, or rebuilt from its
+    /// journal after the process died. Absent for a run that finished.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incomplete: Option<String>,
 }
 
 /// The rig, without its secrets.
@@ -143,8 +147,8 @@ impl RunRecord {
         }
     }
 
-    /// Writes the record as pretty JSON to `path`, through a temporary file beside it, so a
-    /// reader never sees half a record.
+    /// Writes the record as pretty JSON to `path`, through a temporary file beside it that is
+    /// synced before it is renamed, so a reader never sees half a record.
     pub fn save(&self, path: &Path) -> Result<(), RecordError> {
         let write = |source| RecordError::Write { path: path.to_path_buf(), source };
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -152,8 +156,17 @@ impl RunRecord {
         }
         let text = serde_json::to_string_pretty(self).map_err(|e| write(std::io::Error::other(e)))? + "\n";
         let tmp = PathBuf::from(format!("{}.partial", path.display()));
-        std::fs::write(&tmp, text).map_err(write)?;
-        std::fs::rename(&tmp, path).map_err(write)
+        let synced = |tmp: &Path| -> std::io::Result<()> {
+            use std::io::Write as _;
+            let mut f = std::fs::File::create(tmp)?;
+            f.write_all(text.as_bytes())?;
+            f.sync_all()
+        };
+        if let Err(e) = synced(&tmp).and_then(|()| std::fs::rename(&tmp, path)) {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(write(e));
+        }
+        Ok(())
     }
 }
 

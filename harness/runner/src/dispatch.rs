@@ -139,11 +139,23 @@ impl Plan {
         };
         events.emit(&Event::RunStarted { rig: &info, firmware: &firmware, cases: total });
         let mut summary = Summary::default();
+        let (mut done, mut cut_short) = (0, false);
         for (suite, case) in self.selected() {
+            if crate::interrupt::requested().is_some() {
+                break;
+            }
             events.emit(&Event::CaseStarted { suite: &suite.name, case: &case.id });
             let result = self.run_one_with(target, suite, case, &privacy);
             summary.add(&result.record);
+            done += 1;
+            cut_short |= result.record.failed_at == Some(FailedAt::Interrupted);
             events.emit(&Event::CaseFinished(&result));
+        }
+        // A signal that came after the last step of the last case stopped nothing.
+        let stopped = if done < total || cut_short { crate::interrupt::requested() } else { None };
+        if let Some(signal) = stopped {
+            summary.interrupted = Some(signal);
+            summary.incomplete = Some(format!("interrupted by {} after {done} of {total} cases", signal.name()));
         }
         summary.duration = started.elapsed();
         events.emit(&Event::RunFinished(&summary));
@@ -254,6 +266,13 @@ impl Plan {
     /// golden file (with the rig's tolerance).
     fn judge(&self, suite: &Suite, case: &Case, run: &CaseRun, redactor: &Redactor) -> Judged {
         let mut warnings = run.warnings.clone();
+        if let (Some(_), Some((_, reason))) = (run.interrupted, &run.failure) {
+            return Judged {
+                failed: Some((FailedAt::Interrupted, reason.clone())),
+                snapshot: Snapshot::NotCompared,
+                warnings,
+            };
+        }
         if let Some((at, reason)) = &run.failure {
             return Judged {
                 failed: Some((FailedAt::Step(at.clone()), reason.clone())),

@@ -18,6 +18,7 @@ pub mod explain;
 pub mod golden;
 pub mod handoff;
 pub mod input_error;
+pub mod interrupt;
 pub mod outcome;
 pub mod pattern;
 pub mod platform_op;

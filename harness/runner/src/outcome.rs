@@ -43,6 +43,10 @@ pub struct Capture {
 pub struct Summary {
     pub totals: Totals,
     pub duration: Duration,
+    /// The signal that stopped the run before its last case, if one did.
+    pub interrupted: Option<crate::interrupt::Signal>,
+    /// Why the run is incomplete, in words (`interrupted by SIGINT (Ctrl-C) after 57 of 140 cases`).
+    pub incomplete: Option<String>,
 }
 
 impl Summary {

@@ -95,6 +95,9 @@ pub struct CaseRun {
     pub duration: Duration,
     /// Every datagram the platform saw, raw, for the capture file.
     pub wire: Vec<miplcheck_platform::WireRecord>,
+    /// The run was asked to stop (SIGINT, SIGTERM) and this case stopped before the step
+    /// [`CaseRun::failure`] names; its teardown did not run either.
+    pub interrupted: Option<crate::interrupt::Signal>,
 }
 
 /// Captures taken from one transcript entry: which entry, where its content starts, what matched.
@@ -147,6 +150,7 @@ pub fn run_case(port: &mut dyn Port, ctx: &Context<'_>, suite: &Suite, case: &Ca
     let start = s.port.now();
     let mut steps = Vec::new();
     let mut failure = None;
+    let mut interrupted = None;
     let plan = suite
         .setup
         .iter()
@@ -154,6 +158,12 @@ pub fn run_case(port: &mut dyn Port, ctx: &Context<'_>, suite: &Suite, case: &Ca
         .map(|(i, st)| (format!("setup {}", i + 1), st))
         .chain(case.steps.iter().enumerate().map(|(i, st)| (format!("step {}", i + 1), st)));
     for (label, step) in plan {
+        // Stop between steps: a step in progress finishes, so its transcript is whole.
+        if let Some(signal) = crate::interrupt::requested() {
+            failure = Some((label, format!("interrupted by {} before this step", signal.name())));
+            interrupted = Some(signal);
+            break;
+        }
         let outcome = s.step(&label, step);
         let failed = outcome.failure.clone();
         steps.push(outcome);
@@ -163,7 +173,7 @@ pub fn run_case(port: &mut dyn Port, ctx: &Context<'_>, suite: &Suite, case: &Ca
         }
     }
     let mut warnings = Vec::new();
-    for (i, step) in suite.teardown.iter().enumerate() {
+    for (i, step) in suite.teardown.iter().enumerate().filter(|_| interrupted.is_none()) {
         let outcome = s.step(&format!("teardown {}", i + 1), step);
         if let Some(why) = &outcome.failure {
             warnings.push(format!("{}: {why}", outcome.label));
@@ -172,7 +182,7 @@ pub fn run_case(port: &mut dyn Port, ctx: &Context<'_>, suite: &Suite, case: &Ca
     }
     s.pull_wire();
     let duration = s.port.now().saturating_sub(start);
-    CaseRun { steps, transcript: s.transcript, failure, warnings, duration, wire: s.wire_raw }
+    CaseRun { steps, transcript: s.transcript, failure, warnings, duration, wire: s.wire_raw, interrupted }
 }
 
 /// Why [`ask`] got no information lines.

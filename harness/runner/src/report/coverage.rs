@@ -45,9 +45,9 @@ impl<W: Write> Reporter for CoverageReport<W> {
                 // A rig's dialect is checked when it loads; without one there is no table to read.
                 let Some(d) = self.dialect else { return Ok(()) };
                 let c = coverage::analyse(d, miplcheck_emulator::events_produced(d.name), &self.cases);
-                std::fs::create_dir_all(&self.dir)?;
-                std::fs::write(self.dir.join("coverage.md"), coverage::render::markdown(&c))?;
-                std::fs::write(self.dir.join("coverage.json"), coverage::render::json(std::slice::from_ref(&c)))?;
+                super::atomic::write(&self.dir.join("coverage.md"), coverage::render::markdown(&c).as_bytes())?;
+                let json = coverage::render::json(std::slice::from_ref(&c));
+                super::atomic::write(&self.dir.join("coverage.json"), json.as_bytes())?;
                 writeln!(self.out, "coverage: {}", c.summary().line(d.name))?;
                 self.out.flush()?;
             }

@@ -25,7 +25,6 @@ impl Reporter for TranscriptFiles {
             return Ok(());
         }
         let dir = self.dir.join("transcripts").join(&r.suite);
-        std::fs::create_dir_all(&dir)?;
         let mut text = String::new();
         let _ = writeln!(text, "# {} — {}", r.full_name(), r.spec);
         if let Some(t) = &r.title {
@@ -39,13 +38,12 @@ impl Reporter for TranscriptFiles {
         };
         let _ = writeln!(text, "# {verdict}\n");
         text.push_str(&result.transcript_text());
-        std::fs::write(dir.join(format!("{}.txt", r.case)), text)?;
+        super::atomic::write(&dir.join(format!("{}.txt", r.case)), text.as_bytes())?;
         if let Some(c) = result.capture.as_ref().filter(|c| !c.records.is_empty()) {
-            let dir = self.dir.join("captures").join(&r.suite);
-            std::fs::create_dir_all(&dir)?;
-            let mut f = std::io::BufWriter::new(std::fs::File::create(dir.join(format!("{}.pcapng", r.case)))?);
-            miplcheck_platform::pcapng::write(&mut f, &c.records, &c.platform, c.started)?;
-            std::io::Write::flush(&mut f)?;
+            let mut pcap = Vec::new();
+            miplcheck_platform::pcapng::write(&mut pcap, &c.records, &c.platform, c.started)?;
+            let path = self.dir.join("captures").join(&r.suite).join(format!("{}.pcapng", r.case));
+            super::atomic::write(&path, &pcap)?;
         }
         Ok(())
     }

@@ -21,10 +21,7 @@ impl HtmlReport {
 impl Reporter for HtmlReport {
     fn on(&mut self, event: &Event<'_>) -> std::io::Result<()> {
         if let Some(record) = self.builder.on(event)? {
-            if let Some(dir) = self.path.parent() {
-                std::fs::create_dir_all(dir)?;
-            }
-            std::fs::write(&self.path, miplcheck_html::render(&record))?;
+            super::atomic::write(&self.path, miplcheck_html::render(&record).as_bytes())?;
         }
         Ok(())
     }

@@ -60,6 +60,7 @@ impl RecordBuilder {
                     firmware,
                     summary: Totals::of(&cases),
                     cases,
+                    incomplete: summary.incomplete.clone(),
                 }));
             }
         }

@@ -1,21 +1,22 @@
 //! JUnit XML for CI (quick-junit): one testsuite per suite file, one testcase per case, each
-//! windowed step's measured latency and window as properties, the transcript as system-out. It
-//! renders the case records as they come, already redacted and masked.
+//! windowed step's measured latency and window as properties, the transcript as system-out. A
+//! renderer of the run record ([`render`]), so `miplcheck report` can write it again from
+//! `run.json` or a journal; the reporter writes it when the run ends.
 
+use super::json::RecordBuilder;
 use super::{Event, Reporter};
-use miplcheck_record::{CaseRecord, FailedAt, Verdict};
+use miplcheck_record::{CaseRecord, FailedAt, RunRecord, Verdict};
 use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
 use std::path::PathBuf;
 
 pub struct Junit {
     path: PathBuf,
-    props: Vec<(String, String)>,
-    suites: Vec<TestSuite>,
+    builder: RecordBuilder,
 }
 
 impl Junit {
     pub fn new(path: PathBuf) -> Self {
-        Junit { path, props: vec![], suites: vec![] }
+        Junit { path, builder: RecordBuilder::new() }
     }
 
     fn case(r: &CaseRecord) -> TestCase {
@@ -59,43 +60,50 @@ fn ms(v: f64) -> String {
     crate::engine::ms(std::time::Duration::from_secs_f64(v.max(0.0) / 1000.0))
 }
 
+/// The run as JUnit: one testsuite per suite, in the order the cases ran, each with the run's
+/// properties (rig, dialect, target, firmware, IMEI as the record shows it, and `incomplete` when
+/// the run did not finish).
+pub fn render(record: &RunRecord) -> Report {
+    let mut props = vec![
+        ("rig", record.rig.name.clone()),
+        ("dialect", record.rig.dialect.clone()),
+        ("target", record.rig.target.clone()),
+        ("firmware", record.firmware.revision.clone()),
+    ];
+    if let Some(imei) = &record.firmware.imei {
+        props.push(("imei", imei.clone()));
+    }
+    if let Some(why) = &record.incomplete {
+        props.push(("incomplete", why.clone()));
+    }
+    let mut suites: Vec<TestSuite> = vec![];
+    for c in &record.cases {
+        if suites.last().map(|s| s.name.as_str() != c.suite).unwrap_or(true) {
+            let mut s = TestSuite::new(c.suite.as_str());
+            for (k, v) in &props {
+                s.add_property(Property::new(*k, v.as_str()));
+            }
+            suites.push(s);
+        }
+        suites.last_mut().expect("pushed above").add_test_case(Junit::case(c));
+    }
+    let mut report = Report::new("miplcheck");
+    report.set_time(std::time::Duration::from_millis(record.duration_ms));
+    report.add_test_suites(suites);
+    report
+}
+
+/// `junit.xml` as bytes.
+pub fn to_bytes(record: &RunRecord) -> std::io::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    render(record).serialize(&mut out).map_err(std::io::Error::other)?;
+    Ok(out)
+}
+
 impl Reporter for Junit {
     fn on(&mut self, event: &Event<'_>) -> std::io::Result<()> {
-        match event {
-            Event::RunStarted { rig, firmware, .. } => {
-                self.props = vec![
-                    ("rig".into(), rig.name.clone()),
-                    ("dialect".into(), rig.dialect.clone()),
-                    ("target".into(), rig.target.clone()),
-                    ("firmware".into(), firmware.revision.clone()),
-                ];
-                if let Some(imei) = &firmware.imei {
-                    self.props.push(("imei".into(), imei.clone()));
-                }
-            }
-            Event::CaseStarted { .. } => {}
-            Event::CaseFinished(result) => {
-                let r = &result.record;
-                if self.suites.last().map(|s| s.name.as_str() != r.suite).unwrap_or(true) {
-                    let mut s = TestSuite::new(r.suite.as_str());
-                    for (k, v) in &self.props {
-                        s.add_property(Property::new(k.as_str(), v.as_str()));
-                    }
-                    self.suites.push(s);
-                }
-                let s = self.suites.last_mut().expect("pushed above");
-                s.add_test_case(Self::case(r));
-            }
-            Event::RunFinished(summary) => {
-                let mut report = Report::new("miplcheck");
-                report.set_time(summary.duration);
-                report.add_test_suites(std::mem::take(&mut self.suites));
-                if let Some(dir) = self.path.parent() {
-                    std::fs::create_dir_all(dir)?;
-                }
-                let f = std::io::BufWriter::new(std::fs::File::create(&self.path)?);
-                report.serialize(f).map_err(std::io::Error::other)?;
-            }
+        if let Some(record) = self.builder.on(event)? {
+            super::atomic::write(&self.path, &to_bytes(&record)?)?;
         }
         Ok(())
     }

@@ -8,9 +8,12 @@
 //! runs and on runs from other machines; a report that must write as the run goes (progress,
 //! transcript files) is a [`Reporter`] here.
 
+pub mod atomic;
 pub mod coverage;
 pub mod files;
+pub mod folder;
 pub mod html;
+pub mod journal;
 pub mod json;
 pub mod junit;
 pub mod terminal;
@@ -42,14 +45,25 @@ pub trait Reporter {
 }
 
 /// Sends each event to every reporter; a reporter that fails is reported once and dropped, so a
-/// full disk for transcripts does not stop the run.
+/// full disk for transcripts does not stop the run — but the failure is kept ([`Fanout::failures`])
+/// and the run's exit status says so.
 pub struct Fanout {
     reporters: Vec<(String, Box<dyn Reporter>)>,
+    failures: Vec<ReportFailure>,
+}
+
+/// A report that could not be written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportFailure {
+    /// The reporter: `junit`, `run record`, `transcripts`, …
+    pub report: String,
+    /// What went wrong, naming the file.
+    pub error: String,
 }
 
 impl Fanout {
     pub fn new() -> Self {
-        Fanout { reporters: vec![] }
+        Fanout { reporters: vec![], failures: vec![] }
     }
 
     pub fn add(mut self, name: &str, r: Box<dyn Reporter>) -> Self {
@@ -58,13 +72,20 @@ impl Fanout {
     }
 
     pub fn emit(&mut self, event: &Event<'_>) {
+        let failures = &mut self.failures;
         self.reporters.retain_mut(|(name, r)| match r.on(event) {
             Ok(()) => true,
             Err(e) => {
                 tracing::error!("the {name} report failed and is switched off: {e}");
+                failures.push(ReportFailure { report: name.clone(), error: e.to_string() });
                 false
             }
         });
+    }
+
+    /// The reports that could not be written, in the order they failed.
+    pub fn failures(&self) -> &[ReportFailure] {
+        &self.failures
     }
 }
 

@@ -110,6 +110,9 @@ impl<W: Write> Reporter for Terminal<W> {
                     b.case.finish_and_clear();
                     b.run.finish_and_clear();
                 }
+                if let Some(why) = &s.incomplete {
+                    self.line(format!("incomplete: {why}; the reports hold the cases that finished"))?;
+                }
                 self.line(format!(
                     "{} passed, {} failed, {} skipped in {:.1} s",
                     s.totals.passed,
