@@ -1,6 +1,7 @@
 //! The `miplcheck` command: parses arguments and hands over to the runner and the emulator.
 //! Exit status: see [`exit`], the one place codes are named.
 
+mod accept;
 mod coverage;
 mod diff;
 mod exit;
@@ -44,8 +45,11 @@ enum Command {
     /// Compare two runs (vendor A vs B, firmware N-1 vs N): diff.html and diff.md. Exit status 1
     /// when B regresses (a case passed in A fails in B, or latency beyond the threshold).
     Diff(diff::DiffArgs),
-    /// Write `report.html` (the run as one page) again from a run folder's `run.json`.
+    /// Write `report.html` (the run as one page) again from a run folder's `run.json`, or every
+    /// report from its journal when the run died before writing them.
     Report(report::ReportArgs),
+    /// Show the new snapshots a run kept for review and move them into the golden folder.
+    Accept(accept::AcceptArgs),
 }
 
 #[derive(Args)]
@@ -119,6 +123,7 @@ fn main() -> ExitCode {
         Command::Coverage(a) => coverage::run(a),
         Command::Diff(a) => diff::run(a),
         Command::Report(a) => report::run(a),
+        Command::Accept(a) => accept::run(a),
     };
     match outcome {
         Ok(exit) => exit.into(),
@@ -150,11 +155,12 @@ fn platform(a: PlatformArgs) -> Result<Exit, Error> {
 
 fn run(a: RunArgs) -> Result<Exit, Error> {
     let root = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-    miplcheck_runner::golden::init(&root);
+    miplcheck_runner::golden::init_for_run(&root);
     let selection = Selection { suite: a.suite, case: a.case };
-    let plan = Plan::load(&a.rig, &a.suites, &a.golden, selection)?;
+    let mut plan = Plan::load(&a.rig, &a.suites, &a.golden, selection)?;
     let out = a.out.unwrap_or_else(|| default_out(&plan.rig.name));
     let _folder = OutFolder::claim(&out)?;
+    plan.run_dir = Some(out.clone());
     miplcheck_runner::interrupt::install().map_err(|e| Error::Failed(format!("cannot handle signals: {e}")))?;
     let mut events = Fanout::new()
         .add("journal", Box::new(Journal::new(&out)))

@@ -34,6 +34,10 @@ pub struct Plan {
     pub suites: Vec<Suite>,
     pub golden_dir: PathBuf,
     pub selection: Selection,
+    /// Where a changed or missing snapshot is left for review: the run's folder
+    /// (`<run>/snapshots/<golden folder>/<suite>__<case>.snap.new`, for `miplcheck accept`), or,
+    /// when none is set (`cargo test`), beside the golden file for `cargo insta review`.
+    pub run_dir: Option<PathBuf>,
 }
 
 impl Plan {
@@ -71,7 +75,7 @@ impl Plan {
         // insta reads a relative snapshot path against its own source file, so make it absolute.
         let golden_dir = std::path::absolute(golden_root.join(&rig.golden))
             .map_err(|e| InputError::new(golden_root, format!("cannot resolve the golden folder: {e}")))?;
-        let plan = Plan { golden_dir, rig, suites, selection };
+        let plan = Plan { golden_dir, rig, suites, selection, run_dir: None };
         // Only the cases this rig will run need its secrets.
         for (s, c) in plan.selected().filter(|(s, c)| plan.skip_reason(s, c).is_none()) {
             for name in s.secrets_used(c) {
@@ -284,13 +288,22 @@ impl Plan {
         let content = format!("# {}/{} — {}\n{}", suite.name, case.id, case.spec, run.transcript.normalized(redactor));
         let snapshot = golden::compare(&self.golden_dir, &name, &content, Some(&suite.path));
         let snap_file = || shown(&self.golden_dir.join(format!("{name}.snap")));
+        // How the user accepts it: from the run's folder, or (under `cargo test`) with cargo-insta.
+        let accept = |verb: &str| match &self.run_dir {
+            Some(run) => {
+                format!("{verb} it with `miplcheck accept {} --case {}/{}`", shown(run), suite.name, case.id)
+            }
+            None => format!("{verb} it with `cargo insta review`"),
+        };
         let failed = match &snapshot {
             Snapshot::Changed { .. } => {
                 let diffs = golden::golden_body(&self.golden_dir, &name)
                     .map(|old| crate::explain::differences(&old, &content, self.rig.dialect))
                     .unwrap_or_default();
                 if self.rig.tolerate.accepts(&diffs) {
-                    golden::discard_pending(&self.golden_dir, &name);
+                    if self.run_dir.is_none() {
+                        golden::discard_pending(&self.golden_dir, &name);
+                    }
                     warnings.extend(diffs.iter().map(|d| format!("tolerated: {}", redactor.text(&d.says))));
                     return Judged { failed: None, snapshot: Snapshot::Tolerated, warnings };
                 }
@@ -299,17 +312,26 @@ impl Plan {
                     says.push(format!("and {} more", diffs.len() - 4));
                 }
                 Some(format!(
-                    "the transcript differs from {}{}; review with `cargo insta review`",
+                    "the transcript differs from {}{}; {}",
                     snap_file(),
-                    if says.is_empty() { String::new() } else { format!(": {}", says.join("; ")) }
+                    if says.is_empty() { String::new() } else { format!(": {}", says.join("; ")) },
+                    accept("review and accept")
                 ))
             }
             Snapshot::Missing => Some(format!(
-                "no golden snapshot {} yet; read the new transcript and accept it with `cargo insta review`",
-                snap_file()
+                "no golden snapshot {} yet; read the new transcript and {}",
+                snap_file(),
+                accept("accept")
             )),
             _ => None,
         };
+        if let (Some(run), true) = (&self.run_dir, failed.is_some()) {
+            let sub = self.golden_dir.file_name().map(PathBuf::from).unwrap_or_default();
+            let pending = golden::pending_path(run, &sub, &name);
+            if let Err(e) = golden::write_pending(&pending, &content, &suite.path) {
+                warnings.push(format!("the new snapshot could not be kept for review: {e}"));
+            }
+        }
         Judged { failed: failed.map(|why| (FailedAt::Snapshot, why)), snapshot, warnings }
     }
 }
@@ -320,7 +342,8 @@ fn shown(p: &Path) -> String {
     rel.unwrap_or_else(|| p.to_path_buf()).display().to_string()
 }
 
-fn matches_case(filter: Option<&str>, full: &str) -> bool {
+/// Does `suite/case` match a `--case` filter: a substring, or a glob with `*`?
+pub fn matches_case(filter: Option<&str>, full: &str) -> bool {
     let Some(f) = filter else { return true };
     if !f.contains('*') {
         return full.contains(f);

@@ -4,7 +4,7 @@
 use similar::{ChangeTag, TextDiff};
 use std::cell::Cell;
 use std::panic::{self, AssertUnwindSafe};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Once;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,6 +62,30 @@ pub fn init(root: &Path) {
     std::env::set_var("INSTA_FORCE_PASS", "0");
 }
 
+/// Prepares insta for `miplcheck run`: as [`init`], but nothing is ever written beside the golden
+/// files — the run keeps its new snapshots in its own folder ([`write_pending`]), so two runs of
+/// one dialect cannot touch each other's reviews.
+pub fn init_for_run(root: &Path) {
+    init(root);
+    std::env::set_var("INSTA_UPDATE", "no");
+}
+
+/// Where a run keeps the new snapshot of `name` for review: `<run>/snapshots/<golden folder>/<name>.snap.new`.
+pub fn pending_path(run: &Path, golden_sub: &Path, name: &str) -> PathBuf {
+    run.join(PENDING).join(golden_sub).join(format!("{name}.snap.new"))
+}
+
+/// The folder of a run's pending snapshots.
+pub const PENDING: &str = "snapshots";
+
+/// Writes a new snapshot as insta would (its header, then the normalised transcript), for
+/// `miplcheck accept` to move into the golden folder.
+pub fn write_pending(path: &Path, content: &str, input_file: &Path) -> std::io::Result<()> {
+    let file =
+        format!("---\nsource: harness/runner/src/golden.rs\ninput_file: {}\n---\n{content}", input_file.display());
+    crate::report::atomic::write(path, file.as_bytes())
+}
+
 /// Compares `content` with the snapshot `name` in `dir`. On a change insta leaves
 /// `<name>.snap.new` beside it (not under CI) for `cargo insta review`.
 pub fn compare(dir: &Path, name: &str, content: &str, input_file: Option<&Path>) -> Snapshot {
@@ -102,7 +126,8 @@ pub fn discard_pending(dir: &Path, name: &str) {
     let _ = std::fs::remove_file(dir.join(format!("{name}.snap.new")));
 }
 
-fn body(file: &str) -> String {
+/// A snapshot file without insta's metadata header.
+pub fn body(file: &str) -> String {
     let mut parts = file.splitn(3, "---\n");
     match (parts.next(), parts.next(), parts.next()) {
         (Some(""), Some(_header), Some(rest)) => rest.to_string(),

@@ -13,7 +13,7 @@ pub const LOCK: &str = ".miplcheck.lock";
 pub const WRITTEN: &[&str] =
     &["run.json", "junit.xml", "report.html", "coverage.md", "coverage.json", super::journal::FILE];
 /// The folders a run writes.
-pub const WRITTEN_DIRS: &[&str] = &["transcripts", "captures"];
+pub const WRITTEN_DIRS: &[&str] = &["transcripts", "captures", crate::golden::PENDING];
 
 /// A claimed report folder; the lock goes when this is dropped.
 #[derive(Debug)]
