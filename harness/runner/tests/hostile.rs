@@ -240,3 +240,20 @@ fn flood_timings() {
         );
     }
 }
+
+/// Ten thousand lines on each side, one URC with its codes in two different cycles: many lines
+/// match, out of order. The explanation stays bounded in time and in length.
+#[test]
+fn two_long_transcripts_that_differ_everywhere_are_explained_in_bounded_time() {
+    let n = 10_000;
+    let golden: String = (0..n).map(|k| format!("UE→TE urc    \\r\\n+MIPLEVENT: 0,{}\\r\\n\n", k % 7)).collect();
+    let new: String = (0..n).map(|k| format!("UE→TE urc    \\r\\n+MIPLEVENT: 0,{}\\r\\n\n", k % 11)).collect();
+    let t = Instant::now();
+    let d = explain::differences(&golden, &new, &BC39);
+    let diff = miplcheck_runner::golden::diff(&golden, &new);
+    // Generous: debug build, loaded machine; it takes well under a second.
+    assert!(t.elapsed() < Duration::from_secs(20), "took {:?}", t.elapsed());
+    assert!(d.len() <= explain::MAX_EXPLAINED + 1, "{} differences", d.len());
+    assert!(d.iter().map(|d| d.says.len()).sum::<usize>() < 64 * 1024);
+    assert!(diff.lines().count() <= 41 && diff.len() < 4 * 1024, "{diff}");
+}
