@@ -303,10 +303,19 @@ pub fn differences(old: &str, new: &str, dialect: &Dialect) -> Vec<Difference> {
     let mut repeats: HashMap<&str, bool> = HashMap::new();
     for a in extra {
         let l = &n.lines[a];
+        // Counting is bounded too: past the lines explained one by one, an extra line is just
+        // extra (the stricter reading, so no tolerance passes what was not looked at).
+        let looked = repeats.len();
         let twice = l.class == "urc"
-            && *repeats
-                .entry(&l.content)
-                .or_insert_with(|| alike(&n, &new_groups, &l.content) > alike(&o, &old_groups, &l.content));
+            && match repeats.get(l.content.as_str()) {
+                Some(&twice) => twice,
+                None if looked < MAX_EXPLAINED => {
+                    let twice = alike(&n, &new_groups, &l.content) > alike(&o, &old_groups, &l.content);
+                    repeats.insert(&l.content, twice);
+                    twice
+                }
+                None => false,
+            };
         out.push(extra_line(l, twice));
     }
     for g in only_gone {
