@@ -135,7 +135,8 @@ pub fn body(file: &str) -> String {
     }
 }
 
-/// A unified diff with `-` for the golden and `+` for this run.
+/// A unified diff with `-` for the golden and `+` for this run, bounded as [`crate::cap::lines`]
+/// bounds text: the first lines, each cut when long, then how many more (the transcript has them).
 pub fn diff(old: &str, new: &str) -> String {
     let d = TextDiff::from_lines(old.trim_end(), new.trim_end());
     let mut out = String::new();
@@ -154,7 +155,7 @@ pub fn diff(old: &str, new: &str) -> String {
         }
         out.push_str("…\n");
     }
-    out
+    crate::cap::lines(&out)
 }
 
 #[cfg(test)]
@@ -171,6 +172,16 @@ mod tests {
     fn diff_marks_both_sides() {
         let d = diff("a\nb\nc\n", "a\nB\nc\n");
         assert!(d.contains("-b\n+B\n"), "{d}");
+    }
+
+    #[test]
+    fn a_long_diff_is_cut_and_counted() {
+        let new: String = (0..1000).map(|k| format!("line {k}\n")).collect();
+        let d = diff("end\n", &format!("{new}end\n"));
+        assert_eq!(d.lines().count(), crate::cap::DIFF_LINES + 1, "{d}");
+        assert!(d.ends_with("… and 962 more lines (the whole transcript is in the report)\n"), "{d}");
+        let d = diff("a\n", &format!("a\n{}\n", "x".repeat(65_536)));
+        assert!(d.len() < 1024 && d.contains("… (65025 more bytes)"), "{d}");
     }
 
     #[test]

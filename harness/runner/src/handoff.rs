@@ -51,7 +51,7 @@ pub fn record(suite: &Suite, case: &Case, run: &CaseRun, judged: Judged, privacy
                 FailedAt::Step(label) => run.steps.iter().find(|s| s.label == *label).map(|s| s.line),
                 _ => None,
             };
-            (Verdict::Failed, Some(at), Some(privacy.text(&why)), line)
+            (Verdict::Failed, Some(at), Some(crate::cap::reason(&privacy.text(&why)).into_owned()), line)
         }
     };
     let (snapshot, snapshot_diff) = match &judged.snapshot {
@@ -92,7 +92,7 @@ fn step(s: &StepOutcome, privacy: &Privacy) -> StepRecord {
         command: command_of(&s.what),
         latency_ms: s.latency.map(ms),
         window_ms: s.window.map(ms),
-        failure: s.failure.as_deref().map(|f| privacy.text(f)),
+        failure: s.failure.as_deref().map(|f| crate::cap::reason(&privacy.text(f)).into_owned()),
     }
 }
 

@@ -11,6 +11,7 @@
 //! What only reads records lives elsewhere: `miplcheck-record` (the record), `miplcheck-html`,
 //! `miplcheck-diff` and `miplcheck-coverage`.
 
+pub mod cap;
 pub mod coverage_sources;
 pub mod dispatch;
 pub mod engine;

@@ -121,7 +121,7 @@ impl Tolerate {
                 Kind::UrcBeforeFinal => self.urc_before_ok,
                 Kind::Repeated => self.repeated_urc,
                 Kind::EventCode { expected, got } => self.events.contains(&EventSwap { expected, got }),
-                Kind::Other => false,
+                Kind::Flood { .. } | Kind::Other => false,
             })
     }
 

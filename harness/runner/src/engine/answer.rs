@@ -27,7 +27,11 @@ pub(super) fn run(
                 out.latency = Some(latency);
                 let text = answer_text(&code, &packet);
                 if pattern.captures(&text).is_none() {
-                    return Err(format!("the device answered `{text}`, expected `{}`", pattern.source()));
+                    return Err(format!(
+                        "the device answered `{}`, expected `{}`",
+                        crate::cap::line(&text),
+                        pattern.source()
+                    ));
                 }
                 if latency > window {
                     return Err(format!("the device answered after {}, past its {} window", ms(latency), ms(window)));

@@ -63,10 +63,9 @@ pub(super) fn run(
         if last {
             break;
         }
-        let bytes = data
-            .as_deref()
-            .and_then(miplcheck_lwm2m::wire::unhex)
-            .ok_or_else(|| format!("piece {} is not hexadecimal: `{}`", pieces + 1, escape(seen.frame.content())))?;
+        let bytes = data.as_deref().and_then(miplcheck_lwm2m::wire::unhex).ok_or_else(|| {
+            format!("piece {} is not hexadecimal: `{}`", pieces + 1, crate::cap::line(&escape(seen.frame.content())))
+        })?;
         got.extend(bytes);
         pieces += 1;
         super::send::run(session, &reply_step, &p.reply, &[], &ok, out)?;

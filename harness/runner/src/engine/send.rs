@@ -102,13 +102,16 @@ pub(super) fn run(
                     "information line {} should match `{}`, got `{}`",
                     i + 1,
                     p.source(),
-                    escape(got.frame.content())
+                    crate::cap::line(&escape(got.frame.content()))
                 ))
             }
         }
     }
     if infos.len() > expect.len() {
-        return Err(format!("unexpected information line `{}`", escape(infos[expect.len()].frame.content())));
+        return Err(format!(
+            "unexpected information line `{}`",
+            crate::cap::line(&escape(infos[expect.len()].frame.content()))
+        ));
     }
     let fin_text = fin.frame.text();
     match final_.captures(&fin_text) {
@@ -117,7 +120,7 @@ pub(super) fn run(
             return Err(format!(
                 "expected final `{}`, got `{}`{}",
                 final_.source(),
-                fin_text.trim(),
+                crate::cap::line(fin_text.trim()),
                 explain(session.ctx.dialect, &fin.class)
             ))
         }
@@ -149,7 +152,7 @@ fn received(infos: &[Seen]) -> String {
     if infos.is_empty() {
         return "nothing".into();
     }
-    infos.iter().map(|s| format!("`{}`", escape(&s.frame.raw))).collect::<Vec<_>>().join(", ")
+    crate::cap::list(&infos.iter().map(|s| escape(&s.frame.raw)).collect::<Vec<_>>())
 }
 
 fn window_source(d: &Dialect, line: &str, from_case: bool) -> String {

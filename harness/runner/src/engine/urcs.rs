@@ -49,8 +49,7 @@ pub(super) fn run(
                     .filter(|(j, _)| !matched.contains(j))
                     .map(|(_, p)| p.source())
                     .collect();
-                let seen: Vec<String> =
-                    session.backlog.iter().map(|s| format!("`{}`", escape(s.frame.content()))).collect();
+                let seen: Vec<String> = session.backlog.iter().map(|s| escape(s.frame.content())).collect();
                 let texts: Vec<String> = session.backlog.iter().map(|s| s.frame.text()).collect();
                 let hint = missing
                     .iter()
@@ -62,7 +61,7 @@ pub(super) fn run(
                     missing.join("`, `"),
                     ms(window),
                     if ordered && patterns.len() > 1 { " (in the listed order)" } else { "" },
-                    if seen.is_empty() { "none".to_string() } else { seen.join(", ") }
+                    if seen.is_empty() { "none".to_string() } else { crate::cap::list(&seen) }
                 ));
             }
             Next::Closed(why) => return Err(format!("the link closed while waiting for URCs ({why})")),

@@ -64,7 +64,15 @@ pub(super) fn run(
                     .filter(|(j, _)| !matched.contains(j))
                     .map(|(_, p)| p.source())
                     .collect();
-                let seen: Vec<String> = session.wire_backlog.iter().map(|w| format!("`{}`", w.2)).collect();
+                let mut seen: Vec<String> = session
+                    .wire_backlog
+                    .iter()
+                    .take(crate::cap::QUOTED)
+                    .map(|w| crate::cap::line(&w.2).into_owned())
+                    .collect();
+                if session.wire_backlog.len() > crate::cap::QUOTED {
+                    seen.push(format!("and {} more", session.wire_backlog.len() - crate::cap::QUOTED));
+                }
                 return Err(format!(
                     "no `{}` on the wire within {} (in the listed order); unclaimed datagrams: {}",
                     missing.join("`, `"),
