@@ -29,7 +29,7 @@ fn failure(r: &CaseResult) -> (String, Option<usize>, String) {
 fn plan(rig: &str, suite: &str, golden: &Path) -> Plan {
     let rig = Rig::parse(Path::new("rigs/test.toml"), rig).unwrap();
     let suite = Suite::parse(Path::new("suites/test.yaml"), suite).unwrap();
-    Plan { golden_dir: golden.to_path_buf(), rig, suites: vec![suite], selection: Selection::default() }
+    Plan { golden_dir: golden.to_path_buf(), rig, suites: vec![suite], selection: Selection::default(), run_dir: None }
 }
 
 const VIRTUAL_BC39: &str = "kind = \"emulator\"\ndialect = \"bc39\"\n[emulator]\nlink = \"virtual\"\necho = false\n";

@@ -77,7 +77,7 @@ const RIG: &str = "kind = \"emulator\"\ndialect = \"bc39\"\n[emulator]\nlink = \
 fn plan(suite: &str, golden: &Path) -> Plan {
     let rig = Rig::parse(Path::new("rigs/test.toml"), RIG).unwrap();
     let suite = Suite::parse(Path::new("suites/test.yaml"), suite).unwrap();
-    Plan { golden_dir: golden.to_path_buf(), rig, suites: vec![suite], selection: Selection::default() }
+    Plan { golden_dir: golden.to_path_buf(), rig, suites: vec![suite], selection: Selection::default(), run_dir: None }
 }
 
 /// Runs the plan's one case against `script` once to write its golden snapshot.
