@@ -666,7 +666,11 @@ impl<P: Clone + Ord + Debug + std::fmt::Display> Platform<P> {
             }
         }
         if let Some(why) = &refusal {
-            let what = if method == RequestType::Delete { "deregistration" } else { "registration" };
+            let what = match (method, path.len()) {
+                (RequestType::Delete, _) => "deregistration",
+                (_, 1) => "registration",
+                _ => "update",
+            };
             self.note(now, Some(&from), format!("{what} refused with {}: {why}", code_text_of(code)));
             // Short diagnostics only where a client may show them: 4.00 (RFC 7252 §5.5.2).
             if code == ResponseType::BadRequest {
@@ -1437,7 +1441,7 @@ mod tests {
         );
         assert_eq!(
             pf.take_notes()[0].text,
-            "registration refused with 4.04: no registration /rd/1 (never made, ended or expired)"
+            "update refused with 4.04: no registration /rd/1 (never made, ended or expired)"
         );
         // Registering again brings it back.
         assert_eq!(answer_of(&pf.on_datagram("dev", &post("rd", &[EP, "lt=5"], 4), 13 * S)).0, "2.01");
