@@ -150,6 +150,10 @@ fn platform(a: PlatformArgs) -> Result<Exit, Error> {
         for r in pf.take_records() {
             println!("{:>10.3}s {} {}", r.at.as_secs_f64(), r.dir.arrow(), r.describe());
         }
+        // What the platform did on its own: expiries, evictions, refusals and their reasons.
+        for n in pf.take_notes() {
+            println!("{:>10.3}s PF    {} {}", n.at.as_secs_f64(), n.peer.as_deref().unwrap_or("-"), n.text);
+        }
     }
 }
 

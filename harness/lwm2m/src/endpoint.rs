@@ -9,7 +9,7 @@
 //! `AT+MIPLREADRSP`, seconds later).
 
 use coap_lite::{MessageClass, MessageType, Packet};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt::Debug;
 use std::time::Duration;
 
@@ -82,10 +82,14 @@ pub enum Event<P> {
     Malformed { from: P, why: String },
 }
 
+/// How many received message IDs are remembered for duplicate detection at most; past it the
+/// oldest are forgotten before their EXCHANGE_LIFETIME (a flood cannot grow the cache without end).
+pub const MAX_SEEN: usize = 16_384;
+
 #[derive(Debug, Clone)]
-struct Outgoing<P> {
-    peer: P,
-    mid: u16,
+struct Outgoing {
+    /// Order of sending: retransmissions due together go out in this order.
+    seq: u64,
     token: Vec<u8>,
     bytes: Vec<u8>,
     retransmits: u32,
@@ -105,15 +109,30 @@ pub struct Endpoint<P> {
     next_mid: u16,
     next_token: u32,
     rng: u64,
-    outgoing: Vec<Outgoing<P>>,
+    /// CONs waiting for their ACK, by peer and MID.
+    outgoing: BTreeMap<(P, u16), Outgoing>,
+    /// The same CONs by when they are due: (due, seq, peer, mid).
+    deadlines: BTreeSet<(Duration, u64, P, u16)>,
+    next_seq: u64,
     seen: BTreeMap<(P, u16), Seen>,
+    /// `seen` in the order remembered, for expiry and the [`MAX_SEEN`] cap without scans.
+    seen_order: VecDeque<(Duration, P, u16)>,
 }
 
 impl<P: Clone + Ord + Debug> Endpoint<P> {
     /// `seed` fixes message IDs, tokens and retransmission jitter, so runs are reproducible.
     pub fn new(params: Params, seed: u64) -> Self {
-        let mut e =
-            Endpoint { params, next_mid: 0, next_token: 0, rng: seed | 1, outgoing: vec![], seen: BTreeMap::new() };
+        let mut e = Endpoint {
+            params,
+            next_mid: 0,
+            next_token: 0,
+            rng: seed | 1,
+            outgoing: BTreeMap::new(),
+            deadlines: BTreeSet::new(),
+            next_seq: 0,
+            seen: BTreeMap::new(),
+            seen_order: VecDeque::new(),
+        };
         e.next_mid = e.random() as u16;
         e.next_token = e.random() as u32;
         e
@@ -155,15 +174,19 @@ impl<P: Clone + Ord + Debug> Endpoint<P> {
         if packet.header.get_type() == MessageType::Confirmable {
             let jitter = 1.0 + (self.random() % 1000) as f64 / 1000.0 * (self.params.ack_random_factor - 1.0);
             let timeout = self.params.ack_timeout.mul_f64(jitter);
-            self.outgoing.push(Outgoing {
-                peer: peer.clone(),
-                mid,
+            self.next_seq += 1;
+            let o = Outgoing {
+                seq: self.next_seq,
                 token: packet.get_token().to_vec(),
                 bytes: bytes.clone(),
                 retransmits: 0,
                 timeout,
                 due: now + timeout,
-            });
+            };
+            // A MID still waiting from 65,536 sends ago is superseded.
+            self.cancel(&peer, mid);
+            self.deadlines.insert((o.due, o.seq, peer.clone(), mid));
+            self.outgoing.insert((peer.clone(), mid), o);
         }
         Ok((mid, Datagram { peer, bytes }))
     }
@@ -188,7 +211,7 @@ impl<P: Clone + Ord + Debug> Endpoint<P> {
         }
         let bytes = response.to_bytes().map_err(EndpointError::Encode)?;
         if con {
-            self.seen.insert((to.clone(), request.header.message_id), Seen { at: now, answer: Some(bytes.clone()) });
+            self.remember(to.clone(), request.header.message_id, Seen { at: now, answer: Some(bytes.clone()) });
         }
         Ok(Datagram { peer: to, bytes })
     }
@@ -200,7 +223,7 @@ impl<P: Clone + Ord + Debug> Endpoint<P> {
         p.header.code = MessageClass::Empty;
         p.header.message_id = mid;
         let bytes = p.to_bytes().expect("an empty message encodes");
-        self.seen.insert((to.clone(), mid), Seen { at: now, answer: Some(bytes.clone()) });
+        self.remember(to.clone(), mid, Seen { at: now, answer: Some(bytes.clone()) });
         Datagram { peer: to, bytes }
     }
 
@@ -222,12 +245,10 @@ impl<P: Clone + Ord + Debug> Endpoint<P> {
         let mid = packet.header.message_id;
         match packet.header.get_type() {
             MessageType::Acknowledgement | MessageType::Reset => {
-                let pos = self.outgoing.iter().position(|o| o.peer == from && o.mid == mid);
-                let Some(pos) = pos else {
+                if !self.cancel(&from, mid) {
                     // An ACK for something we no longer wait for: a late duplicate. Nothing to do.
                     return (vec![], vec![]);
-                };
-                self.outgoing.remove(pos);
+                }
                 let ev = if packet.header.get_type() == MessageType::Reset {
                     Event::Reset { from, mid }
                 } else if packet.header.code == MessageClass::Empty {
@@ -244,7 +265,7 @@ impl<P: Clone + Ord + Debug> Endpoint<P> {
                     let again = seen.answer.clone().map(|b| Datagram { peer: from.clone(), bytes: b });
                     return (vec![Event::Duplicate { from, mid }], again.into_iter().collect());
                 }
-                self.seen.insert((from.clone(), mid), Seen { at: now, answer: None });
+                self.remember(from.clone(), mid, Seen { at: now, answer: None });
                 let is_request = matches!(packet.header.code, MessageClass::Request(_));
                 if is_request {
                     (vec![Event::Request { from, packet }], vec![])
@@ -266,27 +287,37 @@ impl<P: Clone + Ord + Debug> Endpoint<P> {
         let mut events = vec![];
         let mut out = vec![];
         let max = self.params.max_retransmit;
-        self.outgoing.retain_mut(|o| {
-            if o.due > now {
-                return true;
+        let mut due: Vec<(Duration, u64, P, u16)> = vec![];
+        while let Some(first) = self.deadlines.first() {
+            if first.0 > now {
+                break;
             }
+            due.extend(self.deadlines.pop_first());
+        }
+        // In the order sent, as when they were one list.
+        due.sort_by_key(|d| d.1);
+        for (_, _, peer, mid) in due {
+            let key = (peer, mid);
+            let Some(o) = self.outgoing.get_mut(&key) else { continue };
             if o.retransmits >= max {
-                events.push(Event::TimedOut { to: o.peer.clone(), mid: o.mid, token: o.token.clone() });
-                return false;
+                let token = std::mem::take(&mut o.token);
+                self.outgoing.remove(&key);
+                events.push(Event::TimedOut { to: key.0, mid, token });
+                continue;
             }
             o.retransmits += 1;
             o.timeout *= 2;
             o.due = now + o.timeout;
-            out.push(Datagram { peer: o.peer.clone(), bytes: o.bytes.clone() });
-            true
-        });
+            out.push(Datagram { peer: key.0.clone(), bytes: o.bytes.clone() });
+            self.deadlines.insert((o.due, o.seq, key.0, mid));
+        }
         self.expire(now);
         (events, out)
     }
 
     /// When [`Endpoint::poll`] next has something to do.
     pub fn next_deadline(&self) -> Option<Duration> {
-        self.outgoing.iter().map(|o| o.due).min()
+        self.deadlines.first().map(|d| d.0)
     }
 
     /// CONs still waiting for their ACK.
@@ -294,9 +325,56 @@ impl<P: Clone + Ord + Debug> Endpoint<P> {
         self.outgoing.len()
     }
 
+    /// Stops retransmitting the CON `mid` to `peer` (its answer no longer matters: the device
+    /// is gone). Whether it was still waiting.
+    pub fn cancel(&mut self, peer: &P, mid: u16) -> bool {
+        let key = (peer.clone(), mid);
+        match self.outgoing.remove(&key) {
+            Some(o) => {
+                self.deadlines.remove(&(o.due, o.seq, key.0, mid));
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Stops retransmitting every CON to `peer`; how many there were.
+    pub fn cancel_peer(&mut self, peer: &P) -> usize {
+        let mids: Vec<u16> =
+            self.outgoing.range((peer.clone(), 0)..=(peer.clone(), u16::MAX)).map(|((_, mid), _)| *mid).collect();
+        mids.iter().filter(|mid| self.cancel(peer, **mid)).count()
+    }
+
+    /// Message IDs remembered for duplicate detection.
+    pub fn remembered(&self) -> usize {
+        self.seen.len()
+    }
+
+    fn remember(&mut self, peer: P, mid: u16, seen: Seen) {
+        self.seen_order.push_back((seen.at, peer.clone(), mid));
+        self.seen.insert((peer, mid), seen);
+        while self.seen.len() > MAX_SEEN {
+            let Some((at, peer, mid)) = self.seen_order.pop_front() else { break };
+            let key = (peer, mid);
+            if self.seen.get(&key).is_some_and(|s| s.at == at) {
+                self.seen.remove(&key);
+            }
+        }
+    }
+
     fn expire(&mut self, now: Duration) {
         let life = self.params.exchange_lifetime;
-        self.seen.retain(|_, s| now.saturating_sub(s.at) < life);
+        while let Some((at, _, _)) = self.seen_order.front() {
+            if now.saturating_sub(*at) < life {
+                break;
+            }
+            let Some((at, peer, mid)) = self.seen_order.pop_front() else { break };
+            let key = (peer, mid);
+            // Remembered again since (its answer was cached): a later entry expires it.
+            if self.seen.get(&key).is_some_and(|s| s.at == at) {
+                self.seen.remove(&key);
+            }
+        }
     }
 }
 
@@ -423,6 +501,36 @@ mod tests {
         assert_eq!(err, EndpointError::Encode(coap_lite::error::MessageError::InvalidPacketLength));
         assert_eq!(err.to_string(), "cannot encode CoAP message: InvalidPacketLength");
         assert_eq!(e.in_flight(), 0);
+    }
+
+    #[test]
+    fn a_cancelled_con_is_not_sent_again() {
+        let mut e = Ep::new(Params::default(), 3);
+        let (mid, _) = e.send("a", get("/3/0", true), Duration::ZERO).unwrap();
+        e.send("a", get("/3/0", true), Duration::ZERO).unwrap();
+        e.send("b", get("/3/0", true), Duration::ZERO).unwrap();
+        assert!(e.cancel(&"a", mid) && !e.cancel(&"a", mid));
+        assert_eq!(e.cancel_peer(&"a"), 1);
+        assert_eq!(e.in_flight(), 1);
+        let mut to = vec![];
+        while let Some(t) = e.next_deadline() {
+            to.extend(e.poll(t).1.into_iter().map(|d| d.peer));
+        }
+        assert_eq!(to, ["b"; 4]);
+    }
+
+    #[test]
+    fn the_duplicate_cache_is_bounded_and_expires() {
+        let mut e = Ep::new(Params::default(), 3);
+        for i in 0..(MAX_SEEN as u32 + 100) {
+            let mut req = get("/rd", true);
+            req.header.message_id = i as u16;
+            let peer: &'static str = if i < 65_536 { "a" } else { "b" };
+            e.on_datagram(peer, &req.to_bytes().unwrap(), Duration::ZERO);
+        }
+        assert_eq!(e.remembered(), MAX_SEEN);
+        e.poll(Duration::from_secs(300));
+        assert_eq!(e.remembered(), 0);
     }
 
     #[test]

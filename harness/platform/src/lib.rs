@@ -14,5 +14,9 @@ pub mod sota;
 pub mod udp;
 
 pub use record::{WireDir, WireRecord};
-pub use server::{Device, Fault, Interface, OpId, OpOutcome, OperateError, Operation, Platform, PlatformOptions};
+pub use server::{
+    Device, Fault, Interface, Note, OpId, OpOutcome, OperateError, Operation, Platform, PlatformOptions,
+    DEFAULT_LIFETIME, LIFETIME_GRACE, MAX_BOOTSTRAPS, MAX_DEVICES, MAX_NOTES, MAX_NOTIFICATIONS, MAX_OBSERVATIONS,
+    MAX_OFFLINE, MAX_OUTCOMES, MAX_PENDING, MAX_PENDING_PER_DEVICE, MAX_RECORDS,
+};
 pub use sota::{SotaError, SotaJob, SotaReport};

@@ -3,7 +3,9 @@
 //! through a [`Handle`], which is synchronous so the runner's engine stays simple.
 
 use crate::record::WireRecord;
-use crate::server::{Device, OpId, OpOutcome, OperateError, Operation, Platform, PlatformOptions};
+use crate::server::{
+    Device, Note, OpId, OpOutcome, OperateError, Operation, Platform, PlatformOptions, MAX_NOTES, MAX_RECORDS,
+};
 use crate::sota::SotaReport;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -31,7 +33,7 @@ pub struct Handle {
     /// Where the platform speaks DTLS only, on OneNET's port 5684 (M5310-A §2.5: the port is
     /// what turns DTLS on), at a loopback address of its own so platforms never share it.
     pub dtls_addr: Option<SocketAddr>,
-    records: Arc<Mutex<Vec<WireRecord>>>,
+    records: Arc<Mutex<Taken>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
@@ -102,9 +104,46 @@ impl Handle {
         rx.blocking_recv().unwrap_or_default()
     }
 
-    /// Datagrams recorded since the last call, stamped on the epoch given to [`spawn`].
+    /// Datagrams recorded since the last call, stamped on the epoch given to [`spawn`] (at most
+    /// [`MAX_RECORDS`]: past it the oldest are dropped, see [`Handle::records_dropped`]).
     pub fn take_records(&self) -> Vec<WireRecord> {
-        std::mem::take(&mut *self.records.lock().unwrap_or_else(|e| e.into_inner()))
+        std::mem::take(&mut self.records.lock().unwrap_or_else(|e| e.into_inner()).records).into()
+    }
+
+    /// What the platform did on its own since the last call (see [`Note`]).
+    pub fn take_notes(&self) -> Vec<Note> {
+        std::mem::take(&mut self.records.lock().unwrap_or_else(|e| e.into_inner()).notes).into()
+    }
+
+    /// Records dropped so far because nobody took them in time.
+    pub fn records_dropped(&self) -> u64 {
+        self.records.lock().unwrap_or_else(|e| e.into_inner()).dropped
+    }
+}
+
+/// What the platform's thread hands over, bounded like the platform's own buffers.
+#[derive(Default)]
+struct Taken {
+    records: std::collections::VecDeque<WireRecord>,
+    notes: std::collections::VecDeque<Note>,
+    dropped: u64,
+}
+
+impl Taken {
+    fn extend(&mut self, pf: &mut Platform<SocketAddr>) {
+        for r in pf.take_records() {
+            if self.records.len() >= MAX_RECORDS {
+                self.records.pop_front();
+                self.dropped += 1;
+            }
+            self.records.push_back(r);
+        }
+        for n in pf.take_notes() {
+            if self.notes.len() >= MAX_NOTES {
+                self.notes.pop_front();
+            }
+            self.notes.push_back(n);
+        }
     }
 }
 
@@ -127,7 +166,7 @@ pub fn spawn(listen: SocketAddr, mut opts: PlatformOptions, epoch: Instant) -> s
     let dtls_addr = dtls_std.as_ref().and_then(|s| s.local_addr().ok());
     opts.server_uri = opts.server_uri.replace("{port}", &addr.port().to_string());
     let (tx, mut rx) = mpsc::unbounded_channel();
-    let records = Arc::new(Mutex::new(Vec::new()));
+    let records = Arc::new(Mutex::new(Taken::default()));
     let rec = records.clone();
     let thread = std::thread::Builder::new().name(format!("platform {addr}")).spawn(move || {
         let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
@@ -235,7 +274,7 @@ pub fn spawn(listen: SocketAddr, mut opts: PlatformOptions, epoch: Instant) -> s
                         let _ = sock.send_to(&r, d.peer).await;
                     }
                 }
-                rec.lock().unwrap_or_else(|e| e.into_inner()).extend(pf.take_records());
+                rec.lock().unwrap_or_else(|e| e.into_inner()).extend(&mut pf);
             }
         });
     })?;
@@ -261,6 +300,9 @@ async fn recv(s: &Option<tokio::net::UdpSocket>, buf: &mut [u8]) -> std::io::Res
         None => std::future::pending().await,
     }
 }
+
+/// DTLS associations kept per socket at most (see [`Link::receive`]).
+pub const MAX_DTLS_SESSIONS: usize = 256;
 
 /// DTLS on one socket: a key, an association per device address.
 #[derive(Default)]
@@ -296,6 +338,16 @@ impl Link {
             self.sessions.remove(&from);
         }
         if !self.sessions.contains_key(&from) {
+            // Bounded: a half-made association goes first, else any (its device shakes hands again).
+            while self.sessions.len() >= MAX_DTLS_SESSIONS {
+                let victim = self.sessions.iter().find(|(_, s)| !s.is_connected()).map(|(a, _)| *a);
+                match victim.or_else(|| self.sessions.keys().next().copied()) {
+                    Some(a) => {
+                        self.sessions.remove(&a);
+                    }
+                    None => break,
+                }
+            }
             let key = if again { self.assigned.clone().unwrap_or(key) } else { key };
             match miplcheck_lwm2m::dtls::Session::server(move |_identity| Some(key.clone())) {
                 Ok(s) => {

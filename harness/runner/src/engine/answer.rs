@@ -42,6 +42,7 @@ pub(super) fn run(
                 return Err("the device never answered: the platform re-sent the request and gave up".into())
             }
             OpOutcome::Reset => return Err("the device answered the request with RST".into()),
+            OpOutcome::Cancelled(why) => return Err(format!("the platform stopped waiting for the answer: {why}")),
             OpOutcome::Pending if session.port.now() >= hard => {
                 return Err(format!("no answer within the {} window", ms(window)));
             }
