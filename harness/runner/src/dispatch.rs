@@ -205,10 +205,17 @@ impl Plan {
         (Firmware { revision: privacy.text(&revision), imei }, privacy)
     }
 
-    /// One case with the rig's secrets redacted (the modem's identities are learnt by
-    /// [`Plan::execute_on`] before the first case; see [`Plan::run_one_with`]).
+    /// One case with the rig's secrets redacted and the identities the rig itself declares (an
+    /// emulator's) masked; [`Plan::execute_on`] asks the modem for them before the first case
+    /// instead. See [`Plan::run_one_with`].
     pub fn run_one(&self, target: &mut dyn Target, suite: &Suite, case: &Case) -> CaseResult {
-        self.run_one_with(target, suite, case, &Privacy::new(&self.rig.secrets))
+        let (imei, imsi) = self.rig.declared_identities();
+        let privacy = Privacy::new(&self.rig.secrets).with_identities(
+            imei.as_deref(),
+            imsi.as_deref(),
+            self.rig.privacy.identity,
+        );
+        self.run_one_with(target, suite, case, &privacy)
     }
 
     /// One case: prepare the target, run the steps, compare the snapshot, hand the outcome over

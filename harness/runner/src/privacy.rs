@@ -3,8 +3,9 @@
 //! — terminal, `-v`, JUnit, `run.json`, `report.html`, transcript files, pcapng captures — ever
 //! holds a byte it must not show. Reporters never mask; they cannot forget to.
 //!
-//! Golden snapshots are the one exception: they are compared before masking (with secrets
-//! redacted), since they are reviewed references kept in the checkout, not a run's artefacts.
+//! Golden snapshots name what they must not hold: secrets as `<secret:name>`, the IMEI and IMSI
+//! as `<imei>` and `<imsi>` (whatever the rig's `[privacy]` says), so a snapshot holds no
+//! identity and is the same for every modem of a model.
 
 use crate::rig::Identity;
 use crate::transcript::Redactor;
@@ -14,19 +15,27 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone, Default)]
 pub struct Privacy {
     secrets: Redactor,
-    /// Each identity and its masked form, of the same length.
+    /// Each identity and its masked form, of the same length (none when the rig keeps them).
     identities: Vec<(String, String)>,
+    /// The secrets, and each identity named (`<imei>`), whatever the rig keeps: for snapshots.
+    snapshots: Redactor,
 }
 
 impl Privacy {
     /// The rig's secrets; no identity is known yet.
     pub fn new(secrets: &BTreeMap<String, String>) -> Self {
-        Privacy { secrets: Redactor::new(secrets), identities: vec![] }
+        let secrets = Redactor::new(secrets);
+        Privacy { snapshots: secrets.clone(), secrets, identities: vec![] }
     }
 
     /// The modem's identities as it reported them. Masked: the IMEI keeps its 8-digit type
     /// allocation code (the model), the IMSI its 5-digit network code; kept: shown as they are.
     pub fn with_identities(mut self, imei: Option<&str>, imsi: Option<&str>, policy: Identity) -> Self {
+        for (name, value) in [("<imei>", imei), ("<imsi>", imsi)] {
+            if let Some(v) = value.filter(|v| v.len() >= 6) {
+                self.snapshots = self.snapshots.naming(name, v);
+            }
+        }
         if policy == Identity::Keep {
             return self;
         }
@@ -66,9 +75,10 @@ impl Privacy {
         out
     }
 
-    /// The secrets alone, for golden snapshots.
+    /// For golden snapshots: the secrets redacted and the identities named (`<imei>`, `<imsi>`),
+    /// so a snapshot is the same for every modem of a model and holds no identity.
     pub fn redactor(&self) -> &Redactor {
-        &self.secrets
+        &self.snapshots
     }
 }
 

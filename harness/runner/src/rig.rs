@@ -425,6 +425,15 @@ impl Rig {
     }
 
     /// The rig with the emulator reached in virtual time (for tests of timing logic).
+    /// The IMEI and IMSI the rig itself says its modem has: an emulator's; none for a bench modem,
+    /// which is asked before a run.
+    pub fn declared_identities(&self) -> (Option<String>, Option<String>) {
+        match &self.target {
+            Target::Emulator { options, .. } => (Some(options.imei.clone()), Some(options.imsi.clone())),
+            _ => (None, None),
+        }
+    }
+
     pub fn with_virtual_link(mut self) -> Rig {
         if let Target::Emulator { link, .. } = &mut self.target {
             *link = EmulatorLink::Virtual;

@@ -209,26 +209,38 @@ impl Namer {
     }
 }
 
-/// Replaces every secret value with `<secret:name>` in bytes and text.
+/// Replaces every secret value with `<secret:name>` in bytes and text (and, for snapshots, each
+/// identity with its name: [`Redactor::naming`]).
 #[derive(Debug, Clone, Default)]
 pub struct Redactor {
-    /// Longest first, so a secret that contains another is replaced whole.
+    /// What stands in for each value, longest value first, so a secret that contains another is
+    /// replaced whole.
     secrets: Vec<(String, Vec<u8>)>,
 }
 
 impl Redactor {
     pub fn new(secrets: &BTreeMap<String, String>) -> Self {
-        let mut s: Vec<(String, Vec<u8>)> = Vec::new();
+        let mut r = Redactor::default();
         for (k, v) in secrets.iter().filter(|(_, v)| !v.is_empty()) {
-            s.push((k.clone(), v.as_bytes().to_vec()));
-            // Messages quote lines escaped (`\t`, `\x1B`); hide that spelling too.
-            let escaped = escape(v.as_bytes());
-            if escaped != *v {
-                s.push((k.clone(), escaped.into_bytes()));
-            }
+            r = r.naming(&format!("<secret:{k}>"), v);
         }
-        s.sort_by_key(|(_, v)| std::cmp::Reverse(v.len()));
-        Redactor { secrets: s }
+        r
+    }
+
+    /// Also replaces `value` with `stands_for` (`<imei>`): a golden snapshot names the modem's
+    /// identities rather than holding them, so it is the same for every modem of a model.
+    pub fn naming(mut self, stands_for: &str, value: &str) -> Self {
+        if value.is_empty() {
+            return self;
+        }
+        self.secrets.push((stands_for.to_string(), value.as_bytes().to_vec()));
+        // Messages quote lines escaped (`\t`, `\x1B`); hide that spelling too.
+        let escaped = escape(value.as_bytes());
+        if escaped != *value {
+            self.secrets.push((stands_for.to_string(), escaped.into_bytes()));
+        }
+        self.secrets.sort_by_key(|(_, v)| std::cmp::Reverse(v.len()));
+        self
     }
 
     /// Every secret overwritten with `*` of the same length: for raw packets (captures), whose
@@ -260,13 +272,13 @@ impl Redactor {
 
     pub fn bytes(&self, input: &[u8]) -> Vec<u8> {
         let mut out = input.to_vec();
-        for (name, value) in &self.secrets {
-            let mask = format!("<secret:{name}>").into_bytes();
+        for (stands_for, value) in &self.secrets {
+            let mask = stands_for.as_bytes();
             let mut i = 0;
             let mut next = Vec::with_capacity(out.len());
             while i < out.len() {
                 if out[i..].starts_with(value) {
-                    next.extend_from_slice(&mask);
+                    next.extend_from_slice(mask);
                     i += value.len();
                 } else {
                     next.push(out[i]);
