@@ -121,9 +121,9 @@ pub fn open(rig: &Rig) -> Result<Box<dyn Target>, TargetError> {
             let port = serial::open(s)?;
             Ok(Box::new(Remote { port, reset: rig.reset.clone(), line_ending: rig.line_ending.clone() }))
         }
-        RigTarget::Tcp(addr) => {
-            let port =
-                StreamPort::tcp(addr).map_err(|source| TargetError::Connect { address: addr.clone(), source })?;
+        RigTarget::Tcp { address, connect_timeout } => {
+            let port = StreamPort::tcp_within(address, *connect_timeout)
+                .map_err(|source| TargetError::Connect { address: address.clone(), source })?;
             Ok(Box::new(Remote { port, reset: rig.reset.clone(), line_ending: rig.line_ending.clone() }))
         }
     }
@@ -290,7 +290,7 @@ impl Target for Reopening {
                     RigTarget::Serial(s) => {
                         format!("serial {}", s.port.clone().unwrap_or_else(|| "(by USB IDs)".into()))
                     }
-                    RigTarget::Tcp(a) => format!("tcp {a}"),
+                    RigTarget::Tcp { address, .. } => format!("tcp {address}"),
                 };
                 match &self.last_error {
                     Some(e) => format!("{what} (not open: {e})"),
