@@ -198,16 +198,21 @@ impl Plan {
     /// One case: prepare the target, run the steps, compare the snapshot, hand the outcome over
     /// as a record through `privacy`.
     pub fn run_one_with(&self, target: &mut dyn Target, suite: &Suite, case: &Case, privacy: &Privacy) -> CaseResult {
+        let began = Instant::now();
         let unrun = |verdict, at, why: String| CaseResult {
-            record: handoff::unrun(suite, case, verdict, at, privacy.text(&why)),
+            record: handoff::unrun(suite, case, verdict, at, privacy.text(&why), began.elapsed()),
             capture: None,
         };
         if let Some(why) = self.skip_reason(suite, case) {
-            return unrun(Verdict::Skipped, None, why);
+            return CaseResult {
+                record: handoff::unrun(suite, case, Verdict::Skipped, None, privacy.text(&why), Default::default()),
+                capture: None,
+            };
         }
         if let Err(why) = target.prepare() {
             return unrun(Verdict::Failed, Some(FailedAt::Prepare), why.to_string());
         }
+        let prepared = began.elapsed();
         // A fresh platform for every case, so no registration or observation carries over and
         // message IDs do not depend on which cases ran before.
         let platform = match &self.rig.platform {
@@ -246,7 +251,7 @@ impl Plan {
         let judged = self.judge(suite, case, &run, privacy.redactor());
         CaseResult {
             capture: platform.as_ref().map(|pf| handoff::capture(&run, pf.addr.to_string(), wall_epoch, privacy)),
-            record: handoff::record(suite, case, &run, judged, privacy),
+            record: handoff::record(suite, case, &run, judged, privacy, prepared),
         }
     }
 

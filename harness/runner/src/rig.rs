@@ -261,7 +261,10 @@ pub const MIN_SECRET: usize = 4;
 /// Where the target is, resolved.
 #[derive(Debug, Clone)]
 pub enum Target {
-    Emulator { options: EmulatorOptions, link: EmulatorLink },
+    Emulator {
+        options: EmulatorOptions,
+        link: EmulatorLink,
+    },
     Serial(SerialSettings),
     Tcp {
         address: String,
@@ -557,7 +560,8 @@ mod tests {
     fn tcp_connect_timeout() {
         let r = parse("kind = \"tcp\"\ndialect = \"bc39\"\n[tcp]\naddress = \"127.0.0.1:7000\"\n").unwrap();
         assert!(matches!(r.target, Target::Tcp { connect_timeout, .. } if connect_timeout == Duration::from_secs(5)));
-        let r = parse("kind = \"tcp\"\ndialect = \"bc39\"\n[tcp]\naddress = \"h:1\"\nconnect_timeout = \"3s\"\n").unwrap();
+        let r =
+            parse("kind = \"tcp\"\ndialect = \"bc39\"\n[tcp]\naddress = \"h:1\"\nconnect_timeout = \"3s\"\n").unwrap();
         assert!(matches!(r.target, Target::Tcp { connect_timeout, .. } if connect_timeout == Duration::from_secs(3)));
         let e = parse("kind = \"tcp\"\ndialect = \"bc39\"\n[tcp]\naddress = \"h:1\"\nconnect_timeout = \"0s\"\n")
             .unwrap_err();

@@ -66,12 +66,18 @@ pub enum TargetError {
         String,
     ),
     /// No `OK` to `AT` after every try.
-    #[error("sync: no OK to AT in {tries} tries of {}", crate::engine::ms(*.per_try))]
+    #[error(
+        "sync: no OK to AT after {tries} tries over {:.1} s; {}",
+        spent.as_secs_f64(),
+        if received.is_empty() { "nothing came back".to_string() } else { format!("received `{received}`") }
+    )]
     NoOk {
         /// How many times `AT` was sent.
         tries: u32,
-        /// How long each try waited.
-        per_try: Duration,
+        /// How long the tries took, measured.
+        spent: Duration,
+        /// What came back meanwhile, escaped (the first bytes of it).
+        received: String,
     },
     /// The rig's reset command could not be written.
     #[error("reset: cannot write {command}: {source}")]
@@ -146,6 +152,8 @@ fn drain(port: &mut dyn Port, quiet: Duration, limit: Duration) -> Result<(), Ta
 /// Sends `AT` until the modem answers `OK`, dropping everything before that answer: after it, the
 /// line holds nothing from before. Modems that autobaud or just booted may miss the first tries.
 fn sync(port: &mut dyn Port, line_ending: &str, tries: u32, per_try: Duration) -> Result<(), TargetError> {
+    let began = port.now();
+    let mut heard: Vec<u8> = Vec::new();
     for _ in 0..tries {
         port.write(format!("AT{line_ending}").as_bytes()).map_err(TargetError::SyncWrite)?;
         let deadline = port.now() + per_try;
@@ -153,6 +161,9 @@ fn sync(port: &mut dyn Port, line_ending: &str, tries: u32, per_try: Duration) -
         loop {
             match port.read_until(deadline) {
                 Received::Data(c) => {
+                    if heard.len() < SYNC_HEARD {
+                        heard.extend_from_slice(&c.bytes[..c.bytes.len().min(SYNC_HEARD - heard.len())]);
+                    }
                     if lexer.push(&c.bytes, c.at).iter().any(|f| f.text().trim() == "OK") {
                         // An echo or a second OK may still be on its way only if the modem
                         // answered an earlier try late; a short quiet spell takes it.
@@ -164,8 +175,12 @@ fn sync(port: &mut dyn Port, line_ending: &str, tries: u32, per_try: Duration) -
             }
         }
     }
-    Err(TargetError::NoOk { tries, per_try })
+    let received = miplcheck_record::escape(&heard);
+    Err(TargetError::NoOk { tries, spent: port.now().saturating_sub(began), received })
 }
+
+/// How many bytes heard during a failed sync its error quotes.
+const SYNC_HEARD: usize = 120;
 
 struct VirtualEmulator {
     port: SimPort,
@@ -308,6 +323,9 @@ impl Target for Reopening {
         if let Some(t) = self.inner.as_mut() {
             match t.prepare() {
                 Ok(()) => return Ok(()),
+                // The link works and the modem is silent: opening it again would only wait as
+                // long once more.
+                Err(e @ TargetError::NoOk { .. }) => return Err(e),
                 Err(e) => {
                     tracing::warn!("preparing the target failed ({e}); opening it again");
                     self.inner = None;
@@ -327,12 +345,45 @@ mod tests {
 
     #[test]
     fn target_errors_read_as_before() {
-        let e = TargetError::NoOk { tries: 5, per_try: Duration::from_secs(1) };
-        assert_eq!(e.to_string(), "sync: no OK to AT in 5 tries of 1 s");
+        let e = TargetError::NoOk { tries: 5, spent: Duration::from_millis(5012), received: String::new() };
+        assert_eq!(e.to_string(), "sync: no OK to AT after 5 tries over 5.0 s; nothing came back");
         let e =
             TargetError::NotReady { ready: "RDY".into(), timeout: Duration::from_secs(10), command: "AT+NRB".into() };
         assert_eq!(e.to_string(), "reset: no `RDY` within 10s of AT+NRB");
         assert_eq!(TargetError::SyncClosed("EOF".into()).to_string(), "sync: the link closed (EOF)");
         assert_eq!(TargetError::NotQuiet(Duration::from_secs(5)).to_string(), "the line did not go quiet within 5s");
+    }
+
+    /// A port that never answers, in virtual time: every read waits out its deadline.
+    struct Silent {
+        now: Duration,
+        garble: bool,
+    }
+
+    impl Port for Silent {
+        fn describe(&self) -> String {
+            "silent".into()
+        }
+        fn now(&self) -> Duration {
+            self.now
+        }
+        fn write(&mut self, _: &[u8]) -> io::Result<Duration> {
+            Ok(self.now)
+        }
+        fn read_until(&mut self, deadline: Duration) -> Received {
+            if self.garble {
+                self.garble = false;
+                return Received::Data(miplcheck_transport::Chunk { at: self.now, bytes: b"\x1b[31m\xff".to_vec() });
+            }
+            self.now = self.now.max(deadline);
+            Received::Timeout
+        }
+    }
+
+    #[test]
+    fn a_modem_that_never_syncs_is_reported_with_the_time_spent_and_what_came() {
+        let mut port = Silent { now: Duration::from_secs(7), garble: true };
+        let e = sync(&mut port, "\r", 5, Duration::from_secs(1)).unwrap_err();
+        assert_eq!(e.to_string(), "sync: no OK to AT after 5 tries over 5.0 s; received `\\x1B[31m\\xFF`");
     }
 }
