@@ -157,7 +157,11 @@ impl Plan {
         let secrets_only = Privacy::new(&self.rig.secrets);
         if let Err(e) = target.prepare() {
             return (
-                Firmware { revision: format!("unknown: {}", secrets_only.text(&e.to_string())), imei: None },
+                Firmware {
+                    revision: format!("unknown: {}", secrets_only.text(&e.to_string())),
+                    imei: None,
+                    note: None,
+                },
                 secrets_only,
             );
         }
@@ -182,11 +186,30 @@ impl Plan {
                 (d.len() >= 6).then_some(d)
             })
         };
-        let imei = crate::engine::ask(port, &ctx, "AT+CGSN=1").ok().and_then(digits);
-        let imsi = crate::engine::ask(port, &ctx, "AT+CIMI").ok().and_then(digits);
+        // A probe that fails is said in the record, not left as a silent null.
+        let mut notes = Vec::new();
+        let mut probe = |command: &str, what: &str| match crate::engine::ask(port, &ctx, command) {
+            Ok(lines) => {
+                let found = digits(lines);
+                if found.is_none() {
+                    notes.push(format!("{what} unknown: `{command}` gave no number"));
+                }
+                found
+            }
+            Err(e) => {
+                notes.push(format!("{what} unknown: {e}"));
+                None
+            }
+        };
+        let imei = probe("AT+CGSN=1", "IMEI");
+        let imsi = probe("AT+CIMI", "IMSI");
         let privacy = secrets_only.with_identities(imei.as_deref(), imsi.as_deref(), self.rig.privacy.identity);
         let imei = imei.map(|i| privacy.text(&i));
-        (Firmware { revision: privacy.text(&revision), imei }, privacy)
+        let note = (!notes.is_empty()).then(|| privacy.text(&notes.join("; ")));
+        if let Some(n) = &note {
+            tracing::warn!("{}", miplcheck_record::escape(n.as_bytes()));
+        }
+        (Firmware { revision: privacy.text(&revision), imei, note }, privacy)
     }
 
     /// One case with the rig's secrets redacted (the modem's identities are learnt by

@@ -72,3 +72,66 @@ fn a_modem_that_never_answers_its_sync_is_reported_with_the_time_spent() {
     drop(t);
     drop(server);
 }
+
+/// A loopback modem that answers `OK` to everything but what `script` answers otherwise (by the
+/// command line and how many times it came).
+fn scripted_modem(script: fn(&str, usize) -> Option<&'static [u8]>) -> SocketAddr {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let Ok((s, _)) = listener.accept() else { return };
+        let mut out = s.try_clone().unwrap();
+        let mut seen = std::collections::HashMap::<String, usize>::new();
+        let mut lines = BufReader::new(s).split(b'\r');
+        while let Some(Ok(l)) = lines.next() {
+            let l = String::from_utf8_lossy(&l).trim().to_string();
+            let n = seen.entry(l.clone()).or_default();
+            *n += 1;
+            let answer = script(&l, *n).unwrap_or(b"\r\nOK\r\n");
+            if out.write_all(answer).is_err() {
+                return;
+            }
+        }
+    });
+    addr
+}
+
+fn tcp_rig(addr: SocketAddr) -> String {
+    format!("kind = \"tcp\"\ndialect = \"bc39\"\n[tcp]\naddress = \"{addr}\"\n[timing]\nlate_grace = \"100ms\"\n")
+}
+
+#[test]
+fn a_reboot_mid_case_is_named_as_one() {
+    // The sync's AT is the first; the case's is the second.
+    let addr = scripted_modem(|l, n| (l == "AT" && n == 2).then_some(b"\x00\xffBoot: Unsigned\r\n\r\nRDY\r\n"));
+    let golden = tempfile::tempdir().unwrap();
+    let p = plan(&tcp_rig(addr), golden.path());
+    let mut t = target::Reopening::new(p.rig.clone());
+    let r = p.run_one(&mut t, &p.suites[0], &p.suites[0].cases[0]);
+    let why = r.record.reason.clone().unwrap();
+    assert!(why.starts_with("the modem rebooted mid-case (`Boot: Unsigned` at "), "{why}");
+    assert!(why.contains("no final result code"), "the step's own failure follows: {why}");
+    assert_eq!(r.record.steps[0].failure.as_deref(), Some(why.as_str()));
+}
+
+#[test]
+fn a_reboot_during_the_identity_probe_is_a_note_in_the_record() {
+    let addr = scripted_modem(|l, _| match l {
+        "AT+CGMR" => Some(b"\r\nRevision: BC39NBR01A04_ONT\r\n\r\nOK\r\n"),
+        "AT+CGSN=1" => Some(b"\r\nRDY\r\n"),
+        "AT+CIMI" => Some(b"\r\n460041234567890\r\n\r\nOK\r\n"),
+        _ => None,
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let p = plan(&tcp_rig(addr), dir.path());
+    let run_json = dir.path().join("run.json");
+    let mut events = miplcheck_runner::report::Fanout::new()
+        .add("run record", Box::new(miplcheck_runner::report::json::JsonRecord::new(run_json.clone())));
+    p.execute(&mut events);
+    let rec = miplcheck_record::RunRecord::load(&run_json).unwrap();
+    assert_eq!(rec.firmware.imei, None);
+    let note = rec.firmware.note.clone().unwrap_or_default();
+    assert!(note.contains("IMEI unknown: the modem rebooted while answering `AT+CGSN=1` (`RDY`)"), "{note}");
+    assert!(!note.contains("IMSI"), "{note}");
+}

@@ -78,9 +78,8 @@ impl StreamPort {
         use std::net::ToSocketAddrs;
         let mut last = None;
         let mut stream = None;
-        let addrs = addr
-            .to_socket_addrs()
-            .map_err(|e| io::Error::new(e.kind(), format!("cannot resolve {addr}: {e}")))?;
+        let addrs =
+            addr.to_socket_addrs().map_err(|e| io::Error::new(e.kind(), format!("cannot resolve {addr}: {e}")))?;
         for a in addrs {
             let started = Instant::now();
             match std::net::TcpStream::connect_timeout(&a, timeout) {
@@ -100,9 +99,8 @@ impl StreamPort {
         let stream = match stream {
             Some(s) => s,
             None => {
-                return Err(last.unwrap_or_else(|| {
-                    io::Error::new(ErrorKind::NotFound, format!("{addr} resolves to no address"))
-                }))
+                return Err(last
+                    .unwrap_or_else(|| io::Error::new(ErrorKind::NotFound, format!("{addr} resolves to no address"))))
             }
         };
         stream.set_nodelay(true)?;
