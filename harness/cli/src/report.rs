@@ -19,6 +19,6 @@ pub fn run(a: ReportArgs) -> Result<Exit, Error> {
     let out = dir.join(html::FILE);
     std::fs::write(&out, html::render(&record))
         .map_err(|e| Error::Failed(format!("{}: cannot write: {e}", out.display())))?;
-    println!("report: {}", out.display());
+    crate::say!("report: {}", out.display());
     Ok(Exit::Ok)
 }

@@ -207,7 +207,7 @@ impl Plan {
         let imei = imei.map(|i| privacy.text(&i));
         let note = (!notes.is_empty()).then(|| privacy.text(&notes.join("; ")));
         if let Some(n) = &note {
-            tracing::warn!("{}", miplcheck_record::escape(n.as_bytes()));
+            tracing::warn!("{}", miplcheck_record::printable(n));
         }
         (Firmware { revision: privacy.text(&revision), imei, note }, privacy)
     }

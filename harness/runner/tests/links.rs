@@ -135,3 +135,29 @@ fn a_reboot_during_the_identity_probe_is_a_note_in_the_record() {
     assert!(note.contains("IMEI unknown: the modem rebooted while answering `AT+CGSN=1` (`RDY`)"), "{note}");
     assert!(!note.contains("IMSI"), "{note}");
 }
+
+#[test]
+fn the_terminal_shows_control_characters_from_the_modem_escaped() {
+    use miplcheck_runner::report::{terminal::Terminal, Event, Reporter};
+    let suite = Suite::parse(
+        Path::new("suites/test.yaml"),
+        "suite: t\ncases:\n  - id: c\n    spec: 3GPP TS 27.007\n    steps:\n      - send: AT\n",
+    )
+    .unwrap();
+    let reason = "got `\x1b[31mRED\x1b[0m`\r\x07".to_string();
+    let record = miplcheck_runner::handoff::unrun(
+        &suite,
+        &suite.cases[0],
+        Verdict::Failed,
+        Some(FailedAt::Prepare),
+        reason,
+        Duration::from_millis(3),
+    );
+    let result = miplcheck_runner::CaseResult { record, capture: None };
+    let mut out = Vec::new();
+    Terminal::new(&mut out, false).on(&Event::CaseFinished(&result)).unwrap();
+    let shown = String::from_utf8(out).unwrap();
+    assert!(!shown.contains('\x1b') && !shown.contains('\r') && !shown.contains('\x07'), "{shown:?}");
+    assert!(shown.contains("got `\\x1B[31mRED\\x1B[0m`\\r\\x07"), "{shown}");
+    assert!(shown.contains("FAIL t/c (3GPP TS 27.007) 3 ms"), "{shown}");
+}
