@@ -233,7 +233,10 @@ impl Plan {
             };
         }
         if let Err(why) = target.prepare() {
-            return unrun(Verdict::Failed, Some(FailedAt::Prepare), why.to_string());
+            let mut failed = unrun(Verdict::Failed, Some(FailedAt::Prepare), why.to_string());
+            // What the sync sent and heard, so the failure can be read in the transcript.
+            failed.record.transcript = target.preparation().lines(privacy);
+            return failed;
         }
         let prepared = began.elapsed();
         // A fresh platform for every case, so no registration or observation carries over and

@@ -3,6 +3,7 @@
 
 use crate::pattern::PatternError;
 use crate::rig::{EmulatorLink, Rig, Target as RigTarget};
+use crate::transcript::{Dir, Entry, Transcript};
 use miplcheck_emulator::serve::{on_pty, PtyModem};
 use miplcheck_emulator::sim::SimPort;
 use miplcheck_emulator::{Modem, OptionsError};
@@ -18,6 +19,11 @@ pub trait Target: Send {
     fn port(&mut self) -> &mut dyn Port;
     /// Brings the modem to its power-on state with nothing left on the line.
     fn prepare(&mut self) -> Result<(), TargetError>;
+    /// What the last [`Target::prepare`] exchanged with the modem (its AT/OK sync), taken: a case
+    /// that could not be prepared keeps it as its transcript.
+    fn preparation(&mut self) -> Transcript {
+        Transcript::default()
+    }
 }
 
 /// Why a target could not be opened or brought to its power-on state ([`open`],
@@ -119,18 +125,28 @@ pub fn open(rig: &Rig) -> Result<Box<dyn Target>, TargetError> {
                     let pty = on_pty(modem).map_err(TargetError::Pty)?;
                     let port = serial::open(&SerialSettings::at_path(pty.path.to_string_lossy()))
                         .map_err(TargetError::PtyPort)?;
-                    Ok(Box::new(PtyEmulator { pty, port }))
+                    Ok(Box::new(PtyEmulator { pty, port, prepared: Transcript::default() }))
                 }
             }
         }
         RigTarget::Serial(s) => {
             let port = serial::open(s)?;
-            Ok(Box::new(Remote { port, reset: rig.reset.clone(), line_ending: rig.line_ending.clone() }))
+            Ok(Box::new(Remote {
+                port,
+                reset: rig.reset.clone(),
+                line_ending: rig.line_ending.clone(),
+                prepared: Transcript::default(),
+            }))
         }
         RigTarget::Tcp { address, connect_timeout } => {
             let port = StreamPort::tcp_within(address, *connect_timeout)
                 .map_err(|source| TargetError::Connect { address: address.clone(), source })?;
-            Ok(Box::new(Remote { port, reset: rig.reset.clone(), line_ending: rig.line_ending.clone() }))
+            Ok(Box::new(Remote {
+                port,
+                reset: rig.reset.clone(),
+                line_ending: rig.line_ending.clone(),
+                prepared: Transcript::default(),
+            }))
         }
     }
 }
@@ -151,16 +167,27 @@ fn drain(port: &mut dyn Port, quiet: Duration, limit: Duration) -> Result<(), Ta
 
 /// Sends `AT` until the modem answers `OK`, dropping everything before that answer: after it, the
 /// line holds nothing from before. Modems that autobaud or just booted may miss the first tries.
-fn sync(port: &mut dyn Port, line_ending: &str, tries: u32, per_try: Duration) -> Result<(), TargetError> {
+/// The exchange goes to `log`.
+fn sync(
+    port: &mut dyn Port,
+    line_ending: &str,
+    tries: u32,
+    per_try: Duration,
+    log: &mut Transcript,
+) -> Result<(), TargetError> {
+    log.step("prepare", format!("sync: AT until OK, {tries} tries of {}", crate::engine::ms(per_try)));
     let began = port.now();
     let mut heard: Vec<u8> = Vec::new();
     for _ in 0..tries {
-        port.write(format!("AT{line_ending}").as_bytes()).map_err(TargetError::SyncWrite)?;
+        let at = format!("AT{line_ending}").into_bytes();
+        let sent = port.write(&at).map_err(TargetError::SyncWrite)?;
+        log.entry(Entry { at: sent, dir: Dir::TeToUe, class: None, bytes: at, marks: vec![] });
         let deadline = port.now() + per_try;
         let mut lexer = miplcheck_at::Lexer::new();
         loop {
             match port.read_until(deadline) {
                 Received::Data(c) => {
+                    log.entry(Entry { at: c.at, dir: Dir::UeToTe, class: None, bytes: c.bytes.clone(), marks: vec![] });
                     if heard.len() < SYNC_HEARD {
                         heard.extend_from_slice(&c.bytes[..c.bytes.len().min(SYNC_HEARD - heard.len())]);
                     }
@@ -171,7 +198,10 @@ fn sync(port: &mut dyn Port, line_ending: &str, tries: u32, per_try: Duration) -
                     }
                 }
                 Received::Timeout => break,
-                Received::Closed(why) => return Err(TargetError::SyncClosed(why)),
+                Received::Closed(why) => {
+                    log.note(port.now(), format!("the link closed: {why}"));
+                    return Err(TargetError::SyncClosed(why));
+                }
             }
         }
     }
@@ -202,6 +232,7 @@ impl Target for VirtualEmulator {
 struct PtyEmulator {
     pty: PtyModem,
     port: miplcheck_transport::stream::StreamPort,
+    prepared: Transcript,
 }
 
 impl Target for PtyEmulator {
@@ -215,8 +246,12 @@ impl Target for PtyEmulator {
         self.pty.running.reset();
         // Output of the previous case still in flight goes first, then an AT/OK exchange proves
         // the line holds nothing older.
+        self.prepared = Transcript::default();
         drain(&mut self.port, Duration::from_millis(20), Duration::from_secs(10))?;
-        sync(&mut self.port, "\r", 3, Duration::from_secs(5))
+        sync(&mut self.port, "\r", 3, Duration::from_secs(5), &mut self.prepared)
+    }
+    fn preparation(&mut self) -> Transcript {
+        std::mem::take(&mut self.prepared)
     }
 }
 
@@ -225,6 +260,7 @@ struct Remote {
     port: StreamPort,
     reset: Option<crate::rig::Reset>,
     line_ending: String,
+    prepared: Transcript,
 }
 
 impl Target for Remote {
@@ -235,11 +271,15 @@ impl Target for Remote {
         &mut self.port
     }
     fn prepare(&mut self) -> Result<(), TargetError> {
+        self.prepared = Transcript::default();
         drain(&mut self.port, Duration::from_millis(100), Duration::from_secs(5))?;
         if let Some(reset) = self.reset.clone() {
             self.power_cycle(&reset)?;
         }
-        sync(&mut self.port, &self.line_ending, 5, Duration::from_secs(1))
+        sync(&mut self.port, &self.line_ending, 5, Duration::from_secs(1), &mut self.prepared)
+    }
+    fn preparation(&mut self) -> Transcript {
+        std::mem::take(&mut self.prepared)
     }
 }
 
@@ -281,6 +321,8 @@ pub struct Reopening {
     rig: Rig,
     inner: Option<Box<dyn Target>>,
     last_error: Option<String>,
+    /// The exchange of a target that was opened again and still could not be prepared.
+    failed: Transcript,
 }
 
 impl Reopening {
@@ -291,7 +333,7 @@ impl Reopening {
             Ok(t) => (Some(t), None),
             Err(e) => (None, Some(e.to_string())),
         };
-        Reopening { rig, inner, last_error }
+        Reopening { rig, inner, last_error, failed: Transcript::default() }
     }
 }
 
@@ -333,9 +375,19 @@ impl Target for Reopening {
             }
         }
         let mut t = open(&self.rig).inspect_err(|e| self.last_error = Some(e.to_string()))?;
-        t.prepare()?;
+        if let Err(e) = t.prepare() {
+            self.failed = t.preparation();
+            return Err(e);
+        }
         self.inner = Some(t);
         Ok(())
+    }
+
+    fn preparation(&mut self) -> Transcript {
+        match self.inner.as_mut() {
+            Some(t) => t.preparation(),
+            None => std::mem::take(&mut self.failed),
+        }
     }
 }
 
@@ -383,7 +435,8 @@ mod tests {
     #[test]
     fn a_modem_that_never_syncs_is_reported_with_the_time_spent_and_what_came() {
         let mut port = Silent { now: Duration::from_secs(7), garble: true };
-        let e = sync(&mut port, "\r", 5, Duration::from_secs(1)).unwrap_err();
+        let mut log = Transcript::default();
+        let e = sync(&mut port, "\r", 5, Duration::from_secs(1), &mut log).unwrap_err();
         assert_eq!(e.to_string(), "sync: no OK to AT after 5 tries over 5.0 s; received `\\x1B[31m\\xFF`");
     }
 }

@@ -69,6 +69,9 @@ fn a_modem_that_never_answers_its_sync_is_reported_with_the_time_spent() {
     let why = c.reason.clone().unwrap();
     assert!(why.contains("no OK to AT after 5 tries over 5.0 s; nothing came back"), "{why}");
     assert!((5000.0..9000.0).contains(&c.duration_ms), "measured, once: {}", c.duration_ms);
+    let sent: Vec<&str> =
+        c.transcript.iter().filter(|l| l.dir == Some(miplcheck_record::Dir::TeToUe)).map(|l| l.text.as_str()).collect();
+    assert_eq!(sent, ["AT\\r"; 5], "the sync's exchange is the case's transcript");
     drop(t);
     drop(server);
 }
