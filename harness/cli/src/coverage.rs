@@ -97,7 +97,8 @@ pub fn run(a: CoverageArgs) -> Result<Exit, Error> {
 fn emit(out: Option<&Path>, text: &str) -> Result<(), InputError> {
     match out {
         None => {
-            print!("{text}");
+            // A closed pipe (`| head`) ends the listing quietly.
+            crate::out::stdout(format_args!("{text}"));
             Ok(())
         }
         Some(path) => std::fs::write(path, text)

@@ -75,25 +75,31 @@ pub fn run(a: DiffArgs) -> Result<Exit, Error> {
     let n = c.counts();
     let (code, verdict) = summary::verdict(&c);
     for i in [&c.a, &c.b] {
-        println!("{}: {} ({}), {}, started {}", i.side, i.rig, i.model, i.firmware, i.started);
+        crate::say!("{}: {} ({}), {}, started {}", i.side, i.rig, i.model, i.firmware, i.started);
     }
-    println!(
+    crate::say!(
         "cases: {} compared, {} differ, {} verdict regression(s); {} ran on one side only, {} in one record only",
-        n.compared, n.differing, n.verdict_regressions, n.ran_one_side, n.record_one_side
+        n.compared,
+        n.differing,
+        n.verdict_regressions,
+        n.ran_one_side,
+        n.record_one_side
     );
     let kinds: Vec<String> = by_kind(&c.commands).iter().map(|(k, v)| format!("{} {}", k.words(), v.len())).collect();
     let kinds = if kinds.is_empty() { String::new() } else { format!(" ({})", kinds.join(", ")) };
-    println!(
+    crate::say!(
         "commands: {} of {} differ{kinds}; event codes: {} differ",
-        n.commands_differing, n.commands, n.events_differing
+        n.commands_differing,
+        n.commands,
+        n.events_differing
     );
-    println!(
+    crate::say!(
         "latency: {} regression(s) beyond {} among {} command(s) timed in both runs",
         n.latency_regressions,
         latency::describe(c.options),
         n.latency_compared
     );
-    println!("{verdict}");
-    println!("reports: {} {}", md.display(), html.display());
+    crate::say!("{verdict}");
+    crate::say!("reports: {} {}", md.display(), html.display());
     Ok(if code == 0 { Exit::Ok } else { Exit::Failed })
 }

@@ -5,6 +5,7 @@ mod accept;
 mod coverage;
 mod diff;
 mod exit;
+mod out;
 mod report;
 
 use clap::{Args, Parser, Subcommand};
@@ -111,9 +112,12 @@ struct EmulateArgs {
 }
 
 fn main() -> ExitCode {
+    use std::io::IsTerminal;
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("MIPLCHECK_LOG").unwrap_or_else(|_| "warn".into()))
         .with_writer(std::io::stderr)
+        // Colour codes only for a person at a terminal, never in a log file or CI.
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     let cli = Cli::parse();
     let outcome = match cli.command {
@@ -144,11 +148,19 @@ fn platform(a: PlatformArgs) -> Result<Exit, Error> {
     };
     let epoch = std::time::Instant::now();
     let pf = udp::spawn(a.listen, opts, epoch).map_err(|e| Error::Usage(format!("--listen {}: {e}", a.listen)))?;
-    println!("mock OneNET platform on coap://{} (Ctrl-C stops it)", pf.addr);
+    out::warn_if_wide("the mock platform", pf.addr);
+    // A reader that went away (`| head`) ends the service quietly.
+    if !say!("mock OneNET platform on coap://{} (Ctrl-C stops it)", pf.addr) {
+        return Ok(Exit::Ok);
+    }
     loop {
         std::thread::sleep(std::time::Duration::from_millis(100));
         for r in pf.take_records() {
-            println!("{:>10.3}s {} {}", r.at.as_secs_f64(), r.dir.arrow(), r.describe());
+            // Whatever a datagram carries (an `ep=` with terminal escapes) is shown escaped.
+            let text = miplcheck_record::printable(&r.describe());
+            if !say!("{:>10.3}s {} {text}", r.at.as_secs_f64(), r.dir.arrow()) {
+                return Ok(Exit::Ok);
+            }
         }
         // What the platform did on its own: expiries, evictions, refusals and their reasons.
         for n in pf.take_notes() {
@@ -176,7 +188,7 @@ fn run(a: RunArgs) -> Result<Exit, Error> {
         .add("html", Box::new(miplcheck_runner::report::html::HtmlReport::new(out.join(miplcheck_html::FILE))));
     let summary = plan.execute(&mut events);
     // A closed pipe (`| head`) is not a reason to fail the run.
-    let _ = std::io::Write::write_fmt(&mut std::io::stdout(), format_args!("reports: {}\n", out.display()));
+    say!("reports: {}", out.display());
     for f in events.failures() {
         eprintln!("error: the {} report could not be written: {}", f.report, f.error);
     }
@@ -202,7 +214,10 @@ fn emulate(a: EmulateArgs) -> Result<Exit, Error> {
     let modem = Modem::new(o.clone()).map_err(|e| Error::Usage(format!("--dialect: {e}")))?;
     if let Some(addr) = a.tcp {
         let listener = std::net::TcpListener::bind(&addr).map_err(|e| Error::Usage(format!("--tcp {addr}: {e}")))?;
-        println!("{} emulator on tcp {}", o.dialect, listener.local_addr().map(|a| a.to_string()).unwrap_or(addr));
+        if let Ok(local) = listener.local_addr() {
+            out::warn_if_wide("the emulator's AT port", local);
+        }
+        say!("{} emulator on tcp {}", o.dialect, listener.local_addr().map(|a| a.to_string()).unwrap_or(addr));
         drop(modem);
         let make = move || Modem::new(o.clone()).expect("validated above");
         serve::on_tcp(listener, make).map_err(|e| Error::Failed(e.to_string()))?;
@@ -212,7 +227,7 @@ fn emulate(a: EmulateArgs) -> Result<Exit, Error> {
         return Err(Error::Usage("say where to serve: --pty or --tcp ADDR".into()));
     }
     let p = serve::on_pty(modem).map_err(|e| Error::Failed(format!("cannot open a pseudo-terminal: {e}")))?;
-    println!("{}", p.path.display());
+    say!("{}", p.path.display());
     eprintln!("{} emulator on {} (Ctrl-C stops it)", o.dialect, p.path.display());
     p.running.wait();
     Ok(Exit::Ok)

@@ -24,19 +24,19 @@ pub fn run(a: ReportArgs) -> Result<Exit, Error> {
     let write = |name: &str, bytes: &[u8]| {
         let path = dir.join(name);
         atomic::write(&path, bytes).map_err(|e| Error::Failed(format!("cannot write: {e}")))?;
-        println!("report: {}", path.display());
+        crate::say!("report: {}", path.display());
         Ok::<(), Error>(())
     };
     if from_journal {
         // The run died before it wrote its record: make every report from what the journal kept.
         record.save(&dir.join("run.json"))?;
-        println!("report: {} (rebuilt from {})", dir.join("run.json").display(), journal.display());
+        crate::say!("report: {} (rebuilt from {})", dir.join("run.json").display(), journal.display());
         let xml = junit::to_bytes(&record).map_err(|e| Error::Failed(format!("cannot render junit.xml: {e}")))?;
         write("junit.xml", &xml)?;
     }
     write(html::FILE, html::render(&record).as_bytes())?;
     if let Some(why) = &record.incomplete {
-        println!("incomplete: {why}");
+        crate::say!("incomplete: {why}");
     }
     Ok(Exit::Ok)
 }

@@ -391,7 +391,7 @@ pub(crate) mod testing {
                 window_scale: 1.0,
                 secrets: vec![],
             },
-            firmware: Firmware { revision: format!("Revision:{rig}"), imei: None },
+            firmware: Firmware { revision: format!("Revision:{rig}"), imei: None, note: None },
             summary: Totals { passed: cases.len(), failed: 0, skipped: 0 },
             cases,
             incomplete: None,

@@ -170,23 +170,52 @@ where
             }
         }
     })?;
-    let udp = Network::bind(tx.clone(), stop.clone())?;
+    let mut udp = Network { tx: tx.clone(), stop: stop.clone(), sockets: Vec::new() };
     let thread = std::thread::Builder::new().name("emulator".into()).spawn(move || {
-        event_loop(&mut modem, &rx, &mut writer, &udp);
+        event_loop(&mut modem, &rx, &mut writer, &mut udp);
     })?;
     Ok(Running { control: tx, stop_reader: stop, thread: Some(thread) })
 }
 
-/// The modem's UDP socket: one per running modem, on an ephemeral port, as a module has.
+/// The modem's UDP sockets: opened when the modem first sends, on an ephemeral port, as a module
+/// has — one per local address. A server on loopback (the shipped rigs) is reached from the
+/// family's loopback address, so nothing listens wider than the harness needs; any other server
+/// from the unspecified address, with a warning.
 struct Network {
-    socket: std::net::UdpSocket,
+    tx: Sender<Event>,
+    stop: Arc<AtomicBool>,
+    sockets: Vec<(std::net::IpAddr, std::net::UdpSocket)>,
+}
+
+/// The local address that reaches `to`: its family's loopback when it is on loopback, else the
+/// family's unspecified address (the OS picks the interface).
+fn local_for(to: std::net::SocketAddr) -> std::net::IpAddr {
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+    match (to.ip().is_loopback(), to) {
+        (true, std::net::SocketAddr::V4(_)) => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        (true, std::net::SocketAddr::V6(_)) => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        (false, std::net::SocketAddr::V4(_)) => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+        (false, std::net::SocketAddr::V6(_)) => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
+    }
 }
 
 impl Network {
-    fn bind(tx: Sender<Event>, stop: Arc<AtomicBool>) -> io::Result<Network> {
-        let socket = std::net::UdpSocket::bind("0.0.0.0:0")?;
+    /// The socket that reaches `to`, opened (and its reader started) on first use.
+    fn socket_for(&mut self, to: std::net::SocketAddr) -> io::Result<&std::net::UdpSocket> {
+        let local = local_for(to);
+        if let Some(i) = self.sockets.iter().position(|(ip, _)| *ip == local) {
+            return Ok(&self.sockets[i].1);
+        }
+        let socket = std::net::UdpSocket::bind((local, 0))?;
+        if local.is_unspecified() {
+            tracing::warn!(
+                "the emulator's UDP socket listens on {} (every interface) to reach {to}",
+                socket.local_addr().map(|a| a.to_string()).unwrap_or_else(|_| local.to_string())
+            );
+        }
         socket.set_read_timeout(Some(Duration::from_millis(100)))?;
         let reader = socket.try_clone()?;
+        let (tx, stop) = (self.tx.clone(), self.stop.clone());
         std::thread::Builder::new().name("emulator udp".into()).spawn(move || {
             let mut buf = [0u8; 2048];
             while !stop.load(Ordering::Relaxed) {
@@ -201,27 +230,29 @@ impl Network {
                 }
             }
         })?;
-        Ok(Network { socket })
+        self.sockets.push((local, socket));
+        Ok(&self.sockets.last().expect("just pushed").1)
     }
 
-    /// Sends to `host:port` as the modem was configured; a name that does not resolve is dropped,
-    /// as a radio would lose it, and the modem's own timers report the failure.
-    fn send(&self, to: &str, bytes: &[u8]) {
-        use std::net::ToSocketAddrs;
-        match to.to_socket_addrs().ok().and_then(|mut a| a.next()) {
-            Some(addr) => {
-                let _ = self.socket.send_to(bytes, addr);
+    /// Sends to `addr` (the modem's configured `host:port`, resolved); a socket that cannot be
+    /// opened loses the datagram, as a radio would, and the modem's own timers report the failure.
+    fn send(&mut self, addr: std::net::SocketAddr, bytes: &[u8]) {
+        match self.socket_for(addr) {
+            Ok(s) => {
+                let _ = s.send_to(bytes, addr);
             }
-            None => tracing::warn!("cannot resolve {to}; datagram dropped"),
+            Err(e) => tracing::warn!("cannot open a UDP socket to reach {addr} ({e}); datagram dropped"),
         }
     }
 }
 
-fn event_loop(modem: &mut Modem, rx: &Receiver<Event>, writer: &mut dyn Write, net: &Network) {
+fn event_loop(modem: &mut Modem, rx: &Receiver<Event>, writer: &mut dyn Write, net: &mut Network) {
     let epoch = Instant::now();
     let mut queue: Vec<Emission> = Vec::new();
-    // Replies go back to whoever wrote to us, under the name the modem was configured with.
+    // The servers the modem was configured with and has sent to, by address, under the name it
+    // was given: replies come back from them; anything else is dropped.
     let mut names: std::collections::BTreeMap<String, String> = std::collections::BTreeMap::new();
+    let mut strangers: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
     loop {
         let now = epoch.elapsed();
         let next_emission = queue.first().map(|e| e.at);
@@ -232,13 +263,25 @@ fn event_loop(modem: &mut Modem, rx: &Receiver<Event>, writer: &mut dyn Write, n
                 let out = modem.input(&bytes, epoch.elapsed());
                 queue.extend(out);
             }
-            Ok(Event::Datagram(from, bytes)) => {
-                let name = names.get(&from).cloned().unwrap_or(from);
-                queue.extend(modem.datagram(&name, &bytes, epoch.elapsed()));
-            }
+            Ok(Event::Datagram(from, bytes)) => match names.get(&from) {
+                Some(name) => queue.extend(modem.datagram(name, &bytes, epoch.elapsed())),
+                // Not from the configured server: a note in the log, nothing on the AT port.
+                None => {
+                    if strangers.insert(from.clone()) {
+                        tracing::warn!(
+                            "dropped a {}-byte datagram from {from}: not a server this modem was configured with \
+                             (later ones from there are dropped silently)",
+                            bytes.len()
+                        );
+                    }
+                }
+            },
             Ok(Event::Reset) => {
                 modem.reset();
                 queue.clear();
+                // After a power cycle no server is configured.
+                names.clear();
+                strangers.clear();
             }
             Ok(Event::Stop) | Ok(Event::Gone) | Err(RecvTimeoutError::Disconnected) => return,
             Err(RecvTimeoutError::Timeout) => {}
@@ -249,10 +292,13 @@ fn event_loop(modem: &mut Modem, rx: &Receiver<Event>, writer: &mut dyn Write, n
         }
         for d in modem.take_datagrams() {
             use std::net::ToSocketAddrs;
-            if let Some(addr) = d.to.to_socket_addrs().ok().and_then(|mut a| a.next()) {
-                names.insert(addr.to_string(), d.to.clone());
+            match d.to.to_socket_addrs().ok().and_then(|mut a| a.next()) {
+                Some(addr) => {
+                    names.insert(addr.to_string(), d.to.clone());
+                    net.send(addr, &d.bytes);
+                }
+                None => tracing::warn!("cannot resolve {}; datagram dropped", d.to),
             }
-            net.send(&d.to, &d.bytes);
         }
         // Stable: emissions due at the same time keep their order.
         queue.sort_by_key(|e| e.at);

@@ -21,7 +21,11 @@ pub fn empty() -> RunRecord {
             window_scale: 1.0,
             secrets: vec!["psk".into()],
         },
-        firmware: Firmware { revision: "Revision: BC39NBR01A04_ONT".into(), imei: Some("86697103*******".into()) },
+        firmware: Firmware {
+            revision: "Revision: BC39NBR01A04_ONT".into(),
+            imei: Some("86697103*******".into()),
+            note: None,
+        },
         summary: Totals::default(),
         cases: vec![],
         incomplete: None,

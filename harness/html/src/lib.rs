@@ -86,7 +86,7 @@ fn header(out: &mut String, r: &RunRecord) {
         ("Target", esc(&r.rig.target)),
         ("Duration", units::ms(r.duration_ms as f64)),
         ("Firmware", esc(&r.firmware.revision)),
-        ("IMEI", r.firmware.imei.as_deref().map(esc).unwrap_or_else(none)),
+        ("IMEI", r.firmware.imei.as_deref().or(r.firmware.note.as_deref()).map(esc).unwrap_or_else(none)),
         ("Capabilities", if r.rig.capabilities.is_empty() { none() } else { esc(&r.rig.capabilities.join(", ")) }),
         ("Window scale", format!("×{}", r.rig.window_scale)),
         (

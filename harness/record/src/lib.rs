@@ -21,7 +21,7 @@ pub mod stats;
 
 pub use case::{CaseRecord, FailedAt, SnapshotResult, StepRecord, Verdict};
 pub use error::RecordError;
-pub use line::{escape, Class, Dir, Line, LineKind, LineMark};
+pub use line::{escape, printable, Class, Dir, Line, LineKind, LineMark};
 pub use run::{Firmware, RigInfo, RunRecord, Totals, SCHEMA};
 
 /// A duration as the record spells it: milliseconds, microseconds kept.

@@ -217,9 +217,42 @@ pub fn escape(bytes: &[u8]) -> String {
     out
 }
 
+/// Text made safe for a terminal or a log: control characters (an ESC that would recolour the
+/// screen, a bare `\r` that would overwrite the line) as `\r`, `\n`, `\t` or `\xNN`; everything
+/// else, backslashes included, as it is, so text that already holds [`escape`]d bytes reads the
+/// same. For exact bytes, use [`escape`].
+pub fn printable(text: &str) -> String {
+    if !text.chars().any(char::is_control) {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\r' => out.push_str("\\r"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => {
+                let mut buf = [0u8; 4];
+                for b in c.encode_utf8(&mut buf).bytes() {
+                    let _ = write!(out, "\\x{b:02X}");
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn printable_text_has_no_control_characters() {
+        assert_eq!(printable("ep=\x1b[31mRED\x1b[0m"), "ep=\\x1B[31mRED\\x1B[0m");
+        assert_eq!(printable("got `\\x00` 注销\r\n"), "got `\\x00` 注销\\r\\n");
+        assert_eq!(printable("\u{9b}2J"), "\\xC2\\x9B2J");
+    }
 
     #[test]
     fn escapes_exact_bytes() {

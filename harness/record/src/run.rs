@@ -59,6 +59,10 @@ pub struct Firmware {
     /// The IMEI with its serial number masked (the TAC, which names the model, is kept), unless
     /// the rig keeps identities.
     pub imei: Option<String>,
+    /// Why part of the identity could not be read (the IMEI or IMSI probe failed: the modem
+    /// rebooted, refused or said nothing), when it could not. Absent in older records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// Cases by verdict.

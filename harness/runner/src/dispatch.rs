@@ -173,7 +173,11 @@ impl Plan {
         let secrets_only = Privacy::new(&self.rig.secrets);
         if let Err(e) = target.prepare() {
             return (
-                Firmware { revision: format!("unknown: {}", secrets_only.text(&e.to_string())), imei: None },
+                Firmware {
+                    revision: format!("unknown: {}", secrets_only.text(&e.to_string())),
+                    imei: None,
+                    note: None,
+                },
                 secrets_only,
             );
         }
@@ -198,11 +202,30 @@ impl Plan {
                 (d.len() >= 6).then_some(d)
             })
         };
-        let imei = crate::engine::ask(port, &ctx, "AT+CGSN=1").ok().and_then(digits);
-        let imsi = crate::engine::ask(port, &ctx, "AT+CIMI").ok().and_then(digits);
+        // A probe that fails is said in the record, not left as a silent null.
+        let mut notes = Vec::new();
+        let mut probe = |command: &str, what: &str| match crate::engine::ask(port, &ctx, command) {
+            Ok(lines) => {
+                let found = digits(lines);
+                if found.is_none() {
+                    notes.push(format!("{what} unknown: `{command}` gave no number"));
+                }
+                found
+            }
+            Err(e) => {
+                notes.push(format!("{what} unknown: {e}"));
+                None
+            }
+        };
+        let imei = probe("AT+CGSN=1", "IMEI");
+        let imsi = probe("AT+CIMI", "IMSI");
         let privacy = secrets_only.with_identities(imei.as_deref(), imsi.as_deref(), self.rig.privacy.identity);
         let imei = imei.map(|i| privacy.text(&i));
-        (Firmware { revision: privacy.text(&revision), imei }, privacy)
+        let note = (!notes.is_empty()).then(|| privacy.text(&notes.join("; ")));
+        if let Some(n) = &note {
+            tracing::warn!("{}", miplcheck_record::printable(n));
+        }
+        (Firmware { revision: privacy.text(&revision), imei, note }, privacy)
     }
 
     /// One case with the rig's secrets redacted and the identities the rig itself declares (an
@@ -221,16 +244,24 @@ impl Plan {
     /// One case: prepare the target, run the steps, compare the snapshot, hand the outcome over
     /// as a record through `privacy`.
     pub fn run_one_with(&self, target: &mut dyn Target, suite: &Suite, case: &Case, privacy: &Privacy) -> CaseResult {
+        let began = Instant::now();
         let unrun = |verdict, at, why: String| CaseResult {
-            record: handoff::unrun(suite, case, verdict, at, privacy.text(&why)),
+            record: handoff::unrun(suite, case, verdict, at, privacy.text(&why), began.elapsed()),
             capture: None,
         };
         if let Some(why) = self.skip_reason(suite, case) {
-            return unrun(Verdict::Skipped, None, why);
+            return CaseResult {
+                record: handoff::unrun(suite, case, Verdict::Skipped, None, privacy.text(&why), Default::default()),
+                capture: None,
+            };
         }
         if let Err(why) = target.prepare() {
-            return unrun(Verdict::Failed, Some(FailedAt::Prepare), why.to_string());
+            let mut failed = unrun(Verdict::Failed, Some(FailedAt::Prepare), why.to_string());
+            // What the sync sent and heard, so the failure can be read in the transcript.
+            failed.record.transcript = target.preparation().lines(privacy);
+            return failed;
         }
+        let prepared = began.elapsed();
         // A fresh platform for every case, so no registration or observation carries over and
         // message IDs do not depend on which cases ran before.
         let platform = match &self.rig.platform {
@@ -269,7 +300,7 @@ impl Plan {
         let judged = self.judge(suite, case, &run, privacy.redactor());
         CaseResult {
             capture: platform.as_ref().map(|pf| handoff::capture(&run, pf.addr.to_string(), wall_epoch, privacy)),
-            record: handoff::record(suite, case, &run, judged, privacy),
+            record: handoff::record(suite, case, &run, judged, privacy, prepared),
         }
     }
 

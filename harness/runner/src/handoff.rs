@@ -13,8 +13,15 @@ use crate::suite::{Case, Suite};
 use miplcheck_record::{millis as ms, CaseRecord, FailedAt, SnapshotResult, StepRecord, Verdict};
 
 /// A case that has not run (skipped, or its target could not be prepared): no steps, no
-/// transcript.
-pub fn unrun(suite: &Suite, case: &Case, verdict: Verdict, failed_at: Option<FailedAt>, reason: String) -> CaseRecord {
+/// transcript; `spent` is how long preparing took.
+pub fn unrun(
+    suite: &Suite,
+    case: &Case,
+    verdict: Verdict,
+    failed_at: Option<FailedAt>,
+    reason: String,
+    spent: std::time::Duration,
+) -> CaseRecord {
     CaseRecord {
         suite: suite.name.clone(),
         case: case.id.clone(),
@@ -24,7 +31,7 @@ pub fn unrun(suite: &Suite, case: &Case, verdict: Verdict, failed_at: Option<Fai
         failed_at,
         line: None,
         reason: Some(reason),
-        duration_ms: 0.0,
+        duration_ms: ms(spent),
         steps: vec![],
         snapshot: SnapshotResult::NotCompared,
         snapshot_diff: None,
@@ -41,8 +48,16 @@ pub struct Judged {
     pub warnings: Vec<String>,
 }
 
-/// The record of a case that ran.
-pub fn record(suite: &Suite, case: &Case, run: &CaseRun, judged: Judged, privacy: &Privacy) -> CaseRecord {
+/// The record of a case that ran; its duration is `prepared` (bringing the target to power-on
+/// state) and the run's.
+pub fn record(
+    suite: &Suite,
+    case: &Case,
+    run: &CaseRun,
+    judged: Judged,
+    privacy: &Privacy,
+    prepared: std::time::Duration,
+) -> CaseRecord {
     let steps: Vec<StepRecord> = run.steps.iter().map(|s| step(s, privacy)).collect();
     let (verdict, failed_at, reason, line) = match judged.failed {
         None => (Verdict::Passed, None, None, None),
@@ -64,13 +79,13 @@ pub fn record(suite: &Suite, case: &Case, run: &CaseRun, judged: Judged, privacy
     CaseRecord {
         line,
         reason,
-        duration_ms: ms(run.duration),
+        duration_ms: ms(prepared + run.duration),
         steps,
         snapshot,
         snapshot_diff,
         warnings: judged.warnings.iter().map(|w| privacy.text(w)).collect(),
         transcript: run.transcript.lines(privacy),
-        ..unrun(suite, case, verdict, failed_at, String::new())
+        ..unrun(suite, case, verdict, failed_at, String::new(), std::time::Duration::ZERO)
     }
 }
 

@@ -196,6 +196,13 @@ struct EmulatorTable {
 #[serde(deny_unknown_fields)]
 struct TcpTable {
     address: String,
+    /// How long to wait for the TCP handshake before the case fails.
+    #[serde(default = "connect_timeout", with = "humantime_serde")]
+    connect_timeout: Duration,
+}
+
+fn connect_timeout() -> Duration {
+    miplcheck_transport::stream::DEFAULT_CONNECT_TIMEOUT
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -254,9 +261,16 @@ pub const MIN_SECRET: usize = 4;
 /// Where the target is, resolved.
 #[derive(Debug, Clone)]
 pub enum Target {
-    Emulator { options: EmulatorOptions, link: EmulatorLink },
+    Emulator {
+        options: EmulatorOptions,
+        link: EmulatorLink,
+    },
     Serial(SerialSettings),
-    Tcp(String),
+    Tcp {
+        address: String,
+        /// `[tcp] connect_timeout`: how long a handshake may take.
+        connect_timeout: Duration,
+    },
 }
 
 /// A rig, checked and resolved. Its `Debug` leaves the secrets' values out.
@@ -359,7 +373,14 @@ impl Rig {
                 let t = raw.tcp.as_ref().ok_or_else(|| {
                     err(find_key(text, "kind"), "tcp", "kind = \"tcp\" needs a [tcp] table with `address`".into())
                 })?;
-                Target::Tcp(t.address.clone())
+                if t.connect_timeout.is_zero() || t.connect_timeout > MAX_DURATION {
+                    return Err(err(
+                        find_key(text, "connect_timeout"),
+                        "tcp.connect_timeout",
+                        "must be above 0 and at most a day".into(),
+                    ));
+                }
+                Target::Tcp { address: t.address.clone(), connect_timeout: t.connect_timeout }
             }
         };
         if !(raw.timing.window_scale.is_finite() && raw.timing.window_scale > 0.0 && raw.timing.window_scale <= 1000.0)
@@ -542,6 +563,18 @@ mod tests {
             assert_eq!(e.field.as_deref(), Some(field), "{shown}");
         }
         assert!(shown.contains(says), "{shown}");
+    }
+
+    #[test]
+    fn tcp_connect_timeout() {
+        let r = parse("kind = \"tcp\"\ndialect = \"bc39\"\n[tcp]\naddress = \"127.0.0.1:7000\"\n").unwrap();
+        assert!(matches!(r.target, Target::Tcp { connect_timeout, .. } if connect_timeout == Duration::from_secs(5)));
+        let r =
+            parse("kind = \"tcp\"\ndialect = \"bc39\"\n[tcp]\naddress = \"h:1\"\nconnect_timeout = \"3s\"\n").unwrap();
+        assert!(matches!(r.target, Target::Tcp { connect_timeout, .. } if connect_timeout == Duration::from_secs(3)));
+        let e = parse("kind = \"tcp\"\ndialect = \"bc39\"\n[tcp]\naddress = \"h:1\"\nconnect_timeout = \"0s\"\n")
+            .unwrap_err();
+        assert_eq!((e.line, e.field.as_deref()), (Some(5), Some("tcp.connect_timeout")), "{e}");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 use crate::pattern::PatternError;
 use crate::rig::{EmulatorLink, Rig, Target as RigTarget};
+use crate::transcript::{Dir, Entry, Transcript};
 use miplcheck_emulator::serve::{on_pty, PtyModem};
 use miplcheck_emulator::sim::SimPort;
 use miplcheck_emulator::{Modem, OptionsError};
@@ -18,6 +19,11 @@ pub trait Target: Send {
     fn port(&mut self) -> &mut dyn Port;
     /// Brings the modem to its power-on state with nothing left on the line.
     fn prepare(&mut self) -> Result<(), TargetError>;
+    /// What the last [`Target::prepare`] exchanged with the modem (its AT/OK sync), taken: a case
+    /// that could not be prepared keeps it as its transcript.
+    fn preparation(&mut self) -> Transcript {
+        Transcript::default()
+    }
 }
 
 /// Why a target could not be opened or brought to its power-on state ([`open`],
@@ -66,12 +72,18 @@ pub enum TargetError {
         String,
     ),
     /// No `OK` to `AT` after every try.
-    #[error("sync: no OK to AT in {tries} tries of {}", crate::engine::ms(*.per_try))]
+    #[error(
+        "sync: no OK to AT after {tries} tries over {:.1} s; {}",
+        spent.as_secs_f64(),
+        if received.is_empty() { "nothing came back".to_string() } else { format!("received `{received}`") }
+    )]
     NoOk {
         /// How many times `AT` was sent.
         tries: u32,
-        /// How long each try waited.
-        per_try: Duration,
+        /// How long the tries took, measured.
+        spent: Duration,
+        /// What came back meanwhile, escaped (the first bytes of it).
+        received: String,
     },
     /// The rig's reset command could not be written.
     #[error("reset: cannot write {command}: {source}")]
@@ -113,18 +125,28 @@ pub fn open(rig: &Rig) -> Result<Box<dyn Target>, TargetError> {
                     let pty = on_pty(modem).map_err(TargetError::Pty)?;
                     let port = serial::open(&SerialSettings::at_path(pty.path.to_string_lossy()))
                         .map_err(TargetError::PtyPort)?;
-                    Ok(Box::new(PtyEmulator { pty, port }))
+                    Ok(Box::new(PtyEmulator { pty, port, prepared: Transcript::default() }))
                 }
             }
         }
         RigTarget::Serial(s) => {
             let port = serial::open(s)?;
-            Ok(Box::new(Remote { port, reset: rig.reset.clone(), line_ending: rig.line_ending.clone() }))
+            Ok(Box::new(Remote {
+                port,
+                reset: rig.reset.clone(),
+                line_ending: rig.line_ending.clone(),
+                prepared: Transcript::default(),
+            }))
         }
-        RigTarget::Tcp(addr) => {
-            let port =
-                StreamPort::tcp(addr).map_err(|source| TargetError::Connect { address: addr.clone(), source })?;
-            Ok(Box::new(Remote { port, reset: rig.reset.clone(), line_ending: rig.line_ending.clone() }))
+        RigTarget::Tcp { address, connect_timeout } => {
+            let port = StreamPort::tcp_within(address, *connect_timeout)
+                .map_err(|source| TargetError::Connect { address: address.clone(), source })?;
+            Ok(Box::new(Remote {
+                port,
+                reset: rig.reset.clone(),
+                line_ending: rig.line_ending.clone(),
+                prepared: Transcript::default(),
+            }))
         }
     }
 }
@@ -145,14 +167,30 @@ fn drain(port: &mut dyn Port, quiet: Duration, limit: Duration) -> Result<(), Ta
 
 /// Sends `AT` until the modem answers `OK`, dropping everything before that answer: after it, the
 /// line holds nothing from before. Modems that autobaud or just booted may miss the first tries.
-fn sync(port: &mut dyn Port, line_ending: &str, tries: u32, per_try: Duration) -> Result<(), TargetError> {
+/// The exchange goes to `log`.
+fn sync(
+    port: &mut dyn Port,
+    line_ending: &str,
+    tries: u32,
+    per_try: Duration,
+    log: &mut Transcript,
+) -> Result<(), TargetError> {
+    log.step("prepare", format!("sync: AT until OK, {tries} tries of {}", crate::engine::ms(per_try)));
+    let began = port.now();
+    let mut heard: Vec<u8> = Vec::new();
     for _ in 0..tries {
-        port.write(format!("AT{line_ending}").as_bytes()).map_err(TargetError::SyncWrite)?;
+        let at = format!("AT{line_ending}").into_bytes();
+        let sent = port.write(&at).map_err(TargetError::SyncWrite)?;
+        log.entry(Entry { at: sent, dir: Dir::TeToUe, class: None, bytes: at, marks: vec![] });
         let deadline = port.now() + per_try;
         let mut lexer = miplcheck_at::Lexer::new();
         loop {
             match port.read_until(deadline) {
                 Received::Data(c) => {
+                    log.entry(Entry { at: c.at, dir: Dir::UeToTe, class: None, bytes: c.bytes.clone(), marks: vec![] });
+                    if heard.len() < SYNC_HEARD {
+                        heard.extend_from_slice(&c.bytes[..c.bytes.len().min(SYNC_HEARD - heard.len())]);
+                    }
                     if lexer.push(&c.bytes, c.at).iter().any(|f| f.text().trim() == "OK") {
                         // An echo or a second OK may still be on its way only if the modem
                         // answered an earlier try late; a short quiet spell takes it.
@@ -160,12 +198,19 @@ fn sync(port: &mut dyn Port, line_ending: &str, tries: u32, per_try: Duration) -
                     }
                 }
                 Received::Timeout => break,
-                Received::Closed(why) => return Err(TargetError::SyncClosed(why)),
+                Received::Closed(why) => {
+                    log.note(port.now(), format!("the link closed: {why}"));
+                    return Err(TargetError::SyncClosed(why));
+                }
             }
         }
     }
-    Err(TargetError::NoOk { tries, per_try })
+    let received = miplcheck_record::escape(&heard);
+    Err(TargetError::NoOk { tries, spent: port.now().saturating_sub(began), received })
 }
+
+/// How many bytes heard during a failed sync its error quotes.
+const SYNC_HEARD: usize = 120;
 
 struct VirtualEmulator {
     port: SimPort,
@@ -187,6 +232,7 @@ impl Target for VirtualEmulator {
 struct PtyEmulator {
     pty: PtyModem,
     port: miplcheck_transport::stream::StreamPort,
+    prepared: Transcript,
 }
 
 impl Target for PtyEmulator {
@@ -200,8 +246,12 @@ impl Target for PtyEmulator {
         self.pty.running.reset();
         // Output of the previous case still in flight goes first, then an AT/OK exchange proves
         // the line holds nothing older.
+        self.prepared = Transcript::default();
         drain(&mut self.port, Duration::from_millis(20), Duration::from_secs(10))?;
-        sync(&mut self.port, "\r", 3, Duration::from_secs(5))
+        sync(&mut self.port, "\r", 3, Duration::from_secs(5), &mut self.prepared)
+    }
+    fn preparation(&mut self) -> Transcript {
+        std::mem::take(&mut self.prepared)
     }
 }
 
@@ -210,6 +260,7 @@ struct Remote {
     port: StreamPort,
     reset: Option<crate::rig::Reset>,
     line_ending: String,
+    prepared: Transcript,
 }
 
 impl Target for Remote {
@@ -220,11 +271,15 @@ impl Target for Remote {
         &mut self.port
     }
     fn prepare(&mut self) -> Result<(), TargetError> {
+        self.prepared = Transcript::default();
         drain(&mut self.port, Duration::from_millis(100), Duration::from_secs(5))?;
         if let Some(reset) = self.reset.clone() {
             self.power_cycle(&reset)?;
         }
-        sync(&mut self.port, &self.line_ending, 5, Duration::from_secs(1))
+        sync(&mut self.port, &self.line_ending, 5, Duration::from_secs(1), &mut self.prepared)
+    }
+    fn preparation(&mut self) -> Transcript {
+        std::mem::take(&mut self.prepared)
     }
 }
 
@@ -266,6 +321,8 @@ pub struct Reopening {
     rig: Rig,
     inner: Option<Box<dyn Target>>,
     last_error: Option<String>,
+    /// The exchange of a target that was opened again and still could not be prepared.
+    failed: Transcript,
 }
 
 impl Reopening {
@@ -276,7 +333,7 @@ impl Reopening {
             Ok(t) => (Some(t), None),
             Err(e) => (None, Some(e.to_string())),
         };
-        Reopening { rig, inner, last_error }
+        Reopening { rig, inner, last_error, failed: Transcript::default() }
     }
 }
 
@@ -290,7 +347,7 @@ impl Target for Reopening {
                     RigTarget::Serial(s) => {
                         format!("serial {}", s.port.clone().unwrap_or_else(|| "(by USB IDs)".into()))
                     }
-                    RigTarget::Tcp(a) => format!("tcp {a}"),
+                    RigTarget::Tcp { address, .. } => format!("tcp {address}"),
                 };
                 match &self.last_error {
                     Some(e) => format!("{what} (not open: {e})"),
@@ -308,6 +365,9 @@ impl Target for Reopening {
         if let Some(t) = self.inner.as_mut() {
             match t.prepare() {
                 Ok(()) => return Ok(()),
+                // The link works and the modem is silent: opening it again would only wait as
+                // long once more.
+                Err(e @ TargetError::NoOk { .. }) => return Err(e),
                 Err(e) => {
                     tracing::warn!("preparing the target failed ({e}); opening it again");
                     self.inner = None;
@@ -315,9 +375,19 @@ impl Target for Reopening {
             }
         }
         let mut t = open(&self.rig).inspect_err(|e| self.last_error = Some(e.to_string()))?;
-        t.prepare()?;
+        if let Err(e) = t.prepare() {
+            self.failed = t.preparation();
+            return Err(e);
+        }
         self.inner = Some(t);
         Ok(())
+    }
+
+    fn preparation(&mut self) -> Transcript {
+        match self.inner.as_mut() {
+            Some(t) => t.preparation(),
+            None => std::mem::take(&mut self.failed),
+        }
     }
 }
 
@@ -327,12 +397,46 @@ mod tests {
 
     #[test]
     fn target_errors_read_as_before() {
-        let e = TargetError::NoOk { tries: 5, per_try: Duration::from_secs(1) };
-        assert_eq!(e.to_string(), "sync: no OK to AT in 5 tries of 1 s");
+        let e = TargetError::NoOk { tries: 5, spent: Duration::from_millis(5012), received: String::new() };
+        assert_eq!(e.to_string(), "sync: no OK to AT after 5 tries over 5.0 s; nothing came back");
         let e =
             TargetError::NotReady { ready: "RDY".into(), timeout: Duration::from_secs(10), command: "AT+NRB".into() };
         assert_eq!(e.to_string(), "reset: no `RDY` within 10s of AT+NRB");
         assert_eq!(TargetError::SyncClosed("EOF".into()).to_string(), "sync: the link closed (EOF)");
         assert_eq!(TargetError::NotQuiet(Duration::from_secs(5)).to_string(), "the line did not go quiet within 5s");
+    }
+
+    /// A port that never answers, in virtual time: every read waits out its deadline.
+    struct Silent {
+        now: Duration,
+        garble: bool,
+    }
+
+    impl Port for Silent {
+        fn describe(&self) -> String {
+            "silent".into()
+        }
+        fn now(&self) -> Duration {
+            self.now
+        }
+        fn write(&mut self, _: &[u8]) -> io::Result<Duration> {
+            Ok(self.now)
+        }
+        fn read_until(&mut self, deadline: Duration) -> Received {
+            if self.garble {
+                self.garble = false;
+                return Received::Data(miplcheck_transport::Chunk { at: self.now, bytes: b"\x1b[31m\xff".to_vec() });
+            }
+            self.now = self.now.max(deadline);
+            Received::Timeout
+        }
+    }
+
+    #[test]
+    fn a_modem_that_never_syncs_is_reported_with_the_time_spent_and_what_came() {
+        let mut port = Silent { now: Duration::from_secs(7), garble: true };
+        let mut log = Transcript::default();
+        let e = sync(&mut port, "\r", 5, Duration::from_secs(1), &mut log).unwrap_err();
+        assert_eq!(e.to_string(), "sync: no OK to AT after 5 tries over 5.0 s; received `\\x1B[31m\\xFF`");
     }
 }

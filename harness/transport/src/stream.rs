@@ -7,7 +7,10 @@ use miplcheck_at::Stamp;
 use std::io::{self, ErrorKind, Read, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+/// How long [`StreamPort::tcp`] waits for a TCP handshake.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 pub struct StreamPort {
     name: String,
@@ -62,11 +65,46 @@ impl StreamPort {
         StreamPort { name, epoch, writer, rx, stop, reader: Some(reader), joinable: false, closed: None }
     }
 
-    /// A TCP link (the emulator's `--tcp`, a ser2net raw port).
+    /// A TCP link (the emulator's `--tcp`, a ser2net raw port), connecting within
+    /// [`DEFAULT_CONNECT_TIMEOUT`].
     pub fn tcp(addr: &str) -> io::Result<Self> {
-        let stream = std::net::TcpStream::connect(addr)?;
+        Self::tcp_within(addr, DEFAULT_CONNECT_TIMEOUT)
+    }
+
+    /// A TCP link, giving up on each of the address's resolutions after `timeout` (a server that
+    /// drops SYNs would otherwise hold the run for the OS's two minutes). The error names the
+    /// address and the time.
+    pub fn tcp_within(addr: &str, timeout: Duration) -> io::Result<Self> {
+        use std::net::ToSocketAddrs;
+        let mut last = None;
+        let mut stream = None;
+        let addrs =
+            addr.to_socket_addrs().map_err(|e| io::Error::new(e.kind(), format!("cannot resolve {addr}: {e}")))?;
+        for a in addrs {
+            let started = Instant::now();
+            match std::net::TcpStream::connect_timeout(&a, timeout) {
+                Ok(s) => {
+                    stream = Some(s);
+                    break;
+                }
+                Err(e) if e.kind() == ErrorKind::TimedOut => {
+                    last = Some(io::Error::new(
+                        ErrorKind::TimedOut,
+                        format!("no answer from {a} within {:.1} s", started.elapsed().as_secs_f64()),
+                    ))
+                }
+                Err(e) => last = Some(io::Error::new(e.kind(), format!("{a}: {e}"))),
+            }
+        }
+        let stream = match stream {
+            Some(s) => s,
+            None => {
+                return Err(last
+                    .unwrap_or_else(|| io::Error::new(ErrorKind::NotFound, format!("{addr} resolves to no address"))))
+            }
+        };
         stream.set_nodelay(true)?;
-        stream.set_read_timeout(Some(std::time::Duration::from_millis(100)))?;
+        stream.set_read_timeout(Some(Duration::from_millis(100)))?;
         let reader = stream.try_clone()?;
         Ok(Self::new(format!("tcp {addr}"), Box::new(reader), Box::new(stream)).with_timed_reads())
     }
@@ -139,7 +177,6 @@ impl Port for StreamPort {
 mod tests {
     use super::*;
     use std::net::TcpListener;
-    use std::time::Duration;
 
     #[test]
     fn tcp_round_trip_and_hang_up() {
@@ -176,5 +213,35 @@ mod tests {
         assert_eq!(port.read_until(t0 + Duration::from_millis(20)), Received::Timeout);
         drop(w);
         assert!(matches!(port.read_until(port.now() + Duration::from_secs(10)), Received::Closed(_)));
+    }
+
+    /// A loopback listener whose accept queue is full: further SYNs are dropped, as by a server
+    /// behind a firewall. Returns the listener and the connections that fill it (keep both).
+    fn unanswering() -> (TcpListener, Vec<std::net::TcpStream>, std::net::SocketAddr) {
+        use std::os::fd::AsRawFd;
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        // Listening again updates the backlog: 0 leaves room for one connection.
+        assert_eq!(unsafe { libc::listen(listener.as_raw_fd(), 0) }, 0);
+        let addr = listener.local_addr().unwrap();
+        let mut fill = Vec::new();
+        for _ in 0..16 {
+            match std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(300)) {
+                Ok(s) => fill.push(s),
+                Err(_) => return (listener, fill, addr),
+            }
+        }
+        panic!("the backlog never filled");
+    }
+
+    #[test]
+    fn connecting_to_a_silent_server_gives_up_in_time_and_says_where() {
+        let (_listener, _fill, addr) = unanswering();
+        let t0 = Instant::now();
+        let e = StreamPort::tcp_within(&addr.to_string(), Duration::from_millis(500)).err().expect("must fail");
+        let took = t0.elapsed();
+        assert!(took < Duration::from_secs(10), "took {took:?}");
+        assert_eq!(e.kind(), ErrorKind::TimedOut, "{e}");
+        let says = e.to_string();
+        assert!(says.contains(&addr.to_string()) && says.contains(" s"), "{says}");
     }
 }

@@ -33,6 +33,8 @@ pub static BC39: Dialect = Dialect {
     rai: Rai::Param("raiMode"),
     // Its names are the common ones the comparison uses (M5310-A maps onto them).
     synonyms: &[],
+    // Quectel modules print a `Boot…` banner, then `RDY` once the AT port is ready.
+    boot: &["RDY", "Boot*", "REBOOT*"],
 };
 
 static COMMANDS: &[CommandSpec] = &[

@@ -50,6 +50,9 @@ pub static M5310A: Dialect = Dialect {
         ("para", "parameter"),
         ("cmd", "arguments"),
     ],
+    // The manual does not show the power-on output; these are the banner and ready lines its
+    // firmware family prints.
+    boot: &["RDY", "Boot*", "REBOOT*"],
 };
 
 #[rustfmt::skip]

@@ -157,6 +157,9 @@ pub struct Dialect {
     /// Its parameter names (lower case) that another manual spells differently for the same thing,
     /// each with the common (lower-case) name the comparison uses (commands and URCs alike).
     pub synonyms: &'static [(&'static str, &'static str)],
+    /// Lines the module prints when it (re)starts — its boot banner and ready line — each exact
+    /// or, ending in `*`, a prefix. Seen mid-case, they mean the modem rebooted.
+    pub boot: &'static [&'static str],
 }
 
 /// A URC table entry, as the dialect files write them.
@@ -179,6 +182,24 @@ const fn code(code: u16, meaning: &'static str, section: &'static str) -> Code {
 pub const DEFAULT_MAX_RESPONSE: Duration = Duration::from_millis(300);
 
 impl Dialect {
+    /// Whether `line` is one the module prints when it (re)starts (see [`Dialect::boot`]). Bytes
+    /// a rebooting UART garbles before the banner (NUL, `\xFF`, other control characters) and
+    /// the line's blanks are ignored.
+    pub fn is_boot_line(&self, line: &str) -> bool {
+        self.boot_line(line).is_some()
+    }
+
+    /// The boot line in `line` without the garbled bytes before it, if `line` is one (see
+    /// [`Dialect::is_boot_line`]).
+    pub fn boot_line<'l>(&self, line: &'l str) -> Option<&'l str> {
+        let line = line.trim_start_matches(|c: char| c.is_control() || c == '\u{FFFD}' || c == '\u{FF}').trim();
+        let known = self.boot.iter().any(|b| match b.strip_suffix('*') {
+            Some(prefix) => line.starts_with(prefix),
+            None => line == *b,
+        });
+        (known && !line.is_empty()).then_some(line)
+    }
+
     pub fn all() -> [&'static Dialect; 2] {
         [&BC39, &M5310A]
     }
@@ -302,6 +323,15 @@ pub enum Misfit {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn boot_lines_are_known_through_garbled_bytes() {
+        for d in Dialect::all() {
+            assert!(d.is_boot_line("RDY"), "{}", d.name);
+            assert!(d.is_boot_line("\u{0}\u{FFFD}Boot: Unsigned"), "{}", d.name);
+            assert!(!d.is_boot_line("OK") && !d.is_boot_line("") && !d.is_boot_line("+MIPLREAD: 0,1"), "{}", d.name);
+        }
+    }
 
     #[test]
     fn every_table_signature_parses() {

@@ -172,6 +172,20 @@ pub fn run_case(port: &mut dyn Port, ctx: &Context<'_>, suite: &Suite, case: &Ca
             break;
         }
     }
+    // A boot banner in the middle of a case explains whatever failed after it.
+    if let Some((label, why)) = &mut failure {
+        if let Some((line, at)) = reboot_in(&s.transcript, ctx.dialect) {
+            let said = format!(
+                "the modem rebooted mid-case (`{}` at {}): {why}",
+                crate::transcript::escape(line.as_bytes()),
+                ms(at.saturating_sub(start))
+            );
+            if let Some(step) = steps.iter_mut().rev().find(|st| st.label == *label) {
+                step.failure = Some(said.clone());
+            }
+            *why = said;
+        }
+    }
     let mut warnings = Vec::new();
     for (i, step) in suite.teardown.iter().enumerate().filter(|_| interrupted.is_none()) {
         let outcome = s.step(&format!("teardown {}", i + 1), step);
@@ -183,6 +197,18 @@ pub fn run_case(port: &mut dyn Port, ctx: &Context<'_>, suite: &Suite, case: &Ca
     s.pull_wire();
     let duration = s.port.now().saturating_sub(start);
     CaseRun { steps, transcript: s.transcript, failure, warnings, duration, wire: s.wire_raw, interrupted }
+}
+
+/// The first line from the modem in `transcript` that its dialect prints when it (re)starts, and
+/// when it came.
+pub fn reboot_in(transcript: &Transcript, dialect: &Dialect) -> Option<(String, Stamp)> {
+    transcript.items.iter().find_map(|item| match item {
+        crate::transcript::Item::Entry(e) if e.dir == Dir::UeToTe => {
+            let text = String::from_utf8_lossy(&e.bytes);
+            text.split(['\r', '\n']).find_map(|l| dialect.boot_line(l)).map(|l| (l.to_string(), e.at))
+        }
+        _ => None,
+    })
 }
 
 /// Why [`ask`] got no information lines.
@@ -210,6 +236,14 @@ pub enum AskError {
         /// The command sent.
         String,
     ),
+    /// The modem printed its boot banner or ready line instead of answering.
+    #[error("the modem rebooted while answering `{command}` (`{line}`)")]
+    Rebooted {
+        /// The command sent.
+        command: String,
+        /// The boot line, escaped.
+        line: String,
+    },
     /// The link closed before the answer.
     #[error("the link closed ({0})")]
     Closed(
@@ -231,6 +265,14 @@ pub fn ask(port: &mut dyn Port, ctx: &Context<'_>, command: &str) -> Result<Vec<
     let mut infos = vec![];
     loop {
         match s.next(hard) {
+            Next::Frame(f) if ctx.dialect.is_boot_line(&f.frame.text()) => {
+                let text = f.frame.text();
+                let line = ctx.dialect.boot_line(&text).unwrap_or_default();
+                return Err(AskError::Rebooted {
+                    command: command.to_string(),
+                    line: crate::transcript::escape(line.as_bytes()),
+                });
+            }
             Next::Frame(f) => match f.class {
                 Class::Info => infos.push(f.frame.text()),
                 Class::Final(r) if r.is_ok() => return Ok(infos),

@@ -75,6 +75,11 @@ impl Fanout {
         let failures = &mut self.failures;
         self.reporters.retain_mut(|(name, r)| match r.on(event) {
             Ok(()) => true,
+            // Its reader went away (`miplcheck run … | head`): nothing to say about it.
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                tracing::debug!("the {name} report's reader went away; it is switched off");
+                false
+            }
             Err(e) => {
                 tracing::error!("the {name} report failed and is switched off: {e}");
                 failures.push(ReportFailure { report: name.clone(), error: e.to_string() });

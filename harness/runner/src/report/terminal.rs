@@ -53,8 +53,10 @@ impl Terminal<std::io::Stdout> {
 }
 
 impl<W: Write> Terminal<W> {
-    /// A finished line: above the bars on a terminal, else to `out`.
+    /// A finished line: above the bars on a terminal, else to `out`. Reasons quote what the
+    /// modem sent, so control characters are shown escaped, never sent to the terminal.
     fn line(&mut self, text: String) -> std::io::Result<()> {
+        let text = miplcheck_record::printable(&text);
         match &self.bars {
             Some(b) => b.multi.println(text),
             None => writeln!(self.out, "{text}"),
