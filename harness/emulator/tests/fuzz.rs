@@ -180,7 +180,7 @@ fn still_answers_at(m: &mut Modem, t: Duration) -> Result<(), TestCaseError> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(cases(256)))]
+    #![proptest_config(ProptestConfig::with_cases(cases(2000)))]
 
     /// Hostile lines in both dialects, each command a line of its own, time passing between them.
     #[test]

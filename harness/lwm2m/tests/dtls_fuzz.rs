@@ -12,7 +12,7 @@ use proptest::prelude::*;
 use std::sync::OnceLock;
 
 /// Cases per property in CI (each runs OpenSSL handshakes); `PROPTEST_CASES` overrides it.
-const CASES: u32 = 256;
+const CASES: u32 = 1000;
 
 fn cases() -> u32 {
     std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(CASES)

@@ -16,7 +16,7 @@ use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::time::Duration;
 
 /// Cases per property in CI; `PROPTEST_CASES` overrides it (`with_cases` alone would ignore it).
-const CASES: u32 = 256;
+const CASES: u32 = 2000;
 
 fn cases() -> u32 {
     std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(CASES)
