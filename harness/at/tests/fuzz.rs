@@ -8,6 +8,12 @@ use miplcheck_at::{Classifier, FinalResult, Lexer};
 use proptest::prelude::*;
 use std::time::Duration;
 
+/// `default` cases per property in CI; `PROPTEST_CASES` overrides it (`with_cases` alone would
+/// ignore it).
+fn cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
 /// Bytes that look like modem output often enough to reach deep paths.
 fn modem_bytes() -> impl Strategy<Value = Vec<u8>> {
     let atoms = prop_oneof![
@@ -26,7 +32,7 @@ fn modem_bytes() -> impl Strategy<Value = Vec<u8>> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(2000))]
+    #![proptest_config(ProptestConfig::with_cases(cases(2000)))]
 
     #[test]
     fn lexer_keeps_every_byte(input in modem_bytes(), cuts in prop::collection::vec(any::<prop::sample::Index>(), 0..6)) {

@@ -79,6 +79,29 @@ pub struct Progress {
     pub connected: bool,
 }
 
+/// DTLS record header: type, version, epoch, sequence number, length (RFC 6347 §4.1).
+const RECORD_HEADER: usize = 13;
+/// What [`CIPHER`] adds to an encrypted record: an 8-byte explicit nonce and an 8-byte tag.
+const CCM8_OVERHEAD: usize = 16;
+
+/// The records of a datagram worth handing to OpenSSL, in order: a record cut short by the end
+/// of the datagram, and an encrypted one (epoch > 0) too short to hold the nonce and the tag, are
+/// dropped, as RFC 6347 §4.1.2.7 has invalid records silently discarded.
+fn usable_records(datagram: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(datagram.len());
+    let mut rest = datagram;
+    while rest.len() >= RECORD_HEADER {
+        let epoch = u16::from_be_bytes([rest[3], rest[4]]);
+        let len = usize::from(u16::from_be_bytes([rest[11], rest[12]]));
+        let Some(record) = rest.get(..RECORD_HEADER + len) else { break };
+        if epoch == 0 || len >= CCM8_OVERHEAD {
+            out.extend_from_slice(record);
+        }
+        rest = &rest[RECORD_HEADER + len..];
+    }
+    out
+}
+
 /// One DTLS association, client or server.
 pub struct Session {
     state: State,
@@ -176,8 +199,15 @@ impl Session {
         }
     }
 
-    /// A datagram from the peer.
+    /// A datagram from the peer. What [`usable_records`] drops never reaches OpenSSL: an empty
+    /// datagram would read as end of file and fail the session, and an encrypted record shorter
+    /// than the cipher's overhead makes OpenSSL 3 end the association with a fatal alert, so one
+    /// forged datagram from anyone, knowing no key, could end it.
     pub fn on_datagram(&mut self, bytes: &[u8]) -> Progress {
+        let bytes = &usable_records(bytes);
+        if bytes.is_empty() {
+            return Progress::default();
+        }
         match std::mem::replace(&mut self.state, State::Failed("in use".into())) {
             State::Handshaking(mut mid) => {
                 mid.get_mut().incoming.push_back(bytes.to_vec());

@@ -7,6 +7,12 @@ use miplcheck_lwm2m::{link, Path};
 use proptest::prelude::*;
 use std::time::Duration;
 
+/// `default` cases per property in CI; `PROPTEST_CASES` overrides it (`with_cases` alone would
+/// ignore it).
+fn cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
 fn tlv_tree() -> impl Strategy<Value = Vec<Tlv>> {
     let resource = (any::<u16>(), prop::collection::vec(any::<u8>(), 0..300)).prop_map(|(id, b)| Tlv::resource(id, b));
     prop::collection::vec(
@@ -16,7 +22,7 @@ fn tlv_tree() -> impl Strategy<Value = Vec<Tlv>> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(1000))]
+    #![proptest_config(ProptestConfig::with_cases(cases(1000)))]
 
     #[test]
     fn tlv_round_trips(t in tlv_tree()) {

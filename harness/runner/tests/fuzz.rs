@@ -6,6 +6,12 @@ use miplcheck_runner::suite::Suite;
 use proptest::prelude::*;
 use std::path::Path;
 
+/// `default` cases per property in CI; `PROPTEST_CASES` overrides it (`with_cases` alone would
+/// ignore it).
+fn cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
 const SUITE: &str = "suite: config\ndialects: [bc39]\nsetup:\n  - send: AT+CMEE=1\ncases:\n  - id: a\n    spec: BC39 §3.2.2\n    steps:\n      - send: AT+MIPLCREATE\n        expect: [\"+MIPLCREATE: {ref}\"]\n      - send: AT+MIPLDELETE=${ref}\n        window: 3s\n      - urcs: [\"+MIPLEVENT: 0,{e:\\\\d+}\"]\n      - wait: 10ms\n";
 const RIG: &str = "kind = \"emulator\"\ndialect = \"bc39\"\n[emulator]\nlink = \"virtual\"\ndelays = { \"*\" = \"1ms\" }\n[secrets]\npsk = \"abc\"\n[timing]\nwindow_scale = 2.0\n";
 
@@ -20,7 +26,7 @@ fn mutated(base: &'static str) -> impl Strategy<Value = String> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(1500))]
+    #![proptest_config(ProptestConfig::with_cases(cases(1500)))]
 
     #[test]
     fn suites_never_panic(text in prop_oneof![mutated(SUITE), "\\PC{0,200}"]) {
