@@ -460,11 +460,9 @@ fn the_corpus_files_are_answered() {
 }
 
 /// Found by `the_platform_takes_hostile_coap`: a second device registering from the address of an
-/// earlier one (another `ep`) is auto-observed with the earlier device's objects, because
-/// auto-observe looks the device up by address. server.rs is another branch's; un-ignore when it
-/// looks the device up by its new location.
+/// earlier one (another `ep`) was auto-observed with the earlier device's objects, when
+/// auto-observe looked the device up by address; it now looks it up by endpoint.
 #[test]
-#[ignore = "server.rs: auto-observe finds the device by address, not by the registration"]
 fn auto_observe_uses_the_objects_of_the_registration() {
     let mut pf = platform(true, false);
     let reg = |mid: u16, ep: &str, payload: &str| {
