@@ -111,6 +111,16 @@ fn shown(r: &CaseResult) -> (String, String) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("junit.xml");
     let mut j = Junit::new(path.clone());
+    let rig = miplcheck_record::RigInfo {
+        name: "r".into(),
+        dialect: "bc39".into(),
+        target: "t".into(),
+        capabilities: vec![],
+        window_scale: 1.0,
+        secrets: vec![],
+    };
+    let firmware = miplcheck_record::Firmware::default();
+    j.on(&Event::RunStarted { rig: &rig, firmware: &firmware, cases: 1 }).unwrap();
     j.on(&Event::CaseFinished(r)).unwrap();
     j.on(&Event::RunFinished(&Summary::default())).unwrap();
     let xml = std::fs::read_to_string(&path).unwrap();
