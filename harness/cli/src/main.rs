@@ -171,7 +171,7 @@ fn platform(a: PlatformArgs) -> Result<Exit, Error> {
 
 fn run(a: RunArgs) -> Result<Exit, Error> {
     let root = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-    miplcheck_runner::golden::init_for_run(&root);
+    miplcheck_runner::golden::init(&root);
     let selection = Selection { suite: a.suite, case: a.case };
     let mut plan = Plan::load(&a.rig, &a.suites, &a.golden, selection)?;
     let out = a.out.unwrap_or_else(|| default_out(&plan.rig.name));

@@ -43,6 +43,9 @@ fn a_changed_snapshot_waits_in_the_run_folder_until_accepted() {
     let accepted = std::fs::read_to_string(golden.join("bc39").join(snap)).unwrap();
     assert!(accepted.contains("+MIPLVER: 9.9.9"));
 
+    // A developer's pending review beside the golden file is theirs: a passing run leaves it.
+    let theirs = golden.join("bc39/config__sdk-version.snap.new");
+    std::fs::write(&theirs, "a developer's pending review").unwrap();
     let o = run();
     assert_eq!(
         o.status.code(),
@@ -50,4 +53,5 @@ fn a_changed_snapshot_waits_in_the_run_folder_until_accepted() {
         "the accepted snapshot is the new golden: {}",
         String::from_utf8_lossy(&o.stdout)
     );
+    assert!(theirs.exists(), "a run never deletes a .snap.new beside the golden files");
 }

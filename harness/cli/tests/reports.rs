@@ -46,3 +46,64 @@ fn an_out_in_use_by_another_run_is_refused() {
     assert_eq!(o.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("another miplcheck run (process 1)"), "{stderr}");
 }
+
+/// A small tmpfs, unmounted when dropped; none where this process may not mount (not root).
+struct Tmpfs(tempfile::TempDir);
+
+impl Tmpfs {
+    fn mount(size: &str) -> Option<Tmpfs> {
+        let dir = tempfile::tempdir().unwrap();
+        let ok = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir.path())
+            .status()
+            .is_ok_and(|s| s.success());
+        ok.then_some(Tmpfs(dir))
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(self.0.path()).status();
+    }
+}
+
+#[test]
+fn a_full_disk_exits_3_and_leaves_no_half_written_report() {
+    let Some(disk) = Tmpfs::mount("64k") else {
+        assert!(std::env::var_os("MIPLCHECK_REQUIRE_MOUNT").is_none(), "cannot mount a tmpfs here");
+        eprintln!("skipped: mounting a tmpfs needs root");
+        return;
+    };
+    let out = disk.0.path().join("out");
+    let o =
+        miplcheck(&["run", "--rig", "rigs/emulator-bc39.toml", "--suite", "basics", "--out", out.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("could not be written") && stderr.contains("No space left"), "{stderr}");
+    // What is there is whole: every report either parses or is absent, and no partial file is left.
+    if let Ok(text) = std::fs::read_to_string(out.join("run.json")) {
+        serde_json::from_str::<serde_json::Value>(&text).expect("a whole run.json");
+    }
+    if let Ok(text) = std::fs::read_to_string(out.join("junit.xml")) {
+        assert!(text.trim_end().ends_with("</testsuites>"), "a whole junit.xml");
+    }
+    if let Ok(text) = std::fs::read_to_string(out.join("report.html")) {
+        assert!(text.trim_end().ends_with("</html>"), "a whole report.html");
+    }
+    let partial: Vec<_> = walk(&out).into_iter().filter(|p| p.ends_with(".partial")).collect();
+    assert!(partial.is_empty(), "{partial:?}");
+}
+
+fn walk(dir: &std::path::Path) -> Vec<String> {
+    let mut out = vec![];
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p.display().to_string());
+        }
+    }
+    out
+}

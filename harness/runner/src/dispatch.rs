@@ -324,7 +324,12 @@ impl Plan {
         }
         let name = format!("{}__{}", suite.name, case.id);
         let content = format!("# {}/{} — {}\n{}", suite.name, case.id, case.spec, run.transcript.normalized(redactor));
-        let snapshot = golden::compare(&self.golden_dir, &name, &content, Some(&suite.path));
+        // A run compares without insta, which would write and delete `.snap.new` files beside
+        // the golden ones: the run keeps its own, and a developer's are theirs.
+        let snapshot = match &self.run_dir {
+            Some(_) => golden::compare_only(&self.golden_dir, &name, &content),
+            None => golden::compare(&self.golden_dir, &name, &content, Some(&suite.path)),
+        };
         let snap_file = || shown(&self.golden_dir.join(format!("{name}.snap")));
         // How the user accepts it: from the run's folder, or (under `cargo test`) with cargo-insta.
         let accept = |verb: &str| match &self.run_dir {

@@ -62,14 +62,6 @@ pub fn init(root: &Path) {
     std::env::set_var("INSTA_FORCE_PASS", "0");
 }
 
-/// Prepares insta for `miplcheck run`: as [`init`], but nothing is ever written beside the golden
-/// files — the run keeps its new snapshots in its own folder ([`write_pending`]), so two runs of
-/// one dialect cannot touch each other's reviews.
-pub fn init_for_run(root: &Path) {
-    init(root);
-    std::env::set_var("INSTA_UPDATE", "no");
-}
-
 /// Where a run keeps the new snapshot of `name` for review: `<run>/snapshots/<golden folder>/<name>.snap.new`.
 pub fn pending_path(run: &Path, golden_sub: &Path, name: &str) -> PathBuf {
     run.join(PENDING).join(golden_sub).join(format!("{name}.snap.new"))
@@ -84,6 +76,19 @@ pub fn write_pending(path: &Path, content: &str, input_file: &Path) -> std::io::
     let file =
         format!("---\nsource: harness/runner/src/golden.rs\ninput_file: {}\n---\n{content}", input_file.display());
     crate::report::atomic::write(path, file.as_bytes())
+}
+
+/// Compares `content` with the snapshot `name` in `dir` by insta's rules for file snapshots (the
+/// bodies equal once trailing blanks are trimmed and CRLF read as LF), touching no file: a run
+/// keeps its new snapshots in its own folder, and a developer's pending `.snap.new` beside the
+/// golden file is theirs.
+pub fn compare_only(dir: &Path, name: &str, content: &str) -> Snapshot {
+    let norm = |s: &str| s.trim_end().replace("\r\n", "\n");
+    match golden_body(dir, name) {
+        None => Snapshot::Missing,
+        Some(old) if norm(&old) == norm(content) => Snapshot::Matched,
+        Some(old) => Snapshot::Changed { diff: diff(&old, content) },
+    }
 }
 
 /// Compares `content` with the snapshot `name` in `dir`. On a change insta leaves
