@@ -1,13 +1,13 @@
 //! `miplcheck report RUN_DIR`: (re)writes a run folder's `report.html` from its `run.json`, for runs
 //! made before the HTML report existed or after the page changed; and for a run that died before
-//! it could write its reports (SIGKILL, a power cut), rebuilds `run.json`, `junit.xml` and
-//! `report.html` from its journal, marked incomplete.
+//! it could write its reports (SIGKILL, a power cut), rebuilds `run.json`, `junit.xml`,
+//! `coverage.md`/`.json` and `report.html` from its journal, marked incomplete.
 
 use crate::exit::{Error, Exit};
 use clap::Args;
 use miplcheck_html as html;
 use miplcheck_record::RunRecord;
-use miplcheck_runner::report::{atomic, journal, junit};
+use miplcheck_runner::report::{atomic, coverage, journal, junit};
 use std::path::PathBuf;
 
 #[derive(Args)]
@@ -33,6 +33,10 @@ pub fn run(a: ReportArgs) -> Result<Exit, Error> {
         crate::say!("report: {} (rebuilt from {})", dir.join("run.json").display(), journal.display());
         let xml = junit::to_bytes(&record).map_err(|e| Error::Failed(format!("cannot render junit.xml: {e}")))?;
         write("junit.xml", &xml)?;
+        let written = coverage::from_record(&dir, &record).map_err(|e| Error::Failed(format!("cannot write: {e}")))?;
+        if let Some(line) = written {
+            crate::say!("coverage: {line}");
+        }
     }
     write(html::FILE, html::render(&record).as_bytes())?;
     if let Some(why) = &record.incomplete {

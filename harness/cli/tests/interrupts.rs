@@ -131,7 +131,9 @@ fn rebuilt_from_the_journal(out: &Path) {
     let r = record(out);
     assert_eq!(case_ids(&r), ["first"]);
     assert!(r["incomplete"].as_str().unwrap().contains("rebuilt from its journal"), "{r}");
-    assert!(out.join("junit.xml").exists() && out.join("report.html").exists());
+    for f in ["junit.xml", "report.html", "coverage.md", "coverage.json"] {
+        assert!(out.join(f).exists(), "{f} rebuilt");
+    }
 }
 
 #[test]

@@ -5,9 +5,9 @@
 use super::{Event, Reporter};
 use miplcheck_at::Dialect;
 use miplcheck_coverage::{self as coverage, lines, CaseLines};
-use miplcheck_record::Verdict;
+use miplcheck_record::{CaseRecord, RunRecord, Verdict};
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 pub struct CoverageReport<W: Write> {
     dir: PathBuf,
@@ -31,29 +31,43 @@ impl<W: Write> Reporter for CoverageReport<W> {
                 self.cases.clear();
             }
             Event::CaseStarted { .. } => {}
-            Event::CaseFinished(result) => {
-                let r = &result.record;
-                if r.verdict != Verdict::Skipped {
-                    self.cases.push(CaseLines {
-                        id: r.full_name(),
-                        spec: r.spec.clone(),
-                        lines: lines::of_record(&r.transcript),
-                    });
-                }
-            }
+            Event::CaseFinished(result) => self.cases.extend(evidence(&result.record)),
             Event::RunFinished(_) => {
                 // A rig's dialect is checked when it loads; without one there is no table to read.
                 let Some(d) = self.dialect else { return Ok(()) };
-                let c = coverage::analyse(d, miplcheck_emulator::events_produced(d.name), &self.cases);
-                super::atomic::write(&self.dir.join("coverage.md"), coverage::render::markdown(&c).as_bytes())?;
-                let json = coverage::render::json(std::slice::from_ref(&c));
-                super::atomic::write(&self.dir.join("coverage.json"), json.as_bytes())?;
-                writeln!(self.out, "coverage: {}", c.summary().line(d.name))?;
+                let line = write(&self.dir, d, &self.cases)?;
+                writeln!(self.out, "coverage: {line}")?;
                 self.out.flush()?;
             }
         }
         Ok(())
     }
+}
+
+/// What a case that ran shows of the manual; nothing for a skipped one.
+fn evidence(r: &CaseRecord) -> Option<CaseLines> {
+    (r.verdict != Verdict::Skipped).then(|| CaseLines {
+        id: r.full_name(),
+        spec: r.spec.clone(),
+        lines: lines::of_record(&r.transcript),
+    })
+}
+
+/// Writes `coverage.md` and `coverage.json` into `dir`; returns the summary line.
+fn write(dir: &Path, d: &'static Dialect, cases: &[CaseLines]) -> std::io::Result<String> {
+    let c = coverage::analyse(d, miplcheck_emulator::events_produced(d.name), cases);
+    super::atomic::write(&dir.join("coverage.md"), coverage::render::markdown(&c).as_bytes())?;
+    let json = coverage::render::json(std::slice::from_ref(&c));
+    super::atomic::write(&dir.join("coverage.json"), json.as_bytes())?;
+    Ok(c.summary().line(d.name))
+}
+
+/// The coverage files of a whole record (for `miplcheck report` rebuilding a run from its
+/// journal); none for a dialect this miplcheck has no table for.
+pub fn from_record(dir: &Path, record: &RunRecord) -> std::io::Result<Option<String>> {
+    let Some(d) = Dialect::by_name(&record.rig.dialect) else { return Ok(None) };
+    let cases: Vec<CaseLines> = record.cases.iter().filter_map(evidence).collect();
+    write(dir, d, &cases).map(Some)
 }
 
 #[cfg(test)]
