@@ -50,10 +50,18 @@ impl Privacy {
         self
     }
 
-    /// Secrets as `<secret:name>`, identities masked.
+    /// Secrets as `<secret:name>`, identities masked; a text cut short by `crate::cap` that ends
+    /// in the beginning of one is hidden as well.
     pub fn text(&self, s: &str) -> String {
         let s = self.secrets.text(s);
-        self.identities.iter().fold(s, |acc, (v, m)| acc.replace(v.as_str(), m))
+        let s = self.identities.iter().fold(s, |acc, (v, m)| acc.replace(v.as_str(), m));
+        if !s.contains("… (") {
+            return s;
+        }
+        let secrets = self.secrets.pairs().map(|(stand_in, v)| (v, stand_in.to_string()));
+        let identities = self.identities.iter().map(|(v, m)| (v.as_bytes(), m.clone()));
+        let values: Vec<(&[u8], String)> = secrets.chain(identities).collect();
+        crate::transcript::hide_cut_prefixes(&s, &values)
     }
 
     /// A raw packet with its shape kept: every secret byte and every masked identity digit
@@ -99,6 +107,14 @@ mod tests {
         let p = privacy(Identity::Mask);
         assert_eq!(p.text("ep=869975030000461;1064826326459"), "ep=86997503*******;10648********");
         assert_eq!(p.text("psk FhyvhmgIRQrde4In"), "psk <secret:psk>");
+    }
+
+    #[test]
+    fn a_value_cut_in_part_by_a_cap_is_hidden_too() {
+        let p = privacy(Identity::Mask);
+        assert_eq!(p.text("got `+X: FhyvhmgIRQ… (900 more bytes)`"), "got `+X: <secret:psk>… (900 more bytes)`");
+        assert_eq!(p.text("ep=8699750300… (9 more bytes)"), "ep=86997503*******… (9 more bytes)");
+        assert_eq!(p.text("ok… (3 more bytes)"), "ok… (3 more bytes)", "nothing hidden ends there");
     }
 
     #[test]

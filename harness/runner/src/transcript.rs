@@ -293,6 +293,38 @@ impl Redactor {
     pub fn text(&self, input: &str) -> String {
         String::from_utf8_lossy(&self.bytes(input.as_bytes())).into_owned()
     }
+
+    /// The values and what stands in for them, for [`hide_cut_prefixes`].
+    pub fn pairs(&self) -> impl Iterator<Item = (&str, &[u8])> + '_ {
+        self.secrets.iter().map(|(s, v)| (s.as_str(), v.as_slice()))
+    }
+}
+
+/// A text cut short (`… (N more bytes)`, by `crate::cap`) may end in the first bytes of a value
+/// that is hidden whole elsewhere; each such beginning (3 bytes or more) becomes `hidden(k)`.
+pub fn hide_cut_prefixes(text: &str, values: &[(&[u8], String)]) -> String {
+    const MARK: &str = "… (";
+    if !text.contains(MARK) {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(MARK) {
+        let mut before = rest[..at].to_string();
+        for (value, stand_in) in values {
+            let longest = (3..value.len()).rev().find(|&k| before.as_bytes().ends_with(&value[..k]));
+            if let Some(k) = longest {
+                before.truncate(before.len() - k);
+                before.push_str(stand_in);
+                break;
+            }
+        }
+        out.push_str(&before);
+        out.push_str(MARK);
+        rest = &rest[at + MARK.len()..];
+    }
+    out.push_str(rest);
+    out
 }
 
 #[cfg(test)]
