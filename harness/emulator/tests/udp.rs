@@ -7,6 +7,7 @@ use miplcheck_lwm2m::Path;
 use miplcheck_platform::udp::spawn;
 use miplcheck_platform::{OpOutcome, Operation, PlatformOptions};
 use miplcheck_transport::serial::{open, SerialSettings};
+use miplcheck_transport::stream::StreamPort;
 use miplcheck_transport::{Port, Received};
 use std::time::{Duration, Instant};
 
@@ -20,8 +21,8 @@ fn read_until(port: &mut dyn Port, want: &str, got: &mut String) {
     }
 }
 
-#[test]
-fn register_and_read_over_real_udp() {
+/// A platform on loopback and a BC39 emulator on a pty registered with it (event 6 seen).
+fn registered() -> (miplcheck_platform::udp::Handle, miplcheck_emulator::serve::PtyModem, StreamPort) {
     let pf = spawn(
         "127.0.0.1:0".parse().unwrap(),
         PlatformOptions { auto_observe: false, ..Default::default() },
@@ -44,6 +45,13 @@ fn register_and_read_over_real_udp() {
         read_until(&mut port, "OK\r\n", &mut got);
     }
     read_until(&mut port, "+MIPLEVENT: 0,6", &mut got);
+    (pf, pty, port)
+}
+
+#[test]
+fn register_and_read_over_real_udp() {
+    let (pf, _pty, mut port) = registered();
+    let mut got = String::new();
     assert_eq!(pf.devices().len(), 1);
     let id = pf.operate(None, Operation::Read(Path::resource(3311, 0, 5805))).unwrap();
     got.clear();
@@ -77,28 +85,8 @@ fn bound_to_loopback(port: u16) -> Option<bool> {
 
 #[test]
 fn only_the_configured_server_reaches_the_modem_and_its_socket_is_on_loopback() {
-    let pf = spawn(
-        "127.0.0.1:0".parse().unwrap(),
-        PlatformOptions { auto_observe: false, ..Default::default() },
-        Instant::now(),
-    )
-    .unwrap();
-    let mut o = Options::for_dialect("bc39");
-    o.echo = false;
-    let pty = on_pty(Modem::new(o).unwrap()).unwrap();
-    let mut port = open(&SerialSettings::at_path(pty.path.to_string_lossy())).unwrap();
+    let (pf, _pty, mut port) = registered();
     let mut got = String::new();
-    for cmd in [
-        format!("AT+MIPLCONFIG=0,127.0.0.1,{}", pf.addr.port()),
-        "AT+MIPLCREATE".into(),
-        "AT+MIPLADDOBJ=0,3311,1,\"1\",4,2".into(),
-        "AT+MIPLOPEN=0,600,60".into(),
-    ] {
-        got.clear();
-        port.write(format!("{cmd}\r").as_bytes()).unwrap();
-        read_until(&mut port, "OK\r\n", &mut got);
-    }
-    read_until(&mut port, "+MIPLEVENT: 0,6", &mut got);
     let device = pf.devices()[0].peer;
     if let Some(loopback) = bound_to_loopback(device.port()) {
         assert!(loopback, "the modem's socket {device} listens wider than loopback");
