@@ -30,16 +30,21 @@ fn wait(child: &mut std::process::Child, limit: Duration) -> std::process::ExitS
     }
 }
 
-#[test]
-fn a_run_piped_into_a_reader_that_closes_early_ends_quietly_with_its_own_status() {
-    let out = tempfile::tempdir().unwrap();
-    let mut child = bin()
+/// `miplcheck run` of one case into `out`, both output streams piped.
+fn run_into(out: &std::path::Path) -> std::process::Child {
+    bin()
         .args(["run", "--rig", "rigs/emulator-bc39.toml", "--case", "config/sdk-version", "--out"])
-        .arg(out.path())
+        .arg(out)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .unwrap();
+        .unwrap()
+}
+
+#[test]
+fn a_run_piped_into_a_reader_that_closes_early_ends_quietly_with_its_own_status() {
+    let out = tempfile::tempdir().unwrap();
+    let mut child = run_into(out.path());
     // `| head -1`: one line, then the reader is gone before the rest is written.
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let mut first = String::new();
@@ -57,13 +62,7 @@ fn a_run_piped_into_a_reader_that_closes_early_ends_quietly_with_its_own_status(
 #[test]
 fn a_run_whose_stdout_is_closed_from_the_start_does_not_panic() {
     let out = tempfile::tempdir().unwrap();
-    let mut child = bin()
-        .args(["run", "--rig", "rigs/emulator-bc39.toml", "--case", "config/sdk-version", "--out"])
-        .arg(out.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = run_into(out.path());
     drop(child.stdout.take());
     let status = wait(&mut child, Duration::from_secs(120));
     let mut stderr = String::new();

@@ -51,6 +51,12 @@ pub(super) fn as_a_set(patterns: &[Pattern], texts: &[String]) -> Result<Vec<usi
     Err(matchable)
 }
 
+/// The sources of the patterns a match left out (`matched` holds the indices it found), for
+/// the failure that names them.
+pub(super) fn unmatched<'p>(patterns: &'p [Pattern], matched: &[usize]) -> Vec<&'p str> {
+    patterns.iter().enumerate().filter(|(j, _)| !matched.contains(j)).map(|(_, p)| p.source()).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,7 +3,7 @@
 //! list, claimed from the backlog once all the patterns are found, and timed from that command
 //! (the case's start if none). Which lines answer which patterns is [`super::matching`]'s.
 
-use super::matching::{as_a_set, in_order};
+use super::matching::{as_a_set, in_order, unmatched};
 use super::{ms, Claimed, Next, Seen, Session, StepOutcome};
 use crate::pattern::Pattern;
 use crate::suite::{Step, DEFAULT_URC_WINDOW};
@@ -43,12 +43,7 @@ pub(super) fn run(
             Next::Timeout => {
                 session.flush_partial();
                 let matched = found.err().unwrap_or_default();
-                let missing: Vec<&str> = patterns
-                    .iter()
-                    .enumerate()
-                    .filter(|(j, _)| !matched.contains(j))
-                    .map(|(_, p)| p.source())
-                    .collect();
+                let missing = unmatched(patterns, &matched);
                 let seen: Vec<String> = session.backlog.iter().map(|s| escape(s.frame.content())).collect();
                 let texts: Vec<String> = session.backlog.iter().map(|s| s.frame.text()).collect();
                 let hint = missing

@@ -3,7 +3,7 @@
 //! command and the last platform operation. Each step looks only after the datagrams the previous
 //! one claimed. The datagrams reach the transcript and the wire backlog in [`Session`]'s core.
 
-use super::matching::in_order;
+use super::matching::{in_order, unmatched};
 use super::{ms, Session, StepOutcome};
 use crate::pattern::Pattern;
 use crate::suite::{Step, DEFAULT_URC_WINDOW};
@@ -58,12 +58,7 @@ pub(super) fn run(
                 return Ok(());
             }
             Err(matched) if session.port.now() >= hard => {
-                let missing: Vec<&str> = patterns
-                    .iter()
-                    .enumerate()
-                    .filter(|(j, _)| !matched.contains(j))
-                    .map(|(_, p)| p.source())
-                    .collect();
+                let missing = unmatched(&patterns, &matched);
                 let mut seen: Vec<String> = session
                     .wire_backlog
                     .iter()
