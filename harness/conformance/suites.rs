@@ -64,7 +64,7 @@ fn run(plan: &Plan, si: usize, ci: usize) -> Result<(), Failed> {
     let c = &r.record;
     match c.verdict {
         Verdict::Passed | Verdict::Skipped => Ok(()),
-        Verdict::Failed => {
+        Verdict::Failed | Verdict::Error => {
             let mut msg = format!("{}: {}", c.place().unwrap_or_default(), c.reason.as_deref().unwrap_or(""));
             if let Some(diff) = &c.snapshot_diff {
                 msg.push_str("\n--- golden\n+++ this run\n");

@@ -331,7 +331,7 @@ fn verdict(side: &Option<CaseSide>) -> String {
         Some(x) => {
             let cls = match x.verdict {
                 Verdict::Passed => "ok",
-                Verdict::Failed => "bad",
+                Verdict::Failed | Verdict::Error => "bad",
                 Verdict::Skipped => "muted",
             };
             format!("<span class=\"{cls}\">{}</span>", esc(&x.words()))

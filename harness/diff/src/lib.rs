@@ -138,6 +138,7 @@ impl CaseSide {
             (Verdict::Failed, Some(at), Some(r)) => format!("failed at {at}: {r}"),
             (Verdict::Failed, None, Some(r)) => format!("failed: {r}"),
             (Verdict::Skipped, _, Some(r)) => format!("skipped: {r}"),
+            (Verdict::Error, _, Some(r)) => format!("infrastructure error: {r}"),
             (v, _, _) => v.to_string(),
         }
     }
@@ -392,9 +393,10 @@ pub(crate) mod testing {
                 secrets: vec![],
             },
             firmware: Firmware { revision: format!("Revision:{rig}"), imei: None, note: None },
-            summary: Totals { passed: cases.len(), failed: 0, skipped: 0 },
+            summary: Totals { passed: cases.len(), ..Totals::default() },
             cases,
             incomplete: None,
+            health: None,
         }
     }
 
@@ -415,6 +417,8 @@ pub(crate) mod testing {
             warnings: vec![],
             transcript,
             suite_file: None,
+            attempts: vec![],
+            quarantine: None,
         }
     }
 

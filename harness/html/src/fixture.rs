@@ -29,6 +29,7 @@ pub fn empty() -> RunRecord {
         summary: Totals::default(),
         cases: vec![],
         incomplete: None,
+        health: None,
     }
 }
 
@@ -65,6 +66,8 @@ pub fn case(suite: &str, name: &str, verdict: Verdict, steps: Vec<StepRecord>) -
         warnings: vec![],
         transcript: vec![],
         suite_file: None,
+        attempts: vec![],
+        quarantine: None,
     }
 }
 
@@ -107,6 +110,6 @@ pub fn run() -> RunRecord {
     let mut skip = case("sota", "sota-info", Verdict::Skipped, vec![]);
     skip.reason = Some("the rig lacks capability `sota`".into());
     r.cases = vec![pass, fail, skip];
-    r.summary = Totals { passed: 1, failed: 1, skipped: 1 };
+    r.summary = Totals { passed: 1, failed: 1, skipped: 1, ..Totals::default() };
     r
 }

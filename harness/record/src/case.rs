@@ -15,6 +15,10 @@ pub enum Verdict {
     Failed,
     /// Not run on this rig ([`CaseRecord::reason`] says why).
     Skipped,
+    /// Not judged, for a reason of the bench rather than the firmware: the port is gone, the
+    /// connection was refused, the modem did not answer the sync, or the rig was found unhealthy
+    /// before the case ([`CaseRecord::failed_at`] is `prepare` or `not-run`). JUnit's `<error>`.
+    Error,
 }
 
 impl Verdict {
@@ -24,6 +28,7 @@ impl Verdict {
             Verdict::Passed => "passed",
             Verdict::Failed => "failed",
             Verdict::Skipped => "skipped",
+            Verdict::Error => "error",
         }
     }
 
@@ -33,6 +38,7 @@ impl Verdict {
             Verdict::Passed => "PASS",
             Verdict::Failed => "FAIL",
             Verdict::Skipped => "SKIP",
+            Verdict::Error => "ERROR",
         }
     }
 }
@@ -97,6 +103,9 @@ pub enum FailedAt {
     /// The run was asked to stop (SIGINT, SIGTERM) while this case ran; the steps that ran are
     /// recorded.
     Interrupted,
+    /// Never started: the rig was found unhealthy, or the run stopped at `--max-fail`
+    /// ([`CaseRecord::reason`] says which).
+    NotRun,
 }
 
 impl FailedAt {
@@ -112,6 +121,7 @@ impl From<String> for FailedAt {
             "snapshot" => FailedAt::Snapshot,
             "prepare" => FailedAt::Prepare,
             "interrupted" => FailedAt::Interrupted,
+            "not-run" => FailedAt::NotRun,
             _ => FailedAt::Step(s),
         }
     }
@@ -130,6 +140,7 @@ impl fmt::Display for FailedAt {
             FailedAt::Snapshot => f.write_str("snapshot"),
             FailedAt::Prepare => f.write_str("prepare"),
             FailedAt::Interrupted => f.write_str("interrupted"),
+            FailedAt::NotRun => f.write_str("not-run"),
         }
     }
 }
@@ -169,9 +180,32 @@ pub struct CaseRecord {
     /// before miplcheck 0.1.1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub suite_file: Option<String>,
+    /// The earlier attempts of this case when it was retried (`--retries`), oldest first, each
+    /// whole with its own transcript; this record is the last attempt. Absent when it ran once.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attempts: Vec<CaseRecord>,
+    /// The quarantine entry's reason (a ticket) when the case is quarantined: its failure does
+    /// not fail the run. Absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quarantine: Option<String>,
 }
 
 impl CaseRecord {
+    /// Failed at first and passed on a retry.
+    pub fn flaky(&self) -> bool {
+        self.verdict == Verdict::Passed && !self.attempts.is_empty()
+    }
+
+    /// How many times the case ran: 1, or more when it was retried.
+    pub fn attempt_count(&self) -> usize {
+        self.attempts.len() + 1
+    }
+
+    /// Failed or errored in a way that fails the run: not quarantined.
+    pub fn counts_against(&self) -> bool {
+        matches!(self.verdict, Verdict::Failed | Verdict::Error) && self.quarantine.is_none()
+    }
+
     /// `config/mode0-access-server`.
     pub fn full_name(&self) -> String {
         format!("{}/{}", self.suite, self.case)
@@ -218,6 +252,7 @@ mod tests {
     #[case("snapshot", FailedAt::Snapshot)]
     #[case("prepare", FailedAt::Prepare)]
     #[case("interrupted", FailedAt::Interrupted)]
+    #[case("not-run", FailedAt::NotRun)]
     fn failure_places_read_and_write_as_strings(#[case] text: &str, #[case] want: FailedAt) {
         let json = format!("\"{text}\"");
         assert_eq!(serde_json::from_str::<FailedAt>(&json).unwrap(), want);
@@ -227,6 +262,7 @@ mod tests {
     #[test]
     fn verdicts_and_snapshots_keep_their_spelling() {
         assert_eq!(serde_json::to_string(&Verdict::Skipped).unwrap(), "\"skipped\"");
+        assert_eq!(serde_json::to_string(&Verdict::Error).unwrap(), "\"error\"");
         assert_eq!(serde_json::to_string(&SnapshotResult::NotCompared).unwrap(), "\"not-compared\"");
         assert!(serde_json::from_str::<Verdict>("\"flaky\"").is_err());
     }

@@ -28,12 +28,15 @@ pub enum RecordError {
         path: PathBuf,
     },
     /// A schema this miplcheck does not read.
-    #[error("{}: schema {found:?}; this miplcheck reads {:?}", path.display(), crate::SCHEMA)]
+    #[error("{}: schema {found:?}; this miplcheck reads {expected:?}", path.display())]
     Schema {
         /// The file.
         path: PathBuf,
         /// The schema it names.
         found: String,
+        /// The schema that was expected ([`SCHEMA`](crate::SCHEMA) or
+        /// [`RACK_SCHEMA`](crate::RACK_SCHEMA)).
+        expected: &'static str,
     },
     /// A field with a value the schema does not allow.
     #[error("{}:{line}:{column}: field `{field}`: {message}", path.display())]

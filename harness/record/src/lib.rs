@@ -15,13 +15,16 @@
 
 mod case;
 mod error;
+mod file;
 mod line;
+mod rack;
 mod run;
 pub mod stats;
 
 pub use case::{CaseRecord, FailedAt, SnapshotResult, StepRecord, Verdict};
 pub use error::RecordError;
 pub use line::{escape, printable, Class, Dir, Line, LineKind, LineMark};
+pub use rack::{Health, HealthCheck, HealthState, RackCase, RackRecord, RackRig, RACK_SCHEMA};
 pub use run::{Firmware, RigInfo, RunRecord, Totals, SCHEMA};
 
 /// A duration as the record spells it: milliseconds, microseconds kept.

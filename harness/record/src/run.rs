@@ -4,7 +4,7 @@ use crate::case::{CaseRecord, Verdict};
 use crate::error::RecordError;
 use crate::line::LineKind;
 use serde::{Deserialize, Serialize};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// The schema's name and version; a change that breaks readers bumps the number.
 pub const SCHEMA: &str = "miplcheck-run/1";
@@ -32,6 +32,10 @@ pub struct RunRecord {
     /// journal after the process died. Absent for a run that finished.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub incomplete: Option<String>,
+    /// The rig's health checks and where they left it. Absent in records written before
+    /// miplcheck 0.2.0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health: Option<crate::rack::Health>,
 }
 
 /// The rig, without its secrets.
@@ -74,6 +78,21 @@ pub struct Totals {
     pub failed: usize,
     /// Cases not run on this rig.
     pub skipped: usize,
+    /// Cases not judged for a reason of the bench (infrastructure errors, not run on an
+    /// unhealthy rig). Absent (0) in older records.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub errors: usize,
+    /// Of the passed cases, those that failed first and passed on a retry.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub flaky: usize,
+    /// Failed or errored cases that are quarantined: counted here, not in `failed` or `errors`,
+    /// and not failing the run.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub quarantined: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl Totals {
@@ -81,23 +100,46 @@ impl Totals {
     pub fn of<'a>(cases: impl IntoIterator<Item = &'a CaseRecord>) -> Totals {
         let mut t = Totals::default();
         for c in cases {
-            t.add(c.verdict);
+            t.count(c);
         }
         t
     }
 
-    /// Counts one more case.
+    /// Counts one more case: by verdict, a quarantined failure or error as quarantined, a pass
+    /// after a retry as flaky too.
+    pub fn count(&mut self, c: &CaseRecord) {
+        match c.verdict {
+            Verdict::Failed | Verdict::Error if c.quarantine.is_some() => self.quarantined += 1,
+            v => self.add(v),
+        }
+        if c.flaky() {
+            self.flaky += 1;
+        }
+    }
+
+    /// Counts one more case by its verdict alone.
     pub fn add(&mut self, v: Verdict) {
         match v {
             Verdict::Passed => self.passed += 1,
             Verdict::Failed => self.failed += 1,
             Verdict::Skipped => self.skipped += 1,
+            Verdict::Error => self.errors += 1,
         }
     }
 
-    /// No case failed.
+    /// Every case merged in from `other`.
+    pub fn merge(&mut self, other: &Totals) {
+        self.passed += other.passed;
+        self.failed += other.failed;
+        self.skipped += other.skipped;
+        self.errors += other.errors;
+        self.flaky += other.flaky;
+        self.quarantined += other.quarantined;
+    }
+
+    /// No case failed and none errored (quarantined ones aside).
     pub fn all_passed(&self) -> bool {
-        self.failed == 0
+        self.failed == 0 && self.errors == 0
     }
 }
 
@@ -112,30 +154,7 @@ impl RunRecord {
 
     /// Reads a record from its JSON text; `file` is only for messages.
     pub fn parse(text: &str, file: &Path) -> Result<RunRecord, RecordError> {
-        #[derive(Deserialize)]
-        struct Head {
-            schema: Option<serde_json::Value>,
-        }
-        let not_json = |e: serde_json::Error| RecordError::NotJson { path: file.to_path_buf(), message: e.to_string() };
-        let head: Head = serde_json::from_str(text).map_err(not_json)?;
-        match head.schema {
-            Some(serde_json::Value::String(s)) if s == SCHEMA => {}
-            Some(serde_json::Value::String(found)) => return Err(RecordError::Schema { path: file.into(), found }),
-            Some(other) => return Err(RecordError::Schema { path: file.into(), found: other.to_string() }),
-            None => return Err(RecordError::NoSchema { path: file.into() }),
-        }
-        let mut de = serde_json::Deserializer::from_str(text);
-        let mut record: RunRecord = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-            let field = e.path().to_string();
-            let inner = e.into_inner();
-            RecordError::Field {
-                path: file.to_path_buf(),
-                line: inner.line(),
-                column: inner.column(),
-                field,
-                message: inner.to_string().split(" at line ").next().unwrap_or_default().to_string(),
-            }
-        })?;
+        let mut record: RunRecord = crate::file::parse(text, file, SCHEMA)?;
         record.upgrade();
         Ok(record)
     }
@@ -154,23 +173,7 @@ impl RunRecord {
     /// Writes the record as pretty JSON to `path`, through a temporary file beside it that is
     /// synced before it is renamed, so a reader never sees half a record.
     pub fn save(&self, path: &Path) -> Result<(), RecordError> {
-        let write = |source| RecordError::Write { path: path.to_path_buf(), source };
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(write)?;
-        }
-        let text = serde_json::to_string_pretty(self).map_err(|e| write(std::io::Error::other(e)))? + "\n";
-        let tmp = PathBuf::from(format!("{}.partial", path.display()));
-        let synced = |tmp: &Path| -> std::io::Result<()> {
-            use std::io::Write as _;
-            let mut f = std::fs::File::create(tmp)?;
-            f.write_all(text.as_bytes())?;
-            f.sync_all()
-        };
-        if let Err(e) = synced(&tmp).and_then(|()| std::fs::rename(&tmp, path)) {
-            let _ = std::fs::remove_file(&tmp);
-            return Err(write(e));
-        }
-        Ok(())
+        crate::file::save(self, path)
     }
 }
 

@@ -38,6 +38,8 @@ pub fn unrun(
         warnings: vec![],
         transcript: vec![],
         suite_file: Some(suite.path.display().to_string()),
+        attempts: vec![],
+        quarantine: None,
     }
 }
 

@@ -47,11 +47,13 @@ pub struct Summary {
     pub interrupted: Option<crate::interrupt::Signal>,
     /// Why the run is incomplete, in words (`interrupted by SIGINT (Ctrl-C) after 57 of 140 cases`).
     pub incomplete: Option<String>,
+    /// The rig's health checks and where they left it.
+    pub health: Option<miplcheck_record::Health>,
 }
 
 impl Summary {
     pub fn add(&mut self, r: &CaseRecord) {
-        self.totals.add(r.verdict);
+        self.totals.count(r);
     }
 
     pub fn all_passed(&self) -> bool {

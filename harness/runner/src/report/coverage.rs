@@ -30,7 +30,7 @@ impl<W: Write> Reporter for CoverageReport<W> {
                 self.dialect = Dialect::by_name(&rig.dialect);
                 self.cases.clear();
             }
-            Event::CaseStarted { .. } => {}
+            Event::CaseStarted { .. } | Event::Doing(_) | Event::CaseRetrying { .. } => {}
             Event::CaseFinished(result) => self.cases.extend(evidence(&result.record)),
             Event::RunFinished(_) => {
                 // A rig's dialect is checked when it loads; without one there is no table to read.
@@ -93,6 +93,8 @@ mod tests {
             warnings: vec![],
             transcript,
             suite_file: None,
+            attempts: vec![],
+            quarantine: None,
         };
         CaseResult { record, capture: None }
     }

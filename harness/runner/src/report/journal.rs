@@ -10,7 +10,7 @@
 //! ```
 
 use super::{Event, Reporter};
-use miplcheck_record::{CaseRecord, Firmware, RecordError, RigInfo, RunRecord, Totals, SCHEMA};
+use miplcheck_record::{CaseRecord, Firmware, Health, RecordError, RigInfo, RunRecord, Totals, SCHEMA};
 use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -41,6 +41,8 @@ struct Head {
 struct Finished {
     duration_ms: u64,
     incomplete: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    health: Option<Health>,
 }
 
 /// Appends each case to `DIR/journal.jsonl` as it finishes.
@@ -83,10 +85,14 @@ impl Reporter for Journal {
                     firmware: (*firmware).clone(),
                 })))
             }
-            Event::CaseStarted { .. } => Ok(()),
+            Event::CaseStarted { .. } | Event::Doing(_) | Event::CaseRetrying { .. } => Ok(()),
             Event::CaseFinished(r) => self.append(&Entry::Case { case: Box::new(r.record.clone()) }),
             Event::RunFinished(s) => self.append(&Entry::Finished {
-                finished: Finished { duration_ms: s.duration.as_millis() as u64, incomplete: s.incomplete.clone() },
+                finished: Finished {
+                    duration_ms: s.duration.as_millis() as u64,
+                    incomplete: s.incomplete.clone(),
+                    health: s.health.clone(),
+                },
             }),
         }
     }
@@ -107,7 +113,7 @@ pub fn recover(dir: &Path) -> Result<RunRecord, RecordError> {
         match serde_json::from_str::<Entry>(line) {
             Ok(Entry::Head(h)) if i == 0 => {
                 if h.journal != FORMAT {
-                    return Err(RecordError::Schema { path, found: h.journal });
+                    return Err(RecordError::Schema { path, found: h.journal, expected: FORMAT });
                 }
                 head = Some(h);
             }
@@ -125,8 +131,8 @@ pub fn recover(dir: &Path) -> Result<RunRecord, RecordError> {
     }
     let Some(head) = head else { return Err(RecordError::NoSchema { path }) };
     let Head { tool, started, rig, firmware, .. } = *head;
-    let (duration_ms, incomplete) = match finished {
-        Some(f) => (f.duration_ms, f.incomplete),
+    let (duration_ms, incomplete, health) = match finished {
+        Some(f) => (f.duration_ms, f.incomplete, f.health),
         None => (
             0,
             Some(format!(
@@ -134,6 +140,7 @@ pub fn recover(dir: &Path) -> Result<RunRecord, RecordError> {
                  its journal, which holds {} case(s)",
                 cases.len()
             )),
+            None,
         ),
     };
     Ok(RunRecord {
@@ -146,6 +153,7 @@ pub fn recover(dir: &Path) -> Result<RunRecord, RecordError> {
         summary: Totals::of(&cases),
         cases,
         incomplete,
+        health,
     })
 }
 

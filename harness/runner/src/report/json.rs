@@ -46,7 +46,7 @@ impl RecordBuilder {
                 self.started = SystemTime::now();
                 self.head = Some(((*rig).clone(), (*firmware).clone()));
             }
-            Event::CaseStarted { .. } => {}
+            Event::CaseStarted { .. } | Event::Doing(_) | Event::CaseRetrying { .. } => {}
             Event::CaseFinished(r) => self.cases.push(r.record.clone()),
             Event::RunFinished(summary) => {
                 let (rig, firmware) = self.head.take().ok_or_else(|| std::io::Error::other("no RunStarted"))?;
@@ -61,6 +61,7 @@ impl RecordBuilder {
                     summary: Totals::of(&cases),
                     cases,
                     incomplete: summary.incomplete.clone(),
+                    health: summary.health.clone(),
                 }));
             }
         }

@@ -6,7 +6,7 @@
 use super::json::RecordBuilder;
 use super::{Event, Reporter};
 use miplcheck_record::{CaseRecord, FailedAt, RunRecord, Verdict};
-use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
+use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestRerun, TestSuite};
 use std::path::PathBuf;
 
 pub struct Junit {
@@ -19,28 +19,60 @@ impl Junit {
         Junit { path, builder: RecordBuilder::new() }
     }
 
-    fn case(r: &CaseRecord) -> TestCase {
-        let status = match r.verdict {
-            Verdict::Passed => TestCaseStatus::success(),
-            Verdict::Skipped => {
+    /// One testcase, its class `<rig>.<suite>` so several rigs' reports never collide: a
+    /// failure is `<failure>`, an infrastructure error `<error>`, a quarantined failure
+    /// `<skipped>` with the entry's reason, and earlier attempts `<flakyFailure>` (when the last
+    /// passed) or `<rerunFailure>`, each with its own transcript.
+    fn case(rig: &str, r: &CaseRecord) -> TestCase {
+        let why = || format!("{}: {}", r.place().unwrap_or_default(), r.reason.as_deref().unwrap_or(""));
+        let mut status = match (r.verdict, &r.quarantine) {
+            (Verdict::Passed, _) => TestCaseStatus::success(),
+            (Verdict::Skipped, _) => {
                 let mut s = TestCaseStatus::skipped();
                 s.set_message(r.reason.as_deref().unwrap_or(""));
                 s
             }
-            Verdict::Failed => {
+            (Verdict::Failed | Verdict::Error, Some(ticket)) => {
+                let mut s = TestCaseStatus::skipped();
+                s.set_message(format!("quarantined ({ticket}); {} {}", r.verdict, why()));
+                s.set_type("quarantined");
+                s
+            }
+            (Verdict::Failed, None) => {
                 let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
-                s.set_message(format!("{}: {}", r.place().unwrap_or_default(), r.reason.as_deref().unwrap_or("")));
+                s.set_message(why());
                 s.set_type(if r.failed_at == Some(FailedAt::Snapshot) { "snapshot" } else { "step" });
                 if let Some(diff) = &r.snapshot_diff {
                     s.set_description(diff.as_str());
                 }
                 s
             }
+            (Verdict::Error, None) => {
+                let mut s = TestCaseStatus::non_success(NonSuccessKind::Error);
+                s.set_message(why());
+                s.set_type(if r.failed_at == Some(FailedAt::NotRun) { "not-run" } else { "infrastructure" });
+                s
+            }
         };
+        status.add_reruns(r.attempts.iter().map(|a| {
+            let kind = if a.verdict == Verdict::Error { NonSuccessKind::Error } else { NonSuccessKind::Failure };
+            let mut rerun = TestRerun::new(kind);
+            rerun.set_message(format!("{}: {}", a.place().unwrap_or_default(), a.reason.as_deref().unwrap_or("")));
+            rerun.set_time(std::time::Duration::from_secs_f64(a.duration_ms.max(0.0) / 1000.0));
+            rerun.set_system_out(transcript(a));
+            rerun
+        }));
         let mut tc = TestCase::new(r.case.as_str(), status);
-        tc.set_classname(r.suite.as_str());
+        tc.set_classname(format!("{rig}.{}", r.suite));
         tc.set_time(std::time::Duration::from_secs_f64(r.duration_ms.max(0.0) / 1000.0));
         tc.add_property(Property::new("spec", r.spec.as_str()));
+        tc.add_property(Property::new("attempt", r.attempt_count().to_string()));
+        if r.flaky() {
+            tc.add_property(Property::new("flaky", "true"));
+        }
+        if let Some(ticket) = &r.quarantine {
+            tc.add_property(Property::new("quarantine", ticket.as_str()));
+        }
         for st in &r.steps {
             if let Some(w) = st.window_ms {
                 let latency = st.latency_ms.map(ms).unwrap_or_else(|| "none".into());
@@ -50,9 +82,13 @@ impl Junit {
                 ));
             }
         }
-        tc.set_system_out(r.transcript.iter().map(|l| format!("{l}\n")).collect::<String>());
+        tc.set_system_out(transcript(r));
         tc
     }
+}
+
+fn transcript(r: &CaseRecord) -> String {
+    r.transcript.iter().map(|l| format!("{l}\n")).collect()
 }
 
 /// `1 ms`, `412.5 ms`: as the engine words latencies.
@@ -60,10 +96,10 @@ fn ms(v: f64) -> String {
     crate::engine::ms(std::time::Duration::from_secs_f64(v.max(0.0) / 1000.0))
 }
 
-/// The run as JUnit: one testsuite per suite, in the order the cases ran, each with the run's
-/// properties (rig, dialect, target, firmware, IMEI as the record shows it, and `incomplete` when
-/// the run did not finish).
-pub fn render(record: &RunRecord) -> Report {
+/// The properties every testsuite of a rig carries: rig, dialect, target, firmware, the IMEI as
+/// the record shows it, its health when it ended unhealthy, and `incomplete` when the run did not
+/// finish.
+fn rig_properties(record: &RunRecord) -> Vec<Property> {
     let mut props = vec![
         ("rig", record.rig.name.clone()),
         ("dialect", record.rig.dialect.clone()),
@@ -73,24 +109,57 @@ pub fn render(record: &RunRecord) -> Report {
     if let Some(imei) = &record.firmware.imei {
         props.push(("imei", imei.clone()));
     }
+    if let Some(h) = &record.health {
+        props.push(("health", h.state.as_str().to_string()));
+        if let Some(why) = &h.reason {
+            props.push(("health.reason", why.clone()));
+        }
+    }
     if let Some(why) = &record.incomplete {
         props.push(("incomplete", why.clone()));
     }
+    props.into_iter().map(|(k, v)| Property::new(k, v)).collect()
+}
+
+/// The run as JUnit: one testsuite per suite, in the order the cases ran, each with the rig's
+/// properties.
+pub fn render(record: &RunRecord) -> Report {
+    let props = rig_properties(record);
     let mut suites: Vec<TestSuite> = vec![];
     for c in &record.cases {
         if suites.last().map(|s| s.name.as_str() != c.suite).unwrap_or(true) {
             let mut s = TestSuite::new(c.suite.as_str());
-            for (k, v) in &props {
-                s.add_property(Property::new(*k, v.as_str()));
-            }
+            s.add_properties(props.iter().cloned());
             suites.push(s);
         }
-        suites.last_mut().expect("pushed above").add_test_case(Junit::case(c));
+        suites.last_mut().expect("pushed above").add_test_case(Junit::case(&record.rig.name, c));
     }
     let mut report = Report::new("miplcheck");
     report.set_time(std::time::Duration::from_millis(record.duration_ms));
     report.add_test_suites(suites);
     report
+}
+
+/// A rack as JUnit: one testsuite per rig, named after the rig, with its properties; its cases'
+/// classes are `<rig>.<suite>`.
+pub fn render_rack(name: &str, duration: std::time::Duration, records: &[RunRecord]) -> Report {
+    let mut report = Report::new(name);
+    report.set_time(duration);
+    for record in records {
+        let mut s = TestSuite::new(record.rig.name.as_str());
+        s.add_properties(rig_properties(record));
+        s.set_time(std::time::Duration::from_millis(record.duration_ms));
+        s.add_test_cases(record.cases.iter().map(|c| Junit::case(&record.rig.name, c)));
+        report.add_test_suite(s);
+    }
+    report
+}
+
+/// A rack's `junit.xml` as bytes.
+pub fn rack_to_bytes(name: &str, duration: std::time::Duration, records: &[RunRecord]) -> std::io::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    render_rack(name, duration, records).serialize(&mut out).map_err(std::io::Error::other)?;
+    Ok(out)
 }
 
 /// `junit.xml` as bytes.

@@ -36,6 +36,20 @@ pub enum Event<'a> {
         suite: &'a str,
         case: &'a str,
     },
+    /// What the rig is doing now, for a progress line (`step 4: urc +MIPLEVENT: 0,6 (10 s)`,
+    /// `health check`, `retry in 2s`).
+    Doing(&'a str),
+    /// An attempt of a case failed and it runs again.
+    CaseRetrying {
+        /// The attempt that failed, as it will be kept.
+        record: &'a miplcheck_record::CaseRecord,
+        /// The attempt that comes next (2 for the first retry).
+        next: usize,
+        /// How many attempts it may take in all.
+        of: usize,
+        /// The wait before it.
+        delay: std::time::Duration,
+    },
     CaseFinished(&'a CaseResult),
     RunFinished(&'a Summary),
 }
