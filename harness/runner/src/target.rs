@@ -24,6 +24,25 @@ pub trait Target: Send {
     fn preparation(&mut self) -> Transcript {
         Transcript::default()
     }
+    /// The health check (LAVA's word), after a case failed for a reason of the bench: AT → OK;
+    /// failing that the rig's reset strategy, then AT → OK; failing that its power strategy, then
+    /// AT → OK. Bounded in time by the rig's timeouts; each rung tried is said in the report.
+    fn health_check(&mut self) -> HealthReport {
+        match self.prepare() {
+            Ok(()) => HealthReport { ok: true, rungs: vec!["AT: OK".into()] },
+            Err(e) => HealthReport { ok: false, rungs: vec![format!("AT: {e}")] },
+        }
+    }
+}
+
+/// What a health check found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HealthReport {
+    /// The modem answered `OK` to `AT` in the end: it is ready for the next case.
+    pub ok: bool,
+    /// Each rung tried, in order, and what it gave (`AT: sync: no OK …`, `reset AT+QRST=1: RDY`,
+    /// `power cycle (uhubctl …): ok`).
+    pub rungs: Vec<String>,
 }
 
 /// Why a target could not be opened or brought to its power-on state ([`open`],
