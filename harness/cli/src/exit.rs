@@ -21,6 +21,10 @@ pub enum Exit {
     /// The run ran, but a report could not be written (disk full, a folder it cannot write): the
     /// verdict on disk is not the whole truth. The message names each file and why.
     ReportsIncomplete,
+    /// No case failed, but some could not be judged for a reason of the bench: a port gone, a
+    /// connection refused, a modem that did not answer the sync, a rig given up on as unhealthy.
+    /// Not the firmware's fault; look at the rigs.
+    Infrastructure,
     /// The run was stopped by a signal and wrote its reports for the cases that finished, marked
     /// incomplete: 130 for SIGINT (Ctrl-C), 143 for SIGTERM, as a shell reports them.
     Interrupted(miplcheck_runner::interrupt::Signal),
@@ -34,6 +38,7 @@ impl Exit {
             Exit::Failed => 1,
             Exit::BadInput => 2,
             Exit::ReportsIncomplete => 3,
+            Exit::Infrastructure => 4,
             Exit::Interrupted(signal) => signal.exit_status(),
         }
     }
@@ -52,6 +57,8 @@ pub const HELP: &str = "Exit status:
      or a report or service could not do its work
   2  bad input: a rig, suite, run record or argument that cannot be used (the message names file, line, field)
   3  a report could not be written (the message names the file): what is on disk is not the whole run
+  4  infrastructure: no case failed, but some could not be judged (a port gone, a connection refused,
+     no answer to the sync, a rig found unhealthy); a firmware failure (1) takes precedence
   130, 143  stopped by SIGINT (Ctrl-C) or SIGTERM: the reports hold the cases that finished, marked incomplete";
 
 /// Why a command stopped.
@@ -97,6 +104,7 @@ mod tests {
         assert_eq!(Error::Failed("cannot write".into()).exit().code(), 1);
         assert!(HELP.contains("0  passed") && HELP.contains("1  failed") && HELP.contains("2  bad input"));
         assert_eq!(Exit::ReportsIncomplete.code(), 3);
+        assert_eq!(Exit::Infrastructure.code(), 4);
         assert_eq!(Exit::Interrupted(miplcheck_runner::interrupt::Signal::Terminate).code(), 143);
     }
 }

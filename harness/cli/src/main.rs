@@ -7,16 +7,11 @@ mod diff;
 mod exit;
 mod out;
 mod report;
+mod run;
 
 use clap::{Args, Parser, Subcommand};
 use exit::{Error, Exit};
 use miplcheck_emulator::{serve, Modem, Options};
-use miplcheck_runner::report::{
-    coverage::CoverageReport, files::TranscriptFiles, folder::OutFolder, journal::Journal, junit::Junit,
-    terminal::Terminal, Fanout,
-};
-use miplcheck_runner::{Plan, Selection};
-use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -34,7 +29,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run suites against the rig's modem and write reports.
-    Run(RunArgs),
+    Run(run::RunArgs),
     /// Serve the emulator for other tools (a terminal program, your MCU code, another harness).
     Emulate(EmulateArgs),
     /// Serve the mock OneNET platform (LwM2M bootstrap and registration over CoAP/UDP) and print
@@ -68,31 +63,6 @@ struct PlatformArgs {
 }
 
 #[derive(Args)]
-struct RunArgs {
-    /// The rig file: what is under test and how to reach it.
-    #[arg(long)]
-    rig: PathBuf,
-    /// Only this suite (its `suite:` name or file stem).
-    #[arg(long)]
-    suite: Option<String>,
-    /// Only cases whose `suite/case` contains this, or matches it as a glob with `*`.
-    #[arg(long)]
-    case: Option<String>,
-    /// Where reports go; `reports/<rig>-<time>` by default.
-    #[arg(long)]
-    out: Option<PathBuf>,
-    /// The suites folder.
-    #[arg(long, default_value = "suites")]
-    suites: PathBuf,
-    /// The golden snapshots folder.
-    #[arg(long, default_value = "golden")]
-    golden: PathBuf,
-    /// Print the whole transcript of a failed case.
-    #[arg(short, long)]
-    verbose: bool,
-}
-
-#[derive(Args)]
 struct EmulateArgs {
     /// `bc39` or `m5310a`.
     #[arg(long)]
@@ -121,7 +91,7 @@ fn main() -> ExitCode {
         .init();
     let cli = Cli::parse();
     let outcome = match cli.command {
-        Command::Run(a) => run(a),
+        Command::Run(a) => run::run(a),
         Command::Emulate(a) => emulate(a),
         Command::Platform(a) => platform(a),
         Command::Coverage(a) => coverage::run(a),
@@ -167,42 +137,6 @@ fn platform(a: PlatformArgs) -> Result<Exit, Error> {
             println!("{:>10.3}s PF    {} {}", n.at.as_secs_f64(), n.peer.as_deref().unwrap_or("-"), n.text);
         }
     }
-}
-
-fn run(a: RunArgs) -> Result<Exit, Error> {
-    let root = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-    miplcheck_runner::golden::init(&root);
-    let selection = Selection { suite: a.suite, case: a.case };
-    let mut plan = Plan::load(&a.rig, &a.suites, &a.golden, selection)?;
-    let out = a.out.unwrap_or_else(|| default_out(&plan.rig.name));
-    let _folder = OutFolder::claim(&out)?;
-    plan.run_dir = Some(out.clone());
-    miplcheck_runner::interrupt::install().map_err(|e| Error::Failed(format!("cannot handle signals: {e}")))?;
-    let mut events = Fanout::new()
-        .add("journal", Box::new(Journal::new(&out)))
-        .add("terminal", Box::new(Terminal::stdout(a.verbose)))
-        .add("junit", Box::new(Junit::new(out.join("junit.xml"))))
-        .add("transcripts", Box::new(TranscriptFiles::new(out.clone())))
-        .add("coverage", Box::new(CoverageReport::new(out.clone(), std::io::stdout())))
-        .add("run record", Box::new(miplcheck_runner::report::json::JsonRecord::new(out.join("run.json"))))
-        .add("html", Box::new(miplcheck_runner::report::html::HtmlReport::new(out.join(miplcheck_html::FILE))));
-    let summary = plan.execute(&mut events);
-    // A closed pipe (`| head`) is not a reason to fail the run.
-    say!("reports: {}", out.display());
-    for f in events.failures() {
-        eprintln!("error: the {} report could not be written: {}", f.report, f.error);
-    }
-    Ok(match summary.interrupted {
-        Some(signal) => Exit::Interrupted(signal),
-        None if !events.failures().is_empty() => Exit::ReportsIncomplete,
-        None if summary.all_passed() => Exit::Ok,
-        None => Exit::Failed,
-    })
-}
-
-fn default_out(rig: &str) -> PathBuf {
-    let stamp = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string().replace(':', "");
-    Path::new("reports").join(format!("{rig}-{stamp}"))
 }
 
 fn emulate(a: EmulateArgs) -> Result<Exit, Error> {

@@ -14,7 +14,7 @@ fn bench(c: &mut Criterion) {
         &root.join("rigs/emulator-bc39.toml"),
         &root.join("suites"),
         &root.join("golden"),
-        Selection { suite: Some("config".into()), case: None },
+        Selection::suite("config"),
     )
     .unwrap();
     let rig = plan.rig.clone().with_virtual_link();

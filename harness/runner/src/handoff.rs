@@ -48,6 +48,8 @@ pub struct Judged {
     pub failed: Option<(FailedAt, String)>,
     pub snapshot: Snapshot,
     pub warnings: Vec<String>,
+    /// The failure is the bench's (the link closed): an infrastructure error.
+    pub infrastructure: bool,
 }
 
 /// The record of a case that ran; its duration is `prepared` (bringing the target to power-on
@@ -68,7 +70,8 @@ pub fn record(
                 FailedAt::Step(label) => run.steps.iter().find(|s| s.label == *label).map(|s| s.line),
                 _ => None,
             };
-            (Verdict::Failed, Some(at), Some(crate::cap::reason(&privacy.text(&why)).into_owned()), line)
+            let verdict = if judged.infrastructure { Verdict::Error } else { Verdict::Failed };
+            (verdict, Some(at), Some(crate::cap::reason(&privacy.text(&why)).into_owned()), line)
         }
     };
     let (snapshot, snapshot_diff) = match &judged.snapshot {

@@ -62,6 +62,12 @@ struct RigFile {
     tolerate: Tolerate,
     #[serde(default)]
     privacy: PrivacyRig,
+    /// Retries for this rig's cases (over the rack's; the command line wins).
+    #[serde(default)]
+    retries: crate::policy::RetriesTable,
+    /// When this rig is given up on.
+    #[serde(default)]
+    health: crate::policy::HealthTable,
 }
 
 /// What a run may show of the modem's identities (`[privacy]`). Reports leave the bench, so the
@@ -290,6 +296,10 @@ pub struct Rig {
     pub platform: Option<PlatformRig>,
     pub tolerate: Tolerate,
     pub privacy: PrivacyRig,
+    /// `[retries]`: what the rig file sets.
+    pub retries: crate::policy::RetriesTable,
+    /// `[health]`: what the rig file sets.
+    pub health: crate::policy::HealthTable,
 }
 
 impl std::fmt::Debug for Rig {
@@ -307,6 +317,8 @@ impl std::fmt::Debug for Rig {
             .field("platform", &self.platform)
             .field("tolerate", &self.tolerate)
             .field("privacy", &self.privacy)
+            .field("retries", &self.retries)
+            .field("health", &self.health)
             .finish()
     }
 }
@@ -442,6 +454,8 @@ impl Rig {
             platform: raw.platform.map(|p| p.into_inner()),
             tolerate: raw.tolerate,
             privacy: raw.privacy,
+            retries: raw.retries,
+            health: raw.health,
         })
     }
 

@@ -29,7 +29,7 @@ fn failure(r: &CaseResult) -> (String, Option<usize>, String) {
 fn plan(rig: &str, suite: &str, golden: &Path) -> Plan {
     let rig = Rig::parse(Path::new("rigs/test.toml"), rig).unwrap();
     let suite = Suite::parse(Path::new("suites/test.yaml"), suite).unwrap();
-    Plan { golden_dir: golden.to_path_buf(), rig, suites: vec![suite], selection: Selection::default(), run_dir: None }
+    Plan::new(rig, std::sync::Arc::new(vec![suite]), golden.to_path_buf())
 }
 
 const VIRTUAL_BC39: &str = "kind = \"emulator\"\ndialect = \"bc39\"\n[emulator]\nlink = \"virtual\"\necho = false\n";
@@ -215,7 +215,7 @@ fn a_changed_emulator_response_fails_the_snapshot_with_a_readable_diff() {
         &root().join("rigs/emulator-bc39.toml"),
         &root().join("suites"),
         &root().join("golden"),
-        Selection { suite: Some("config".into()), case: Some("sdk-version".into()) },
+        Selection::suite("config").case("sdk-version"),
     )
     .unwrap();
     p.golden_dir = golden.path().to_path_buf();

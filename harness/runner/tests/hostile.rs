@@ -13,7 +13,7 @@ use miplcheck_runner::rig::Rig;
 use miplcheck_runner::suite::Suite;
 use miplcheck_runner::target::{Target, TargetError};
 use miplcheck_runner::transcript::Redactor;
-use miplcheck_runner::{explain, CaseResult, Plan, Selection, Summary};
+use miplcheck_runner::{explain, CaseResult, Plan, Summary};
 use miplcheck_transport::{Chunk, Port, Received};
 use std::collections::VecDeque;
 use std::path::Path;
@@ -77,7 +77,7 @@ const RIG: &str = "kind = \"emulator\"\ndialect = \"bc39\"\n[emulator]\nlink = \
 fn plan(suite: &str, golden: &Path) -> Plan {
     let rig = Rig::parse(Path::new("rigs/test.toml"), RIG).unwrap();
     let suite = Suite::parse(Path::new("suites/test.yaml"), suite).unwrap();
-    Plan { golden_dir: golden.to_path_buf(), rig, suites: vec![suite], selection: Selection::default(), run_dir: None }
+    Plan::new(rig, std::sync::Arc::new(vec![suite]), golden.to_path_buf())
 }
 
 /// Runs the plan's one case against `script` once to write its golden snapshot.

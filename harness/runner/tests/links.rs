@@ -4,7 +4,7 @@
 use miplcheck_record::{FailedAt, Verdict};
 use miplcheck_runner::rig::Rig;
 use miplcheck_runner::suite::Suite;
-use miplcheck_runner::{target, Plan, Selection};
+use miplcheck_runner::{target, Plan};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -13,7 +13,7 @@ fn plan(rig: &str, golden: &Path) -> Plan {
     let rig = Rig::parse(Path::new("rigs/test.toml"), rig).unwrap();
     let suite = "suite: t\ncases:\n  - id: c\n    spec: 3GPP TS 27.007\n    steps:\n      - send: AT\n";
     let suite = Suite::parse(Path::new("suites/test.yaml"), suite).unwrap();
-    Plan { golden_dir: golden.to_path_buf(), rig, suites: vec![suite], selection: Selection::default(), run_dir: None }
+    Plan::new(rig, std::sync::Arc::new(vec![suite]), golden.to_path_buf())
 }
 
 /// A loopback listener whose accept queue is full, so further SYNs go unanswered.

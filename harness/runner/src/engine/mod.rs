@@ -98,6 +98,9 @@ pub struct CaseRun {
     /// The run was asked to stop (SIGINT, SIGTERM) and this case stopped before the step
     /// [`CaseRun::failure`] names; its teardown did not run either.
     pub interrupted: Option<crate::interrupt::Signal>,
+    /// The link to the modem closed during the case (a USB port that vanished, a serial server
+    /// that hung up): a reason of the bench, not of the firmware.
+    pub link_lost: Option<String>,
 }
 
 /// Captures taken from one transcript entry: which entry, where its content starts, what matched.
@@ -196,7 +199,8 @@ pub fn run_case(port: &mut dyn Port, ctx: &Context<'_>, suite: &Suite, case: &Ca
     }
     s.pull_wire();
     let duration = s.port.now().saturating_sub(start);
-    CaseRun { steps, transcript: s.transcript, failure, warnings, duration, wire: s.wire_raw, interrupted }
+    let link_lost = s.closed.take();
+    CaseRun { steps, transcript: s.transcript, failure, warnings, duration, wire: s.wire_raw, interrupted, link_lost }
 }
 
 /// The first line from the modem in `transcript` that its dialect prints when it (re)starts, and

@@ -10,8 +10,16 @@ use std::path::{Path, PathBuf};
 pub const LOCK: &str = ".miplcheck.lock";
 
 /// What a run writes into its folder, and so what the next run into it clears first.
-pub const WRITTEN: &[&str] =
-    &["run.json", "junit.xml", "report.html", "coverage.md", "coverage.json", super::journal::FILE];
+pub const WRITTEN: &[&str] = &[
+    "run.json",
+    "junit.xml",
+    "report.html",
+    "coverage.md",
+    "coverage.json",
+    "rack.json",
+    "rack.html",
+    super::journal::FILE,
+];
 /// The folders a run writes.
 pub const WRITTEN_DIRS: &[&str] = &["transcripts", "captures", crate::golden::PENDING];
 

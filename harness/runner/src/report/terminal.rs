@@ -167,6 +167,11 @@ impl<W: Write> Terminal<W> {
             }
             Verdict::Passed => self.line(format!("PASS {} ({}) {ms} ms{quarantined}", r.full_name(), r.spec))?,
             Verdict::Skipped => self.line(format!("SKIP {} ({reason})", r.full_name()))?,
+            Verdict::Error if r.failed_at == Some(miplcheck_record::FailedAt::NotRun) => {
+                // The rig's reason is said once, at its end; each case only says it did not run.
+                let short = reason.split(" (").next().unwrap_or(reason);
+                self.line(format!("ERROR {} ({short})", r.full_name()))?;
+            }
             Verdict::Failed | Verdict::Error => {
                 let tries =
                     if r.attempts.is_empty() { String::new() } else { format!(", {} attempts", r.attempt_count()) };

@@ -1,0 +1,172 @@
+//! One attempt of one case: prepare the target, start a fresh platform, run the steps, judge the
+//! outcome (steps first, then the golden snapshot with the rig's tolerance) and hand it over as a
+//! record. A failure of the bench (the target could not be prepared, the platform could not
+//! start, the link closed mid-case) is an infrastructure error, never a firmware failure.
+
+use super::{shown, Plan};
+use crate::engine::{run_case, CaseRun, Context};
+use crate::golden::{self, Snapshot};
+use crate::handoff::{self, Judged};
+use crate::outcome::CaseResult;
+use crate::privacy::Privacy;
+use crate::suite::{Case, Suite};
+use crate::target::Target;
+use crate::transcript::Redactor;
+use miplcheck_record::{FailedAt, Verdict};
+use std::path::PathBuf;
+use std::time::Instant;
+
+impl Plan {
+    /// One case with the rig's secrets redacted and the identities the rig itself declares (an
+    /// emulator's) masked; [`Plan::execute_on`] asks the modem for them before the first case
+    /// instead. See [`Plan::run_one_with`].
+    pub fn run_one(&self, target: &mut dyn Target, suite: &Suite, case: &Case) -> CaseResult {
+        let (imei, imsi) = self.rig.declared_identities();
+        let privacy = Privacy::new(&self.rig.secrets).with_identities(
+            imei.as_deref(),
+            imsi.as_deref(),
+            self.rig.privacy.identity,
+        );
+        self.run_one_with(target, suite, case, &privacy)
+    }
+
+    /// One case: prepare the target, run the steps, compare the snapshot, hand the outcome over
+    /// as a record through `privacy`.
+    pub fn run_one_with(&self, target: &mut dyn Target, suite: &Suite, case: &Case, privacy: &Privacy) -> CaseResult {
+        let began = Instant::now();
+        let unrun = |verdict, at, why: String| CaseResult {
+            record: handoff::unrun(suite, case, verdict, at, privacy.text(&why), began.elapsed()),
+            capture: None,
+        };
+        if let Some(why) = self.skip_reason(suite, case) {
+            return CaseResult {
+                record: handoff::unrun(suite, case, Verdict::Skipped, None, privacy.text(&why), Default::default()),
+                capture: None,
+            };
+        }
+        if let Err(why) = target.prepare() {
+            let mut failed = unrun(Verdict::Error, Some(FailedAt::Prepare), why.to_string());
+            // What the sync sent and heard, so the failure can be read in the transcript.
+            failed.record.transcript = target.preparation().lines(privacy);
+            return failed;
+        }
+        let prepared = began.elapsed();
+        // A fresh platform for every case, so no registration or observation carries over and
+        // message IDs do not depend on which cases ran before.
+        let platform = match &self.rig.platform {
+            None => None,
+            Some(p) => {
+                let epoch = target.port().epoch().unwrap_or_else(Instant::now);
+                let opts = miplcheck_platform::PlatformOptions {
+                    auto_observe: p.auto_observe,
+                    auth_code: if p.check_auth_code { self.rig.secrets.get("auth_code").cloned() } else { None },
+                    server_uri: format!("coap://{}:{{port}}", p.advertise),
+                    ..Default::default()
+                };
+                match miplcheck_platform::udp::spawn(p.listen, opts, epoch) {
+                    Ok(h) => Some(h),
+                    Err(e) => {
+                        return unrun(
+                            Verdict::Error,
+                            Some(FailedAt::Prepare),
+                            format!("cannot start the mock platform on {}: {e}", p.listen),
+                        )
+                    }
+                }
+            }
+        };
+        let advertise = self.rig.platform.as_ref().map(|p| p.advertise.as_str()).unwrap_or("");
+        let ctx = Context {
+            dialect: self.rig.dialect,
+            timing: &self.rig.timing,
+            line_ending: &self.rig.line_ending,
+            secrets: &self.rig.secrets,
+            platform: platform.as_ref().map(|h| (h, advertise)),
+            tolerate: &self.rig.tolerate,
+        };
+        let wall_epoch = std::time::SystemTime::now() - target.port().now();
+        let run = run_case(target.port(), &ctx, suite, case);
+        let judged = self.judge(suite, case, &run, privacy.redactor());
+        CaseResult {
+            capture: platform.as_ref().map(|pf| handoff::capture(&run, pf.addr.to_string(), wall_epoch, privacy)),
+            record: handoff::record(suite, case, &run, judged, privacy, prepared),
+        }
+    }
+
+    /// The verdict of a case that ran: its first failing step, else its snapshot against the
+    /// golden file (with the rig's tolerance).
+    fn judge(&self, suite: &Suite, case: &Case, run: &CaseRun, redactor: &Redactor) -> Judged {
+        let mut warnings = run.warnings.clone();
+        if let (Some(_), Some((_, reason))) = (run.interrupted, &run.failure) {
+            return Judged {
+                failed: Some((FailedAt::Interrupted, reason.clone())),
+                snapshot: Snapshot::NotCompared,
+                warnings,
+                infrastructure: false,
+            };
+        }
+        if let Some((at, reason)) = &run.failure {
+            return Judged {
+                failed: Some((FailedAt::Step(at.clone()), reason.clone())),
+                snapshot: Snapshot::NotCompared,
+                warnings,
+                // The port vanished or the server hung up: the bench failed, not the firmware.
+                infrastructure: run.link_lost.is_some(),
+            };
+        }
+        let name = format!("{}__{}", suite.name, case.id);
+        let content = format!("# {}/{} — {}\n{}", suite.name, case.id, case.spec, run.transcript.normalized(redactor));
+        // A run compares without insta, which would write and delete `.snap.new` files beside
+        // the golden ones: the run keeps its own, and a developer's are theirs.
+        let snapshot = match &self.run_dir {
+            Some(_) => golden::compare_only(&self.golden_dir, &name, &content),
+            None => golden::compare(&self.golden_dir, &name, &content, Some(&suite.path)),
+        };
+        let snap_file = || shown(&self.golden_dir.join(format!("{name}.snap")));
+        // How the user accepts it: from the run's folder, or (under `cargo test`) with cargo-insta.
+        let accept = |verb: &str| match &self.run_dir {
+            Some(run) => {
+                format!("{verb} it with `miplcheck accept {} --case {}/{}`", shown(run), suite.name, case.id)
+            }
+            None => format!("{verb} it with `cargo insta review`"),
+        };
+        let failed = match &snapshot {
+            Snapshot::Changed { .. } => {
+                let diffs = golden::golden_body(&self.golden_dir, &name)
+                    .map(|old| crate::explain::differences(&old, &content, self.rig.dialect))
+                    .unwrap_or_default();
+                if self.rig.tolerate.accepts(&diffs) {
+                    if self.run_dir.is_none() {
+                        golden::discard_pending(&self.golden_dir, &name);
+                    }
+                    warnings.extend(diffs.iter().map(|d| format!("tolerated: {}", redactor.text(&d.says))));
+                    return Judged { failed: None, snapshot: Snapshot::Tolerated, warnings, infrastructure: false };
+                }
+                let mut says: Vec<String> = diffs.iter().take(4).map(|d| redactor.text(&d.says)).collect();
+                if diffs.len() > 4 {
+                    says.push(format!("and {} more", diffs.len() - 4));
+                }
+                Some(format!(
+                    "the transcript differs from {}{}; {}",
+                    snap_file(),
+                    if says.is_empty() { String::new() } else { format!(": {}", says.join("; ")) },
+                    accept("review and accept")
+                ))
+            }
+            Snapshot::Missing => Some(format!(
+                "no golden snapshot {} yet; read the new transcript and {}",
+                snap_file(),
+                accept("accept")
+            )),
+            _ => None,
+        };
+        if let (Some(run), true) = (&self.run_dir, failed.is_some()) {
+            let sub = self.golden_dir.file_name().map(PathBuf::from).unwrap_or_default();
+            let pending = golden::pending_path(run, &sub, &name);
+            if let Err(e) = golden::write_pending(&pending, &content, &suite.path) {
+                warnings.push(format!("the new snapshot could not be kept for review: {e}"));
+            }
+        }
+        Judged { failed: failed.map(|why| (FailedAt::Snapshot, why)), snapshot, warnings, infrastructure: false }
+    }
+}

@@ -1,0 +1,248 @@
+//! The dispatcher: turns a rig, the suites and a selection into a plan, runs it case by case
+//! against a target, and feeds the event stream. This is the one place that decides what a user
+//! sees; the engine only runs steps.
+//!
+//! `mod.rs` holds the plan (what runs where, and what is skipped and why, without touching a
+//! modem); [`run`](Plan::execute_on) drives one rig through its cases with health checks,
+//! retries, quarantine and `--max-fail`; `case` runs and judges one attempt of one case. A rack
+//! of rigs is [`crate::rack`], which runs one plan per rig.
+
+mod case;
+mod run;
+
+use crate::input_error::InputError;
+use crate::policy::{MaxFail, Policy};
+use crate::quarantine::Quarantine;
+use crate::rig::Rig;
+use crate::suite::{self, Case, Suite};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Which cases to run: every suite named (all when none is), every case matching a pattern (all
+/// when none is given), none matching an exclusion.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    /// Suite names (`config`) or file stems.
+    pub suites: Vec<String>,
+    /// Substrings of `suite/case`, or globs with `*`.
+    pub cases: Vec<String>,
+    /// Substrings or globs of `suite/case` left out.
+    pub exclude: Vec<String>,
+}
+
+impl Selection {
+    /// Only this suite.
+    pub fn suite(name: &str) -> Self {
+        Selection { suites: vec![name.to_string()], ..Default::default() }
+    }
+
+    /// And only cases matching `pattern`.
+    pub fn case(mut self, pattern: &str) -> Self {
+        self.cases.push(pattern.to_string());
+        self
+    }
+
+    /// Whether `suite/case` is picked.
+    pub fn picks(&self, full: &str) -> bool {
+        (self.cases.is_empty() || self.cases.iter().any(|p| matches_case(Some(p), full)))
+            && !self.exclude.iter().any(|p| matches_case(Some(p), full))
+    }
+}
+
+/// Loads every suite under `suites_dir` once, checks their names are unique, and keeps those the
+/// selection names: the suites a whole rack shares.
+pub fn load_suites(suites_dir: &Path, selection: &Selection) -> Result<Arc<Vec<Suite>>, InputError> {
+    let mut suites = Vec::new();
+    for path in suite::discover(suites_dir)? {
+        suites.push(Suite::load(&path)?);
+    }
+    if suites.is_empty() {
+        return Err(InputError::new(suites_dir, "no suite files (*.yaml) here"));
+    }
+    for (i, s) in suites.iter().enumerate() {
+        if let Some(other) = suites[..i].iter().find(|o| o.name == s.name) {
+            return Err(InputError::new(
+                &s.path,
+                format!(
+                    "suite name {:?} is also used by {}; snapshots and reports are named after it",
+                    s.name,
+                    other.path.display()
+                ),
+            )
+            .at_line(Some(1))
+            .field("suite"));
+        }
+    }
+    for want in &selection.suites {
+        if !suites.iter().any(|s| names(s, want)) {
+            let known: Vec<&str> = suites.iter().map(|s| s.name.as_str()).collect();
+            return Err(InputError::new(
+                suites_dir,
+                format!("no suite named {want:?}; there are {}", known.join(", ")),
+            )
+            .field("--suite"));
+        }
+    }
+    if !selection.suites.is_empty() {
+        suites.retain(|s| selection.suites.iter().any(|w| names(s, w)));
+    }
+    let picked = suites.iter().flat_map(|s| s.cases.iter().map(move |c| format!("{}/{}", s.name, c.id)));
+    if !picked.clone().any(|full| selection.picks(&full)) {
+        return Err(InputError::new(suites_dir, "the selection matches no case").field("--case"));
+    }
+    Ok(Arc::new(suites))
+}
+
+fn names(s: &Suite, want: &str) -> bool {
+    s.name == want || s.path.file_stem().is_some_and(|f| f == want)
+}
+
+/// Everything a run of one rig needs, loaded and checked.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub rig: Rig,
+    /// The selected suites, shared by every rig of a rack.
+    pub suites: Arc<Vec<Suite>>,
+    pub golden_dir: PathBuf,
+    pub selection: Selection,
+    /// Where a changed or missing snapshot is left for review: the run's folder
+    /// (`<run>/snapshots/<golden folder>/<suite>__<case>.snap.new`, for `miplcheck accept`), or,
+    /// when none is set (`cargo test`), beside the golden file for `cargo insta review`.
+    pub run_dir: Option<PathBuf>,
+    /// Retries and when the rig is given up on.
+    pub policy: Policy,
+    /// Cases whose failure does not fail the run.
+    pub quarantine: Arc<Quarantine>,
+    /// `--max-fail`, shared by every rig of the run.
+    pub max_fail: Arc<MaxFail>,
+}
+
+impl Plan {
+    /// Loads the rig and every suite under `suites_dir`, checks that the selection names something
+    /// and that the rig has every secret the selected cases use.
+    pub fn load(rig: &Path, suites_dir: &Path, golden_root: &Path, selection: Selection) -> Result<Plan, InputError> {
+        let rig = Rig::load(rig)?;
+        let suites = load_suites(suites_dir, &selection)?;
+        Plan::for_rig(rig, suites, golden_root, selection)
+    }
+
+    /// The plan of one rig over suites already loaded; the rig file's `[retries]` and `[health]`
+    /// over the defaults.
+    pub fn for_rig(
+        rig: Rig,
+        suites: Arc<Vec<Suite>>,
+        golden_root: &Path,
+        selection: Selection,
+    ) -> Result<Plan, InputError> {
+        // insta reads a relative snapshot path against its own source file, so make it absolute.
+        let golden_dir = std::path::absolute(golden_root.join(&rig.golden))
+            .map_err(|e| InputError::new(golden_root, format!("cannot resolve the golden folder: {e}")))?;
+        let plan = Plan { selection, ..Plan::new(rig, suites, golden_dir) };
+        // Only the cases this rig will run need its secrets.
+        for (s, c) in plan.selected().filter(|(s, c)| plan.skip_reason(s, c).is_none()) {
+            for name in s.secrets_used(c) {
+                if !plan.rig.secrets.contains_key(&name) {
+                    return Err(InputError::new(
+                        &s.path,
+                        format!(
+                            "case {} uses ${{secret.{name}}} but the rig {} has no `{name}` in [secrets]",
+                            c.id,
+                            plan.rig.path.display()
+                        ),
+                    )
+                    .at_line(Some(c.line)));
+                }
+            }
+        }
+        Ok(plan)
+    }
+
+    /// A plan of every case of `suites` on `rig`, its snapshots in `golden_dir` as given, the
+    /// rig file's `[retries]` and `[health]` over the defaults; nothing checked.
+    pub fn new(rig: Rig, suites: Arc<Vec<Suite>>, golden_dir: PathBuf) -> Plan {
+        Plan {
+            policy: Policy::default().overlay(&rig.retries, &rig.health),
+            golden_dir,
+            rig,
+            suites,
+            selection: Selection::default(),
+            run_dir: None,
+            quarantine: Arc::new(Quarantine::empty()),
+            max_fail: Arc::new(MaxFail::new(None)),
+        }
+    }
+
+    /// Cases the selection picks, in file order.
+    pub fn selected(&self) -> impl Iterator<Item = (&Suite, &Case)> {
+        self.suites
+            .iter()
+            .flat_map(|s| s.cases.iter().map(move |c| (s, c)))
+            .filter(|(s, c)| self.selection.picks(&format!("{}/{}", s.name, c.id)))
+    }
+
+    /// Why a case does not run on this rig, if it does not.
+    pub fn skip_reason(&self, suite: &Suite, case: &Case) -> Option<String> {
+        if self.rig.platform.is_none() && suite.uses_platform(case) {
+            return Some("the rig has no [platform] for the network side".into());
+        }
+        if !case.applies_to(self.rig.dialect.name) {
+            return Some(format!("for {} only", case.dialects.join(", ")));
+        }
+        let missing: Vec<&str> =
+            case.requires.iter().filter(|r| !self.rig.capabilities.contains(r)).map(String::as_str).collect();
+        if !missing.is_empty() {
+            return Some(format!("the rig lacks {}", missing.join(", ")));
+        }
+        None
+    }
+}
+
+/// A path as the user would type it: relative to the current folder when inside it.
+pub(crate) fn shown(p: &Path) -> String {
+    let rel = std::env::current_dir().ok().and_then(|cwd| p.strip_prefix(cwd).ok().map(Path::to_path_buf));
+    rel.unwrap_or_else(|| p.to_path_buf()).display().to_string()
+}
+
+/// Does `suite/case` match a `--case` filter: a substring, or a glob with `*`?
+pub fn matches_case(filter: Option<&str>, full: &str) -> bool {
+    let Some(f) = filter else { return true };
+    if !f.contains('*') {
+        return full.contains(f);
+    }
+    let parts: Vec<&str> = f.split('*').collect();
+    let mut rest = full;
+    for (i, p) in parts.iter().enumerate() {
+        if i == 0 {
+            match rest.strip_prefix(p) {
+                Some(r) => rest = r,
+                None => return false,
+            }
+        } else if i == parts.len() - 1 {
+            return rest.ends_with(p);
+        } else {
+            match rest.find(p) {
+                Some(k) => rest = &rest[k + p.len()..],
+                None => return false,
+            }
+        }
+    }
+    rest.is_empty() || parts.last() == Some(&"")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::matches_case;
+    use rstest::rstest;
+
+    #[rstest]
+    #[case(None, "config/a", true)]
+    #[case(Some("mode"), "config/mode0", true)]
+    #[case(Some("config/*"), "config/mode0", true)]
+    #[case(Some("*mode0"), "config/mode0", true)]
+    #[case(Some("*mode1"), "config/mode0", false)]
+    #[case(Some("c*g/m*0"), "config/mode0", true)]
+    #[case(Some("register/*"), "config/mode0", false)]
+    fn case_filters(#[case] f: Option<&str>, #[case] name: &str, #[case] want: bool) {
+        assert_eq!(matches_case(f, name), want);
+    }
+}
