@@ -174,6 +174,7 @@ fn one(a: &RunArgs, plan: &Plan, out: &Path) -> Result<Exit, Error> {
     let mut plan = plan.clone();
     plan.run_dir = Some(out.to_path_buf());
     let terminal = Terminal::stdout(a.verbose).status_level(a.status_level);
+    plan.progress = terminal.progress();
     let mut events = reporters(out, Box::new(terminal), Box::new(std::io::stdout()));
     let summary = plan.execute(&mut events);
     say!("reports: {}", out.display());
@@ -192,14 +193,15 @@ fn many(a: &RunArgs, rack: &Rack, out: &Path) -> Result<Exit, Error> {
         .is_terminal()
         .then(|| indicatif::MultiProgress::with_draw_target(indicatif::ProgressDrawTarget::stdout()));
     let (verbose, level) = (a.verbose, a.status_level);
-    let make = |plan: &Plan, folder: &Path| -> Fanout {
+    let make = |plan: &Plan, folder: &Path| {
         let terminal = Terminal::rack_member(&plan.rig.name, verbose, multi.as_ref()).status_level(level);
+        let progress = terminal.progress();
         match OutFolder::claim(folder) {
             // The claim is only for clearing an earlier run's files; the rack's lock covers it.
             Ok(f) => drop(f),
             Err(e) => tracing::error!("{e}"),
         }
-        reporters(folder, Box::new(terminal), Box::new(std::io::sink()))
+        (reporters(folder, Box::new(terminal), Box::new(std::io::sink())), progress)
     };
     let run = rack.run(out, &make);
     let failures = rack::report::write(&rack.name, out, &run);

@@ -26,6 +26,7 @@ fn bench(c: &mut Criterion) {
         secrets: &rig.secrets,
         platform: None,
         tolerate: &rig.tolerate,
+        progress: None,
     };
     let redactor = Redactor::new(&rig.secrets);
     let mut t = target::open(&rig).unwrap();

@@ -90,6 +90,7 @@ fn write_golden(p: &Plan, script: Vec<Vec<(u64, Vec<u8>)>>) {
         secrets: &p.rig.secrets,
         platform: None,
         tolerate: &p.rig.tolerate,
+        progress: None,
     };
     let run = run_case(&mut Scripted::new(script), &ctx, suite, case);
     assert!(run.failure.is_none(), "{:?}", run.failure);

@@ -83,6 +83,7 @@ impl Plan {
             secrets: &self.rig.secrets,
             platform: platform.as_ref().map(|h| (h, advertise)),
             tolerate: &self.rig.tolerate,
+            progress: self.progress.as_ref(),
         };
         let wall_epoch = std::time::SystemTime::now() - target.port().now();
         let run = run_case(target.port(), &ctx, suite, case);

@@ -115,6 +115,8 @@ pub struct Plan {
     pub quarantine: Arc<Quarantine>,
     /// `--max-fail`, shared by every rig of the run.
     pub max_fail: Arc<MaxFail>,
+    /// Told what the rig is doing, step by step (a terminal's progress line).
+    pub progress: Option<crate::engine::Progress>,
 }
 
 impl Plan {
@@ -169,6 +171,7 @@ impl Plan {
             run_dir: None,
             quarantine: Arc::new(Quarantine::empty()),
             max_fail: Arc::new(MaxFail::new(None)),
+            progress: None,
         }
     }
 

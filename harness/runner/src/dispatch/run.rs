@@ -229,6 +229,7 @@ impl Plan {
             secrets: &secrets,
             platform: None,
             tolerate: &tolerate,
+            progress: None,
         };
         let port = target.port();
         let revision = match crate::engine::ask(port, &ctx, "AT+CGMR") {

@@ -66,6 +66,18 @@ pub struct Context<'a> {
     pub platform: Option<(&'a miplcheck_platform::udp::Handle, &'a str)>,
     /// Departures the rig accepts; tolerated event codes are read as the ones expected.
     pub tolerate: &'a crate::rig::Tolerate,
+    /// Told each step as it starts (`step 4: urc +MIPLEVENT: 0,6`), for a progress line.
+    pub progress: Option<&'a Progress>,
+}
+
+/// Where a run says what it is doing now: a progress bar's message. Only people read it.
+#[derive(Clone)]
+pub struct Progress(pub std::sync::Arc<dyn Fn(&str) + Send + Sync>);
+
+impl std::fmt::Debug for Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Progress")
+    }
 }
 
 /// How one step went.
@@ -344,6 +356,9 @@ impl<'p, 'c> Session<'p, 'c> {
             Some(n) => format!("{} — {n}", step.describe()),
             None => step.describe(),
         };
+        if let Some(p) = self.ctx.progress {
+            (p.0)(&format!("{label}: {header}"));
+        }
         self.transcript.step(label, header);
         let mut out = StepOutcome {
             label: label.to_string(),

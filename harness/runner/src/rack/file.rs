@@ -86,16 +86,13 @@ impl RackFile {
     }
 }
 
-/// A rig file or a glob of them (`rigs/bench-*.toml`), sorted; a glob that matches nothing and a
-/// file that does not exist are errors, so a typo cannot shrink a rack silently.
+/// A rig file or a glob of them (`rigs/bench-*.toml`), sorted; a glob that matches nothing is an
+/// error, so a typo cannot shrink a rack silently.
 pub fn expand(pattern: &Path) -> Result<Vec<PathBuf>, String> {
     let text = pattern.to_string_lossy();
+    // A plain path is the rig loader's to read, and its error to name.
     if !text.contains(['*', '?', '[']) {
-        return if pattern.is_file() {
-            Ok(vec![pattern.to_path_buf()])
-        } else {
-            Err(format!("no rig file {}", pattern.display()))
-        };
+        return Ok(vec![pattern.to_path_buf()]);
     }
     let paths = glob::glob(&text).map_err(|e| format!("{text:?} is not a glob: {e}"))?;
     let mut found: Vec<PathBuf> = paths.filter_map(Result::ok).filter(|p| p.is_file()).collect();

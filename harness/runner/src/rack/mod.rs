@@ -21,6 +21,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+/// Makes a rig's reporters, given its plan and its folder, and where its progress is shown.
+pub type Reporters<'a> = dyn Fn(&Plan, &Path) -> (Fanout, Option<crate::engine::Progress>) + Sync + 'a;
+
 /// The rigs of a run, planned.
 #[derive(Debug)]
 pub struct Rack {
@@ -118,7 +121,7 @@ impl Rack {
 
     /// Runs every rig, at most `jobs` at once, each with the reporters `reporters` makes for it
     /// (given the plan and the rig's folder under `out`).
-    pub fn run(&self, out: &Path, reporters: &(dyn Fn(&Plan, &Path) -> Fanout + Sync)) -> RackRun {
+    pub fn run(&self, out: &Path, reporters: &Reporters<'_>) -> RackRun {
         let started = std::time::SystemTime::now();
         let began = Instant::now();
         let next = AtomicUsize::new(0);
@@ -137,13 +140,14 @@ impl Rack {
         RackRun { rigs, duration: began.elapsed(), started }
     }
 
-    fn run_rig(&self, plan: &Plan, out: &Path, reporters: &(dyn Fn(&Plan, &Path) -> Fanout + Sync)) -> RigRun {
+    fn run_rig(&self, plan: &Plan, out: &Path, reporters: &Reporters<'_>) -> RigRun {
         let folder = out.join(folder_name(&plan.rig.name));
         let mut plan = plan.clone();
         plan.run_dir = Some(folder.clone());
         let slot = Arc::new(Mutex::new(None));
-        let mut events = reporters(&plan, &folder)
-            .add("rack", Box::new(Collect { builder: RecordBuilder::new(), slot: slot.clone() }));
+        let (events, progress) = reporters(&plan, &folder);
+        plan.progress = progress;
+        let mut events = events.add("rack", Box::new(Collect { builder: RecordBuilder::new(), slot: slot.clone() }));
         // A panic in one rig's worker must not take the rack's reports with it.
         let summary = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| plan.execute(&mut events))) {
             Ok(s) => s,

@@ -116,6 +116,16 @@ impl Terminal<std::io::Stdout> {
 }
 
 impl<W: Write> Terminal<W> {
+    /// Where the engine says what the rig is doing, shown on its progress line; none off a
+    /// terminal.
+    pub fn progress(&self) -> Option<crate::engine::Progress> {
+        let b = self.bars.as_ref()?;
+        let bar = b.case.clone().unwrap_or_else(|| b.run.clone());
+        Some(crate::engine::Progress(std::sync::Arc::new(move |what: &str| {
+            bar.set_message(miplcheck_record::printable(what));
+        })))
+    }
+
     /// A finished line: above the bars on a terminal, else to `out`. Reasons quote what the
     /// modem sent, so control characters are shown escaped, never sent to the terminal.
     fn line(&mut self, text: String) -> std::io::Result<()> {
