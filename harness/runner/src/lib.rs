@@ -24,6 +24,7 @@ pub mod outcome;
 pub mod pattern;
 pub mod platform_op;
 pub mod privacy;
+pub mod quarantine;
 pub mod report;
 pub mod rig;
 pub mod suite;
