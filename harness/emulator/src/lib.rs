@@ -17,6 +17,7 @@ pub mod bc39;
 mod behaviour;
 pub mod client;
 mod ctx;
+pub mod faults;
 pub mod m5310a;
 mod modem;
 pub mod notice;

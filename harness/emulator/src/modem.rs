@@ -8,6 +8,7 @@
 use crate::basic;
 use crate::behaviour::Behaviour;
 use crate::ctx::{Basics, Ctx, Out};
+use crate::faults::Counters;
 use crate::options::{Options, OptionsError};
 use crate::registry::behaviour_for;
 use crate::reply::{cme, Reply};
@@ -46,6 +47,9 @@ pub struct Modem {
     outbox: Vec<NetOut>,
     /// Quirk `urc-before-ok`: a command's final result held until the URC it caused is out.
     held: Option<(Emission, Stamp)>,
+    /// How far the rig's faults have got: kept across [`Modem::reset`], as the faults count from
+    /// the modem's creation.
+    faults: Counters,
 }
 
 impl Modem {
@@ -61,11 +65,15 @@ impl Modem {
             busy_until: Stamp::ZERO,
             outbox: vec![],
             held: None,
+            faults: Counters::default(),
         })
     }
 
     /// A datagram from the network at `now`; returns what the TE sees (URCs).
     pub fn datagram(&mut self, from: &str, bytes: &[u8], now: Stamp) -> Vec<Emission> {
+        if self.wedged() {
+            return vec![];
+        }
         let mut ctx = Ctx { now, basics: &mut self.basics, opts: &self.opts, urcs: vec![], datagrams: vec![] };
         self.behaviour.datagram(from, bytes, &mut ctx);
         let (urcs, dgs) = (ctx.urcs, ctx.datagrams);
@@ -74,6 +82,9 @@ impl Modem {
 
     /// Timers due by `now` (retransmissions, registration time-out, lifetime, radio release).
     pub fn poll(&mut self, now: Stamp) -> Vec<Emission> {
+        if self.wedged() {
+            return vec![];
+        }
         let mut ctx = Ctx { now, basics: &mut self.basics, opts: &self.opts, urcs: vec![], datagrams: vec![] };
         self.behaviour.poll(&mut ctx);
         let (urcs, dgs) = (ctx.urcs, ctx.datagrams);
@@ -85,6 +96,10 @@ impl Modem {
     }
 
     pub fn next_deadline(&self) -> Option<Stamp> {
+        if self.wedged() {
+            // A wedged firmware has no timers: nothing is due, ever.
+            return None;
+        }
         let held = self.held.as_ref().map(|(_, until)| *until);
         [self.behaviour.next_deadline(), held].into_iter().flatten().min()
     }
@@ -122,6 +137,12 @@ impl Modem {
         lines.into_iter().map(|l| self.opts.quirks.respace(&l)).collect()
     }
 
+    /// Fault `hang_after`: the modem has received its last command line and answers nothing,
+    /// whatever comes, until it is made anew (a reset does not cure it).
+    pub fn wedged(&self) -> bool {
+        self.faults.wedged(&self.opts.faults)
+    }
+
     pub fn dialect(&self) -> &'static Dialect {
         self.behaviour.dialect()
     }
@@ -131,6 +152,7 @@ impl Modem {
     }
 
     /// Power cycle: every setting back to its power-on value (BC39 §3.2: "掉电后不保存").
+    /// The rig's faults keep counting: a wedged modem stays wedged (`[emulator.faults]`).
     pub fn reset(&mut self) {
         self.behaviour = behaviour_for(&self.opts.dialect).expect("validated at construction");
         self.basics = Basics::power_on(&self.opts);
@@ -142,18 +164,24 @@ impl Modem {
     }
 
     /// Bytes from the TE at `now`.
+    /// Bytes after the line that wedges the modem (fault `hang_after`) are neither echoed nor read.
     pub fn input(&mut self, bytes: &[u8], now: Stamp) -> Vec<Emission> {
         let mut out = Vec::new();
-        if self.basics.echo && !bytes.is_empty() {
-            out.push(Emission { at: now, bytes: bytes.to_vec() });
-        }
+        let echo = self.basics.echo;
+        let mut read = 0;
         for &b in bytes {
+            if self.wedged() {
+                break;
+            }
+            read += 1;
             match b {
                 b'\r' => {
                     let line = std::mem::take(&mut self.line);
                     if std::mem::take(&mut self.overflow) {
+                        self.faults.line();
                         out.push(self.answer("", Reply::unknown(), now));
                     } else if !line.iter().all(|c| c.is_ascii_whitespace()) {
+                        self.faults.line();
                         out.extend(self.execute(&String::from_utf8_lossy(&line), now));
                     }
                 }
@@ -161,6 +189,9 @@ impl Modem {
                 _ if self.line.len() >= MAX_COMMAND => self.overflow = true,
                 _ => self.line.push(b),
             }
+        }
+        if echo && read > 0 {
+            out.insert(0, Emission { at: now, bytes: bytes[..read].to_vec() });
         }
         out
     }
@@ -171,6 +202,10 @@ impl Modem {
         if self.opts.is_silent(&name) {
             tracing::debug!(command = %name, "no answer: silent by rig option");
             return vec![];
+        }
+        if self.faults.fails(&self.opts.faults, &name) {
+            tracing::debug!(command = %name, "ERROR: fail_first by rig option");
+            return vec![self.answer(&name, Reply::unknown(), now)];
         }
         let (reply, urcs, datagrams) = match self.dialect().read_command(line) {
             Err(Misfit::Arity { .. }) => (Reply::error(self.behaviour.syntax_error()), vec![], vec![]),
@@ -302,6 +337,57 @@ mod tests {
         m.input(b"AT+MIPLVER?\r", Stamp::ZERO);
         m.reset();
         assert_eq!(m.input(b"AT\r", Duration::from_millis(1))[0].at, Duration::from_millis(1));
+    }
+
+    fn faulty(faults: &str) -> Modem {
+        let mut o = Options::for_dialect("bc39");
+        o.faults = toml::from_str(faults).unwrap();
+        Modem::new(o).unwrap()
+    }
+
+    #[test]
+    fn hang_after_wedges_for_good_across_resets() {
+        let mut m = faulty("hang_after = 3");
+        assert_eq!(text(&m.input(b"AT\r", Stamp::ZERO)), "AT\r\r\nOK\r\n");
+        assert_eq!(text(&m.input(b"\r\r\n", Stamp::ZERO)), "\r\r\n", "blank lines do not count");
+        m.reset();
+        assert_eq!(text(&m.input(b"ATE0\r", Stamp::ZERO)), "ATE0\r\r\nOK\r\n", "counted across the reset");
+        // The third line is answered; nothing after it is read, not even for its echo.
+        m.reset();
+        assert_eq!(text(&m.input(b"AT\rAT\r", Stamp::ZERO)), "AT\r\r\nOK\r\n");
+        assert!(m.wedged());
+        assert!(m.input(b"AT\r", Stamp::ZERO).is_empty());
+        m.reset();
+        assert!(m.wedged(), "a reset does not cure it");
+        assert!(m.input(b"AT\r", Duration::from_secs(1)).is_empty());
+        assert!(m.input(b"AT+CGMR\r", Duration::from_secs(2)).is_empty());
+        assert_eq!(m.next_deadline(), None);
+        assert!(m.poll(Duration::from_secs(3600)).is_empty());
+        assert!(m.datagram("127.0.0.1:5683", b"\x60\x00\x00\x01", Duration::from_secs(5)).is_empty());
+        assert!(Modem::new(m.options().clone()).is_ok_and(|mut fresh| !fresh.input(b"AT\r", Stamp::ZERO).is_empty()));
+    }
+
+    #[test]
+    fn hang_after_zero_is_dead_from_power_on() {
+        let mut m = faulty("hang_after = 0");
+        assert!(m.input(b"AT\r", Stamp::ZERO).is_empty());
+    }
+
+    #[test]
+    fn fail_first_errors_then_answers_across_resets() {
+        let mut m = faulty(r#"fail_first = [{ command = "+MIPLVER", times = 2 }, { command = "CGMR" }]"#);
+        m.input(b"ATE0\r", Stamp::ZERO);
+        assert_eq!(text(&m.input(b"AT+MIPLVER?\r", Stamp::ZERO)), "\r\nERROR\r\n");
+        assert_eq!(text(&m.input(b"AT\r", Stamp::ZERO)), "\r\nOK\r\n", "other commands answer");
+        m.reset();
+        m.input(b"ATE0\r", Stamp::ZERO);
+        assert_eq!(text(&m.input(b"AT+MIPLVER?\r", Stamp::ZERO)), "\r\nERROR\r\n", "counted across the reset");
+        m.reset();
+        m.input(b"ATE0\r", Stamp::ZERO);
+        assert_eq!(text(&m.input(b"AT+MIPLVER?\r", Stamp::ZERO)), "\r\n+MIPLVER: 2.3.0\r\n\r\nOK\r\n");
+        assert_eq!(text(&m.input(b"AT+MIPLVER?\r", Stamp::ZERO)), "\r\n+MIPLVER: 2.3.0\r\n\r\nOK\r\n");
+        assert_eq!(text(&m.input(b"AT+CGMR\r", Stamp::ZERO)), "\r\nERROR\r\n", "each entry counts its own");
+        assert!(!text(&m.input(b"AT+CGMR\r", Stamp::ZERO)).contains("ERROR"));
     }
 
     #[test]

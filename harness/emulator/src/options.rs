@@ -40,6 +40,9 @@ pub struct Options {
     /// Departures from the manual this emulator should show (`[emulator.quirks]`).
     #[serde(default)]
     pub quirks: crate::quirks::Quirks,
+    /// Misbehaviour for rack tests: wedging, commands that fail at first (`[emulator.faults]`).
+    #[serde(default)]
+    pub faults: crate::faults::Faults,
 }
 
 fn default_inactivity() -> Duration {
@@ -106,6 +109,7 @@ impl Options {
             silent: vec![],
             rrc_inactivity: default_inactivity(),
             quirks: Default::default(),
+            faults: Default::default(),
         }
     }
 
@@ -145,7 +149,8 @@ impl Options {
         if self.rssi > 31 {
             return Err(OptionsError::Rssi(self.rssi));
         }
-        self.quirks.validate()
+        self.quirks.validate()?;
+        self.faults.validate()
     }
 }
 
@@ -210,6 +215,12 @@ pub enum OptionsError {
         /// Every event name.
         known: &'static [&'static str],
     },
+    /// A fault in `faults` the emulator cannot act on.
+    #[error("faults.{0}")]
+    Fault(
+        /// What is wrong, starting with the fault's key.
+        String,
+    ),
 }
 
 #[cfg(test)]

@@ -83,4 +83,36 @@ mod tests {
             other => panic!("{other:?}"),
         }
     }
+
+    fn read_all(p: &mut SimPort) -> String {
+        let mut heard = String::new();
+        while let Received::Data(c) = p.read_until(p.now() + Duration::from_secs(10)) {
+            heard.push_str(&String::from_utf8_lossy(&c.bytes));
+        }
+        heard
+    }
+
+    #[test]
+    fn faults_outlive_the_port_reset_the_runner_does_before_each_case() {
+        let mut o = Options::for_dialect("bc39");
+        o.echo = false;
+        o.faults = toml::from_str(
+            r#"hang_after = 3
+            fail_first = { command = "+MIPLVER" }"#,
+        )
+        .unwrap();
+        let mut p = SimPort::new(Modem::new(o).unwrap());
+        p.write(b"AT+MIPLVER?\r").unwrap();
+        assert_eq!(read_all(&mut p), "\r\nERROR\r\n", "the first case fails");
+        p.reset();
+        p.write(b"AT+MIPLVER?\r").unwrap();
+        assert!(read_all(&mut p).contains("+MIPLVER:"), "its retry passes");
+        p.reset();
+        p.write(b"AT\r").unwrap();
+        assert_eq!(read_all(&mut p), "\r\nOK\r\n");
+        p.reset();
+        p.write(b"AT\r").unwrap();
+        assert_eq!(read_all(&mut p), "", "wedged after three lines");
+        assert_eq!(p.now(), Duration::from_secs(40), "four quiet spells of ten seconds, all virtual");
+    }
 }

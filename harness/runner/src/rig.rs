@@ -4,6 +4,9 @@
 //! kind = "emulator"          # emulator | serial | tcp
 //! dialect = "bc39"
 //! [emulator]                 # miplcheck_emulator::Options
+//! [emulator.faults]          # misbehaviour for rack tests, counted across the per-case resets:
+//!                            #   hang_after = 40   (no echo, no answer after 40 command lines)
+//!                            #   fail_first = { command = "+MIPLVER", times = 1 }   (or a list)
 //! [serial]                   # port = "/dev/ttyUSB0", baud = 115200, …
 //! [secrets]                  # psk = "…" or psk = { env = "MIPL_PSK" }
 //! ```
@@ -196,6 +199,10 @@ struct EmulatorTable {
     /// Documented departures from the manual the emulator should show.
     #[serde(default)]
     quirks: miplcheck_emulator::quirks::Quirks,
+    /// Misbehaviour for rack tests (`hang_after`, `fail_first`), counted from the emulator's
+    /// creation: the reset before each case does not clear it.
+    #[serde(default)]
+    faults: miplcheck_emulator::faults::Faults,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -366,6 +373,7 @@ impl Rig {
                 o.silent = table.silent;
                 o.rrc_inactivity = table.rrc_inactivity.unwrap_or(o.rrc_inactivity);
                 o.quirks = table.quirks;
+                o.faults = table.faults;
                 // Building the modem checks the options and that the emulator speaks the dialect.
                 miplcheck_emulator::Modem::new(o.clone()).map_err(|m| err(span.clone(), "emulator", m.to_string()))?;
                 Target::Emulator { options: o, link: table.link }
@@ -516,6 +524,24 @@ mod tests {
     }
 
     #[test]
+    fn emulator_faults_reach_the_options() {
+        let r = parse(
+            "kind = \"emulator\"\ndialect = \"bc39\"\n[emulator]\nlink = \"virtual\"\n[emulator.faults]\nhang_after = 40\n\
+             fail_first = { command = \"+MIPLVER\", times = 2 }\n",
+        )
+        .unwrap();
+        let Target::Emulator { options, .. } = r.target else { panic!() };
+        assert_eq!(options.faults.hang_after, Some(40));
+        assert_eq!(
+            (options.faults.fail_first[0].command.as_str(), options.faults.fail_first[0].times),
+            ("+MIPLVER", 2)
+        );
+        let r = parse("kind = \"emulator\"\ndialect = \"bc39\"\n").unwrap();
+        let Target::Emulator { options, .. } = r.target else { panic!() };
+        assert_eq!(options.faults, Default::default(), "none by default");
+    }
+
+    #[test]
     fn serial_rig() {
         let r = parse("kind = \"serial\"\ndialect = \"bc39\"\n[serial]\nport = \"/dev/ttyUSB0\"\nbaud = 9600\nparity = \"even\"\n")
             .unwrap();
@@ -566,6 +592,18 @@ mod tests {
         ""
     )]
     #[case("kind = \"emulator\"\ndialect = \n", 2, "", "")]
+    #[case(
+        "kind = \"emulator\"\ndialect = \"bc39\"\n[emulator.faults]\nhang_afterr = 4\n",
+        4,
+        "emulator.faults.hang_afterr",
+        "unknown field"
+    )]
+    #[case(
+        "kind = \"emulator\"\ndialect = \"bc39\"\n[emulator.faults]\nfail_first = { command = \"\" }\n",
+        3,
+        "emulator",
+        "faults.fail_first"
+    )]
     fn bad_rigs_name_line_and_field(#[case] text: &str, #[case] line: usize, #[case] field: &str, #[case] says: &str) {
         let e = parse(text).unwrap_err();
         let shown = e.to_string();
