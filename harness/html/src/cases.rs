@@ -27,11 +27,17 @@ impl Ids {
     }
 }
 
+/// A case's fragment id on its run's page, from its `suite/case` name. Taken for every case in
+/// the record's order, before any other id: the rack page links to the same ids by doing the same.
+pub fn case_id(ids: &mut Ids, full_name: &str) -> String {
+    ids.take("case", full_name)
+}
+
 /// The suites in the order the run met them, each with its cases and their ids.
 pub fn by_suite<'a>(cases: &'a [CaseRecord], ids: &mut Ids) -> Vec<(String, Vec<(&'a CaseRecord, String)>)> {
     let mut suites: Vec<(String, Vec<(&CaseRecord, String)>)> = vec![];
     for c in cases {
-        let id = ids.take("case", &format!("{}/{}", c.suite, c.case));
+        let id = case_id(ids, &c.full_name());
         match suites.iter_mut().find(|(s, _)| *s == c.suite) {
             Some((_, list)) => list.push((c, id)),
             None => suites.push((c.suite.clone(), vec![(c, id)])),

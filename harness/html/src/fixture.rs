@@ -1,10 +1,10 @@
 //! Run records for the HTML tests: one of each kind of case a report has to show (passed with
 //! latencies, failed with a reason and a snapshot diff, skipped without steps, markup in a
-//! transcript), and an empty run.
+//! transcript), an empty run, and a rack of three rigs (healthy, unhealthy, flaky and quarantined).
 
 use miplcheck_record::{
-    CaseRecord, Class, Dir, FailedAt, Firmware, Line, RigInfo, RunRecord, SnapshotResult, StepRecord, Totals, Verdict,
-    SCHEMA,
+    CaseRecord, Class, Dir, FailedAt, Firmware, Health, HealthCheck, HealthState, Line, RackRecord, RigInfo, RunRecord,
+    SnapshotResult, StepRecord, Totals, Verdict, SCHEMA,
 };
 
 pub fn empty() -> RunRecord {
@@ -112,4 +112,89 @@ pub fn run() -> RunRecord {
     r.cases = vec![pass, fail, skip];
     r.summary = Totals { passed: 1, failed: 1, skipped: 1, ..Totals::default() };
     r
+}
+
+/// A rack run: `bench-1` is [`run`] (a pass, a failure, a skip) and healthy; `bench-<2>` went
+/// unhealthy after its first case, so its rack is incomplete; `lab-3`, in a folder named like a
+/// script URL, ran two cases: one flaky, one quarantined with markup in its reason.
+pub fn rack() -> RackRecord {
+    let check = |when: &str, ok: bool, rungs: &[&str]| HealthCheck {
+        when: when.into(),
+        ok,
+        rungs: rungs.iter().map(|r| r.to_string()).collect(),
+        duration_ms: 1500.0,
+    };
+
+    let mut one = run();
+    one.rig.name = "bench-1".into();
+    one.health = Some(Health {
+        state: HealthState::Good,
+        reason: None,
+        checks: vec![check("before the first case", true, &["AT: OK"])],
+    });
+
+    let mut two = empty();
+    two.rig.name = "bench-<2>".into();
+    two.rig.dialect = "m5310a".into();
+    two.firmware =
+        Firmware { revision: "M5310-A_V1.2.7".into(), imei: None, note: Some("the IMEI probe timed out".into()) };
+    let err = |name: &str, why: &str| {
+        let mut c = case("session", name, Verdict::Error, vec![]);
+        c.failed_at = Some(FailedAt::Prepare);
+        c.reason = Some(why.into());
+        c
+    };
+    let mut only = err("x", "not run: the rig is unhealthy");
+    only.suite = "register".into();
+    only.case = "only-on-bench-2".into();
+    let mut sota = err("x", "not run: the rig is unhealthy");
+    sota.suite = "sota".into();
+    sota.case = "sota-info".into();
+    two.cases = vec![
+        err("open-close", "sync: no OK to AT in 5 tries"),
+        only,
+        err("update", "not run: the rig is unhealthy"),
+        sota,
+    ];
+    two.summary = Totals::of(&two.cases);
+    two.incomplete = Some("bench-<2> was found unhealthy".into());
+    two.health = Some(Health {
+        state: HealthState::Unhealthy,
+        reason: Some("no OK to AT after reset and power cycle".into()),
+        checks: vec![
+            check("before the first case", true, &["AT: OK"]),
+            check(
+                "after session/open-close (infrastructure error)",
+                false,
+                &[
+                    "AT: sync: no OK in 5 tries",
+                    "reset AT+QRST=1: no RDY within 10 s",
+                    "power cycle (uhubctl -a cycle -p 2): no OK",
+                ],
+            ),
+        ],
+    });
+
+    let mut three = empty();
+    three.rig.name = "lab-3".into();
+    three.rig.target = "tcp <img onerror=alert(1)>".into();
+    let mut flaky = case("session", "open-close", Verdict::Passed, vec![]);
+    let mut first = flaky.clone();
+    first.verdict = Verdict::Failed;
+    first.reason = Some("no OK within 300 ms".into());
+    flaky.attempts = vec![first];
+    let mut quarantined = case("session", "update", Verdict::Failed, vec![]);
+    quarantined.reason = Some("+MIPLEVENT: 0,11 never came".into());
+    quarantined.quarantine = Some("JIRA-9: <script>alert(1)</script>".into());
+    three.cases = vec![flaky, quarantined];
+    three.summary = Totals::of(&three.cases);
+    three.health = Some(Health::default());
+
+    RackRecord::of(
+        "nightly",
+        "0.1.0",
+        "2026-12-02T01:00:00Z",
+        3_725_000,
+        [(&one, "bench-1"), (&two, "bench-2"), (&three, "javascript:alert(1)")],
+    )
 }

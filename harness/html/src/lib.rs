@@ -3,6 +3,9 @@
 //! a firmware engineer checks a night's run: what ran on what, how many passed, which failed and
 //! why, whether the modem kept its response windows, then every case with its transcript.
 //!
+//! A rack run gets `rack.html` ([`render_rack`], `rack`): its rigs and the matrix of their
+//! verdicts, linking into each rig's `report.html`.
+//!
 //! Input is a [`RunRecord`], already redacted and masked; everything taken from it is escaped
 //! ([`escape`]). `page` holds the layout and style, `cases` and `transcript` the per-case parts,
 //! `windows` the per-command numbers and `svg` the charts drawn from them.
@@ -12,17 +15,30 @@ pub mod escape;
 #[cfg(test)]
 mod fixture;
 mod page;
+mod rack;
 mod svg;
 mod transcript;
 mod units;
 pub mod windows;
 
 use escape::esc;
-use miplcheck_record::{RunRecord, Verdict};
+use miplcheck_record::{RackRecord, RunRecord, Verdict};
 use std::fmt::Write;
 
 /// The report's file name, beside `run.json`.
 pub const FILE: &str = "report.html";
+
+/// The rack page's file name, beside `rack.json`.
+pub const RACK_FILE: &str = "rack.html";
+
+/// The whole page for one rack run: its totals, its rigs with their health, and the matrix of
+/// cases × rigs, each cell linking to the case in the rig's own [`FILE`] (in [`RackRig::folder`],
+/// relative to the rack page).
+///
+/// [`RackRig::folder`]: miplcheck_record::RackRig::folder
+pub fn render_rack(rack: &RackRecord) -> String {
+    rack::render(rack)
+}
 
 /// The whole page for one run.
 pub fn render(record: &RunRecord) -> String {
