@@ -42,13 +42,9 @@ pub fn write(name: &str, out: &Path, run: &RackRun) -> Vec<ReportFailure> {
     if let Err(e) = rack.save(&out.join("rack.json")) {
         fail("rack record", e.to_string());
     }
-    let path = out.join("rack.html");
-    if let Err(e) = atomic::write(&path, page(&rack).as_bytes()) {
+    let path = out.join(miplcheck_html::RACK_FILE);
+    if let Err(e) = atomic::write(&path, miplcheck_html::render_rack(&rack).as_bytes()) {
         fail("rack page", format!("{}: {e}", path.display()));
     }
     failures
-}
-
-fn page(rack: &RackRecord) -> String {
-    format!("<!doctype html><title>{}</title>", rack.name)
 }
