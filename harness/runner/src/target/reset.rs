@@ -53,20 +53,25 @@ pub(super) fn run(
                         _ => {}
                     }
                 }
+                // A port that never stops talking would otherwise never reach the deadline.
+                if port.now() >= deadline {
+                    return not_ready(reset);
+                }
             }
-            Received::Timeout => {
-                return match &reset.ready {
-                    Some(ready) => Err(TargetError::NotReady {
-                        ready: ready.clone(),
-                        timeout: reset.timeout,
-                        command: reset.command.clone(),
-                    }),
-                    // Many modems reboot before answering; the AT/OK sync after this tells.
-                    None => Ok("no answer".into()),
-                };
-            }
+            Received::Timeout => return not_ready(reset),
             Received::Closed(why) => return Err(TargetError::ResetClosed(why)),
         }
+    }
+}
+
+/// The end of the wait with no ready line: a failure when one was asked for.
+fn not_ready(reset: &Reset) -> Result<String, TargetError> {
+    match &reset.ready {
+        Some(ready) => {
+            Err(TargetError::NotReady { ready: ready.clone(), timeout: reset.timeout, command: reset.command.clone() })
+        }
+        // Many modems reboot before answering; the AT/OK sync after this tells.
+        None => Ok("no answer".into()),
     }
 }
 

@@ -50,6 +50,10 @@ pub(super) fn sync(
                         // answered an earlier try late; a short quiet spell takes it.
                         return drain(port, Duration::from_millis(5), Duration::from_secs(5));
                     }
+                    // A port that never stops talking would otherwise never reach the deadline.
+                    if port.now() >= deadline {
+                        break;
+                    }
                 }
                 Received::Timeout => break,
                 Received::Closed(why) => {
@@ -96,6 +100,42 @@ mod tests {
             self.now = self.now.max(deadline);
             Received::Timeout
         }
+    }
+
+    /// A port that sends a line every millisecond, forever.
+    struct Flood {
+        now: Duration,
+    }
+
+    impl Port for Flood {
+        fn describe(&self) -> String {
+            "flood".into()
+        }
+        fn now(&self) -> Duration {
+            self.now
+        }
+        fn write(&mut self, _: &[u8]) -> io::Result<Duration> {
+            Ok(self.now)
+        }
+        fn read_until(&mut self, _: Duration) -> Received {
+            self.now += Duration::from_millis(1);
+            Received::Data(Chunk { at: self.now, bytes: b"+CEREG: 0\r\n".to_vec() })
+        }
+    }
+
+    #[test]
+    fn a_modem_that_never_stops_talking_is_given_up_on_in_time() {
+        let mut port = Flood { now: Duration::ZERO };
+        let e = sync(&mut port, "\r", 3, Duration::from_secs(1), &mut Transcript::default()).unwrap_err();
+        assert!(e.to_string().starts_with("sync: no OK to AT after 3 tries over 3.0 s; received `+CEREG: 0"), "{e}");
+        let reset = crate::rig::Reset {
+            command: "AT+QRST=1".into(),
+            ready: Some("RDY".into()),
+            timeout: Duration::from_secs(2),
+        };
+        let e = super::super::reset::run(&mut port, &reset, "\r", &mut Transcript::default()).unwrap_err();
+        assert_eq!(e.to_string(), "reset: no `RDY` within 2s of AT+QRST=1");
+        assert!(drain(&mut port, Duration::from_millis(100), Duration::from_secs(1)).is_err());
     }
 
     #[test]
