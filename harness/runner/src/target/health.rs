@@ -142,7 +142,7 @@ impl Reopening {
     /// Switches the rig's power off or on (`[power] off` / `on`), holding its group; the port is
     /// closed first when switching off. The port is not waited for.
     pub fn power(&mut self, op: Op) -> Result<(), TargetError> {
-        let p = self.rig.power.clone().ok_or(power::PowerError::Missing { op: "cycle" })?;
+        let p = self.rig.power.clone().ok_or(power::PowerError::Missing { op: op.name() })?;
         if op != Op::On {
             self.inner = None;
         }

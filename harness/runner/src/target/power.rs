@@ -22,7 +22,8 @@ pub enum Op {
 }
 
 impl Op {
-    fn name(self) -> &'static str {
+    /// The operation's key in `[power]`.
+    pub fn name(self) -> &'static str {
         match self {
             Op::Off => "off",
             Op::On => "on",
