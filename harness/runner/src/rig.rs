@@ -9,7 +9,22 @@
 //!                            #   fail_first = { command = "+MIPLVER", times = 1 }   (or a list)
 //! [serial]                   # port = "/dev/ttyUSB0", baud = 115200, …
 //! [secrets]                  # psk = "…" or psk = { env = "MIPL_PSK" }
+//! [reset]                    # before every case, and the health check's second rung
+//! command = "AT+QRST=1"      # answered ERROR / +CME ERROR / +CIS ERROR: fails at once
+//! ready = "RDY"              # a pattern; the line that says the modem is back
+//! timeout = "15s"            # how long to wait for `ready`
+//! [power]                    # the health check's last rung; shell commands (`sh -c`)
+//! cycle = "uhubctl -l 1-1 -p 2 -a cycle"   # or `off` and `on`, with `off_time` between
+//! off = "uhubctl -l 1-1 -p 2 -a off"
+//! on = "uhubctl -l 1-1 -p 2 -a on"
+//! timeout = "30s"            # per command; an overrun is killed with its process group
+//! off_time = "2s"
+//! settle = "5s"              # after power-on: the port back (USB IDs looked up again), AT → OK
+//! group = "hub-1"            # rigs in one group switch power one at a time
 //! ```
+//!
+//! Power commands see `MIPLCHECK_RIG` (the rig's name) and `MIPLCHECK_PORT` (the serial path or
+//! TCP address, when known).
 
 use crate::input_error::{line_of, InputError};
 use miplcheck_emulator::Options as EmulatorOptions;
@@ -59,7 +74,8 @@ struct RigFile {
     timing: Timing,
     #[serde(default)]
     secrets: BTreeMap<String, toml::Spanned<Secret>>,
-    reset: Option<Reset>,
+    reset: Option<toml::Spanned<Reset>>,
+    power: Option<toml::Spanned<Power>>,
     platform: Option<toml::Spanned<PlatformRig>>,
     #[serde(default)]
     tolerate: Tolerate,
@@ -266,6 +282,41 @@ fn reset_timeout() -> Duration {
     Duration::from_secs(15)
 }
 
+/// How to switch the modem's power (`[power]`): shell commands run with `sh -c`, with
+/// `MIPLCHECK_RIG` and `MIPLCHECK_PORT` in their environment. The health check's last rung.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Power {
+    /// Switches the modem off, e.g. `uhubctl -l 1-1 -p 2 -a off`.
+    pub off: Option<String>,
+    /// Switches it on.
+    pub on: Option<String>,
+    /// Off and on again in one command; without it, `off`, `off_time`, then `on`.
+    pub cycle: Option<String>,
+    /// How long one command may run before its process group is killed.
+    #[serde(default = "power_timeout", with = "humantime_serde")]
+    pub timeout: Duration,
+    /// How long the modem stays off between `off` and `on`.
+    #[serde(default = "off_time", with = "humantime_serde")]
+    pub off_time: Duration,
+    /// How long after power-on the port may take to come back and the modem to answer `AT`.
+    #[serde(default = "settle", with = "humantime_serde")]
+    pub settle: Duration,
+    /// Rigs naming the same group never switch power at once in one process: parallel power
+    /// cycles wedge USB hubs.
+    pub group: Option<String>,
+}
+
+fn power_timeout() -> Duration {
+    Duration::from_secs(30)
+}
+fn off_time() -> Duration {
+    Duration::from_secs(2)
+}
+fn settle() -> Duration {
+    Duration::from_secs(5)
+}
+
 /// The longest duration a rig or suite may name.
 pub const MAX_DURATION: Duration = Duration::from_secs(24 * 3600);
 /// The shortest secret accepted.
@@ -300,6 +351,7 @@ pub struct Rig {
     /// Secret values by name; they are redacted from everything the runner writes.
     pub secrets: BTreeMap<String, String>,
     pub reset: Option<Reset>,
+    pub power: Option<Power>,
     pub platform: Option<PlatformRig>,
     pub tolerate: Tolerate,
     pub privacy: PrivacyRig,
@@ -321,6 +373,7 @@ impl std::fmt::Debug for Rig {
             .field("timing", &self.timing)
             .field("secrets", &self.secrets.keys().collect::<Vec<_>>())
             .field("reset", &self.reset)
+            .field("power", &self.power)
             .field("platform", &self.platform)
             .field("tolerate", &self.tolerate)
             .field("privacy", &self.privacy)
@@ -414,14 +467,21 @@ impl Rig {
         if raw.timing.late_grace > MAX_DURATION {
             return Err(err(find_key(text, "late_grace"), "timing.late_grace", "must be at most a day".into()));
         }
-        if let Some(r) = &raw.reset {
-            if r.timeout > MAX_DURATION {
-                return Err(err(find_key(text, "timeout"), "reset.timeout", "must be at most a day".into()));
+        if let Some(spanned) = &raw.reset {
+            let (span, r) = (spanned.span(), spanned.get_ref());
+            let at = |key| find_key_in(text, span.clone(), key).or(Some(span.clone()));
+            if r.timeout.is_zero() || r.timeout > MAX_DURATION {
+                return Err(err(at("timeout"), "reset.timeout", "must be above 0 and at most a day".into()));
             }
             if let Some(ready) = &r.ready {
-                crate::pattern::Pattern::new(ready)
-                    .map_err(|e| err(find_key(text, "ready"), "reset.ready", e.to_string()))?;
+                crate::pattern::Pattern::new(ready).map_err(|e| err(at("ready"), "reset.ready", e.to_string()))?;
             }
+        }
+        if let Some(p) = &raw.power {
+            check_power(p.get_ref()).map_err(|(key, m)| {
+                let line = find_key_in(text, p.span(), key).or(Some(p.span()));
+                err(line, &format!("power{}", if key.is_empty() { String::new() } else { format!(".{key}") }), m)
+            })?;
         }
         let mut secrets = BTreeMap::new();
         for (name, s) in &raw.secrets {
@@ -458,7 +518,8 @@ impl Rig {
             target,
             timing: raw.timing,
             secrets,
-            reset: raw.reset,
+            reset: raw.reset.map(|r| r.into_inner()),
+            power: raw.power.map(|p| p.into_inner()),
             platform: raw.platform.map(|p| p.into_inner()),
             tolerate: raw.tolerate,
             privacy: raw.privacy,
@@ -490,6 +551,50 @@ fn toml_error(path: &Path, text: &str, e: &toml::de::Error, field: &str) -> Inpu
     InputError::new(path, message.clone())
         .at_line(e.span().map(|s| line_of(text, s.start)))
         .field(crate::input_error::field_path(field, &message))
+}
+
+/// What is wrong with a `[power]` table: the key (empty for the table) and why.
+fn check_power(p: &Power) -> Result<(), (&'static str, String)> {
+    for (key, command) in [("off", &p.off), ("on", &p.on), ("cycle", &p.cycle)] {
+        if command.as_ref().is_some_and(|c| c.trim().is_empty()) {
+            return Err((key, "must not be empty".into()));
+        }
+    }
+    if p.cycle.is_none() && (p.off.is_none() || p.on.is_none()) {
+        return Err(("", "needs `cycle`, or both `off` and `on`".into()));
+    }
+    for (key, d, zero_ok) in
+        [("timeout", p.timeout, false), ("off_time", p.off_time, true), ("settle", p.settle, false)]
+    {
+        if (d.is_zero() && !zero_ok) || d > MAX_DURATION {
+            let least = if zero_ok { "at least 0" } else { "above 0" };
+            return Err((key, format!("must be {least} and at most a day")));
+        }
+    }
+    if p.group.as_ref().is_some_and(|g| g.trim().is_empty()) {
+        return Err(("group", "must not be empty".into()));
+    }
+    Ok(())
+}
+
+/// The span of `key =` in the table whose header `table` spans (its lines up to the next
+/// header), or `None` when the key is not written there.
+fn find_key_in(text: &str, table: std::ops::Range<usize>, key: &str) -> Option<std::ops::Range<usize>> {
+    if key.is_empty() {
+        return None;
+    }
+    let start = text[table.end.min(text.len())..].find('\n').map_or(text.len(), |n| table.end + n + 1);
+    let body = &text[start..];
+    let end = body
+        .split_inclusive('\n')
+        .scan(0, |off, line| {
+            let at = *off;
+            *off += line.len();
+            Some((at, line))
+        })
+        .find(|(_, line)| line.trim_start().starts_with('['))
+        .map_or(body.len(), |(at, _)| at);
+    find_key(&body[..end], key).map(|r| start + r.start..start + r.end)
 }
 
 /// The span of a top-level-ish `key =` in the text, for errors found after parsing.
@@ -636,6 +741,49 @@ mod tests {
         assert_eq!((p.listen.port(), p.advertise.as_str(), p.auto_observe), (0, "127.0.0.1", false));
         let e = parse("kind = \"emulator\"\ndialect = \"bc39\"\n[platform]\ncheck_auth_code = true\n").unwrap_err();
         assert!(e.to_string().contains("needs `auth_code` in [secrets]"), "{e}");
+    }
+
+    const BASE: &str = "kind = \"tcp\"\ndialect = \"bc39\"\n[tcp]\naddress = \"h:1\"\n";
+
+    #[test]
+    fn a_power_table_with_defaults() {
+        let r =
+            parse(&format!("{BASE}[power]\ncycle = \"uhubctl -l 1-1 -p 2 -a cycle\"\ngroup = \"hub-1\"\n")).unwrap();
+        let p = r.power.unwrap();
+        assert_eq!(p.cycle.as_deref(), Some("uhubctl -l 1-1 -p 2 -a cycle"));
+        assert_eq!(
+            (p.timeout, p.off_time, p.settle),
+            (Duration::from_secs(30), Duration::from_secs(2), Duration::from_secs(5))
+        );
+        assert_eq!(p.group.as_deref(), Some("hub-1"));
+        let r = parse(&format!("{BASE}[power]\noff = \"a\"\non = \"b\"\noff_time = \"0s\"\n")).unwrap();
+        assert_eq!(r.power.unwrap().off_time, Duration::ZERO);
+    }
+
+    #[rstest]
+    #[case("[power]\ncycle = \"x\"\ncycles = 2\n", 7, "power.cycles", "unknown field")]
+    #[case("[power]\noff = \"x\"\n", 5, "power", "needs `cycle`, or both `off` and `on`")]
+    #[case("[power]\ncycle = \"\"\n", 6, "power.cycle", "must not be empty")]
+    #[case("[power]\ncycle = \"x\"\ntimeout = \"0s\"\n", 7, "power.timeout", "above 0")]
+    #[case("[power]\ncycle = \"x\"\nsettle = \"2days\"\n", 7, "power.settle", "at most a day")]
+    #[case("[power]\ncycle = \"x\"\ntimeout = \"soon\"\n", 7, "power.timeout", "")]
+    #[case("[power]\ncycle = \"x\"\ngroup = \" \"\n", 7, "power.group", "must not be empty")]
+    #[case(
+        "[power]\ncycle = \"x\"\n[reset]\ncommand = \"AT+QRST=1\"\ntimeout = \"0s\"\n",
+        9,
+        "reset.timeout",
+        "above 0"
+    )]
+    #[case("[reset]\ncommand = \"AT+QRST=1\"\nready = \"RDY\"\nwait = \"1s\"\n", 8, "reset.wait", "unknown field")]
+    fn bad_power_and_reset_tables_name_line_and_field(
+        #[case] table: &str,
+        #[case] line: usize,
+        #[case] field: &str,
+        #[case] says: &str,
+    ) {
+        let e = parse(&format!("{BASE}{table}")).unwrap_err();
+        assert_eq!((e.line, e.field.as_deref()), (Some(line), Some(field)), "{e}");
+        assert!(e.to_string().contains(says), "{e}");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 use crate::stream::StreamPort;
 use serde::Deserialize;
+use std::path::Path;
 use std::time::Duration;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
@@ -142,12 +143,7 @@ pub enum SerialError {
 
 /// Resolves the settings to a path (looking up USB IDs) and opens the port.
 pub fn open(settings: &SerialSettings) -> Result<StreamPort, SerialError> {
-    settings.validate()?;
-    let path = match (&settings.port, &settings.usb) {
-        (Some(p), _) => p.clone(),
-        (None, Some(usb)) => find_usb(usb)?,
-        (None, None) => unreachable!("validated"),
-    };
+    let path = resolve(settings)?;
     let builder = serialport::new(&path, settings.baud)
         .data_bits(match settings.data_bits {
             5 => serialport::DataBits::Five,
@@ -174,22 +170,41 @@ pub fn open(settings: &SerialSettings) -> Result<StreamPort, SerialError> {
     Ok(StreamPort::new(name, Box::new(reader), Box::new(port)).with_timed_reads())
 }
 
-fn find_usb(m: &UsbMatch) -> Result<String, SerialError> {
-    // serialport's sysfs scan panics where /sys/class/tty is missing (some containers).
-    let ports = if cfg!(feature = "libudev") || std::path::Path::new("/sys/class/tty").is_dir() {
-        serialport::available_ports().unwrap_or_default()
-    } else {
-        vec![]
-    };
+/// The path the settings name: `port` as given, or the tty that has the USB IDs now (a port
+/// that re-enumerated under another name is found again on every call).
+pub fn resolve(settings: &SerialSettings) -> Result<String, SerialError> {
+    resolve_under(settings, Path::new("/"))
+}
+
+/// [`resolve`] with `/sys/class/tty` and `/dev` read under `root`, so a test can stand up a fake
+/// sysfs tree and re-enumerate it. With the `libudev` feature, only `/` asks udev.
+pub fn resolve_under(settings: &SerialSettings, root: &Path) -> Result<String, SerialError> {
+    settings.validate()?;
+    match (&settings.port, &settings.usb) {
+        (Some(p), _) => Ok(p.clone()),
+        (None, Some(usb)) => find_usb(usb, root),
+        (None, None) => unreachable!("validated"),
+    }
+}
+
+/// A USB tty as sysfs (or udev) describes it.
+struct UsbTty {
+    path: String,
+    vid: u16,
+    pid: u16,
+    serial_number: Option<String>,
+    interface: Option<u8>,
+}
+
+fn find_usb(m: &UsbMatch, root: &Path) -> Result<String, SerialError> {
+    let ports = if cfg!(feature = "libudev") && root == Path::new("/") { udev_ttys() } else { sysfs_ttys(root) };
     let mut seen = Vec::new();
     for p in &ports {
-        if let serialport::SerialPortType::UsbPort(info) = &p.port_type {
-            seen.push(format!("{} {:04x}:{:04x}", p.port_name, info.vid, info.pid));
-            let serial_ok = m.serial_number.as_deref().is_none_or(|s| info.serial_number.as_deref() == Some(s));
-            let iface_ok = m.interface.is_none_or(|i| info.interface == Some(i));
-            if info.vid == m.vid && info.pid == m.pid && serial_ok && iface_ok {
-                return Ok(p.port_name.clone());
-            }
+        seen.push(format!("{} {:04x}:{:04x}", p.path, p.vid, p.pid));
+        let serial_ok = m.serial_number.as_deref().is_none_or(|s| p.serial_number.as_deref() == Some(s));
+        let iface_ok = m.interface.is_none_or(|i| p.interface == Some(i));
+        if p.vid == m.vid && p.pid == m.pid && serial_ok && iface_ok {
+            return Ok(p.path.clone());
         }
     }
     Err(SerialError::NotFound {
@@ -198,6 +213,62 @@ fn find_usb(m: &UsbMatch) -> Result<String, SerialError> {
         serial: m.serial_number.as_ref().map(|s| format!(" serial {s}")).unwrap_or_default(),
         seen: if seen.is_empty() { "none".into() } else { seen.join(", ") },
     })
+}
+
+fn udev_ttys() -> Vec<UsbTty> {
+    serialport::available_ports()
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|p| match p.port_type {
+            serialport::SerialPortType::UsbPort(info) => Some(UsbTty {
+                path: p.port_name,
+                vid: info.vid,
+                pid: info.pid,
+                serial_number: info.serial_number,
+                interface: info.interface,
+            }),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The USB ttys under `root/sys/class/tty`, read as serialport reads them without udev (which
+/// cannot be pointed elsewhere, and panics where the folder is missing, as in some containers).
+fn sysfs_ttys(root: &Path) -> Vec<UsbTty> {
+    let Ok(entries) = root.join("sys/class/tty").read_dir() else { return vec![] };
+    let read = |dir: &Path, file: &str| std::fs::read_to_string(dir.join(file)).ok().map(|s| s.trim().to_string());
+    let hex = |dir: &Path, file: &str| read(dir, file).and_then(|s| u16::from_str_radix(&s, 16).ok());
+    let mut found = Vec::new();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Ok(device) = entry.path().join("device").canonicalize() else { continue };
+        let Some(subsystem) = device.join("subsystem").canonicalize().ok() else { continue };
+        // cdc-acm ttys hang off the USB interface; usb-serial ones off a child of it.
+        let interface = match subsystem.file_name().and_then(|n| n.to_str()) {
+            Some("usb") => device.as_path(),
+            Some("usb-serial") => match device.parent() {
+                Some(p) => p,
+                None => continue,
+            },
+            _ => continue,
+        };
+        let Some(usb_device) = interface.parent() else { continue };
+        let (Some(vid), Some(pid)) = (hex(usb_device, "idVendor"), hex(usb_device, "idProduct")) else { continue };
+        let dev = root.join("dev").join(&name);
+        if !dev.exists() {
+            continue;
+        }
+        found.push(UsbTty {
+            path: dev.to_string_lossy().into_owned(),
+            vid,
+            pid,
+            serial_number: read(usb_device, "serial"),
+            interface: read(interface, "bInterfaceNumber").and_then(|s| u8::from_str_radix(&s, 16).ok()),
+        });
+    }
+    // read_dir's order is the filesystem's; a stable one makes the first match reproducible.
+    found.sort_by(|a, b| a.path.cmp(&b.path));
+    found
 }
 
 #[cfg(test)]
@@ -241,6 +312,38 @@ mod tests {
             let port = open(&settings).unwrap();
             drop(port);
         }
+    }
+
+    /// A sysfs tree with one usb-serial tty `name` of 2c7c:0125, interface 2, and its /dev entry.
+    fn fake_tty(root: &Path, name: &str) {
+        use std::os::unix::fs::symlink;
+        let usb = root.join("sys/devices/usb1/1-1");
+        let tty = usb.join("1-1:1.2").join(name);
+        std::fs::create_dir_all(&tty).unwrap();
+        std::fs::create_dir_all(root.join("sys/bus/usb-serial")).unwrap();
+        std::fs::create_dir_all(root.join("sys/class/tty").join(name)).unwrap();
+        std::fs::create_dir_all(root.join("dev")).unwrap();
+        std::fs::write(usb.join("idVendor"), "2c7c\n").unwrap();
+        std::fs::write(usb.join("idProduct"), "0125\n").unwrap();
+        std::fs::write(usb.join("1-1:1.2/bInterfaceNumber"), "02\n").unwrap();
+        symlink(root.join("sys/bus/usb-serial"), tty.join("subsystem")).unwrap();
+        symlink(&tty, root.join("sys/class/tty").join(name).join("device")).unwrap();
+        std::fs::write(root.join("dev").join(name), "").unwrap();
+    }
+
+    #[test]
+    fn usb_ids_are_looked_up_under_a_sysfs_root() {
+        let root = tempfile::tempdir().unwrap();
+        fake_tty(root.path(), "ttyUSB3");
+        let mut s = SerialSettings::at_path("x");
+        s.port = None;
+        s.usb = Some(UsbMatch { vid: 0x2c7c, pid: 0x0125, serial_number: None, interface: Some(2) });
+        let found = resolve_under(&s, root.path()).unwrap();
+        assert_eq!(found, root.path().join("dev/ttyUSB3").to_string_lossy());
+        s.usb.as_mut().unwrap().interface = Some(3);
+        let e = resolve_under(&s, root.path()).unwrap_err().to_string();
+        assert!(e.contains("ttyUSB3 2c7c:0125") && e.contains("PID 0x0125"), "{e}");
+        assert!(resolve_under(&s, &root.path().join("nothing")).unwrap_err().to_string().contains("seen: none"));
     }
 
     #[test]

@@ -1,0 +1,118 @@
+//! The drivers: the emulator in virtual time or on a pty, and a bench modem on a serial port or
+//! behind a TCP serial server.
+
+use super::sync::{drain, sync};
+use super::{reset, Target, TargetError};
+use crate::rig::{Reset, Rig};
+use crate::transcript::Transcript;
+use miplcheck_emulator::serve::PtyModem;
+use miplcheck_emulator::sim::SimPort;
+use miplcheck_transport::stream::StreamPort;
+use miplcheck_transport::Port;
+use std::time::Duration;
+
+/// Each try of a health check's `AT`: a modem that is up answers within milliseconds.
+const PING_TRY: Duration = Duration::from_secs(1);
+
+pub(super) struct VirtualEmulator {
+    pub(super) port: SimPort,
+}
+
+impl Target for VirtualEmulator {
+    fn describe(&self) -> String {
+        self.port.describe()
+    }
+    fn port(&mut self) -> &mut dyn Port {
+        &mut self.port
+    }
+    fn prepare(&mut self) -> Result<(), TargetError> {
+        self.port.reset();
+        Ok(())
+    }
+    fn ping(&mut self, tries: u32) -> Result<(), TargetError> {
+        sync(&mut self.port, "\r", tries, PING_TRY, &mut Transcript::default())
+    }
+    fn reset(&mut self) -> Option<Result<String, TargetError>> {
+        self.port.reset();
+        Some(Ok("emulator reset".into()))
+    }
+}
+
+pub(super) struct PtyEmulator {
+    pub(super) pty: PtyModem,
+    pub(super) port: StreamPort,
+    pub(super) prepared: Transcript,
+}
+
+impl Target for PtyEmulator {
+    fn describe(&self) -> String {
+        format!("emulator on {}", self.pty.path.display())
+    }
+    fn port(&mut self) -> &mut dyn Port {
+        &mut self.port
+    }
+    fn prepare(&mut self) -> Result<(), TargetError> {
+        self.pty.running.reset();
+        // Output of the previous case still in flight goes first, then an AT/OK exchange proves
+        // the line holds nothing older.
+        self.prepared = Transcript::default();
+        drain(&mut self.port, Duration::from_millis(20), Duration::from_secs(10))?;
+        sync(&mut self.port, "\r", 3, Duration::from_secs(5), &mut self.prepared)
+    }
+    fn preparation(&mut self) -> Transcript {
+        std::mem::take(&mut self.prepared)
+    }
+    fn ping(&mut self, tries: u32) -> Result<(), TargetError> {
+        drain(&mut self.port, Duration::from_millis(20), Duration::from_secs(2))?;
+        sync(&mut self.port, "\r", tries, PING_TRY, &mut self.prepared)
+    }
+    fn reset(&mut self) -> Option<Result<String, TargetError>> {
+        self.pty.running.reset();
+        Some(Ok("emulator reset".into()))
+    }
+}
+
+/// A physical modem (serial) or one behind a TCP serial server.
+pub(super) struct Remote {
+    port: StreamPort,
+    reset: Option<Reset>,
+    line_ending: String,
+    prepared: Transcript,
+}
+
+impl Remote {
+    pub(super) fn new(port: StreamPort, rig: &Rig) -> Self {
+        Remote { port, reset: rig.reset.clone(), line_ending: rig.line_ending.clone(), prepared: Transcript::default() }
+    }
+}
+
+impl Target for Remote {
+    fn describe(&self) -> String {
+        self.port.describe()
+    }
+    fn port(&mut self) -> &mut dyn Port {
+        &mut self.port
+    }
+    fn prepare(&mut self) -> Result<(), TargetError> {
+        self.prepared = Transcript::default();
+        drain(&mut self.port, Duration::from_millis(100), Duration::from_secs(5))?;
+        if let Some(r) = &self.reset {
+            reset::run(&mut self.port, r, &self.line_ending, &mut self.prepared)?;
+        }
+        sync(&mut self.port, &self.line_ending, 5, Duration::from_secs(1), &mut self.prepared)
+    }
+    fn preparation(&mut self) -> Transcript {
+        std::mem::take(&mut self.prepared)
+    }
+    fn ping(&mut self, tries: u32) -> Result<(), TargetError> {
+        drain(&mut self.port, Duration::from_millis(100), Duration::from_secs(2))?;
+        sync(&mut self.port, &self.line_ending, tries, PING_TRY, &mut self.prepared)
+    }
+    fn reset(&mut self) -> Option<Result<String, TargetError>> {
+        let r = self.reset.as_ref()?;
+        Some(
+            drain(&mut self.port, Duration::from_millis(100), Duration::from_secs(2))
+                .and_then(|()| reset::run(&mut self.port, r, &self.line_ending, &mut self.prepared)),
+        )
+    }
+}

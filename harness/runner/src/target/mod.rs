@@ -1,0 +1,385 @@
+//! Drivers and strategies (labgrid's words): a rig's passive description turned into a live
+//! [`Port`] (`driver`), and the strategies that bring the modem back: before every case
+//! [`Target::prepare`] (drain and AT/OK `sync`, a bench modem's `reset` command), and after a case
+//! failed for a reason of the bench the health check (`health`: AT, then reset, then the rig's
+//! [`power`] strategy), which [`Reopening`] runs with the port opened again as needed.
+
+mod driver;
+mod health;
+pub mod power;
+mod reset;
+mod sync;
+
+pub use health::HealthReport;
+pub use power::PowerError;
+
+use crate::pattern::PatternError;
+use crate::rig::{EmulatorLink, Rig, Target as RigTarget};
+use crate::transcript::Transcript;
+use driver::{PtyEmulator, Remote, VirtualEmulator};
+use miplcheck_emulator::serve::on_pty;
+use miplcheck_emulator::sim::SimPort;
+use miplcheck_emulator::{Modem, OptionsError};
+use miplcheck_transport::serial::{self, SerialError, SerialSettings};
+use miplcheck_transport::stream::StreamPort;
+use miplcheck_transport::Port;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Something the runner can run cases against.
+pub trait Target: Send {
+    fn describe(&self) -> String;
+    fn port(&mut self) -> &mut dyn Port;
+    /// Brings the modem to its power-on state with nothing left on the line.
+    fn prepare(&mut self) -> Result<(), TargetError>;
+    /// What the last [`Target::prepare`] exchanged with the modem (its AT/OK sync), taken: a case
+    /// that could not be prepared keeps it as its transcript.
+    fn preparation(&mut self) -> Transcript {
+        Transcript::default()
+    }
+    /// The health check (LAVA's word), after a case failed for a reason of the bench: AT → OK;
+    /// failing that the rig's reset strategy, then AT → OK; failing that its power strategy, then
+    /// AT → OK. Bounded in time by the rig's timeouts; each rung tried is said in the report.
+    ///
+    /// This default knows no strategies of its own and only prepares; [`Reopening`], which the
+    /// dispatcher uses, climbs the rungs.
+    fn health_check(&mut self) -> HealthReport {
+        match self.prepare() {
+            Ok(()) => HealthReport { ok: true, rungs: vec!["AT: OK".into()] },
+            Err(e) => HealthReport { ok: false, rungs: vec![format!("AT: {e}")] },
+        }
+    }
+    /// `AT` until `OK`, `tries` tries of a second each, after a short drain; nothing reset. The
+    /// health check's first rung, and how it tells a rung worked.
+    fn ping(&mut self, tries: u32) -> Result<(), TargetError> {
+        let _ = tries;
+        self.prepare()
+    }
+    /// The target's reset strategy on its own: the emulator's power-on reset, a bench modem's
+    /// `[reset]` command and its ready line. Gives what said the modem is back; `None` when the
+    /// target has no reset strategy.
+    fn reset(&mut self) -> Option<Result<String, TargetError>> {
+        None
+    }
+}
+
+/// Why a target could not be opened or brought to its power-on state ([`open`],
+/// [`Target::prepare`]); the dispatcher makes it a case's failure reason.
+#[derive(Debug, thiserror::Error)]
+pub enum TargetError {
+    /// The rig's emulator options are refused, or the emulator does not speak its dialect.
+    #[error(transparent)]
+    Emulator(#[from] OptionsError),
+    /// No pseudo-terminal for the emulator.
+    #[error("cannot open a pseudo-terminal: {0}")]
+    Pty(#[source] io::Error),
+    /// The emulator's pseudo-terminal could not be opened as a serial port.
+    #[error("cannot open the emulator's pty: {0}")]
+    PtyPort(#[source] SerialError),
+    /// The rig's serial port could not be opened.
+    #[error(transparent)]
+    Serial(#[from] SerialError),
+    /// The rig's TCP serial server could not be reached.
+    #[error("cannot connect to {address}: {source}")]
+    Connect {
+        /// The rig's `[tcp] address`.
+        address: String,
+        /// Why connecting failed.
+        source: io::Error,
+    },
+    /// Bytes kept arriving while the line was being drained.
+    #[error("the line did not go quiet within {0:?}")]
+    NotQuiet(
+        /// How long draining went on.
+        Duration,
+    ),
+    /// The link closed while the line was being drained.
+    #[error("the link closed: {0}")]
+    Closed(
+        /// The port's reason.
+        String,
+    ),
+    /// `AT` could not be written while synchronising.
+    #[error("sync: cannot write AT: {0}")]
+    SyncWrite(#[source] io::Error),
+    /// The link closed while synchronising.
+    #[error("sync: the link closed ({0})")]
+    SyncClosed(
+        /// The port's reason.
+        String,
+    ),
+    /// No `OK` to `AT` after every try.
+    #[error(
+        "sync: no OK to AT after {tries} tries over {:.1} s; {}",
+        spent.as_secs_f64(),
+        if received.is_empty() { "nothing came back".to_string() } else { format!("received `{received}`") }
+    )]
+    NoOk {
+        /// How many times `AT` was sent.
+        tries: u32,
+        /// How long the tries took, measured.
+        spent: Duration,
+        /// What came back meanwhile, escaped (the first bytes of it).
+        received: String,
+    },
+    /// The rig's reset command could not be written.
+    #[error("reset: cannot write {command}: {source}")]
+    ResetWrite {
+        /// The rig's `reset.command`.
+        command: String,
+        /// Why writing failed.
+        source: io::Error,
+    },
+    /// The rig's `reset.ready` is not a pattern.
+    #[error("reset.ready: {0}")]
+    ReadyPattern(#[source] PatternError),
+    /// The ready line did not come within the reset's time-out.
+    #[error("reset: no `{ready}` within {timeout:?} of {command}")]
+    NotReady {
+        /// The rig's `reset.ready`.
+        ready: String,
+        /// The rig's `reset.timeout`.
+        timeout: Duration,
+        /// The rig's `reset.command`.
+        command: String,
+    },
+    /// The link closed while waiting for the ready line.
+    #[error("reset: the link closed ({0})")]
+    ResetClosed(
+        /// The port's reason.
+        String,
+    ),
+    /// The modem refused the reset command; its ready line will not come.
+    #[error("reset: {command} was answered `{answer}`")]
+    ResetRefused {
+        /// The rig's `reset.command`.
+        command: String,
+        /// The refusal as it came (`ERROR`, `+CME ERROR: 100`), escaped.
+        answer: String,
+    },
+    /// The rig's power strategy failed.
+    #[error(transparent)]
+    Power(#[from] PowerError),
+}
+
+impl TargetError {
+    /// Whether the link itself is gone (port vanished, connection refused or dropped), so opening
+    /// it again may help; a modem that is there and silent or refusing is not worth re-opening.
+    pub fn link_gone(&self) -> bool {
+        match self {
+            TargetError::Pty(_)
+            | TargetError::PtyPort(_)
+            | TargetError::Serial(_)
+            | TargetError::Connect { .. }
+            | TargetError::Closed(_)
+            | TargetError::SyncWrite(_)
+            | TargetError::SyncClosed(_)
+            | TargetError::ResetWrite { .. }
+            | TargetError::ResetClosed(_) => true,
+            TargetError::Emulator(_)
+            | TargetError::NotQuiet(_)
+            | TargetError::NoOk { .. }
+            | TargetError::ReadyPattern(_)
+            | TargetError::NotReady { .. }
+            | TargetError::ResetRefused { .. }
+            | TargetError::Power(_) => false,
+        }
+    }
+}
+
+/// Opens the rig's target.
+pub fn open(rig: &Rig) -> Result<Box<dyn Target>, TargetError> {
+    open_under(rig, Path::new("/")).map(|(t, _)| t)
+}
+
+/// Opens the rig's target with USB IDs looked up under `sysfs` (`/` but in tests), and says which
+/// port it found: the serial path, the TCP address, or nothing for an emulator.
+fn open_under(rig: &Rig, sysfs: &Path) -> Result<(Box<dyn Target>, Option<String>), TargetError> {
+    match &rig.target {
+        RigTarget::Emulator { options, link } => {
+            let modem = Modem::new(options.clone())?;
+            match link {
+                EmulatorLink::Virtual => Ok((Box::new(VirtualEmulator { port: SimPort::new(modem) }), None)),
+                EmulatorLink::Pty => {
+                    let pty = on_pty(modem).map_err(TargetError::Pty)?;
+                    let port = serial::open(&SerialSettings::at_path(pty.path.to_string_lossy()))
+                        .map_err(TargetError::PtyPort)?;
+                    Ok((Box::new(PtyEmulator { pty, port, prepared: Transcript::default() }), None))
+                }
+            }
+        }
+        RigTarget::Serial(s) => {
+            // The USB IDs are looked up on every open: after a power cycle the adapter may come
+            // back under another name.
+            let path = serial::resolve_under(s, sysfs)?;
+            let port = serial::open(&SerialSettings { port: Some(path.clone()), usb: None, ..s.clone() })?;
+            Ok((Box::new(Remote::new(port, rig)), Some(path)))
+        }
+        RigTarget::Tcp { address, connect_timeout } => {
+            let port = StreamPort::tcp_within(address, *connect_timeout)
+                .map_err(|source| TargetError::Connect { address: address.clone(), source })?;
+            Ok((Box::new(Remote::new(port, rig)), Some(address.clone())))
+        }
+    }
+}
+
+/// Opens the rig's target on first use and again whenever preparing it fails: a USB modem that
+/// re-enumerated or a serial server that dropped the connection is found again, and a port that
+/// stays dead fails each case with the reason instead of stopping the run. Its
+/// [`Target::health_check`] climbs AT, reset and power (see `health`).
+pub struct Reopening {
+    rig: Rig,
+    inner: Option<Box<dyn Target>>,
+    last_error: Option<String>,
+    /// The exchange of a target that was opened again and still could not be prepared.
+    failed: Transcript,
+    /// Where USB IDs are looked up (`/`).
+    sysfs: PathBuf,
+    /// The port last opened (serial path, TCP address), for the power commands' environment.
+    port_name: Option<String>,
+}
+
+impl Reopening {
+    /// Opens the target now, so the run can say what it is talking to; a failure is kept and
+    /// retried at the first case.
+    pub fn new(rig: Rig) -> Self {
+        Self::with_sysfs_root(rig, PathBuf::from("/"))
+    }
+
+    /// [`Reopening::new`] with USB IDs looked up under `root` instead of `/`: a test's fake sysfs
+    /// tree, where a power cycle can re-enumerate the port.
+    pub fn with_sysfs_root(rig: Rig, root: PathBuf) -> Self {
+        let mut r = Reopening {
+            port_name: known_port(&rig),
+            rig,
+            inner: None,
+            last_error: None,
+            failed: Transcript::default(),
+            sysfs: root,
+        };
+        if let Err(e) = r.reopen() {
+            r.last_error = Some(e.to_string());
+        }
+        r
+    }
+
+    /// The rig this target was opened from.
+    pub fn rig(&self) -> &Rig {
+        &self.rig
+    }
+
+    /// Drops the target (if open) and opens it again.
+    fn reopen(&mut self) -> Result<&mut Box<dyn Target>, TargetError> {
+        self.inner = None;
+        let (t, name) = open_under(&self.rig, &self.sysfs).inspect_err(|e| self.last_error = Some(e.to_string()))?;
+        self.last_error = None;
+        if name.is_some() {
+            self.port_name = name;
+        }
+        Ok(self.inner.insert(t))
+    }
+
+    /// The open target, opened now if it is not.
+    fn opened(&mut self) -> Result<&mut Box<dyn Target>, TargetError> {
+        if self.inner.is_none() {
+            self.reopen()?;
+        }
+        Ok(self.inner.as_mut().expect("opened"))
+    }
+}
+
+/// The port a rig names before anything is opened: a path or an address, not USB IDs.
+fn known_port(rig: &Rig) -> Option<String> {
+    match &rig.target {
+        RigTarget::Serial(s) => s.port.clone(),
+        RigTarget::Tcp { address, .. } => Some(address.clone()),
+        RigTarget::Emulator { .. } => None,
+    }
+}
+
+impl Target for Reopening {
+    fn describe(&self) -> String {
+        match &self.inner {
+            Some(t) => t.describe(),
+            None => {
+                let what = match &self.rig.target {
+                    RigTarget::Emulator { .. } => "emulator".to_string(),
+                    RigTarget::Serial(s) => {
+                        format!("serial {}", s.port.clone().unwrap_or_else(|| "(by USB IDs)".into()))
+                    }
+                    RigTarget::Tcp { address, .. } => format!("tcp {address}"),
+                };
+                match &self.last_error {
+                    Some(e) => format!("{what} (not open: {e})"),
+                    None => what,
+                }
+            }
+        }
+    }
+
+    fn port(&mut self) -> &mut dyn Port {
+        self.inner.as_mut().expect("prepare() succeeded before port() is used").port()
+    }
+
+    fn prepare(&mut self) -> Result<(), TargetError> {
+        if let Some(t) = self.inner.as_mut() {
+            match t.prepare() {
+                Ok(()) => return Ok(()),
+                // The link works and the modem is silent or refuses its reset: opening it again
+                // would only get the same answer.
+                Err(e @ (TargetError::NoOk { .. } | TargetError::ResetRefused { .. })) => return Err(e),
+                Err(e) => {
+                    tracing::warn!("preparing the target failed ({e}); opening it again");
+                    self.inner = None;
+                }
+            }
+        }
+        let t = self.reopen()?;
+        if let Err(e) = t.prepare() {
+            let exchange = t.preparation();
+            self.failed = exchange;
+            self.inner = None;
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    fn preparation(&mut self) -> Transcript {
+        match self.inner.as_mut() {
+            Some(t) => t.preparation(),
+            None => std::mem::take(&mut self.failed),
+        }
+    }
+
+    fn health_check(&mut self) -> HealthReport {
+        health::climb(self)
+    }
+
+    fn ping(&mut self, tries: u32) -> Result<(), TargetError> {
+        self.opened()?.ping(tries)
+    }
+
+    fn reset(&mut self) -> Option<Result<String, TargetError>> {
+        match self.opened() {
+            Ok(t) => t.reset(),
+            Err(e) => Some(Err(e)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn target_errors_read_as_before() {
+        let e = TargetError::NoOk { tries: 5, spent: Duration::from_millis(5012), received: String::new() };
+        assert_eq!(e.to_string(), "sync: no OK to AT after 5 tries over 5.0 s; nothing came back");
+        let e =
+            TargetError::NotReady { ready: "RDY".into(), timeout: Duration::from_secs(10), command: "AT+NRB".into() };
+        assert_eq!(e.to_string(), "reset: no `RDY` within 10s of AT+NRB");
+        assert_eq!(TargetError::SyncClosed("EOF".into()).to_string(), "sync: the link closed (EOF)");
+        assert_eq!(TargetError::NotQuiet(Duration::from_secs(5)).to_string(), "the line did not go quiet within 5s");
+    }
+}

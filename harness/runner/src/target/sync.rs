@@ -1,0 +1,148 @@
+//! Getting the line into a known state: drain what is in flight, then `AT` until `OK`.
+
+use super::TargetError;
+use crate::transcript::{Dir, Entry, Transcript};
+use miplcheck_transport::{Port, Received};
+use std::time::Duration;
+
+/// Reads and drops whatever arrives until the line has been quiet for `quiet`.
+pub(super) fn drain(port: &mut dyn Port, quiet: Duration, limit: Duration) -> Result<(), TargetError> {
+    let end = port.now() + limit;
+    loop {
+        let deadline = (port.now() + quiet).min(end);
+        match port.read_until(deadline) {
+            Received::Data(_) if port.now() < end => {}
+            Received::Data(_) => return Err(TargetError::NotQuiet(limit)),
+            Received::Timeout => return Ok(()),
+            Received::Closed(why) => return Err(TargetError::Closed(why)),
+        }
+    }
+}
+
+/// Sends `AT` until the modem answers `OK`, dropping everything before that answer: after it, the
+/// line holds nothing from before. Modems that autobaud or just booted may miss the first tries.
+/// The exchange goes to `log`.
+pub(super) fn sync(
+    port: &mut dyn Port,
+    line_ending: &str,
+    tries: u32,
+    per_try: Duration,
+    log: &mut Transcript,
+) -> Result<(), TargetError> {
+    log.step("prepare", format!("sync: AT until OK, {tries} tries of {}", crate::engine::ms(per_try)));
+    let began = port.now();
+    let mut heard: Vec<u8> = Vec::new();
+    for _ in 0..tries {
+        let at = format!("AT{line_ending}").into_bytes();
+        let sent = port.write(&at).map_err(TargetError::SyncWrite)?;
+        log.entry(Entry { at: sent, dir: Dir::TeToUe, class: None, bytes: at, marks: vec![] });
+        let deadline = port.now() + per_try;
+        let mut lexer = miplcheck_at::Lexer::new();
+        loop {
+            match port.read_until(deadline) {
+                Received::Data(c) => {
+                    log.entry(Entry { at: c.at, dir: Dir::UeToTe, class: None, bytes: c.bytes.clone(), marks: vec![] });
+                    if heard.len() < SYNC_HEARD {
+                        heard.extend_from_slice(&c.bytes[..c.bytes.len().min(SYNC_HEARD - heard.len())]);
+                    }
+                    if lexer.push(&c.bytes, c.at).iter().any(|f| f.text().trim() == "OK") {
+                        // An echo or a second OK may still be on its way only if the modem
+                        // answered an earlier try late; a short quiet spell takes it.
+                        return drain(port, Duration::from_millis(5), Duration::from_secs(5));
+                    }
+                    // A port that never stops talking would otherwise never reach the deadline.
+                    if port.now() >= deadline {
+                        break;
+                    }
+                }
+                Received::Timeout => break,
+                Received::Closed(why) => {
+                    log.note(port.now(), format!("the link closed: {why}"));
+                    return Err(TargetError::SyncClosed(why));
+                }
+            }
+        }
+    }
+    let received = miplcheck_record::escape(&heard);
+    Err(TargetError::NoOk { tries, spent: port.now().saturating_sub(began), received })
+}
+
+/// How many bytes heard during a failed sync its error quotes.
+const SYNC_HEARD: usize = 120;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use miplcheck_transport::Chunk;
+    use std::io;
+
+    /// A port that never answers, in virtual time: every read waits out its deadline.
+    struct Silent {
+        now: Duration,
+        garble: bool,
+    }
+
+    impl Port for Silent {
+        fn describe(&self) -> String {
+            "silent".into()
+        }
+        fn now(&self) -> Duration {
+            self.now
+        }
+        fn write(&mut self, _: &[u8]) -> io::Result<Duration> {
+            Ok(self.now)
+        }
+        fn read_until(&mut self, deadline: Duration) -> Received {
+            if self.garble {
+                self.garble = false;
+                return Received::Data(Chunk { at: self.now, bytes: b"\x1b[31m\xff".to_vec() });
+            }
+            self.now = self.now.max(deadline);
+            Received::Timeout
+        }
+    }
+
+    /// A port that sends a line every millisecond, forever.
+    struct Flood {
+        now: Duration,
+    }
+
+    impl Port for Flood {
+        fn describe(&self) -> String {
+            "flood".into()
+        }
+        fn now(&self) -> Duration {
+            self.now
+        }
+        fn write(&mut self, _: &[u8]) -> io::Result<Duration> {
+            Ok(self.now)
+        }
+        fn read_until(&mut self, _: Duration) -> Received {
+            self.now += Duration::from_millis(1);
+            Received::Data(Chunk { at: self.now, bytes: b"+CEREG: 0\r\n".to_vec() })
+        }
+    }
+
+    #[test]
+    fn a_modem_that_never_stops_talking_is_given_up_on_in_time() {
+        let mut port = Flood { now: Duration::ZERO };
+        let e = sync(&mut port, "\r", 3, Duration::from_secs(1), &mut Transcript::default()).unwrap_err();
+        assert!(e.to_string().starts_with("sync: no OK to AT after 3 tries over 3.0 s; received `+CEREG: 0"), "{e}");
+        let reset = crate::rig::Reset {
+            command: "AT+QRST=1".into(),
+            ready: Some("RDY".into()),
+            timeout: Duration::from_secs(2),
+        };
+        let e = super::super::reset::run(&mut port, &reset, "\r", &mut Transcript::default()).unwrap_err();
+        assert_eq!(e.to_string(), "reset: no `RDY` within 2s of AT+QRST=1");
+        assert!(drain(&mut port, Duration::from_millis(100), Duration::from_secs(1)).is_err());
+    }
+
+    #[test]
+    fn a_modem_that_never_syncs_is_reported_with_the_time_spent_and_what_came() {
+        let mut port = Silent { now: Duration::from_secs(7), garble: true };
+        let mut log = Transcript::default();
+        let e = sync(&mut port, "\r", 5, Duration::from_secs(1), &mut log).unwrap_err();
+        assert_eq!(e.to_string(), "sync: no OK to AT after 5 tries over 5.0 s; received `\\x1B[31m\\xFF`");
+    }
+}
