@@ -71,9 +71,11 @@ impl Plan {
             if crate::interrupt::requested().is_some() {
                 break;
             }
+            // A case this rig skips anyway is a skip, whatever the rig's health.
+            let runs = self.skip_reason(suite, case).is_none();
             let not_run = match (watch.unhealthy(), self.max_fail.reached()) {
-                (Some(why), _) => Some(format!("not run: rig unhealthy ({why})")),
-                (None, Some(why)) if self.skip_reason(suite, case).is_none() => {
+                (Some(why), _) if runs => Some(format!("not run: rig unhealthy ({why})")),
+                (None, Some(why)) if runs => {
                     stopped_at_max.get_or_insert(why.clone());
                     Some(format!("not run: {why}"))
                 }
