@@ -277,7 +277,6 @@ mod tests {
         assert!(shown.starts_with("this miplcheck was built without the probe-rs feature"), "{shown}");
         assert!(shown.contains("rebuild with `cargo build -p miplcheck --features probe-rs`"), "{shown}");
         assert_eq!(e.selector(), "0483:374b:SERIAL");
-        assert!(!AVAILABLE);
     }
 
     /// This machine has no debug probe with this serial number: the error names the selector and
@@ -290,7 +289,6 @@ mod tests {
         let shown = e.to_string();
         assert!(matches!(e, ProbeError::NotFound { .. }), "{shown}");
         assert!(shown.starts_with(&format!("no debug probe matches {selector} (probes found: ")), "{shown}");
-        assert!(AVAILABLE);
     }
 
     #[cfg(feature = "probe-rs")]
