@@ -102,6 +102,7 @@ pub fn check_selector_syntax(selector: &str) -> Result<(), String> {
 }
 
 fn with_hint(why: &str) -> String {
+    let why = why.trim().trim_end_matches('.');
     format!("{why}; write VID:PID[:SERIAL] in hex, e.g. \"0483:374b:066DFF485550755187034343\"")
 }
 
@@ -118,12 +119,18 @@ pub fn check_chip(chip: &str) -> Result<(), String> {
     #[cfg(feature = "probe-rs")]
     {
         let registry = probe_rs::config::Registry::from_builtin_families();
-        if let Err(e) = registry.get_target_by_name(chip) {
-            let prefix: String = chip.chars().take(7).collect();
-            let mut close = registry.search_chips(&prefix);
+        if registry.get_target_by_name(chip).is_err() {
+            // The names sharing the longest prefix with the one given.
+            let chars: Vec<char> = chip.chars().collect();
+            let mut close: Vec<String> = (4..chars.len())
+                .rev()
+                .map(|n| registry.search_chips(&chars[..n].iter().collect::<String>()))
+                .find(|found| !found.is_empty())
+                .unwrap_or_default();
+            close.dedup();
             close.truncate(8);
             let close = if close.is_empty() { String::new() } else { format!("; close names: {}", close.join(", ")) };
-            return Err(format!("probe-rs does not know the chip {chip:?} ({e}){close}"));
+            return Err(format!("probe-rs does not know the chip {chip:?}{close}"));
         }
     }
     Ok(())
@@ -131,8 +138,9 @@ pub fn check_chip(chip: &str) -> Result<(), String> {
 
 /// Attaches to the rig's probe, flashes `flash` when given, resets core 0, and says what it did.
 ///
-/// Without the `probe-rs` feature this returns [`ProbeError::NotBuilt`], which says how to
-/// rebuild.
+/// It blocks: attaching takes a fraction of a second, flashing some seconds. Each call opens the
+/// probe afresh and lets it go, so a probe unplugged between cases is found again. Without the
+/// `probe-rs` feature this returns [`ProbeError::NotBuilt`], which says how to rebuild.
 pub fn reset(probe: &ProbeRig) -> Result<String, ProbeError> {
     #[cfg(feature = "probe-rs")]
     {

@@ -722,6 +722,19 @@ mod tests {
         assert!(shown.contains(says), "{shown}");
     }
 
+    /// Only a build with probe-rs knows its targets; without it any chip name is taken.
+    #[test]
+    fn an_unknown_probe_chip() {
+        let r = parse(&format!("{PROBE_RIG}selector = \"0483:374b\"\nchip = \"STM32L476QQ\"\n"));
+        if cfg!(feature = "probe-rs") {
+            let e = r.unwrap_err();
+            assert_eq!((e.line, e.field.as_deref()), (Some(7), Some("probe.chip")), "{e}");
+            assert!(e.to_string().contains("probe-rs does not know the chip \"STM32L476QQ\""), "{e}");
+        } else {
+            assert_eq!(r.unwrap().probe.unwrap().chip, "STM32L476QQ");
+        }
+    }
+
     #[test]
     fn debug_output_hides_secret_values() {
         let r = parse("kind = \"emulator\"\ndialect = \"bc39\"\n[secrets]\npsk = \"FhyvhmgIRQrde4In\"\n").unwrap();
