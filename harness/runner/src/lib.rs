@@ -4,9 +4,10 @@
 //! that name file, line and field; [`pattern`] reads the suites' line patterns. Execution:
 //! [`target`] turns a rig into a live port with a reset strategy; [`engine`] runs one case's steps
 //! and judges windows; [`transcript`] records both sides; [`golden`] and [`explain`] compare with
-//! the insta snapshots; [`dispatch`] plans and drives a run. The hand-off: [`handoff`] turns each
-//! case into its [`miplcheck_record::CaseRecord`] through the run's [`privacy`] (secrets redacted,
-//! identities masked, once). Output: one event stream that the [`report`]ers fan out.
+//! the insta snapshots; [`dispatch`] plans and drives a run; [`probe`] resets a bench MCU through a
+//! debug probe (cargo feature `probe-rs`). The hand-off: [`handoff`] turns each case into its
+//! [`miplcheck_record::CaseRecord`] through the run's [`privacy`] (secrets redacted, identities
+//! masked, once). Output: one event stream that the [`report`]ers fan out.
 //!
 //! What only reads records lives elsewhere: `miplcheck-record` (the record), `miplcheck-html`,
 //! `miplcheck-diff` and `miplcheck-coverage`.
@@ -25,6 +26,7 @@ pub mod pattern;
 pub mod platform_op;
 pub mod policy;
 pub mod privacy;
+pub mod probe;
 pub mod quarantine;
 pub mod rack;
 pub mod report;

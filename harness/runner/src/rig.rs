@@ -21,10 +21,28 @@
 //! off_time = "2s"
 //! settle = "5s"              # after power-on: the port back (USB IDs looked up again), AT → OK
 //! group = "hub-1"            # rigs in one group switch power one at a time
+//! [retries]                  # over the rack file's; the command line wins
+//! count = 1                  # attempts after the first
+//! delay = "2s"               # before the first retry, times `backoff` for each further one
+//! backoff = 2.0
+//! on = "infrastructure"      # or "any" (the default)
+//! [health]
+//! max_errors = 3             # infrastructure errors in a row before the rig is given up on
+//! [probe]                    # the bench MCU behind the modem's AT port, reset through a debug probe
+//! selector = "0483:374b:066DFF485550755187034343"   # VID:PID[:SERIAL] in hex (probe-rs' syntax)
+//! chip = "STM32L476RG"       # probe-rs' name for the MCU
+//! flash = "fw/bridge.elf"    # optional: flashed before the reset (ELF, or Intel HEX by `.hex`);
+//!                            # relative to the rig file
+//! speed_khz = 1800           # optional: the probe's SWD/JTAG clock
 //! ```
 //!
 //! Power commands see `MIPLCHECK_RIG` (the rig's name) and `MIPLCHECK_PORT` (the serial path or
 //! TCP address, when known).
+//!
+//! `[probe]` is read and checked by every build (selector syntax, the firmware file exists), so a
+//! rig file is valid either way; only a build with the `probe-rs` cargo feature
+//! (`cargo build -p miplcheck --features probe-rs`) can use it (see [`crate::probe`]), and only
+//! such a build checks `chip` against probe-rs' targets.
 
 use crate::input_error::{line_of, InputError};
 use miplcheck_emulator::Options as EmulatorOptions;
@@ -87,6 +105,30 @@ struct RigFile {
     /// When this rig is given up on.
     #[serde(default)]
     health: crate::policy::HealthTable,
+    probe: Option<toml::Spanned<ProbeTable>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProbeTable {
+    selector: toml::Spanned<String>,
+    chip: toml::Spanned<String>,
+    flash: Option<toml::Spanned<PathBuf>>,
+    speed_khz: Option<toml::Spanned<u32>>,
+}
+
+/// The debug probe that resets (and may flash) the bench MCU driving the modem (`[probe]`); used
+/// by [`crate::probe::reset`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProbeRig {
+    /// probe-rs' `DebugProbeSelector`: `VID:PID[:SERIAL]` in hex, checked at load.
+    pub selector: String,
+    /// probe-rs' name of the target chip, e.g. `STM32L476RG`.
+    pub chip: String,
+    /// Firmware flashed before each reset; resolved against the rig file's folder.
+    pub flash: Option<PathBuf>,
+    /// The probe's clock (SWD/JTAG), kHz; the probe's default when absent.
+    pub speed_khz: Option<u32>,
 }
 
 /// What a run may show of the modem's identities (`[privacy]`). Reports leave the bench, so the
@@ -359,6 +401,8 @@ pub struct Rig {
     pub retries: crate::policy::RetriesTable,
     /// `[health]`: what the rig file sets.
     pub health: crate::policy::HealthTable,
+    /// `[probe]`: a debug probe that resets the bench MCU.
+    pub probe: Option<ProbeRig>,
 }
 
 impl std::fmt::Debug for Rig {
@@ -379,6 +423,7 @@ impl std::fmt::Debug for Rig {
             .field("privacy", &self.privacy)
             .field("retries", &self.retries)
             .field("health", &self.health)
+            .field("probe", &self.probe)
             .finish()
     }
 }
@@ -507,6 +552,7 @@ impl Rig {
                 return Err(err(Some(p.span()), "platform.check_auth_code", "needs `auth_code` in [secrets]".into()));
             }
         }
+        let probe = raw.probe.as_ref().map(|p| probe_rig(path, text, p.get_ref())).transpose()?;
         let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "rig".into());
         Ok(Rig {
             path: path.to_path_buf(),
@@ -525,6 +571,7 @@ impl Rig {
             privacy: raw.privacy,
             retries: raw.retries,
             health: raw.health,
+            probe,
         })
     }
 
@@ -544,6 +591,41 @@ impl Rig {
         }
         self
     }
+}
+
+/// `[probe]` checked: the selector's syntax, the chip (with the feature), the firmware file, the
+/// speed; each error at its own line.
+fn probe_rig(path: &Path, text: &str, p: &ProbeTable) -> Result<ProbeRig, InputError> {
+    let err = |span: std::ops::Range<usize>, field: &str, msg: String| {
+        InputError::new(path, msg).at_line(Some(line_of(text, span.start))).field(field)
+    };
+    let selector = p.selector.get_ref().trim().to_string();
+    crate::probe::check_selector(&selector).map_err(|m| {
+        err(p.selector.span(), "probe.selector", format!("`{selector}` is not a debug probe selector: {m}"))
+    })?;
+    let chip = p.chip.get_ref().trim().to_string();
+    crate::probe::check_chip(&chip).map_err(|m| err(p.chip.span(), "probe.chip", m))?;
+    let flash = match &p.flash {
+        None => None,
+        Some(f) => {
+            let file = path.parent().unwrap_or(Path::new("")).join(f.get_ref());
+            if !file.is_file() {
+                return Err(err(
+                    f.span(),
+                    "probe.flash",
+                    format!("no firmware file at {} (a path relative to the rig file)", file.display()),
+                ));
+            }
+            Some(file)
+        }
+    };
+    let speed_khz = match &p.speed_khz {
+        Some(s) if *s.get_ref() == 0 => {
+            return Err(err(s.span(), "probe.speed_khz", "must be above 0 (kHz)".into()));
+        }
+        s => s.as_ref().map(|s| *s.get_ref()),
+    };
+    Ok(ProbeRig { selector, chip, flash, speed_khz })
 }
 
 fn toml_error(path: &Path, text: &str, e: &toml::de::Error, field: &str) -> InputError {
@@ -784,6 +866,80 @@ mod tests {
         let e = parse(&format!("{BASE}{table}")).unwrap_err();
         assert_eq!((e.line, e.field.as_deref()), (Some(line), Some(field)), "{e}");
         assert!(e.to_string().contains(says), "{e}");
+    }
+
+    const PROBE_RIG: &str = "kind = \"serial\"\ndialect = \"bc39\"\n[serial]\nport = \"/dev/ttyUSB0\"\n[probe]\n";
+
+    #[test]
+    fn a_probe_table() {
+        let r = parse(&format!(
+            "{PROBE_RIG}selector = \"0483:374b:066DFF485550755187034343\"\nchip = \"STM32L476RG\"\nspeed_khz = 1800\n"
+        ))
+        .unwrap();
+        let p = r.probe.unwrap();
+        assert_eq!(
+            p,
+            ProbeRig {
+                selector: "0483:374b:066DFF485550755187034343".into(),
+                chip: "STM32L476RG".into(),
+                flash: None,
+                speed_khz: Some(1800)
+            }
+        );
+        assert!(parse("kind = \"emulator\"\ndialect = \"bc39\"\n").unwrap().probe.is_none());
+    }
+
+    #[test]
+    fn a_probe_flash_file_is_relative_to_the_rig() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("fw")).unwrap();
+        std::fs::write(dir.path().join("fw/bridge.elf"), b"\x7fELF").unwrap();
+        let rig = dir.path().join("bench.toml");
+        let text = format!("{PROBE_RIG}selector = \"0483:374b\"\nchip = \"STM32L476RG\"\nflash = \"fw/bridge.elf\"\n");
+        let p = Rig::parse(&rig, &text).unwrap().probe.unwrap();
+        assert_eq!(p.flash.as_deref(), Some(dir.path().join("fw/bridge.elf").as_path()));
+        let e = Rig::parse(&rig, &text.replace("bridge.elf", "missing.elf")).unwrap_err();
+        assert_eq!((e.line, e.field.as_deref()), (Some(8), Some("probe.flash")), "{e}");
+        assert!(e.to_string().contains("missing.elf"), "{e}");
+    }
+
+    #[rstest]
+    #[case(
+        "selector = \"stlink\"\nchip = \"STM32L476RG\"\n",
+        6,
+        "probe.selector",
+        "`stlink` is not a debug probe selector"
+    )]
+    #[case("selector = \"0483:37zz:SN\"\nchip = \"STM32L476RG\"\n", 6, "probe.selector", "VID:PID[:SERIAL]")]
+    #[case("selector = \"0483:374b\"\nchip = \"STM32L476RG\"\nserial = \"x\"\n", 8, "probe.serial", "unknown field")]
+    #[case("selector = \"0483:374b\"\n", 5, "probe.chip", "missing field")]
+    #[case("selector = \"0483:374b\"\nchip = \" \"\n", 7, "probe.chip", "chip name is empty")]
+    #[case("selector = \"0483:374b\"\nchip = \"STM32L476RG\"\nspeed_khz = 0\n", 8, "probe.speed_khz", "above 0")]
+    #[case("selector = \"0483:374b\"\nchip = \"STM32L476RG\"\nspeed_khz = -5\n", 8, "probe.speed_khz", "")]
+    fn bad_probe_tables_name_line_and_field(
+        #[case] table: &str,
+        #[case] line: usize,
+        #[case] field: &str,
+        #[case] says: &str,
+    ) {
+        let e = parse(&format!("{PROBE_RIG}{table}")).unwrap_err();
+        let shown = e.to_string();
+        assert!(shown.starts_with("rigs/test.toml"), "{shown}");
+        assert_eq!((e.line, e.field.as_deref()), (Some(line), Some(field)), "{shown}");
+        assert!(shown.contains(says), "{shown}");
+    }
+
+    /// Only a build with probe-rs knows its targets; without it any chip name is taken.
+    #[test]
+    fn an_unknown_probe_chip() {
+        let r = parse(&format!("{PROBE_RIG}selector = \"0483:374b\"\nchip = \"STM32L476QQ\"\n"));
+        if cfg!(feature = "probe-rs") {
+            let e = r.unwrap_err();
+            assert_eq!((e.line, e.field.as_deref()), (Some(7), Some("probe.chip")), "{e}");
+            assert!(e.to_string().contains("probe-rs does not know the chip \"STM32L476QQ\""), "{e}");
+        } else {
+            assert_eq!(r.unwrap().probe.unwrap().chip, "STM32L476QQ");
+        }
     }
 
     #[test]
