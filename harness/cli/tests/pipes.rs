@@ -140,6 +140,6 @@ fn logs_to_a_pipe_carry_no_colour_codes() {
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&o.stderr);
-    assert!(stderr.contains("WARN") && stderr.contains("preparing the target failed"), "{stderr}");
+    assert!(stderr.contains("WARN") && stderr.contains("health check before the first case failed"), "{stderr}");
     assert!(!stderr.contains('\x1b'), "{stderr:?}");
 }

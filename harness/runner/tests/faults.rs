@@ -18,10 +18,11 @@ fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
 }
 
-/// Where and why a case failed, or a panic showing what it came to.
+/// Where and why a case failed (or errored, for a reason of the bench), or a panic showing what
+/// it came to.
 fn failure(r: &CaseResult) -> (String, Option<usize>, String) {
     let c = &r.record;
-    assert_eq!(c.verdict, Verdict::Failed, "{c:?}");
+    assert!(matches!(c.verdict, Verdict::Failed | Verdict::Error), "{c:?}");
     (c.failed_at.as_ref().map(ToString::to_string).unwrap_or_default(), c.line, c.reason.clone().unwrap_or_default())
 }
 
@@ -184,6 +185,7 @@ fn a_link_that_dies_mid_case_fails_it_with_the_reason_and_keeps_the_transcript()
     let r = p.run_one(&mut t, &p.suites[0], &p.suites[0].cases[0]);
     let (at, _, reason) = failure(&r);
     assert_eq!(at, "step 2");
+    assert_eq!(r.record.verdict, Verdict::Error, "a link that dies is the bench's failure, not the firmware's");
     assert!(reason.contains("the link closed") && reason.contains("device disconnected"), "{reason}");
     assert!(
         r.transcript_text().contains("OK\\r\\n") && r.transcript_text().contains("link closed"),
@@ -197,12 +199,16 @@ fn a_link_that_dies_mid_case_fails_it_with_the_reason_and_keeps_the_transcript()
 }
 
 #[test]
-fn a_serial_port_that_does_not_exist_fails_every_case_and_the_run_completes() {
+fn a_serial_port_that_does_not_exist_is_an_unhealthy_rig_not_a_failing_firmware() {
     let golden = tempfile::tempdir().unwrap();
     let rig = "kind = \"serial\"\ndialect = \"bc39\"\n[serial]\nport = \"/dev/miplcheck-no-such-port\"\n";
     let p = plan(rig, TWO_ATS, golden.path());
     let summary = p.execute(&mut Fanout::new());
-    assert_eq!((summary.totals.passed, summary.totals.failed), (0, 1));
+    let t = summary.totals;
+    assert_eq!((t.passed, t.failed, t.errors), (0, 0, 1));
+    let health = summary.health.unwrap();
+    assert_eq!(health.state, miplcheck_record::HealthState::Unhealthy);
+    assert!(health.reason.unwrap().contains("/dev/miplcheck-no-such-port"));
 }
 
 #[test]

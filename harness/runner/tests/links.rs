@@ -44,7 +44,7 @@ fn a_tcp_server_that_drops_syns_fails_the_case_within_the_rigs_connect_timeout()
     let took = t0.elapsed();
     assert!(took < Duration::from_secs(20), "took {took:?}");
     let c = &r.record;
-    assert_eq!((c.verdict, c.failed_at.clone()), (Verdict::Failed, Some(FailedAt::Prepare)));
+    assert_eq!((c.verdict, c.failed_at.clone()), (Verdict::Error, Some(FailedAt::Prepare)));
     let why = c.reason.clone().unwrap();
     assert!(why.contains(&addr.to_string()) && why.contains("within 1.0 s"), "{why}");
     assert!(c.duration_ms >= 900.0, "{}", c.duration_ms);
@@ -67,7 +67,8 @@ fn a_modem_that_never_answers_its_sync_is_reported_with_the_time_spent() {
     let c = &r.record;
     assert_eq!(c.failed_at, Some(FailedAt::Prepare));
     let why = c.reason.clone().unwrap();
-    assert!(why.contains("no OK to AT after 5 tries over 5.0 s; nothing came back"), "{why}");
+    // The time is measured: on a loaded machine the five tries take a little longer than 5 s.
+    assert!(why.contains("no OK to AT after 5 tries over 5.") && why.ends_with(" s; nothing came back"), "{why}");
     assert!((5000.0..9000.0).contains(&c.duration_ms), "measured, once: {}", c.duration_ms);
     let sent: Vec<&str> =
         c.transcript.iter().filter(|l| l.dir == Some(miplcheck_record::Dir::TeToUe)).map(|l| l.text.as_str()).collect();

@@ -48,6 +48,8 @@ pub struct Terminal<W: Write> {
     prefix: String,
     bars: Option<Bars>,
     hidden_skips: usize,
+    /// The case being run, which the engine's step-by-step progress is shown under.
+    current: std::sync::Arc<std::sync::Mutex<String>>,
 }
 
 /// The rig's progress (cases done of all) and the suite and case being run.
@@ -61,7 +63,15 @@ struct Bars {
 impl<W: Write> Terminal<W> {
     /// Plain lines to `out`, whatever it is.
     pub fn new(out: W, verbose: bool) -> Self {
-        Terminal { out, verbose, level: StatusLevel::default(), prefix: String::new(), bars: None, hidden_skips: 0 }
+        Terminal {
+            out,
+            verbose,
+            level: StatusLevel::default(),
+            prefix: String::new(),
+            bars: None,
+            hidden_skips: 0,
+            current: Default::default(),
+        }
     }
 
     /// Only the lines of this level and those before it.
@@ -121,8 +131,10 @@ impl<W: Write> Terminal<W> {
     pub fn progress(&self) -> Option<crate::engine::Progress> {
         let b = self.bars.as_ref()?;
         let bar = b.case.clone().unwrap_or_else(|| b.run.clone());
+        let current = self.current.clone();
         Some(crate::engine::Progress(std::sync::Arc::new(move |what: &str| {
-            bar.set_message(miplcheck_record::printable(what));
+            let case = current.lock().map(|c| c.clone()).unwrap_or_default();
+            bar.set_message(miplcheck_record::printable(&format!("{case} — {what}")));
         })))
     }
 
@@ -217,7 +229,13 @@ impl<W: Write> Reporter for Terminal<W> {
                 }
                 self.line(format!("miplcheck: rig {name} ({dialect}) on {}: {cases} case(s)", rig.target))?;
             }
-            Event::CaseStarted { suite, case } => self.doing(format!("{suite}/{case}")),
+            Event::CaseStarted { suite, case } => {
+                let now = format!("suite {suite}: {case}");
+                if let Ok(mut c) = self.current.lock() {
+                    c.clone_from(&now);
+                }
+                self.doing(now);
+            }
             Event::Doing(what) => self.doing(what.to_string()),
             Event::CaseRetrying { record, next, of, delay } => {
                 if StatusLevel::Retry <= self.level {

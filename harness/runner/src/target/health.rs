@@ -1,5 +1,6 @@
 //! The health check (LAVA's word), after a case failed for a reason of the bench: AT → OK; failing
-//! that the reset strategy, then AT → OK; failing that the power strategy (cycle, the port opened
+//! that the reset strategy, then AT → OK; failing that the bench MCU reset through its debug
+//! probe (`[probe]`), then AT → OK; failing that the power strategy (cycle, the port opened
 //! again until `settle` runs out), then AT → OK. Each rung is bounded (a few one-second tries,
 //! the rig's reset and power time-outs), so the check is, whatever the modem does.
 
@@ -51,6 +52,20 @@ pub(super) fn climb(t: &mut Reopening) -> HealthReport {
                 rungs.push(format!("{label}: {}", shown.strip_prefix("reset: ").unwrap_or(&shown)));
             }
             None => {}
+        }
+    }
+    // The bench MCU behind the AT port may be what hangs: reset it through its debug probe.
+    if let Some(probe) = t.rig.probe.clone() {
+        let label = format!("probe {}", probe.selector);
+        match crate::probe::reset(&probe) {
+            Ok(said) => match at(t) {
+                Ok(()) => {
+                    rungs.push(format!("{label}: {said}"));
+                    return HealthReport { ok: true, rungs };
+                }
+                Err(e) => rungs.push(format!("{label}: {said}, then AT: {e}")),
+            },
+            Err(e) => rungs.push(format!("{label}: {e}")),
         }
     }
     if let Some(p) = t.rig.power.clone() {
