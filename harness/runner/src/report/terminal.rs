@@ -50,6 +50,8 @@ pub struct Terminal<W: Write> {
     hidden_skips: usize,
     /// The case being run, which the engine's step-by-step progress is shown under.
     current: std::sync::Arc<std::sync::Mutex<String>>,
+    /// Quarantined cases that passed: the quarantine list may be pruned of them.
+    cured: Vec<String>,
 }
 
 /// The rig's progress (cases done of all) and the suite and case being run.
@@ -71,6 +73,7 @@ impl<W: Write> Terminal<W> {
             bars: None,
             hidden_skips: 0,
             current: Default::default(),
+            cured: vec![],
         }
     }
 
@@ -160,6 +163,9 @@ impl<W: Write> Terminal<W> {
     fn case_lines(&mut self, r: &miplcheck_record::CaseRecord) -> std::io::Result<()> {
         let ms = r.duration_ms as u64;
         let reason = r.reason.as_deref().unwrap_or("");
+        if r.verdict == Verdict::Passed && r.quarantine.is_some() {
+            self.cured.push(r.full_name());
+        }
         let level = match r.verdict {
             Verdict::Failed | Verdict::Error => StatusLevel::Fail,
             Verdict::Passed if r.flaky() => StatusLevel::Retry,
@@ -267,6 +273,14 @@ impl<W: Write> Reporter for Terminal<W> {
                 }
                 if let Some(h) = s.health.as_ref().filter(|h| h.state == miplcheck_record::HealthState::Unhealthy) {
                     self.line(format!("unhealthy: {}", h.reason.as_deref().unwrap_or("")))?;
+                }
+                if !self.cured.is_empty() {
+                    let names = std::mem::take(&mut self.cured);
+                    self.line(format!(
+                        "quarantined but passed ({}; the quarantine list may be pruned of them): {}",
+                        names.len(),
+                        names.join(", ")
+                    ))?;
                 }
                 let hidden = if self.hidden_skips > 0 { " (not shown; --status-level skip shows them)" } else { "" };
                 self.line(format!("{} in {:.1} s", totals(&s.totals, hidden), s.duration.as_secs_f64()))?;
