@@ -82,7 +82,9 @@ pub fn suite(out: &mut String, name: &str, cases: &[(&CaseRecord, String)], suit
     for (c, id) in cases {
         let v = c.verdict;
         let reason = match (v, &c.reason) {
-            (Verdict::Failed, Some(r)) => format!(r#"<span class="where">{}</span> {}"#, place(c), esc(r)),
+            (Verdict::Failed | Verdict::Error, Some(r)) => {
+                format!(r#"<span class="where">{}</span> {}"#, place(c), esc(r))
+            }
             (Verdict::Failed, None) => place(c),
             (_, Some(r)) => esc(r),
             (_, None) => String::new(),
@@ -104,10 +106,26 @@ pub fn suite(out: &mut String, name: &str, cases: &[(&CaseRecord, String)], suit
     out.push_str("</section>");
 }
 
+/// The rules for what a bench run adds (infrastructure errors, flaky and quarantined cases),
+/// added only to pages whose record has them.
+pub const BENCH_STYLE: &str = "
+.badge.error { color: #8250df; background: #fbefff; }
+.box.error { background: #fbefff; border-left: 4px solid #8250df; }
+details.attempt { margin: 6px 0 6px 12px; }
+";
+
 /// One case, collapsed unless it failed.
 pub fn case(out: &mut String, c: &CaseRecord, id: &str) {
     let v = c.verdict;
     let mut flags = String::new();
+    if c.flaky() {
+        let _ = write!(flags, r#" <span class="badge warn">flaky: passed on attempt {}</span>"#, c.attempt_count());
+    } else if !c.attempts.is_empty() {
+        let _ = write!(flags, r#" <span class="badge failed">{} attempts</span>"#, c.attempt_count());
+    }
+    if c.quarantine.is_some() {
+        flags.push_str(r#" <span class="badge skipped">quarantined</span>"#);
+    }
     if c.snapshot.failed() {
         let _ = write!(flags, r#" <span class="badge failed">snapshot {}</span>"#, c.snapshot);
     }
@@ -118,7 +136,7 @@ pub fn case(out: &mut String, c: &CaseRecord, id: &str) {
     let _ = write!(
         out,
         r#"<details class="case {v}" id="{id}"{}><summary>{} <b>{}</b>/<b>{}</b><span class="title">{}</span>{flags}<span class="dur">{}</span></summary><div class="case-body">"#,
-        if v == Verdict::Failed { " open" } else { "" },
+        if matches!(v, Verdict::Failed | Verdict::Error) || c.flaky() { " open" } else { "" },
         badge(v),
         esc(&c.suite),
         esc(&c.case),
@@ -143,7 +161,30 @@ pub fn case(out: &mut String, c: &CaseRecord, id: &str) {
         (Verdict::Skipped, Some(r)) => {
             let _ = write!(out, r#"<div class="box"><b>Skipped:</b> {}</div>"#, esc(r));
         }
+        (Verdict::Error, reason) => {
+            let _ = write!(
+                out,
+                r#"<div class="box error"><b>Infrastructure error</b> (not judged: the bench failed, not the firmware) <span class="where">{}</span><br>{}</div>"#,
+                place(c),
+                esc(reason.as_deref().unwrap_or("no reason recorded"))
+            );
+        }
         _ => {}
+    }
+    if let Some(q) = &c.quarantine {
+        let _ = write!(out, r#"<div class="box"><b>Quarantined:</b> {}</div>"#, esc(q));
+    }
+    for (i, a) in c.attempts.iter().enumerate() {
+        let _ = write!(
+            out,
+            r#"<details class="attempt"><summary>Attempt {} of {}: {} <span class="where">{}</span> {}</summary>{}</details>"#,
+            i + 1,
+            c.attempt_count(),
+            badge(a.verdict),
+            place(a),
+            esc(a.reason.as_deref().unwrap_or("")),
+            transcript::table(&a.transcript)
+        );
     }
     if !c.warnings.is_empty() {
         out.push_str(r#"<div class="box warn"><b>Warnings</b> (tolerated by the rig)<ul>"#);

@@ -70,7 +70,14 @@ pub fn render(record: &RunRecord) -> String {
         esc(&record.schema)
     );
     let title = format!("miplcheck · {} · {} · {}", record.rig.name, verdict_text(record), record.started);
-    page::document(&title, &body)
+    // Only a record that has what 0.1.0 never wrote gets the rules for it: an old record's page
+    // stays the same to the byte.
+    let bench = record.health.is_some()
+        || record
+            .cases
+            .iter()
+            .any(|c| c.verdict == miplcheck_record::Verdict::Error || !c.attempts.is_empty() || c.quarantine.is_some());
+    page::styled(&title, if bench { cases::BENCH_STYLE } else { "" }, &body)
 }
 
 fn verdict_text(r: &RunRecord) -> String {
@@ -79,6 +86,8 @@ fn verdict_text(r: &RunRecord) -> String {
         "incomplete".into()
     } else if t.failed > 0 {
         format!("{} failed", t.failed)
+    } else if t.errors > 0 {
+        format!("{} errors (infrastructure)", t.errors)
     } else if t.passed > 0 {
         "all passed".into()
     } else {
@@ -87,7 +96,7 @@ fn verdict_text(r: &RunRecord) -> String {
 }
 
 fn header(out: &mut String, r: &RunRecord) {
-    let bad = r.summary.failed > 0 || r.summary.passed == 0 || r.incomplete.is_some();
+    let bad = r.summary.failed > 0 || r.summary.errors > 0 || r.summary.passed == 0 || r.incomplete.is_some();
     let class = if bad { "failed" } else { "passed" };
     let _ = write!(
         out,
@@ -113,6 +122,10 @@ fn header(out: &mut String, r: &RunRecord) {
     ];
     for (k, v) in facts {
         let _ = write!(out, "<dt>{k}</dt><dd>{v}</dd>");
+    }
+    if let Some(h) = &r.health {
+        let why = h.reason.as_deref().map(|w| format!(": {}", esc(w))).unwrap_or_default();
+        let _ = write!(out, r#"<dt>Health</dt><dd id="health"><b>{}</b>{why}</dd>"#, h.state.as_str());
     }
     out.push_str("</dl>");
     if let Some(why) = &r.incomplete {
@@ -146,6 +159,13 @@ fn summary(out: &mut String, r: &RunRecord, suites: &Suites<'_>, suite_ids: &[St
         t.skipped,
         units::ms(r.duration_ms as f64)
     );
+    if t.errors + t.flaky + t.quarantined > 0 {
+        let _ = write!(
+            out,
+            r#"<p class="totals" id="summary-bench">{} infrastructure error(s) (not judged: the bench failed, not the firmware), {} flaky (passed on a retry), {} quarantined (failed, listed with a reason, not failing the run)</p>"#,
+            t.errors, t.flaky, t.quarantined
+        );
+    }
     let all = (t.passed + t.failed + t.skipped).max(1) as f64;
     let _ = write!(
         out,
@@ -264,6 +284,37 @@ fn charts(out: &mut String, stats: &[windows::CommandStats]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bench_run_shows_health_errors_flaky_attempts_and_quarantine() {
+        use miplcheck_record::{FailedAt, Health, HealthState, Verdict};
+        let mut r = fixture::run();
+        let mut first = fixture::case("config", "sdk-version", Verdict::Failed, vec![]);
+        first.failed_at = Some(FailedAt::Step("step 1".into()));
+        first.reason = Some("missing `+MIPLVER: {_}`".into());
+        first.transcript = vec![fixture::entry(0.0, miplcheck_record::Dir::UeToTe, None, "ERROR<b>")];
+        let mut flaky = fixture::case("config", "sdk-version", Verdict::Passed, vec![]);
+        flaky.attempts = vec![first];
+        let mut error = fixture::case("config", "delobj", Verdict::Error, vec![]);
+        error.failed_at = Some(FailedAt::Prepare);
+        error.reason = Some("sync: no OK to AT after 3 tries".into());
+        let mut quarantined = fixture::case("config", "mode0", Verdict::Failed, vec![]);
+        quarantined.quarantine = Some("JIRA-1 <x>".into());
+        r.cases = vec![flaky, error, quarantined];
+        r.summary = miplcheck_record::Totals::of(&r.cases);
+        r.health = Some(Health { state: HealthState::Good, reason: None, checks: vec![] });
+        let html = render(&r);
+        assert!(html.contains(r#"<dd id="health"><b>good</b>"#), "{html}");
+        assert!(html.contains("flaky: passed on attempt 2") && html.contains("Attempt 1 of 2"), "{html}");
+        assert!(html.contains("ERROR&lt;b&gt;"), "the earlier attempt's transcript, escaped");
+        assert!(html.contains("Infrastructure error") && html.contains("sync: no OK to AT after 3 tries"));
+        assert!(html.contains("<b>Quarantined:</b> JIRA-1 &lt;x&gt;"));
+        assert!(
+            html.contains("1 infrastructure error(s)") && html.contains("1 flaky") && html.contains("1 quarantined")
+        );
+        assert!(html.contains(".badge.error"), "the bench rules are in this page");
+        assert!(!render(&fixture::run()).contains(".badge.error"), "and not in an older record's");
+    }
 
     #[test]
     fn markup_from_the_record_never_becomes_markup() {

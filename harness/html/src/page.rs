@@ -5,11 +5,6 @@
 
 use super::escape::esc;
 
-/// The whole document around `body`.
-pub fn document(title: &str, body: &str) -> String {
-    styled(title, "", body)
-}
-
 /// The whole document around `body`, with `extra` rules after the shared style sheet (a page of
 /// its own, such as the rack's, adds its own without changing the run report by a byte).
 pub fn styled(title: &str, extra: &str, body: &str) -> String {
