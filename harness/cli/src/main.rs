@@ -89,7 +89,13 @@ fn main() -> ExitCode {
         // Colour codes only for a person at a terminal, never in a log file or CI.
         .with_ansi(std::io::stderr().is_terminal())
         .init();
-    let cli = Cli::parse();
+    // `run --help` gives its examples and the exit statuses a rack's CI reads.
+    let command = <Cli as clap::CommandFactory>::command()
+        .mut_subcommand("run", |c| c.after_help(format!("{}\n\n{}", run::EXAMPLES, exit::HELP)));
+    let cli = match <Cli as clap::FromArgMatches>::from_arg_matches(&command.get_matches()) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     let outcome = match cli.command {
         Command::Run(a) => run::run(a),
         Command::Emulate(a) => emulate(a),

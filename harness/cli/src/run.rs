@@ -22,13 +22,12 @@ use std::time::Duration;
 pub const EXAMPLES: &str = "Examples:
   miplcheck run --rig rigs/emulator-bc39.toml                   every suite on one rig
   miplcheck run --rig rigs/emulator-bc39.toml --suite config --case 'config/mode*'
-  miplcheck run --rig 'rigs/bench/*.toml' --jobs 8 --retries 2 --retry-on infrastructure
-  miplcheck run --rack rigs/nightly.toml --quarantine quarantine.yaml --out reports/nightly
-  miplcheck run --rack rigs/nightly.toml --list                  the plan per rig, touching no modem
+  miplcheck run --rig 'rigs/bench/*.toml' --jobs 8 --retries 2 --quarantine quarantine.yaml
+  miplcheck run --rack rigs/rack/nightly.toml --out reports/nightly        the nightly rack
+  miplcheck run --rack rigs/rack/nightly.toml --list            the plan per rig, touching no modem
   miplcheck run --rig rigs/emulator-m5310a.toml --status-level pass   no SKIP lines";
 
 #[derive(Args)]
-#[command(after_help = EXAMPLES)]
 pub struct RunArgs {
     /// A rig file (what is under test and how to reach it), or a glob of them in quotes. Repeat
     /// for a rack of rigs run in parallel.

@@ -31,6 +31,11 @@ struct Run {
 }
 
 fn start(wait: &str) -> Run {
+    start_on(wait, &["rigs/emulator-bc39.toml"])
+}
+
+/// The slow suite on these rigs: one, or a rack of them.
+fn start_on(wait: &str, rigs: &[&str]) -> Run {
     let dirs = tempfile::tempdir().unwrap();
     let suites = dirs.path().join("suites");
     std::fs::create_dir_all(&suites).unwrap();
@@ -39,7 +44,9 @@ fn start(wait: &str) -> Run {
     std::fs::create_dir_all(&golden).unwrap();
     let out = dirs.path().join("out");
     let mut child = Command::new(env!("CARGO_BIN_EXE_miplcheck"))
-        .args(["run", "--rig", "rigs/emulator-bc39.toml", "--suites"])
+        .arg("run")
+        .args(rigs.iter().flat_map(|r| ["--rig", r]))
+        .arg("--suites")
         .arg(&suites)
         .arg("--golden")
         .arg(&golden)
@@ -111,6 +118,27 @@ fn sigint_stops_after_the_step_and_writes_every_report_marked_incomplete() {
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(html.contains("Incomplete run"));
     assert!(!out.join(".miplcheck.lock").exists(), "the folder is released");
+}
+
+#[test]
+fn sigint_stops_every_rig_of_a_rack_and_the_rack_reports_say_so() {
+    let run = start_on("5s", &["rigs/emulator-bc39.toml", "rigs/rack/bc39-b.toml"]);
+    run.during_the_second_case();
+    run.signal(Signal::SIGINT);
+    let (status, out, _dirs) = run.wait();
+    assert_eq!(status.code(), Some(130));
+    let rack: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("rack.json")).unwrap()).unwrap();
+    let why = rack["incomplete"].as_str().unwrap();
+    assert!(why.contains("emulator-bc39: interrupted by SIGINT") && why.contains("bc39-b: interrupted"), "{why}");
+    for rig in ["emulator-bc39", "bc39-b"] {
+        let r = record(&out.join(rig));
+        assert!(r["incomplete"].as_str().unwrap().contains("SIGINT"), "{rig}: {r}");
+        assert!(!case_ids(&r).contains(&"never-runs".to_string()), "{rig}");
+    }
+    let junit = std::fs::read_to_string(out.join("junit.xml")).unwrap();
+    assert!(junit.contains("<testsuite name=\"bc39-b\"") && junit.contains("name=\"incomplete\""), "{junit}");
+    assert!(std::fs::read_to_string(out.join("rack.html")).unwrap().contains("bc39-b"));
 }
 
 #[test]

@@ -211,3 +211,15 @@ fn two_rigs_with_one_name_and_a_bad_rack_file_are_bad_input() {
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).contains("r.toml:2: field `rigs[0]`: no rig file matches"), "{}", text(&o));
 }
+
+#[test]
+fn run_help_gives_examples_and_the_exit_statuses() {
+    let o = miplcheck(&["run", "--help"]);
+    let said = text(&o);
+    assert_eq!(o.status.code(), Some(0));
+    for want in ["--rack <FILE>", "--jobs <N>", "--retries <N>", "--quarantine <FILE>", "--max-fail <N>", "--list"] {
+        assert!(said.contains(want), "{want}: {said}");
+    }
+    assert!(said.contains("Examples:") && said.contains("rigs/rack/nightly.toml"), "{said}");
+    assert!(said.contains("4  infrastructure") && said.contains("130, 143"), "{said}");
+}
