@@ -271,14 +271,17 @@ fn list(rack: &Rack) -> Result<Exit, Error> {
         }
         let p = &plan.policy;
         let line = format!(
-            "rig {} ({}, {}): {} to run, {} skipped; retries {} on {:?}, unhealthy after {} errors in a row",
+            "rig {} ({}, {}): {} to run, {} skipped; retries {} ({}), unhealthy after {} errors in a row",
             plan.rig.name,
             plan.rig.dialect.name,
             plan.rig.path.display(),
             run.len(),
             skipped.len(),
             p.retries.count,
-            p.retries.on,
+            match p.retries.on {
+                RetryOn::Any => "any failure",
+                RetryOn::Infrastructure => "infrastructure errors only",
+            },
             p.max_errors
         );
         if !say!("{line}") {
