@@ -8,6 +8,14 @@ use common::miplcheck;
 use miplcheck_record::{HealthState, RackRecord, RunRecord, Verdict};
 use std::process::Output;
 
+/// `miplcheck run ARGS --out OUT`.
+fn run_into(out: &std::path::Path, args: &[&str]) -> Output {
+    let mut all = vec!["run"];
+    all.extend_from_slice(args);
+    all.extend(["--out", out.to_str().unwrap()]);
+    miplcheck(&all)
+}
+
 fn text(o: &Output) -> String {
     format!("{}\n{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
 }
@@ -15,18 +23,8 @@ fn text(o: &Output) -> String {
 #[test]
 fn the_demo_rack_runs_every_rig_and_says_infrastructure() {
     let out = tempfile::tempdir().unwrap();
-    let dir = out.path().to_str().unwrap();
-    let o = miplcheck(&[
-        "run",
-        "--rack",
-        "rigs/rack/nightly.toml",
-        "--suite",
-        "config",
-        "--suite",
-        "m5310a-device",
-        "--out",
-        dir,
-    ]);
+    let o =
+        run_into(out.path(), &["--rack", "rigs/rack/nightly.toml", "--suite", "config", "--suite", "m5310a-device"]);
     let said = text(&o);
     assert_eq!(o.status.code(), Some(4), "the dead rigs make it an infrastructure run: {said}");
 
@@ -122,17 +120,10 @@ fn list_shows_each_rigs_plan_without_touching_a_modem() {
 #[test]
 fn max_fail_stops_starting_cases_and_says_so() {
     let out = tempfile::tempdir().unwrap();
-    let o = miplcheck(&[
-        "run",
-        "--rig",
-        "rigs/quirks/m5310a-loose-firmware.toml",
-        "--suite",
-        "m5310a-device",
-        "--max-fail",
-        "1",
-        "--out",
-        out.path().to_str().unwrap(),
-    ]);
+    let o = run_into(
+        out.path(),
+        &["--rig", "rigs/quirks/m5310a-loose-firmware.toml", "--suite", "m5310a-device", "--max-fail", "1"],
+    );
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     let run = RunRecord::load(out.path()).unwrap();
     assert!(run.incomplete.as_deref().is_some_and(|w| w.contains("--max-fail 1")), "{:?}", run.incomplete);
@@ -144,34 +135,25 @@ fn max_fail_stops_starting_cases_and_says_so() {
 #[test]
 fn retrying_only_infrastructure_leaves_a_firmware_failure_failed() {
     let out = tempfile::tempdir().unwrap();
-    let o = miplcheck(&[
-        "run",
-        "--rig",
-        "rigs/rack/bc39-flaky.toml",
-        "--case",
-        "config/sdk-version",
-        "--retries",
-        "2",
-        "--retry-on",
-        "infrastructure",
-        "--out",
-        out.path().to_str().unwrap(),
-    ]);
+    let o = run_into(
+        out.path(),
+        &[
+            "--rig",
+            "rigs/rack/bc39-flaky.toml",
+            "--case",
+            "config/sdk-version",
+            "--retries",
+            "2",
+            "--retry-on",
+            "infrastructure",
+        ],
+    );
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     let run = RunRecord::load(out.path()).unwrap();
     assert_eq!((run.cases[0].verdict, run.cases[0].attempts.len()), (Verdict::Failed, 0));
     // Retried on any failure, the same case is flaky and the run passes.
-    let o = miplcheck(&[
-        "run",
-        "--rig",
-        "rigs/rack/bc39-flaky.toml",
-        "--case",
-        "config/sdk-version",
-        "--retries",
-        "1",
-        "--out",
-        out.path().to_str().unwrap(),
-    ]);
+    let o =
+        run_into(out.path(), &["--rig", "rigs/rack/bc39-flaky.toml", "--case", "config/sdk-version", "--retries", "1"]);
     let said = text(&o);
     assert_eq!(o.status.code(), Some(0), "{said}");
     assert!(said.contains("FLAKY config/sdk-version") && said.contains("(1 flaky)"), "{said}");
@@ -180,19 +162,19 @@ fn retrying_only_infrastructure_leaves_a_firmware_failure_failed() {
 #[test]
 fn status_level_pass_hides_skip_lines_but_counts_them() {
     let out = tempfile::tempdir().unwrap();
-    let o = miplcheck(&[
-        "run",
-        "--rig",
-        "rigs/emulator-m5310a.toml",
-        "--suite",
-        "config",
-        "--suite",
-        "m5310a-device",
-        "--status-level",
-        "pass",
-        "--out",
-        out.path().to_str().unwrap(),
-    ]);
+    let o = run_into(
+        out.path(),
+        &[
+            "--rig",
+            "rigs/emulator-m5310a.toml",
+            "--suite",
+            "config",
+            "--suite",
+            "m5310a-device",
+            "--status-level",
+            "pass",
+        ],
+    );
     let said = text(&o);
     assert_eq!(o.status.code(), Some(0), "{said}");
     assert!(!said.contains("SKIP ") && said.contains("PASS m5310a-device/"), "{said}");

@@ -58,6 +58,14 @@ pub fn field_path(path: &str, message: &str) -> String {
     parts.join(".")
 }
 
+/// A TOML file's error (rig or rack file) as an input error: the file, the line, the field.
+pub fn toml_error(path: &Path, text: &str, e: &toml::de::Error, field: &str) -> InputError {
+    let message = e.message().trim().to_string();
+    InputError::new(path, message.clone())
+        .at_line(e.span().map(|s| line_of(text, s.start)))
+        .field(field_path(field, &message))
+}
+
 /// 1-based line of a byte offset.
 pub fn line_of(text: &str, offset: usize) -> usize {
     text[..offset.min(text.len())].bytes().filter(|&b| b == b'\n').count() + 1

@@ -34,6 +34,7 @@ pub mod rig;
 pub mod suite;
 pub mod target;
 pub mod transcript;
+mod yaml;
 
 pub use dispatch::{Plan, Selection};
 pub use input_error::InputError;

@@ -137,8 +137,8 @@ impl Quarantine {
 
 fn yaml_error(path: &Path, text: &str, e: &serde_saphyr::Error) -> InputError {
     let mut line = e.location().map(|l| l.line() as usize);
-    let msg = strip_location(&e.to_string());
-    let at = error_path(text);
+    let msg = crate::yaml::strip_location(&e.to_string());
+    let at = crate::yaml::error_path::<Vec<Spanned<RawEntry>>>(text);
     if msg.starts_with("missing field") {
         // serde-saphyr places a missing field where the entry ends; the entry's first line reads better.
         line = entry_index(&at).and_then(|i| entry_line(text, i)).or(line);
@@ -155,30 +155,6 @@ fn entry_index(at: &str) -> Option<usize> {
 fn entry_line(text: &str, i: usize) -> Option<usize> {
     let entries: Vec<Spanned<serde::de::IgnoredAny>> = serde_saphyr::from_str(text).ok()?;
     entries.get(i).map(|e| e.referenced.line() as usize)
-}
-
-/// Where in the list deserialisation failed, as `[2].reason`: a second pass through
-/// serde_path_to_error, only taken when the file is already known to be bad.
-fn error_path(text: &str) -> String {
-    const MARK: &str = "@@miplcheck-path@@";
-    let r: Result<Vec<Spanned<RawEntry>>, _> = serde_saphyr::with_deserializer_from_str(text, |de| {
-        serde_path_to_error::deserialize(de)
-            .map_err(|e| <serde_saphyr::Error as serde::de::Error>::custom(format!("{MARK}{}{MARK}", e.path())))
-    });
-    let Err(e) = r else { return String::new() };
-    let shown = e.to_string();
-    let path = shown.split(MARK).nth(1).unwrap_or_default();
-    path.split('.').filter(|seg| *seg != "value").collect::<Vec<_>>().join(".")
-}
-
-/// serde-saphyr puts its own "line x column y" in the message; the line is printed our way.
-fn strip_location(s: &str) -> String {
-    static LOC: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
-    let re = LOC.get_or_init(|| {
-        regex::Regex::new(r"^(error: )?(at )?line \d+,? column \d+: | at line \d+,? column \d+").unwrap()
-    });
-    let first = s.lines().next().unwrap_or(s);
-    re.replace_all(first, "").trim().to_string()
 }
 
 #[cfg(test)]

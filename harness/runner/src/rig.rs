@@ -44,7 +44,7 @@
 //! (`cargo build -p miplcheck --features probe-rs`) can use it (see [`crate::probe`]), and only
 //! such a build checks `chip` against probe-rs' targets.
 
-use crate::input_error::{line_of, InputError};
+use crate::input_error::{line_of, toml_error, InputError};
 use miplcheck_emulator::Options as EmulatorOptions;
 use miplcheck_transport::serial::SerialSettings;
 use serde::Deserialize;
@@ -626,13 +626,6 @@ fn probe_rig(path: &Path, text: &str, p: &ProbeTable) -> Result<ProbeRig, InputE
         s => s.as_ref().map(|s| *s.get_ref()),
     };
     Ok(ProbeRig { selector, chip, flash, speed_khz })
-}
-
-fn toml_error(path: &Path, text: &str, e: &toml::de::Error, field: &str) -> InputError {
-    let message = e.message().trim().to_string();
-    InputError::new(path, message.clone())
-        .at_line(e.span().map(|s| line_of(text, s.start)))
-        .field(crate::input_error::field_path(field, &message))
 }
 
 /// What is wrong with a `[power]` table: the key (empty for the table) and why.

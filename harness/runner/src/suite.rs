@@ -453,32 +453,8 @@ fn step(
 
 fn yaml_error(path: &Path, text: &str, e: &serde_saphyr::Error) -> InputError {
     let line = e.location().map(|l| l.line() as usize);
-    let msg = strip_location(&e.to_string());
-    InputError::new(path, msg.clone()).at_line(line).field(field_path(&error_path(text), &msg))
-}
-
-/// Where in the document deserialisation failed, as `cases[0].steps[1].final`. A second pass
-/// through serde_path_to_error, only taken when the file is already known to be bad.
-fn error_path(text: &str) -> String {
-    const MARK: &str = "@@miplcheck-path@@";
-    let r: Result<RawSuite, _> = serde_saphyr::with_deserializer_from_str(text, |de| {
-        serde_path_to_error::deserialize(de)
-            .map_err(|e| <serde_saphyr::Error as serde::de::Error>::custom(format!("{MARK}{}{MARK}", e.path())))
-    });
-    let Err(e) = r else { return String::new() };
-    let shown = e.to_string();
-    let path = shown.split(MARK).nth(1).unwrap_or_default();
-    path.split('.').filter(|seg| *seg != "value").collect::<Vec<_>>().join(".")
-}
-
-/// serde-saphyr puts its own "line x column y" in the message; we print the line our way.
-fn strip_location(s: &str) -> String {
-    static LOC: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
-    let re = LOC.get_or_init(|| {
-        regex::Regex::new(r"^(error: )?(at )?line \d+,? column \d+: | at line \d+,? column \d+").unwrap()
-    });
-    let first = s.lines().next().unwrap_or(s);
-    re.replace_all(first, "").trim().to_string()
+    let msg = crate::yaml::strip_location(&e.to_string());
+    InputError::new(path, msg.clone()).at_line(line).field(field_path(&crate::yaml::error_path::<RawSuite>(text), &msg))
 }
 
 /// All `*.yaml` suites in a folder, sorted by file name.

@@ -15,7 +15,7 @@
 //! max_errors = 3                    # infrastructure errors in a row before a rig is given up on
 //! ```
 
-use crate::input_error::{line_of, InputError};
+use crate::input_error::{line_of, toml_error, InputError};
 use crate::policy::{HealthTable, RetriesTable};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -101,13 +101,6 @@ pub fn expand(pattern: &Path) -> Result<Vec<PathBuf>, String> {
         return Err(format!("no rig file matches {text}"));
     }
     Ok(found)
-}
-
-fn toml_error(path: &Path, text: &str, e: &toml::de::Error, field: &str) -> InputError {
-    let message = e.message().trim().to_string();
-    InputError::new(path, message.clone())
-        .at_line(e.span().map(|s| line_of(text, s.start)))
-        .field(crate::input_error::field_path(field, &message))
 }
 
 #[cfg(test)]
