@@ -89,11 +89,7 @@ impl Retries {
     /// Whether an attempt that came to this is tried again.
     pub fn retries(&self, verdict: miplcheck_record::Verdict) -> bool {
         use miplcheck_record::Verdict;
-        match (verdict, self.on) {
-            (Verdict::Error, _) => true,
-            (Verdict::Failed, RetryOn::Any) => true,
-            _ => false,
-        }
+        matches!((verdict, self.on), (Verdict::Error, _) | (Verdict::Failed, RetryOn::Any))
     }
 }
 
