@@ -108,25 +108,21 @@ impl Plan {
                     if r.record.counts_against() {
                         self.max_fail.count();
                     }
-                    done += 1;
                     r
                 }
             };
             summary.add(&result.record);
+            done += 1;
             cut_short |= result.record.failed_at == Some(FailedAt::Interrupted);
             events.emit(&Event::CaseFinished(&result));
         }
         // A signal that came after the last step of the last case stopped nothing.
-        let ran_all = done == total || watch.unhealthy().is_some() || stopped_at_max.is_some();
-        let stopped = if !ran_all || cut_short { crate::interrupt::requested() } else { None };
+        let stopped = if done < total || cut_short { crate::interrupt::requested() } else { None };
         if let Some(signal) = stopped {
             summary.interrupted = Some(signal);
             summary.incomplete = Some(format!("interrupted by {} after {done} of {total} cases", signal.name()));
         } else if let Some(why) = stopped_at_max {
             summary.incomplete = Some(why);
-        }
-        if watch.health.state == HealthState::Unknown && watch.health.checks.is_empty() {
-            watch.health.state = HealthState::Good;
         }
         summary.health = Some(watch.health);
         summary.duration = started.elapsed();
