@@ -81,13 +81,17 @@ pub fn render(record: &RunRecord) -> String {
 }
 
 fn verdict_text(r: &RunRecord) -> String {
-    let t = &r.summary;
-    if r.incomplete.is_some() {
+    verdict_words(&r.summary, r.incomplete.is_some())
+}
+
+/// A run's or a rack's verdict in a few words, for the title and the header's badge.
+pub(crate) fn verdict_words(t: &miplcheck_record::Totals, incomplete: bool) -> String {
+    if incomplete {
         "incomplete".into()
     } else if t.failed > 0 {
         format!("{} failed", t.failed)
     } else if t.errors > 0 {
-        format!("{} errors (infrastructure)", t.errors)
+        format!("{} error{} (infrastructure)", t.errors, if t.errors == 1 { "" } else { "s" })
     } else if t.passed > 0 {
         "all passed".into()
     } else {

@@ -33,18 +33,7 @@ pub fn render(rack: &RackRecord) -> String {
 }
 
 fn verdict_text(r: &RackRecord) -> String {
-    let t = &r.summary;
-    if r.incomplete.is_some() {
-        "incomplete".into()
-    } else if t.failed > 0 {
-        format!("{} failed", t.failed)
-    } else if t.errors > 0 {
-        format!("{} error{}", t.errors, if t.errors == 1 { "" } else { "s" })
-    } else if t.passed > 0 {
-        "all passed".into()
-    } else {
-        "nothing passed".into()
-    }
+    crate::verdict_words(&r.summary, r.incomplete.is_some())
 }
 
 fn bad(r: &RackRecord) -> bool {
