@@ -115,6 +115,12 @@ fn list_shows_each_rigs_plan_without_touching_a_modem() {
     assert!(said.contains("  run  config/sdk-version") && !said.contains("config/mode0"), "{said}");
     assert!(said.contains("  skip config/sdk-version: for bc39 only"), "{said}");
     assert!(!out.path().join("never").exists(), "a plan writes nothing");
+    // A glob in quotes is expanded by miplcheck, sorted.
+    let o = miplcheck(&["run", "--rig", "rigs/rack/bc39-*.toml", "--list", "--suite", "config"]);
+    let said = text(&o);
+    let rigs: Vec<&str> = said.lines().filter(|l| l.starts_with("rig ")).collect();
+    assert_eq!(rigs.len(), 3, "{said}");
+    assert!(rigs[0].starts_with("rig bc39-b ") && rigs[2].starts_with("rig bc39-wedged "), "{said}");
 }
 
 #[test]
