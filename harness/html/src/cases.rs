@@ -150,24 +150,12 @@ pub fn case(out: &mut String, c: &CaseRecord, id: &str) {
         c.snapshot
     );
     match (v, &c.reason) {
-        (Verdict::Failed, reason) => {
-            let _ = write!(
-                out,
-                r#"<div class="box fail"><b>Failed</b> <span class="where">{}</span><br>{}</div>"#,
-                place(c),
-                esc(reason.as_deref().unwrap_or("no reason recorded"))
-            );
-        }
+        (Verdict::Failed, _) => why_box(out, "fail", "<b>Failed</b>", c),
         (Verdict::Skipped, Some(r)) => {
             let _ = write!(out, r#"<div class="box"><b>Skipped:</b> {}</div>"#, esc(r));
         }
-        (Verdict::Error, reason) => {
-            let _ = write!(
-                out,
-                r#"<div class="box error"><b>Infrastructure error</b> (not judged: the bench failed, not the firmware) <span class="where">{}</span><br>{}</div>"#,
-                place(c),
-                esc(reason.as_deref().unwrap_or("no reason recorded"))
-            );
+        (Verdict::Error, _) => {
+            why_box(out, "error", "<b>Infrastructure error</b> (not judged: the bench failed, not the firmware)", c)
         }
         _ => {}
     }
@@ -205,6 +193,16 @@ pub fn case(out: &mut String, c: &CaseRecord, id: &str) {
         out.push_str(&transcript::table(&c.transcript));
     }
     out.push_str("</div></details>");
+}
+
+/// Why a case did not pass, in a box of `class`: `heading`, where, and the reason.
+fn why_box(out: &mut String, class: &str, heading: &str, c: &CaseRecord) {
+    let _ = write!(
+        out,
+        r#"<div class="box {class}">{heading} <span class="where">{}</span><br>{}</div>"#,
+        place(c),
+        esc(c.reason.as_deref().unwrap_or("no reason recorded"))
+    );
 }
 
 fn steps(out: &mut String, c: &CaseRecord) {

@@ -7,7 +7,6 @@ use miplcheck_runner::rig::Rig;
 use miplcheck_runner::target::power::{self, Env, Op};
 use miplcheck_runner::target::{HealthReport, Reopening, Target, TargetError};
 use std::net::TcpListener;
-use std::os::unix::fs::symlink;
 use std::path::Path;
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
@@ -228,23 +227,6 @@ fn a_health_check_of_a_healthy_emulator_passes_at_the_first_rung() {
     t.prepare().unwrap();
 }
 
-/// Adds a usb-serial tty `name` of 2c7c:0125 to the fake sysfs tree under `root`, its /dev node a
-/// link to `device`.
-fn plug(root: &Path, name: &str, device: &Path) {
-    let usb = root.join("sys/devices/usb1/1-1");
-    let tty = usb.join("1-1:1.0").join(name);
-    std::fs::create_dir_all(&tty).unwrap();
-    std::fs::create_dir_all(root.join("sys/bus/usb-serial")).unwrap();
-    std::fs::create_dir_all(root.join("sys/class/tty").join(name)).unwrap();
-    std::fs::create_dir_all(root.join("dev")).unwrap();
-    std::fs::write(usb.join("idVendor"), "2c7c\n").unwrap();
-    std::fs::write(usb.join("idProduct"), "0125\n").unwrap();
-    std::fs::write(usb.join("1-1:1.0/bInterfaceNumber"), "00\n").unwrap();
-    symlink(root.join("sys/bus/usb-serial"), tty.join("subsystem")).unwrap();
-    symlink(&tty, root.join("sys/class/tty").join(name).join("device")).unwrap();
-    symlink(device, root.join("dev").join(name)).unwrap();
-}
-
 #[test]
 fn a_port_found_by_usb_ids_is_found_again_after_a_power_cycle_renames_it() {
     let root = tempfile::tempdir().unwrap();
@@ -253,7 +235,7 @@ fn a_port_found_by_usb_ids_is_found_again_after_a_power_cycle_renames_it() {
     // comes back as ttyUSB1, where the emulator answers.
     let hung = miplcheck_transport::pty::Pty::open().unwrap();
     let modem = miplcheck_emulator::serve::on_pty(Modem::new(Options::for_dialect("bc39")).unwrap()).unwrap();
-    plug(root, "ttyUSB0", &hung.path);
+    miplcheck_transport::fake_sysfs::plug(root, "ttyUSB0", 0, &hung.path).unwrap();
     let log = root.join("power.log");
     let off = script(
         root,

@@ -5,6 +5,8 @@
 //! arrived; the emulator's virtual-time port implements the same trait, so the runner cannot tell
 //! them apart and window tests run without wall-clock sleeps.
 
+#[doc(hidden)]
+pub mod fake_sysfs;
 pub mod pty;
 pub mod serial;
 pub mod stream;

@@ -314,27 +314,10 @@ mod tests {
         }
     }
 
-    /// A sysfs tree with one usb-serial tty `name` of 2c7c:0125, interface 2, and its /dev entry.
-    fn fake_tty(root: &Path, name: &str) {
-        use std::os::unix::fs::symlink;
-        let usb = root.join("sys/devices/usb1/1-1");
-        let tty = usb.join("1-1:1.2").join(name);
-        std::fs::create_dir_all(&tty).unwrap();
-        std::fs::create_dir_all(root.join("sys/bus/usb-serial")).unwrap();
-        std::fs::create_dir_all(root.join("sys/class/tty").join(name)).unwrap();
-        std::fs::create_dir_all(root.join("dev")).unwrap();
-        std::fs::write(usb.join("idVendor"), "2c7c\n").unwrap();
-        std::fs::write(usb.join("idProduct"), "0125\n").unwrap();
-        std::fs::write(usb.join("1-1:1.2/bInterfaceNumber"), "02\n").unwrap();
-        symlink(root.join("sys/bus/usb-serial"), tty.join("subsystem")).unwrap();
-        symlink(&tty, root.join("sys/class/tty").join(name).join("device")).unwrap();
-        std::fs::write(root.join("dev").join(name), "").unwrap();
-    }
-
     #[test]
     fn usb_ids_are_looked_up_under_a_sysfs_root() {
         let root = tempfile::tempdir().unwrap();
-        fake_tty(root.path(), "ttyUSB3");
+        crate::fake_sysfs::plug(root.path(), "ttyUSB3", 2, root.path()).unwrap();
         let mut s = SerialSettings::at_path("x");
         s.port = None;
         s.usb = Some(UsbMatch { vid: 0x2c7c, pid: 0x0125, serial_number: None, interface: Some(2) });

@@ -182,10 +182,9 @@ impl<W: Write> Terminal<W> {
         match r.verdict {
             Verdict::Passed if r.flaky() => {
                 self.line(format!(
-                    "FLAKY {} ({}) {ms} ms: passed on attempt {} of {}{quarantined}",
+                    "FLAKY {} ({}) {ms} ms: passed on attempt {}{quarantined}",
                     r.full_name(),
                     r.spec,
-                    r.attempt_count(),
                     r.attempt_count()
                 ))?;
                 for (i, a) in r.attempts.iter().enumerate() {
