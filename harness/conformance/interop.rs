@@ -140,7 +140,15 @@ fn the_emulator_registers_with_libcoaps_resource_directory() {
             .spawn()
             .unwrap(),
     );
-    std::thread::sleep(Duration::from_millis(300));
+    // A loaded machine may take longer than any fixed pause to start it: ask until it answers.
+    let probe = UdpSocket::bind("127.0.0.1:0").unwrap();
+    probe.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
+    wait_for("coap-rd to answer", || {
+        // CON GET /.well-known/core
+        let get = [&[0x40, 0x01, 0x12, 0x34, 0xBB][..], b".well-known", &[0x04], b"core"].concat();
+        probe.send_to(&get, ("127.0.0.1", port)).ok()?;
+        probe.recv_from(&mut [0u8; 1500]).ok()
+    });
     let mut o = Options::for_dialect("bc39");
     o.echo = false;
     let pty = on_pty(Modem::new(o).unwrap()).unwrap();
