@@ -90,10 +90,22 @@ pub fn handle(inv: &Invocation, b: &mut Basics, opts: &Options, beh: &dyn Behavi
         ("+CFUN", Form::Test) => Reply::ok().line("+CFUN: (0,1),(0,1)"),
         ("+CFUN", Form::Query) => Reply::ok().line(sp("+CFUN", &[b.cfun.to_string()])),
         ("+CFUN", Form::Set) => match int_param(inv, "fun", 0..=1) {
+            // `<rst>` 1 resets the MT before it takes `<fun>`: the emulator's power-on reset, so a
+            // rig behind a serial server (no pty to reset from the harness) can use it as its
+            // `[reset]` command. The answer is `OK`; nothing is printed after the reset.
+            Ok(n) if inv.bound.as_ref().and_then(|p| p.get("rst")).is_some() => match int_param(inv, "rst", 0..=1) {
+                Ok(1) => {
+                    b.reboot = true;
+                    Reply::ok()
+                }
+                Ok(_) => {
+                    set_fun(b, n);
+                    Reply::ok()
+                }
+                Err(e) => e,
+            },
             Ok(n) => {
-                b.cfun = n as u8;
-                b.attached = n == 1;
-                b.connected = false;
+                set_fun(b, n);
                 Reply::ok()
             }
             Err(e) => e,
@@ -101,4 +113,11 @@ pub fn handle(inv: &Invocation, b: &mut Basics, opts: &Options, beh: &dyn Behavi
         _ => return None,
     };
     Some(r)
+}
+
+/// `AT+CFUN=<fun>`: the radio on (1) or off (0), registration with it.
+fn set_fun(b: &mut Basics, fun: i64) {
+    b.cfun = fun as u8;
+    b.attached = fun == 1;
+    b.connected = false;
 }

@@ -23,11 +23,13 @@ pub struct Basics {
     pub connected: bool,
     pub cfun: u8,
     pub attached: bool,
+    /// `AT+CFUN=<fun>,1` asked for a reset of the MT once its `OK` is out (3GPP TS 27.007 §8.2).
+    pub reboot: bool,
 }
 
 impl Basics {
     pub fn power_on(opts: &Options) -> Self {
-        Basics { echo: opts.echo, cmee: opts.cmee, cereg: 0, cscon: false, connected: false, cfun: 1, attached: true }
+        Basics { echo: opts.echo, cmee: opts.cmee, cereg: 0, cscon: false, connected: false, cfun: 1, attached: true, reboot: false }
     }
 }
 

@@ -213,6 +213,13 @@ impl Modem {
             Ok(inv) => self.dispatch(&inv, now),
         };
         let answer = self.answer(&name, reply, now);
+        if std::mem::take(&mut self.basics.reboot) {
+            // The answer is out first; everything after it meets a modem just powered on. The
+            // faults keep counting, as for any reset.
+            self.reset();
+            self.busy_until = answer.at;
+            return vec![answer];
+        }
         let networked = !datagrams.is_empty();
         let mut urcs = self.flush(now, urcs, datagrams);
         if self.opts.quirks.urc_before_ok && urcs.is_empty() && networked {
@@ -396,5 +403,18 @@ mod tests {
         m.input(b"ATE0\r", Stamp::ZERO);
         m.reset();
         assert!(text(&m.input(b"AT\r", Stamp::ZERO)).starts_with("AT\r"));
+    }
+
+    #[test]
+    fn cfun_with_rst_answers_ok_then_powers_on_afresh() {
+        let mut m = modem();
+        m.input(b"ATE0\r", Stamp::ZERO);
+        m.input(b"AT+CSCON=1\r", Stamp::ZERO);
+        assert_eq!(text(&m.input(b"AT+CFUN=1,1\r", Stamp::ZERO)), "\r\nOK\r\n", "answered before the reset");
+        assert_eq!(text(&m.input(b"AT+CSCON?\r", Stamp::ZERO)), "AT+CSCON?\r\r\n+CSCON: 0,0\r\n\r\nOK\r\n");
+        m.input(b"ATE0\r", Stamp::ZERO);
+        assert_eq!(text(&m.input(b"AT+CFUN=0,0\r", Stamp::ZERO)), "\r\nOK\r\n");
+        assert_eq!(text(&m.input(b"AT+CFUN?\r", Stamp::ZERO)), "\r\n+CFUN: 0\r\n\r\nOK\r\n", "rst 0: no reset");
+        assert!(text(&m.input(b"AT+CFUN=1,2\r", Stamp::ZERO)).contains("ERROR"));
     }
 }
