@@ -9,6 +9,8 @@
 pub mod fake_sysfs;
 pub mod pty;
 pub mod rfc2217;
+#[doc(hidden)]
+pub mod ser2net_fixture;
 pub mod serial;
 pub mod stream;
 
