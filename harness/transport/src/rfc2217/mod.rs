@@ -32,10 +32,15 @@ pub struct Rfc2217Settings {
     pub address: String,
     /// Per resolved address, as [`crate::stream::StreamPort::tcp_within`].
     pub connect_timeout: Duration,
+    /// Baud rate asked of the far port.
     pub baud: u32,
+    /// Data bits, 5–8.
     pub data_bits: u8,
+    /// Parity.
     pub parity: Parity,
+    /// Stop bits, 1 or 2.
     pub stop_bits: u8,
+    /// Flow control, sent as SET-CONTROL.
     pub flow_control: FlowControl,
     /// pyserial's `ign_set_control`: do not wait for SET-CONTROL acknowledgements (a pty behind
     /// ser2net never answers them).
@@ -101,9 +106,13 @@ impl Rfc2217Settings {
 /// What the server acknowledged; `None` where it has not (yet) confirmed a value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Negotiated {
+    /// SET-BAUDRATE's answer.
     pub baud: Option<u32>,
+    /// SET-DATASIZE's answer.
     pub data_bits: Option<u8>,
+    /// SET-PARITY's answer.
     pub parity: Option<Parity>,
+    /// SET-STOPSIZE's answer.
     pub stop_bits: Option<u8>,
 }
 

@@ -5,17 +5,22 @@
 
 /// Interpret As Command: starts every telnet command; doubled to send a 0xFF data byte.
 pub const IAC: u8 = 255;
+/// Asks the peer to stop performing an option (or refuses its WILL).
 pub const DONT: u8 = 254;
+/// Asks the peer to perform an option (or accepts its WILL).
 pub const DO: u8 = 253;
+/// Refuses to perform an option (or stops).
 pub const WONT: u8 = 252;
+/// Offers to perform an option (or accepts a DO).
 pub const WILL: u8 = 251;
 /// Subnegotiation Begin: `IAC SB option payload… IAC SE`.
 pub const SB: u8 = 250;
 /// Subnegotiation End.
 pub const SE: u8 = 240;
 
-/// Option codes this client knows by name.
+/// Option codes this client knows by name. Binary transmission (RFC 856): 8-bit data, no CR/NUL rules.
 pub const BINARY: u8 = 0;
+/// Echo (RFC 857).
 pub const ECHO: u8 = 1;
 /// Suppress Go Ahead.
 pub const SGA: u8 = 3;
@@ -25,9 +30,13 @@ pub const COM_PORT_OPTION: u8 = 44;
 /// The four option-negotiation verbs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Verb {
+    /// `IAC WILL`.
     Will,
+    /// `IAC WONT`.
     Wont,
+    /// `IAC DO`.
     Do,
+    /// `IAC DONT`.
     Dont,
 }
 
@@ -61,13 +70,26 @@ pub enum Event {
     /// `IAC WILL/WONT/DO/DONT option`.
     Negotiate(Verb, u8),
     /// A complete `IAC SB option … IAC SE`, payload un-doubled.
-    Subnegotiation { option: u8, payload: Vec<u8> },
+    Subnegotiation {
+        /// The option negotiated (44 for COM-PORT-OPTION).
+        option: u8,
+        /// The bytes between the option and `IAC SE`.
+        payload: Vec<u8>,
+    },
     /// A subnegotiation grew past the limit: it is dropped, whatever else arrives of it is
     /// discarded up to its `IAC SE`. Reported once, when the limit is crossed.
-    SubnegotiationTooLong { option: u8, limit: usize },
+    SubnegotiationTooLong {
+        /// The option of the subnegotiation dropped.
+        option: u8,
+        /// The decoder's limit, in payload bytes.
+        limit: usize,
+    },
     /// A subnegotiation broken off by `IAC` and something other than `IAC` or `SE`: dropped, and
     /// the byte after `IAC` is read as a command.
-    SubnegotiationBroken { option: u8 },
+    SubnegotiationBroken {
+        /// The option of the subnegotiation dropped.
+        option: u8,
+    },
     /// Any other command (NOP, GA, BRK, AYT…): reported, carries no data.
     Command(u8),
 }
