@@ -48,8 +48,16 @@ pub struct Ser2net {
     dir: PathBuf,
 }
 
-/// The ser2net binary: on `PATH`, or in the sbin folders a non-root `PATH` may lack.
+/// Names the ser2net binary to use instead of looking for one (a path that does not exist
+/// stands for "not installed", to try the skip).
+pub const BINARY_ENV: &str = "MIPLCHECK_SER2NET";
+
+/// The ser2net binary: [`BINARY_ENV`], else on `PATH` or in the sbin folders a non-root `PATH`
+/// may lack.
 pub fn binary() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os(BINARY_ENV) {
+        return Some(PathBuf::from(p)).filter(|p| p.is_file());
+    }
     let path = std::env::var_os("PATH").unwrap_or_default();
     std::env::split_paths(&path)
         .chain(["/usr/sbin", "/usr/local/sbin", "/sbin"].map(PathBuf::from))
