@@ -8,9 +8,13 @@
 #[doc(hidden)]
 pub mod fake_sysfs;
 pub mod pty;
+pub mod rfc2217;
+#[doc(hidden)]
+pub mod ser2net_fixture;
 pub mod serial;
 pub mod stream;
 
+pub use rfc2217::{Negotiated, Rfc2217Port, Rfc2217Settings};
 pub use serial::{SerialSettings, SettingsError};
 
 use miplcheck_at::Stamp;
@@ -47,4 +51,9 @@ pub trait Port: Send {
     fn write(&mut self, bytes: &[u8]) -> io::Result<Stamp>;
     /// The next chunk, or `Timeout` once `deadline` (on this link's clock) has passed.
     fn read_until(&mut self, deadline: Stamp) -> Received;
+    /// Drops what is buffered on the line, both ways, where the link can (RFC 2217's PURGE-DATA);
+    /// a no-op elsewhere.
+    fn purge(&mut self) -> io::Result<()> {
+        Ok(())
+    }
 }

@@ -75,34 +75,7 @@ impl StreamPort {
     /// drops SYNs would otherwise hold the run for the OS's two minutes). The error names the
     /// address and the time.
     pub fn tcp_within(addr: &str, timeout: Duration) -> io::Result<Self> {
-        use std::net::ToSocketAddrs;
-        let mut last = None;
-        let mut stream = None;
-        let addrs =
-            addr.to_socket_addrs().map_err(|e| io::Error::new(e.kind(), format!("cannot resolve {addr}: {e}")))?;
-        for a in addrs {
-            let started = Instant::now();
-            match std::net::TcpStream::connect_timeout(&a, timeout) {
-                Ok(s) => {
-                    stream = Some(s);
-                    break;
-                }
-                Err(e) if e.kind() == ErrorKind::TimedOut => {
-                    last = Some(io::Error::new(
-                        ErrorKind::TimedOut,
-                        format!("no answer from {a} within {:.1} s", started.elapsed().as_secs_f64()),
-                    ))
-                }
-                Err(e) => last = Some(io::Error::new(e.kind(), format!("{a}: {e}"))),
-            }
-        }
-        let stream = match stream {
-            Some(s) => s,
-            None => {
-                return Err(last
-                    .unwrap_or_else(|| io::Error::new(ErrorKind::NotFound, format!("{addr} resolves to no address"))))
-            }
-        };
+        let stream = connect_within(addr, timeout)?;
         stream.set_nodelay(true)?;
         stream.set_read_timeout(Some(Duration::from_millis(100)))?;
         let reader = stream.try_clone()?;
@@ -114,6 +87,34 @@ impl StreamPort {
         self.joinable = true;
         self
     }
+}
+
+/// Connects to `addr`, giving up on each of its resolutions after `timeout`; the error names the
+/// address and the time. Shared by the TCP links ([`StreamPort::tcp_within`], RFC 2217).
+pub(crate) fn connect_within(addr: &str, timeout: Duration) -> io::Result<std::net::TcpStream> {
+    use std::net::ToSocketAddrs;
+    let mut last = None;
+    let mut stream = None;
+    let addrs = addr.to_socket_addrs().map_err(|e| io::Error::new(e.kind(), format!("cannot resolve {addr}: {e}")))?;
+    for a in addrs {
+        let started = Instant::now();
+        match std::net::TcpStream::connect_timeout(&a, timeout) {
+            Ok(s) => {
+                stream = Some(s);
+                break;
+            }
+            Err(e) if e.kind() == ErrorKind::TimedOut => {
+                last = Some(io::Error::new(
+                    ErrorKind::TimedOut,
+                    format!("no answer from {a} within {:.1} s", started.elapsed().as_secs_f64()),
+                ))
+            }
+            Err(e) => last = Some(io::Error::new(e.kind(), format!("{a}: {e}"))),
+        }
+    }
+    stream.ok_or_else(|| {
+        last.unwrap_or_else(|| io::Error::new(ErrorKind::NotFound, format!("{addr} resolves to no address")))
+    })
 }
 
 impl Drop for StreamPort {
