@@ -65,8 +65,12 @@ struct PlatformArgs {
 #[derive(Args)]
 struct EmulateArgs {
     /// `bc39` or `m5310a`.
-    #[arg(long)]
-    dialect: String,
+    #[arg(long, required_unless_present = "rig")]
+    dialect: Option<String>,
+    /// Serve the emulator an emulator rig file describes (its `[emulator]` table: identities,
+    /// firmware, delays, quirks, faults), e.g. to put it behind ser2net as a bench modem.
+    #[arg(long, conflicts_with = "dialect")]
+    rig: Option<std::path::PathBuf>,
     /// Serve on a new pseudo-terminal and print its path.
     #[arg(long, conflicts_with = "tcp")]
     pty: bool,
@@ -146,8 +150,25 @@ fn platform(a: PlatformArgs) -> Result<Exit, Error> {
 }
 
 fn emulate(a: EmulateArgs) -> Result<Exit, Error> {
-    let mut o = Options::for_dialect(&a.dialect);
-    o.echo = !a.no_echo;
+    let mut o = match (&a.rig, &a.dialect) {
+        (Some(path), _) => {
+            let rig = miplcheck_runner::rig::Rig::load(path).map_err(Error::Input)?;
+            match rig.target {
+                miplcheck_runner::rig::Target::Emulator { options, .. } => options,
+                _ => {
+                    return Err(Error::Usage(format!(
+                        "--rig {}: not an emulator rig (kind = \"emulator\")",
+                        path.display()
+                    )))
+                }
+            }
+        }
+        (None, Some(d)) => Options::for_dialect(d),
+        (None, None) => unreachable!("clap requires --dialect or --rig"),
+    };
+    if a.no_echo {
+        o.echo = false;
+    }
     if let Some(d) = a.delay {
         o.delays.insert("*".into(), d);
     }

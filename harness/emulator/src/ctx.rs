@@ -29,7 +29,16 @@ pub struct Basics {
 
 impl Basics {
     pub fn power_on(opts: &Options) -> Self {
-        Basics { echo: opts.echo, cmee: opts.cmee, cereg: 0, cscon: false, connected: false, cfun: 1, attached: true, reboot: false }
+        Basics {
+            echo: opts.echo,
+            cmee: opts.cmee,
+            cereg: 0,
+            cscon: false,
+            connected: false,
+            cfun: 1,
+            attached: true,
+            reboot: false,
+        }
     }
 }
 

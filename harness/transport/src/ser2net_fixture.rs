@@ -79,18 +79,12 @@ impl Ser2net {
     /// Starts ser2net serving `device` on a free loopback port and waits until it listens.
     pub fn start(device: &Path, accepter: Accepter) -> io::Result<Ser2net> {
         let bin = binary().ok_or_else(|| io::Error::new(ErrorKind::NotFound, "ser2net is not installed"))?;
-        static N: AtomicU32 = AtomicU32::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "miplcheck-ser2net-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        std::fs::create_dir_all(&dir)?;
+        let dir = Self::scratch()?;
         // The free port is found by binding and letting go, so another process may take it
         // first: ser2net then exits, and a new port is tried.
         let mut last = None;
         for _ in 0..3 {
-            match Self::try_start(&bin, &dir, device, accepter) {
+            match Self::try_start(&bin, &dir, device, accepter, None) {
                 Ok(child) => return Ok(child),
                 Err(e) => last = Some(e),
             }
@@ -99,8 +93,35 @@ impl Ser2net {
         Err(last.expect("tried"))
     }
 
-    fn try_start(bin: &Path, dir: &Path, device: &Path, accepter: Accepter) -> io::Result<Ser2net> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    /// Starts ser2net again where an earlier one listened (`127.0.0.1:PORT`): a serial server
+    /// restarted under a client that reconnects.
+    pub fn start_at(device: &Path, accepter: Accepter, address: &str) -> io::Result<Ser2net> {
+        let bin = binary().ok_or_else(|| io::Error::new(ErrorKind::NotFound, "ser2net is not installed"))?;
+        let port = address
+            .strip_prefix("127.0.0.1:")
+            .and_then(|p| p.parse().ok())
+            .ok_or_else(|| io::Error::new(ErrorKind::InvalidInput, format!("{address} is not 127.0.0.1:PORT")))?;
+        let dir = Self::scratch()?;
+        Self::try_start(&bin, &dir, device, accepter, Some(port))
+    }
+
+    /// A folder of its own for one ser2net's config and log.
+    fn scratch() -> io::Result<PathBuf> {
+        static N: AtomicU32 = AtomicU32::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "miplcheck-ser2net-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::create_dir_all(&dir)?;
+        Ok(dir)
+    }
+
+    fn try_start(bin: &Path, dir: &Path, device: &Path, accepter: Accepter, port: Option<u16>) -> io::Result<Ser2net> {
+        let port = match port {
+            Some(p) => p,
+            None => std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port(),
+        };
         let accepter = match accepter {
             Accepter::Rfc2217 => format!("telnet(rfc2217),tcp,127.0.0.1,{port}"),
             Accepter::Raw => format!("tcp,127.0.0.1,{port}"),

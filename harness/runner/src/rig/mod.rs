@@ -1,13 +1,18 @@
 //! Rig files: a passive description of what is under test and how to reach it (TOML).
 //!
 //! ```toml
-//! kind = "emulator"          # emulator | serial | tcp
+//! kind = "emulator"          # emulator | serial | tcp | rfc2217
 //! dialect = "bc39"
 //! [emulator]                 # miplcheck_emulator::Options
 //! [emulator.faults]          # misbehaviour for rack tests, counted across the per-case resets:
 //!                            #   hang_after = 40   (no echo, no answer after 40 command lines)
 //!                            #   fail_first = { command = "+MIPLVER", times = 1 }   (or a list)
-//! [serial]                   # port = "/dev/ttyUSB0", baud = 115200, …
+//! [serial]                   # port = "/dev/ttyUSB0", baud = 115200, …; or pyserial's URLs:
+//!                            #   port = "rfc2217://host:4001?ign_set_control", "socket://host:4000"
+//! [tcp]                      # kind = "tcp": address = "host:4000", connect_timeout = "5s"
+//! [rfc2217]                  # kind = "rfc2217": address = "host:4001", connect_timeout = "5s",
+//!                            #   ign_set_control = false, negotiation_timeout = "3s";
+//!                            #   the line settings (baud, data_bits, …) from [serial]
 //! [secrets]                  # psk = "…" or psk = { env = "MIPL_PSK" }
 //! [reset]                    # before every case, and the health check's second rung
 //! command = "AT+QRST=1"      # answered ERROR / +CME ERROR / +CIS ERROR: fails at once
@@ -44,8 +49,11 @@
 //! (`cargo build -p miplcheck --features probe-rs`) can use it (see [`crate::probe`]), and only
 //! such a build checks `chip` against probe-rs' targets.
 
+mod remote;
+
 use crate::input_error::{line_of, toml_error, InputError};
 use miplcheck_emulator::Options as EmulatorOptions;
+use miplcheck_transport::rfc2217::Rfc2217Settings;
 use miplcheck_transport::serial::SerialSettings;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -61,6 +69,9 @@ pub enum Kind {
     Serial,
     /// A modem behind a raw TCP serial server (ser2net) or `miplcheck emulate --tcp`.
     Tcp,
+    /// A modem behind an RFC 2217 serial server (ser2net's `telnet(rfc2217)`): line settings
+    /// travel with the data.
+    Rfc2217,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
@@ -87,7 +98,8 @@ struct RigFile {
     line_ending: Option<String>,
     emulator: Option<toml::Spanned<EmulatorTable>>,
     serial: Option<toml::Spanned<SerialSettings>>,
-    tcp: Option<TcpTable>,
+    tcp: Option<remote::TcpTable>,
+    rfc2217: Option<toml::Spanned<remote::Rfc2217Table>>,
     #[serde(default)]
     timing: Timing,
     #[serde(default)]
@@ -264,19 +276,6 @@ struct EmulatorTable {
 }
 
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct TcpTable {
-    address: String,
-    /// How long to wait for the TCP handshake before the case fails.
-    #[serde(default = "connect_timeout", with = "humantime_serde")]
-    connect_timeout: Duration,
-}
-
-fn connect_timeout() -> Duration {
-    miplcheck_transport::stream::DEFAULT_CONNECT_TIMEOUT
-}
-
-#[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
 enum Secret {
     Value(String),
@@ -377,6 +376,8 @@ pub enum Target {
         /// `[tcp] connect_timeout`: how long a handshake may take.
         connect_timeout: Duration,
     },
+    /// `kind = "rfc2217"`, or a `rfc2217://` port URL: the address and the line settings.
+    Rfc2217(Rfc2217Settings),
 }
 
 /// A rig, checked and resolved. Its `Debug` leaves the secrets' values out.
@@ -484,8 +485,29 @@ impl Rig {
                         "kind = \"serial\" needs a [serial] table with `port` or `usb`".into(),
                     )
                 })?;
-                s.get_ref().validate().map_err(|m| err(Some(s.span()), "serial", m.to_string()))?;
-                Target::Serial(s.get_ref().clone())
+                let url = s.get_ref().port.as_deref().and_then(remote::parse_url);
+                match url {
+                    None => {
+                        s.get_ref().validate().map_err(|m| err(Some(s.span()), "serial", m.to_string()))?;
+                        Target::Serial(s.get_ref().clone())
+                    }
+                    Some(url) => {
+                        let at = || find_key_in(text, s.span(), "port").or(Some(s.span()));
+                        let url = url.map_err(|m| err(at(), "serial.port", m))?;
+                        line_settings(s.get_ref()).map_err(|m| err(Some(s.span()), "serial", m))?;
+                        match url {
+                            remote::PortUrl::Socket { address } => {
+                                Target::Tcp { address, connect_timeout: remote::connect_timeout() }
+                            }
+                            remote::PortUrl::Rfc2217 { address, ign_set_control, timeout } => {
+                                let mut r = Rfc2217Settings::from_serial(address, s.get_ref());
+                                r.ign_set_control = ign_set_control;
+                                r.negotiation_timeout = timeout.unwrap_or_else(remote::negotiation_timeout);
+                                Target::Rfc2217(r)
+                            }
+                        }
+                    }
+                }
             }
             Kind::Tcp => {
                 let t = raw.tcp.as_ref().ok_or_else(|| {
@@ -498,7 +520,52 @@ impl Rig {
                         "must be above 0 and at most a day".into(),
                     ));
                 }
+                remote::check_address(&t.address).map_err(|m| err(find_key(text, "address"), "tcp.address", m))?;
                 Target::Tcp { address: t.address.clone(), connect_timeout: t.connect_timeout }
+            }
+            Kind::Rfc2217 => {
+                let t = raw.rfc2217.as_ref().ok_or_else(|| {
+                    err(
+                        find_key(text, "kind"),
+                        "rfc2217",
+                        "kind = \"rfc2217\" needs a [rfc2217] table with `address`".into(),
+                    )
+                })?;
+                let at = |key| find_key_in(text, t.span(), key).or(Some(t.span()));
+                let table = t.get_ref();
+                remote::check_address(&table.address).map_err(|m| err(at("address"), "rfc2217.address", m))?;
+                for (key, d) in
+                    [("connect_timeout", table.connect_timeout), ("negotiation_timeout", table.negotiation_timeout)]
+                {
+                    if d.is_zero() || d > MAX_DURATION {
+                        return Err(err(
+                            at(key),
+                            &format!("rfc2217.{key}"),
+                            "must be above 0 and at most a day".into(),
+                        ));
+                    }
+                }
+                let line = match &raw.serial {
+                    Some(s) => {
+                        if s.get_ref().port.is_some() || s.get_ref().usb.is_some() {
+                            return Err(err(
+                                Some(s.span()),
+                                "serial",
+                                "with kind = \"rfc2217\", [serial] holds only the line settings (baud, data_bits, \
+                                 parity, stop_bits, flow_control); the server's address is [rfc2217] address"
+                                    .into(),
+                            ));
+                        }
+                        line_settings(s.get_ref()).map_err(|m| err(Some(s.span()), "serial", m))?;
+                        s.get_ref().clone()
+                    }
+                    None => SerialSettings::at_path(""),
+                };
+                let mut r = Rfc2217Settings::from_serial(table.address.clone(), &line);
+                r.connect_timeout = table.connect_timeout;
+                r.ign_set_control = table.ign_set_control;
+                r.negotiation_timeout = table.negotiation_timeout;
+                Target::Rfc2217(r)
             }
         };
         if !(raw.timing.window_scale.is_finite() && raw.timing.window_scale > 0.0 && raw.timing.window_scale <= 1000.0)
@@ -652,6 +719,11 @@ fn check_power(p: &Power) -> Result<(), (&'static str, String)> {
     Ok(())
 }
 
+/// Checks `[serial]`'s line settings (baud, data bits, stop bits) when no port path goes with them.
+fn line_settings(s: &SerialSettings) -> Result<(), String> {
+    SerialSettings { port: Some(String::new()), usb: None, ..s.clone() }.validate().map_err(|e| e.to_string())
+}
+
 /// The span of `key =` in the table whose header `table` spans (its lines up to the next
 /// header), or `None` when the key is not written there.
 fn find_key_in(text: &str, table: std::ops::Range<usize>, key: &str) -> Option<std::ops::Range<usize>> {
@@ -794,6 +866,81 @@ mod tests {
         if !field.is_empty() {
             assert_eq!(e.field.as_deref(), Some(field), "{shown}");
         }
+        assert!(shown.contains(says), "{shown}");
+    }
+
+    #[test]
+    fn rfc2217_rig_takes_its_line_from_serial() {
+        let r = parse(
+            "kind = \"rfc2217\"\ndialect = \"bc39\"\n[rfc2217]\naddress = \"lab:4001\"\nign_set_control = true\n\
+             [serial]\nbaud = 9600\nparity = \"even\"\n",
+        )
+        .unwrap();
+        let Target::Rfc2217(s) = &r.target else { panic!("{:?}", r.target) };
+        assert_eq!((s.address.as_str(), s.baud, s.frame().as_str()), ("lab:4001", 9600, "8E1"));
+        assert!(s.ign_set_control);
+        assert_eq!((s.connect_timeout, s.negotiation_timeout), (Duration::from_secs(5), Duration::from_secs(3)));
+        let r = parse("kind = \"rfc2217\"\ndialect = \"bc39\"\n[rfc2217]\naddress = \"lab:4001\"\n").unwrap();
+        let Target::Rfc2217(s) = &r.target else { panic!() };
+        assert_eq!((s.baud, s.frame().as_str(), s.ign_set_control), (115_200, "8N1", false));
+    }
+
+    #[rstest]
+    #[case("rfc2217://lab:4001?ign_set_control&timeout=2", "rfc2217")]
+    #[case("socket://lab:4000", "tcp")]
+    #[case("/dev/ttyUSB0", "serial")]
+    fn serial_port_urls_as_pyserial_spells_them(#[case] port: &str, #[case] kind: &str) {
+        let r = parse(&format!("kind = \"serial\"\ndialect = \"bc39\"\n[serial]\nport = \"{port}\"\nbaud = 9600\n"))
+            .unwrap();
+        match (&r.target, kind) {
+            (Target::Rfc2217(s), "rfc2217") => {
+                assert_eq!((s.address.as_str(), s.baud, s.ign_set_control), ("lab:4001", 9600, true));
+                assert_eq!(s.negotiation_timeout, Duration::from_secs(2));
+            }
+            (Target::Tcp { address, .. }, "tcp") => assert_eq!(address, "lab:4000"),
+            (Target::Serial(s), "serial") => assert_eq!(s.port.as_deref(), Some(port)),
+            (t, _) => panic!("{port}: {t:?}"),
+        }
+    }
+
+    #[rstest]
+    #[case("kind = \"rfc2217\"\ndialect = \"bc39\"\n", 1, "rfc2217", "needs a [rfc2217] table")]
+    #[case("kind = \"rfc2217\"\ndialect = \"bc39\"\n[rfc2217]\naddress = \"lab\"\n", 4, "rfc2217.address", "host:port")]
+    #[case(
+        "kind = \"rfc2217\"\ndialect = \"bc39\"\n[rfc2217]\naddress = \"lab:1\"\nnegotiation_timeout = \"0s\"\n",
+        5,
+        "rfc2217.negotiation_timeout",
+        "above 0"
+    )]
+    #[case(
+        "kind = \"rfc2217\"\ndialect = \"bc39\"\n[rfc2217]\naddress = \"lab:1\"\n[serial]\nport = \"/dev/ttyUSB0\"\n",
+        5,
+        "serial",
+        "only the line settings"
+    )]
+    #[case(
+        "kind = \"rfc2217\"\ndialect = \"bc39\"\n[rfc2217]\naddress = \"lab:1\"\n[serial]\ndata_bits = 9\n",
+        5,
+        "serial",
+        "data_bits"
+    )]
+    #[case(
+        "kind = \"rfc2217\"\ndialect = \"bc39\"\n[rfc2217]\naddress = \"lab:1\"\nretries = 3\n",
+        5,
+        "rfc2217.retries",
+        "unknown field"
+    )]
+    #[case(
+        "kind = \"serial\"\ndialect = \"bc39\"\n[serial]\nbaud = 9600\nport = \"rfc2217://lab:1?poll_modem\"\n",
+        5,
+        "serial.port",
+        "unknown option `poll_modem`"
+    )]
+    #[case("kind = \"tcp\"\ndialect = \"bc39\"\n[tcp]\naddress = \"lab:99999\"\n", 4, "tcp.address", "1 to 65535")]
+    fn bad_remote_rigs(#[case] text: &str, #[case] line: usize, #[case] field: &str, #[case] says: &str) {
+        let e = parse(text).unwrap_err();
+        let shown = e.to_string();
+        assert_eq!((e.line, e.field.as_deref()), (Some(line), Some(field)), "{shown}");
         assert!(shown.contains(says), "{shown}");
     }
 

@@ -72,16 +72,16 @@ impl Target for PtyEmulator {
     }
 }
 
-/// A physical modem (serial) or one behind a TCP serial server.
+/// A physical modem (serial) or one behind a TCP or RFC 2217 serial server.
 pub(super) struct Remote {
-    port: StreamPort,
+    port: Box<dyn Port>,
     reset: Option<Reset>,
     line_ending: String,
     prepared: Transcript,
 }
 
 impl Remote {
-    pub(super) fn new(port: StreamPort, rig: &Rig) -> Self {
+    pub(super) fn new(port: Box<dyn Port>, rig: &Rig) -> Self {
         Remote { port, reset: rig.reset.clone(), line_ending: rig.line_ending.clone(), prepared: Transcript::default() }
     }
 }
@@ -91,28 +91,31 @@ impl Target for Remote {
         self.port.describe()
     }
     fn port(&mut self) -> &mut dyn Port {
-        &mut self.port
+        self.port.as_mut()
     }
     fn prepare(&mut self) -> Result<(), TargetError> {
         self.prepared = Transcript::default();
-        drain(&mut self.port, Duration::from_millis(100), Duration::from_secs(5))?;
+        // An RFC 2217 server drops what its UART buffers hold (PURGE-DATA); other links have
+        // nothing to purge and only drain.
+        self.port.purge().map_err(|e| TargetError::Closed(format!("purge: {e}")))?;
+        drain(self.port.as_mut(), Duration::from_millis(100), Duration::from_secs(5))?;
         if let Some(r) = &self.reset {
-            reset::run(&mut self.port, r, &self.line_ending, &mut self.prepared)?;
+            reset::run(self.port.as_mut(), r, &self.line_ending, &mut self.prepared)?;
         }
-        sync(&mut self.port, &self.line_ending, 5, Duration::from_secs(1), &mut self.prepared)
+        sync(self.port.as_mut(), &self.line_ending, 5, Duration::from_secs(1), &mut self.prepared)
     }
     fn preparation(&mut self) -> Transcript {
         std::mem::take(&mut self.prepared)
     }
     fn ping(&mut self, tries: u32) -> Result<(), TargetError> {
-        drain(&mut self.port, Duration::from_millis(100), Duration::from_secs(2))?;
-        sync(&mut self.port, &self.line_ending, tries, PING_TRY, &mut self.prepared)
+        drain(self.port.as_mut(), Duration::from_millis(100), Duration::from_secs(2))?;
+        sync(self.port.as_mut(), &self.line_ending, tries, PING_TRY, &mut self.prepared)
     }
     fn reset(&mut self) -> Option<Result<String, TargetError>> {
         let r = self.reset.as_ref()?;
         Some(
-            drain(&mut self.port, Duration::from_millis(100), Duration::from_secs(2))
-                .and_then(|()| reset::run(&mut self.port, r, &self.line_ending, &mut self.prepared)),
+            drain(self.port.as_mut(), Duration::from_millis(100), Duration::from_secs(2))
+                .and_then(|()| reset::run(self.port.as_mut(), r, &self.line_ending, &mut self.prepared)),
         )
     }
 }

@@ -21,6 +21,9 @@ pub struct HealthReport {
 
 /// `AT` tries of a rung: enough for a modem that missed one, few enough to move on.
 const PING_TRIES: u32 = 3;
+/// Pauses between attempts to open a link that is gone, before the rung gives up (1.75 s in all).
+const RECONNECT_BACKOFF: [Duration; 3] =
+    [Duration::from_millis(250), Duration::from_millis(500), Duration::from_secs(1)];
 /// How long to wait between attempts to find the port again after power-on.
 const SETTLE_RETRY: Duration = Duration::from_millis(200);
 
@@ -94,11 +97,31 @@ fn at(t: &mut Reopening) -> Result<(), TargetError> {
             Err(e) => tracing::warn!("the link is gone ({e}); opening it again"),
         }
     }
-    let r = t.reopen()?.ping(PING_TRIES);
+    reconnect(t)?;
+    let r = t.inner.as_mut().expect("reconnected").ping(PING_TRIES);
     if let Err(e) = &r {
         forget_if_gone(t, e);
     }
     r
+}
+
+/// Opens a link that is gone again, pausing between tries while the failure is the link's (a
+/// serial server restarting, a USB port re-enumerating): bounded, so a dead server costs seconds.
+fn reconnect(t: &mut Reopening) -> Result<(), TargetError> {
+    let mut pauses = RECONNECT_BACKOFF.iter();
+    loop {
+        match t.reopen() {
+            Ok(_) => return Ok(()),
+            Err(e) if e.link_gone() => match pauses.next() {
+                Some(pause) => {
+                    tracing::info!("cannot open the link ({e}); trying again in {pause:?}");
+                    std::thread::sleep(*pause);
+                }
+                None => return Err(e),
+            },
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 fn forget_if_gone(t: &mut Reopening, e: &TargetError) {

@@ -20,6 +20,7 @@ use driver::{PtyEmulator, Remote, VirtualEmulator};
 use miplcheck_emulator::serve::on_pty;
 use miplcheck_emulator::sim::SimPort;
 use miplcheck_emulator::{Modem, OptionsError};
+use miplcheck_transport::rfc2217::Rfc2217Port;
 use miplcheck_transport::serial::{self, SerialError, SerialSettings};
 use miplcheck_transport::stream::StreamPort;
 use miplcheck_transport::Port;
@@ -80,10 +81,10 @@ pub enum TargetError {
     /// The rig's serial port could not be opened.
     #[error(transparent)]
     Serial(#[from] SerialError),
-    /// The rig's TCP serial server could not be reached.
-    #[error("cannot connect to {address}: {source}")]
+    /// The rig's TCP or RFC 2217 serial server could not be reached, or refused the line settings.
+    #[error("cannot connect to {address}: {}", without_address(address, source))]
     Connect {
-        /// The rig's `[tcp] address`.
+        /// The rig's `[tcp]` or `[rfc2217]` address.
         address: String,
         /// Why connecting failed.
         source: io::Error,
@@ -163,6 +164,16 @@ pub enum TargetError {
     Power(#[from] PowerError),
 }
 
+/// The connect error's text without the address it may start with (the message names it once).
+fn without_address(address: &str, e: &io::Error) -> String {
+    let text = e.to_string();
+    // The socket address may be a resolution of the rig's (`localhost:1` → `127.0.0.1:1`).
+    match text.split_once(": ") {
+        Some((head, rest)) if head == address || head.parse::<std::net::SocketAddr>().is_ok() => rest.to_string(),
+        _ => text,
+    }
+}
+
 impl TargetError {
     /// Whether the link itself is gone (port vanished, connection refused or dropped), so opening
     /// it again may help; a modem that is there and silent or refusing is not worth re-opening.
@@ -214,12 +225,17 @@ fn open_under(rig: &Rig, sysfs: &Path) -> Result<(Box<dyn Target>, Option<String
             // back under another name.
             let path = serial::resolve_under(s, sysfs)?;
             let port = serial::open(&SerialSettings { port: Some(path.clone()), usb: None, ..s.clone() })?;
-            Ok((Box::new(Remote::new(port, rig)), Some(path)))
+            Ok((Box::new(Remote::new(Box::new(port), rig)), Some(path)))
         }
         RigTarget::Tcp { address, connect_timeout } => {
             let port = StreamPort::tcp_within(address, *connect_timeout)
                 .map_err(|source| TargetError::Connect { address: address.clone(), source })?;
-            Ok((Box::new(Remote::new(port, rig)), Some(address.clone())))
+            Ok((Box::new(Remote::new(Box::new(port), rig)), Some(address.clone())))
+        }
+        RigTarget::Rfc2217(settings) => {
+            let port = Rfc2217Port::connect(settings)
+                .map_err(|source| TargetError::Connect { address: settings.address.clone(), source })?;
+            Ok((Box::new(Remote::new(Box::new(port), rig)), Some(settings.address.clone())))
         }
     }
 }
@@ -294,6 +310,7 @@ fn known_port(rig: &Rig) -> Option<String> {
     match &rig.target {
         RigTarget::Serial(s) => s.port.clone(),
         RigTarget::Tcp { address, .. } => Some(address.clone()),
+        RigTarget::Rfc2217(r) => Some(r.address.clone()),
         RigTarget::Emulator { .. } => None,
     }
 }
@@ -309,6 +326,7 @@ impl Target for Reopening {
                         format!("serial {}", s.port.clone().unwrap_or_else(|| "(by USB IDs)".into()))
                     }
                     RigTarget::Tcp { address, .. } => format!("tcp {address}"),
+                    RigTarget::Rfc2217(r) => format!("rfc2217 {}", r.address),
                 };
                 match &self.last_error {
                     Some(e) => format!("{what} (not open: {e})"),
@@ -376,6 +394,12 @@ mod tests {
     fn target_errors_read_as_before() {
         let e = TargetError::NoOk { tries: 5, spent: Duration::from_millis(5012), received: String::new() };
         assert_eq!(e.to_string(), "sync: no OK to AT after 5 tries over 5.0 s; nothing came back");
+        let refused =
+            io::Error::new(io::ErrorKind::ConnectionRefused, "127.0.0.1:1: Connection refused (os error 111)");
+        let e = TargetError::Connect { address: "localhost:1".into(), source: refused };
+        assert_eq!(e.to_string(), "cannot connect to localhost:1: Connection refused (os error 111)");
+        let e = TargetError::Connect { address: "lab:1".into(), source: io::Error::other("rfc2217 lab:1: no answer") };
+        assert_eq!(e.to_string(), "cannot connect to lab:1: rfc2217 lab:1: no answer");
         let e =
             TargetError::NotReady { ready: "RDY".into(), timeout: Duration::from_secs(10), command: "AT+NRB".into() };
         assert_eq!(e.to_string(), "reset: no `RDY` within 10s of AT+NRB");
