@@ -1082,7 +1082,11 @@ pub mod parse {
         if stderr.contains("You have already acquired place") {
             return Failure::Busy(Some("this host and user (another run of yours?)".into()));
         }
-        if stderr.contains("matches nothing") || stderr.contains("does not exist") && stderr.contains("Place ") {
+        // `-p NAME` also matches substrings: several places containing the name, none named so.
+        if stderr.contains("matches nothing")
+            || stderr.contains("matches multiple places")
+            || stderr.contains("does not exist") && stderr.contains("Place ")
+        {
             return Failure::NoSuchPlace;
         }
         if stderr.contains("is not acquired") {
@@ -1289,6 +1293,10 @@ Acquired resource 'RawSerialPort' (exp1/modem-a/NetworkSerialPort/RawSerialPort)
     )]
     #[case::ourselves("labgrid-client: Error: You have already acquired place bc39-a.\n", Failure::Busy(Some("this host and user (another run of yours?)".into())))]
     #[case::no_place("labgrid-client: Error: place pattern nosuch matches nothing\n", Failure::NoSuchPlace)]
+    #[case::no_place_by_that_exact_name(
+        "labgrid-client: Error: pattern bc39 matches multiple places (bc39-b, bc39-a)\n",
+        Failure::NoSuchPlace
+    )]
     #[case::not_acquired("labgrid-client: Error: place bc39-a is not acquired\n", Failure::NotAcquired)]
     #[case::no_reservation("Server error: Error: Reservation 8UY7OX6Y33 does not exist\n", Failure::NoReservation)]
     #[case::unknown("Traceback (most recent call last):\n  ...\nKeyError: 'x'\n", Failure::Other)]
