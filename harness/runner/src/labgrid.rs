@@ -210,6 +210,8 @@ pub enum LabgridError {
     Command { place: String, coordinator: String, command: String, status: ExitStatus, stderr: String },
     #[error("place {place} on coordinator {coordinator}: `{command}` gave output miplcheck cannot read ({detail}); miplcheck was checked with labgrid 26.0.1, which version is installed?")]
     Output { place: String, coordinator: String, command: String, detail: String },
+    #[error("place {place} on coordinator {coordinator}: {signal} while waiting for the reservation; {}", if *cancelled { "it was cancelled" } else { "a reservation left behind expires on its own within a minute" })]
+    Interrupted { place: String, coordinator: String, signal: &'static str, cancelled: bool },
     #[error("place {place} on coordinator {coordinator}: its serial resource {resource} has no TCP port after acquiring (ser2net did not start on the exporter?); look at the exporter's log")]
     SerialNotServed { place: String, coordinator: String, resource: String },
 }
@@ -344,6 +346,8 @@ struct Overrun {
 enum CallError {
     Spawn(io::Error),
     Overrun(Overrun),
+    /// The run was asked to stop (Ctrl-C, SIGTERM) while an interruptible call waited.
+    Interrupted(Overrun, crate::interrupt::Signal),
 }
 
 struct Client<'a> {
@@ -360,7 +364,7 @@ impl Client<'_> {
 
     /// Runs `labgrid-client -x COORDINATOR ARGS…` within `timeout`.
     fn call(&self, args: &[&str], timeout: Duration) -> Result<Output, LabgridError> {
-        match run(&self.rig.client, &self.rig.coordinator, args, timeout) {
+        match run(&self.rig.client, &self.rig.coordinator, args, timeout, false) {
             Ok(o) => Ok(o),
             Err(CallError::Spawn(source)) => Err(LabgridError::NotInstalled {
                 place: self.place(),
@@ -368,7 +372,7 @@ impl Client<'_> {
                 client: self.rig.client.to_string_lossy().into_owned(),
                 source,
             }),
-            Err(CallError::Overrun(o)) => Err(LabgridError::NoAnswer {
+            Err(CallError::Overrun(o) | CallError::Interrupted(o, _)) => Err(LabgridError::NoAnswer {
                 place: self.place(),
                 coordinator: self.coordinator(),
                 command: self.rig.command_line(args),
@@ -420,10 +424,11 @@ impl Client<'_> {
     }
 
     /// `reserve --wait`; past `reserve_wait` the reservation is cancelled and the holder named.
+    /// The only call a stop request (Ctrl-C, SIGTERM) cuts short: it may wait for minutes.
     fn reserve(&self, holder: Option<&str>) -> Result<String, LabgridError> {
         let filter = format!("name={}", self.rig.place);
         let args = ["reserve", "--wait", "--shell", filter.as_str()];
-        match run(&self.rig.client, &self.rig.coordinator, &args, self.rig.reserve_wait) {
+        match run(&self.rig.client, &self.rig.coordinator, &args, self.rig.reserve_wait, true) {
             Ok(out) if out.status.success() => {
                 parse::token(&out.stdout).ok_or_else(|| self.output_error(&args, "no `export LG_TOKEN=…` line".into()))
             }
@@ -434,6 +439,21 @@ impl Client<'_> {
                 client: self.rig.client.to_string_lossy().into_owned(),
                 source,
             }),
+            Err(CallError::Interrupted(o, signal)) => {
+                let token = parse::token(&o.stdout);
+                let cancelled = match &token {
+                    Some(t) => {
+                        self.cancel(t).inspect_err(|e| tracing::warn!("cancelling the reservation: {e}")).is_ok()
+                    }
+                    None => false,
+                };
+                Err(LabgridError::Interrupted {
+                    place: self.place(),
+                    coordinator: self.coordinator(),
+                    signal: signal.name(),
+                    cancelled,
+                })
+            }
             Err(CallError::Overrun(o)) => {
                 // The token is printed before the wait starts; without it the coordinator never
                 // answered at all.
@@ -569,8 +589,16 @@ const CLEARED_ENV: &[&str] =
 /// How much of a call's output is kept (its end).
 const OUTPUT_TAIL: usize = 64 * 1024;
 
-/// Runs the client in its own process group; past `timeout` the group is killed.
-fn run(client: &Path, coordinator: &str, args: &[&str], timeout: Duration) -> Result<Output, CallError> {
+/// Runs the client in its own process group; past `timeout` the group is killed, and so it is
+/// when `interruptible` and the run was asked to stop. Its own group also keeps a Ctrl-C at the
+/// terminal from reaching it: the release that follows an interrupted run must still run.
+fn run(
+    client: &Path,
+    coordinator: &str,
+    args: &[&str],
+    timeout: Duration,
+    interruptible: bool,
+) -> Result<Output, CallError> {
     let mut cmd = Command::new(client);
     cmd.arg("-x")
         .arg(coordinator)
@@ -628,12 +656,20 @@ fn run(client: &Path, coordinator: &str, args: &[&str], timeout: Duration) -> Re
     let status = loop {
         match child.try_wait() {
             Ok(Some(status)) => break status,
-            Ok(None) if Instant::now() < end => std::thread::sleep(Duration::from_millis(20)),
             Ok(None) => {
+                let stop = if interruptible { crate::interrupt::requested() } else { None };
+                if Instant::now() < end && stop.is_none() {
+                    std::thread::sleep(Duration::from_millis(20));
+                    continue;
+                }
                 kill_group(pgid);
                 let _ = child.wait();
                 drained(&rx);
-                return Err(CallError::Overrun(Overrun { pgid, stdout: text(&stdout), stderr: text(&stderr) }));
+                let o = Overrun { pgid, stdout: text(&stdout), stderr: text(&stderr) };
+                return Err(match stop {
+                    Some(signal) => CallError::Interrupted(o, signal),
+                    None => CallError::Overrun(o),
+                });
             }
             Err(e) => {
                 kill_group(pgid);
@@ -1365,7 +1401,7 @@ Acquired resource 'RawSerialPort' (exp1/modem-a/NetworkSerialPort/RawSerialPort)
         std::fs::write(&fake, "#!/bin/sh\necho 'export LG_TOKEN=ABC'\nsleep 60 & sleep 60\n").unwrap();
         std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
         let t = Instant::now();
-        let r = run(&fake, "127.0.0.1:1", &["show"], Duration::from_millis(300));
+        let r = run(&fake, "127.0.0.1:1", &["show"], Duration::from_millis(300), false);
         let Err(CallError::Overrun(o)) = r else { panic!("not an overrun") };
         assert!(t.elapsed() < Duration::from_secs(3), "{:?}", t.elapsed());
         assert_eq!(token(&o.stdout).as_deref(), Some("ABC"));

@@ -212,3 +212,58 @@ fn the_places_power_commands_switch_its_relay_through_the_power_strategy() {
     let e = switch(&power, Op::On, &env).unwrap_err();
     assert!(e.to_string().contains("is not acquired"), "{e}");
 }
+
+/// Ctrl-C while the reservation is waited for ends the wait at once and cancels the reservation;
+/// a lease held when the run was asked to stop is still released when it is dropped (the runner
+/// finishes its case and returns). A real SIGINT, so in a child process of its own: signals and
+/// the runner's stop flag are process-wide.
+#[test]
+fn an_interrupt_cuts_the_reservation_wait_short_and_a_held_lease_is_still_released() {
+    const NAME: &str = "an_interrupt_cuts_the_reservation_wait_short_and_a_held_lease_is_still_released";
+    if !labgrid_or_skip(NAME) {
+        return;
+    }
+    if std::env::var_os("MIPLCHECK_LABGRID_SIGNALLED").is_none() {
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([NAME, "--exact", "--nocapture", "--test-threads", "1"])
+            .env("MIPLCHECK_LABGRID_SIGNALLED", "1")
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success() && text.contains("1 passed"), "{text}");
+        eprintln!("{text}");
+        return;
+    }
+    let (lab, _) = lab();
+    miplcheck_runner::interrupt::install().unwrap();
+    let held = Lease::acquire(&lab.rig("bc39-a")).unwrap();
+    let mut rig = lab.rig("bc39-a");
+    rig.reserve_wait = Duration::from_secs(300);
+    let coordinator = lab.coordinator.clone();
+    // Ctrl-C once our second reservation is waiting.
+    let signaller = std::thread::spawn(move || {
+        let end = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < end {
+            let out = std::process::Command::new("labgrid-client").args(["-x", &coordinator, "reservations"]).output();
+            if out.is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("state: waiting")) {
+                // SAFETY: a signal to this very process, whose handlers interrupt::install set.
+                unsafe {
+                    libc::kill(libc::getpid(), libc::SIGINT);
+                }
+                return Instant::now();
+            }
+        }
+        panic!("the reservation never showed as waiting");
+    });
+    let e = Lease::acquire(&rig).unwrap_err();
+    let signalled = signaller.join().unwrap();
+    eprintln!("interrupted {:?} after the signal: {e}", signalled.elapsed());
+    assert!(signalled.elapsed() < Duration::from_secs(5), "{:?}", signalled.elapsed());
+    assert!(matches!(e, LabgridError::Interrupted { cancelled: true, .. }), "{e}");
+    assert!(e.to_string().contains("SIGINT (Ctrl-C) while waiting for the reservation; it was cancelled"), "{e}");
+    assert!(!lab.reservations().contains("state: waiting"), "{}", lab.reservations());
+    assert_eq!(miplcheck_runner::interrupt::requested(), Some(miplcheck_runner::interrupt::Signal::Interrupt));
+    // The run returns; its lease is dropped on the way out, and labgrid-client still runs.
+    drop(held);
+    assert_eq!(lab.holder("bc39-a"), None, "released after the interrupt");
+}
