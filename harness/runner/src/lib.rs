@@ -21,6 +21,7 @@ pub mod golden;
 pub mod handoff;
 pub mod input_error;
 pub mod interrupt;
+pub mod labgrid;
 pub mod outcome;
 pub mod pattern;
 pub mod platform_op;
