@@ -35,9 +35,33 @@ impl Watch {
 
 impl Plan {
     /// Runs every selected case against the rig's target, opened (and re-opened) as needed.
+    /// A labgrid rig's place is leased first and released after the last case, whatever
+    /// happened (a place that cannot be leased makes the rig unhealthy before its first case).
     pub fn execute(&self, events: &mut Fanout) -> Summary {
-        let mut target = crate::target::Reopening::new(self.rig.clone());
-        self.execute_on(&mut target, events)
+        use crate::target::place::{leased_rig, Leased, Unleased};
+        let crate::rig::Target::Labgrid { place, .. } = &self.rig.target else {
+            let mut target = crate::target::Reopening::new(self.rig.clone());
+            return self.execute_on(&mut target, events);
+        };
+        let what = format!("labgrid place {}", place.place);
+        events.emit(&Event::Doing("leasing the labgrid place"));
+        let lease = match crate::labgrid::Lease::acquire(place) {
+            Ok(lease) => lease,
+            Err(e) => {
+                let mut target = Unleased::new(format!("{what} on {}", place.coordinator), e.to_string());
+                return self.execute_on(&mut target, events);
+            }
+        };
+        let plan = Plan { rig: leased_rig(&self.rig, &lease), ..self.clone() };
+        let mut target = Leased { inner: crate::target::Reopening::new(plan.rig.clone()), what };
+        let summary = plan.execute_on(&mut target, events);
+        // The link goes before the place: the exporter stops its ser2net on release.
+        drop(target);
+        events.emit(&Event::Doing("releasing the labgrid place"));
+        if let Err(e) = lease.release() {
+            tracing::error!("{e}");
+        }
+        summary
     }
 
     /// Runs every selected case against `target`, in order, feeding `events`.

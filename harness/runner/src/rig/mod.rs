@@ -1,7 +1,7 @@
 //! Rig files: a passive description of what is under test and how to reach it (TOML).
 //!
 //! ```toml
-//! kind = "emulator"          # emulator | serial | tcp | rfc2217
+//! kind = "emulator"          # emulator | serial | tcp | rfc2217 | labgrid
 //! dialect = "bc39"
 //! [emulator]                 # miplcheck_emulator::Options
 //! [emulator.faults]          # misbehaviour for rack tests, counted across the per-case resets:
@@ -13,6 +13,9 @@
 //! [rfc2217]                  # kind = "rfc2217": address = "host:4001", connect_timeout = "5s",
 //!                            #   ign_set_control = false, negotiation_timeout = "3s";
 //!                            #   the line settings (baud, data_bits, …) from [serial]
+//! [labgrid]                  # kind = "labgrid": coordinator = "host:20408", place = "bc39-a",
+//!                            #   client = "labgrid-client", timeout = "30s", reserve_wait = "10m"
+//!                            #   (see docs/labgrid.md); line settings from [serial]
 //! [secrets]                  # psk = "…" or psk = { env = "MIPL_PSK" }
 //! [reset]                    # before every case, and the health check's second rung
 //! command = "AT+QRST=1"      # answered ERROR / +CME ERROR / +CIS ERROR: fails at once
@@ -72,6 +75,9 @@ pub enum Kind {
     /// A modem behind an RFC 2217 serial server (ser2net's `telnet(rfc2217)`): line settings
     /// travel with the data.
     Rfc2217,
+    /// A labgrid place: reserved and acquired for the run, reached through the serial server its
+    /// exporter runs, released afterwards.
+    Labgrid,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
@@ -100,6 +106,7 @@ struct RigFile {
     serial: Option<toml::Spanned<SerialSettings>>,
     tcp: Option<remote::TcpTable>,
     rfc2217: Option<toml::Spanned<remote::Rfc2217Table>>,
+    labgrid: Option<toml::Spanned<crate::labgrid::LabgridRig>>,
     #[serde(default)]
     timing: Timing,
     #[serde(default)]
@@ -378,6 +385,12 @@ pub enum Target {
     },
     /// `kind = "rfc2217"`, or a `rfc2217://` port URL: the address and the line settings.
     Rfc2217(Rfc2217Settings),
+    /// `kind = "labgrid"`: a place to lease before the run ([`crate::labgrid::Lease`]), and the
+    /// line settings for its serial port.
+    Labgrid {
+        place: crate::labgrid::LabgridRig,
+        line: SerialSettings,
+    },
 }
 
 /// A rig, checked and resolved. Its `Debug` leaves the secrets' values out.
@@ -545,27 +558,41 @@ impl Rig {
                         ));
                     }
                 }
-                let line = match &raw.serial {
-                    Some(s) => {
-                        if s.get_ref().port.is_some() || s.get_ref().usb.is_some() {
-                            return Err(err(
-                                Some(s.span()),
-                                "serial",
-                                "with kind = \"rfc2217\", [serial] holds only the line settings (baud, data_bits, \
-                                 parity, stop_bits, flow_control); the server's address is [rfc2217] address"
-                                    .into(),
-                            ));
-                        }
-                        line_settings(s.get_ref()).map_err(|m| err(Some(s.span()), "serial", m))?;
-                        s.get_ref().clone()
-                    }
-                    None => SerialSettings::at_path(""),
-                };
+                let line = line_only(&raw.serial, "rfc2217", "the server's address is [rfc2217] address")
+                    .map_err(|(span, m)| err(span, "serial", m))?;
                 let mut r = Rfc2217Settings::from_serial(table.address.clone(), &line);
                 r.connect_timeout = table.connect_timeout;
                 r.ign_set_control = table.ign_set_control;
                 r.negotiation_timeout = table.negotiation_timeout;
                 Target::Rfc2217(r)
+            }
+            Kind::Labgrid => {
+                let t = raw.labgrid.as_ref().ok_or_else(|| {
+                    err(
+                        find_key(text, "kind"),
+                        "labgrid",
+                        "kind = \"labgrid\" needs a [labgrid] table with `coordinator` and `place`".into(),
+                    )
+                })?;
+                let at = |key| find_key_in(text, t.span(), key).or(Some(t.span()));
+                let place = t.get_ref();
+                remote::check_address(&place.coordinator)
+                    .map_err(|m| err(at("coordinator"), "labgrid.coordinator", m))?;
+                if place.place.trim().is_empty() {
+                    return Err(err(at("place"), "labgrid.place", "must not be empty".into()));
+                }
+                for (key, d) in [("timeout", place.timeout), ("reserve_wait", place.reserve_wait)] {
+                    if d.is_zero() || d > MAX_DURATION {
+                        return Err(err(
+                            at(key),
+                            &format!("labgrid.{key}"),
+                            "must be above 0 and at most a day".into(),
+                        ));
+                    }
+                }
+                let line = line_only(&raw.serial, "labgrid", "the port is the place's serial resource")
+                    .map_err(|(span, m)| err(span, "serial", m))?;
+                Target::Labgrid { place: place.clone(), line }
             }
         };
         if !(raw.timing.window_scale.is_finite() && raw.timing.window_scale > 0.0 && raw.timing.window_scale <= 1000.0)
@@ -717,6 +744,28 @@ fn check_power(p: &Power) -> Result<(), (&'static str, String)> {
         return Err(("group", "must not be empty".into()));
     }
     Ok(())
+}
+
+/// `[serial]` of a rig whose port is elsewhere (`[rfc2217]`, a labgrid place): line settings only,
+/// checked; the defaults (115200 8N1) without the table.
+#[allow(clippy::type_complexity)]
+fn line_only(
+    serial: &Option<toml::Spanned<SerialSettings>>,
+    kind: &str,
+    port_is: &str,
+) -> Result<SerialSettings, (Option<std::ops::Range<usize>>, String)> {
+    let Some(s) = serial else { return Ok(SerialSettings { port: None, ..SerialSettings::at_path("") }) };
+    if s.get_ref().port.is_some() || s.get_ref().usb.is_some() {
+        return Err((
+            Some(s.span()),
+            format!(
+                "with kind = \"{kind}\", [serial] holds only the line settings (baud, data_bits, parity, stop_bits, \
+                 flow_control); {port_is}"
+            ),
+        ));
+    }
+    line_settings(s.get_ref()).map_err(|m| (Some(s.span()), m))?;
+    Ok(SerialSettings { port: None, ..s.get_ref().clone() })
 }
 
 /// Checks `[serial]`'s line settings (baud, data bits, stop bits) when no port path goes with them.

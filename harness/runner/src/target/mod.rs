@@ -6,6 +6,7 @@
 
 mod driver;
 mod health;
+pub mod place;
 pub mod power;
 mod reset;
 mod sync;
@@ -162,6 +163,12 @@ pub enum TargetError {
     /// The rig's power strategy failed.
     #[error(transparent)]
     Power(#[from] PowerError),
+    /// The rig's labgrid place could not be leased (or is not leased yet).
+    #[error("{0}")]
+    NotLeased(
+        /// Why, as the lease said it.
+        String,
+    ),
 }
 
 /// The connect error's text without the address it may start with (the message names it once).
@@ -194,7 +201,8 @@ impl TargetError {
             | TargetError::ReadyPattern(_)
             | TargetError::NotReady { .. }
             | TargetError::ResetRefused { .. }
-            | TargetError::Power(_) => false,
+            | TargetError::Power(_)
+            | TargetError::NotLeased(_) => false,
         }
     }
 }
@@ -231,6 +239,10 @@ fn open_under(rig: &Rig, sysfs: &Path) -> Result<(Box<dyn Target>, Option<String
             let port = StreamPort::tcp_within(address, *connect_timeout)
                 .map_err(|source| TargetError::Connect { address: address.clone(), source })?;
             Ok((Box::new(Remote::new(Box::new(port), rig)), Some(address.clone())))
+        }
+        // Leased by the dispatcher first, which makes it an Rfc2217 or Tcp rig.
+        RigTarget::Labgrid { place, .. } => {
+            Err(TargetError::NotLeased(format!("labgrid place {} is not leased", place.place)))
         }
         RigTarget::Rfc2217(settings) => {
             let port = Rfc2217Port::connect(settings)
@@ -311,7 +323,7 @@ fn known_port(rig: &Rig) -> Option<String> {
         RigTarget::Serial(s) => s.port.clone(),
         RigTarget::Tcp { address, .. } => Some(address.clone()),
         RigTarget::Rfc2217(r) => Some(r.address.clone()),
-        RigTarget::Emulator { .. } => None,
+        RigTarget::Emulator { .. } | RigTarget::Labgrid { .. } => None,
     }
 }
 
@@ -327,6 +339,7 @@ impl Target for Reopening {
                     }
                     RigTarget::Tcp { address, .. } => format!("tcp {address}"),
                     RigTarget::Rfc2217(r) => format!("rfc2217 {}", r.address),
+                    RigTarget::Labgrid { place, .. } => format!("labgrid place {}", place.place),
                 };
                 match &self.last_error {
                     Some(e) => format!("{what} (not open: {e})"),

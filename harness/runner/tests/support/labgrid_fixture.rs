@@ -132,7 +132,12 @@ impl Lab {
 
     /// An emulated BC39 on a pty (it answers `AT\r` with `OK`); its path, for an exporter.
     pub fn emulated_modem(&mut self) -> PathBuf {
-        let modem = on_pty(Modem::new(Options::for_dialect("bc39")).unwrap()).unwrap();
+        self.emulated_modem_with(Options::for_dialect("bc39"))
+    }
+
+    /// An emulated modem with these options (a rig file's `[emulator]`) on a pty; its path.
+    pub fn emulated_modem_with(&mut self, options: Options) -> PathBuf {
+        let modem = on_pty(Modem::new(options).unwrap()).unwrap();
         let path = modem.path.clone();
         self.modems.push(modem);
         path
