@@ -1,0 +1,377 @@
+//! Running `labgrid-client`: one call at a time, in a process group of its own, bounded in time,
+//! its output kept (capped) for what the lease reads and what an error says.
+
+use super::*;
+
+/// A finished `labgrid-client` call.
+pub(super) struct Output {
+    status: ExitStatus,
+    stdout: String,
+    stderr: String,
+}
+
+/// A call that did not finish in time, with what it said meanwhile.
+pub(super) struct Overrun {
+    pub(super) pgid: u32,
+    pub(super) stdout: String,
+    pub(super) stderr: String,
+}
+
+pub(super) enum CallError {
+    Spawn(io::Error),
+    Overrun(Overrun),
+    /// The run was asked to stop (Ctrl-C, SIGTERM) while an interruptible call waited.
+    Interrupted(Overrun, crate::interrupt::Signal),
+}
+
+pub(super) struct Client<'a> {
+    pub(super) rig: &'a LabgridRig,
+}
+
+impl Client<'_> {
+    fn place(&self) -> String {
+        self.rig.place.clone()
+    }
+    fn coordinator(&self) -> String {
+        self.rig.coordinator.clone()
+    }
+
+    /// Runs `labgrid-client -x COORDINATOR ARGS…` within `timeout`.
+    fn call(&self, args: &[&str], timeout: Duration) -> Result<Output, LabgridError> {
+        match run(&self.rig.client, &self.rig.coordinator, args, timeout, false) {
+            Ok(o) => Ok(o),
+            Err(CallError::Spawn(source)) => Err(LabgridError::NotInstalled {
+                place: self.place(),
+                coordinator: self.coordinator(),
+                client: self.rig.client.to_string_lossy().into_owned(),
+                source,
+            }),
+            Err(CallError::Overrun(o) | CallError::Interrupted(o, _)) => Err(LabgridError::NoAnswer {
+                place: self.place(),
+                coordinator: self.coordinator(),
+                command: self.rig.command_line(args),
+                timeout,
+                pgid: o.pgid,
+                stderr: o.stderr,
+            }),
+        }
+    }
+
+    /// The error for a call that ended unsuccessfully, from what it said on stderr.
+    fn failure(&self, args: &[&str], out: Output) -> LabgridError {
+        let (place, coordinator) = (self.place(), self.coordinator());
+        match parse::classify(&out.stderr) {
+            parse::Failure::CoordinatorDown(detail) => LabgridError::CoordinatorDown { place, coordinator, detail },
+            parse::Failure::NoSuchPlace => LabgridError::NoSuchPlace { place, coordinator },
+            parse::Failure::Busy(holder) => LabgridError::Busy { place, coordinator, holder, waited: None },
+            _ => LabgridError::Command {
+                place,
+                coordinator,
+                command: self.rig.command_line(args),
+                status: out.status,
+                stderr: out.stderr,
+            },
+        }
+    }
+
+    fn output_error(&self, args: &[&str], detail: String) -> LabgridError {
+        LabgridError::Output {
+            place: self.place(),
+            coordinator: self.coordinator(),
+            command: self.rig.command_line(args),
+            detail,
+        }
+    }
+
+    pub(super) fn show(&self) -> Result<parse::PlaceShow, LabgridError> {
+        let args = ["-p", self.rig.place.as_str(), "show"];
+        let out = self.call(&args, self.rig.timeout)?;
+        if !out.status.success() {
+            return Err(self.failure(&args, out));
+        }
+        let shown = parse::show(&out.stdout).map_err(|detail| self.output_error(&args, detail))?;
+        if shown.name != self.rig.place {
+            // `-p` matches a substring when no place has the exact name.
+            return Err(LabgridError::NoSuchPlace { place: self.place(), coordinator: self.coordinator() });
+        }
+        Ok(shown)
+    }
+
+    /// `reserve --wait`; past `reserve_wait` the reservation is cancelled and the holder named.
+    /// The only call a stop request (Ctrl-C, SIGTERM) cuts short: it may wait for minutes.
+    pub(super) fn reserve(&self, holder: Option<&str>) -> Result<String, LabgridError> {
+        let filter = format!("name={}", self.rig.place);
+        let args = ["reserve", "--wait", "--shell", filter.as_str()];
+        match run(&self.rig.client, &self.rig.coordinator, &args, self.rig.reserve_wait, true) {
+            Ok(out) if out.status.success() => {
+                parse::token(&out.stdout).ok_or_else(|| self.output_error(&args, "no `export LG_TOKEN=…` line".into()))
+            }
+            Ok(out) => Err(self.failure(&args, out)),
+            Err(CallError::Spawn(source)) => Err(LabgridError::NotInstalled {
+                place: self.place(),
+                coordinator: self.coordinator(),
+                client: self.rig.client.to_string_lossy().into_owned(),
+                source,
+            }),
+            Err(CallError::Interrupted(o, signal)) => {
+                let token = parse::token(&o.stdout);
+                let cancelled = match &token {
+                    Some(t) => {
+                        self.cancel(t).inspect_err(|e| tracing::warn!("cancelling the reservation: {e}")).is_ok()
+                    }
+                    None => false,
+                };
+                Err(LabgridError::Interrupted {
+                    place: self.place(),
+                    coordinator: self.coordinator(),
+                    signal: signal.name(),
+                    cancelled,
+                })
+            }
+            Err(CallError::Overrun(o)) => {
+                // The token is printed before the wait starts; without it the coordinator never
+                // answered at all.
+                let Some(token) = parse::token(&o.stdout) else {
+                    return Err(LabgridError::NoAnswer {
+                        place: self.place(),
+                        coordinator: self.coordinator(),
+                        command: self.rig.command_line(&args),
+                        timeout: self.rig.reserve_wait,
+                        pgid: o.pgid,
+                        stderr: o.stderr,
+                    });
+                };
+                if let Err(e) = self.cancel(&token) {
+                    tracing::warn!("cancelling the reservation that was not allocated in time: {e}");
+                }
+                let now = self.show().ok().and_then(|s| s.acquired);
+                Err(LabgridError::Busy {
+                    place: self.place(),
+                    coordinator: self.coordinator(),
+                    holder: now.or_else(|| holder.map(str::to_string)),
+                    waited: Some(self.rig.reserve_wait),
+                })
+            }
+        }
+    }
+
+    pub(super) fn acquire(&self, token: &str) -> Result<(), LabgridError> {
+        let by_token = format!("+{token}");
+        let args = ["-p", by_token.as_str(), "acquire"];
+        let out = self.call(&args, self.rig.timeout)?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(self.failure(&args, out))
+        }
+    }
+
+    /// The serial and power resources of the place, acquired. The exporter publishes ser2net's
+    /// port as it starts it; a `show` that comes too early is asked again.
+    pub(super) fn acquired_resources(&self) -> Result<(RemoteSerial, Option<PlacePower>), LabgridError> {
+        let end = Instant::now() + self.rig.timeout;
+        loop {
+            let shown = self.show()?;
+            let power = self.power_of(&shown);
+            match parse::serial(&shown) {
+                Ok(Some(serial)) => return Ok((serial, power)),
+                Ok(None) if Instant::now() < end => std::thread::sleep(Duration::from_millis(300)),
+                Ok(None) => {
+                    let resource = shown
+                        .resources
+                        .iter()
+                        .find(|r| r.cls == "NetworkSerialPort")
+                        .map(|r| r.name.clone())
+                        .unwrap_or_default();
+                    return Err(LabgridError::SerialNotServed {
+                        place: self.place(),
+                        coordinator: self.coordinator(),
+                        resource,
+                    });
+                }
+                Err(parse::SerialProblem::Missing) => {
+                    return Err(LabgridError::NoSerial {
+                        place: self.place(),
+                        coordinator: self.coordinator(),
+                        resources: shown.resources.iter().map(|r| r.path.clone()).collect(),
+                    })
+                }
+                Err(parse::SerialProblem::Unreadable(detail)) => {
+                    return Err(self.output_error(&["-p", &self.rig.place, "show"], detail))
+                }
+            }
+        }
+    }
+
+    pub(super) fn power_of(&self, shown: &parse::PlaceShow) -> Option<PlacePower> {
+        let powers: Vec<_> = shown
+            .resources
+            .iter()
+            .filter(|r| r.state == parse::ResourceState::Acquired && POWER_CLASSES.contains(&r.cls.as_str()))
+            .collect();
+        let first = powers.first()?;
+        let mut prefix = self.rig.command_line(&["-p", &self.rig.place, "power"]);
+        if powers.len() > 1 {
+            prefix.push_str(&format!(" --name {}", shell_quote(&first.name)));
+        }
+        let param = |k: &str| first.param(k).and_then(parse::PyValue::as_text);
+        Some(PlacePower {
+            resource: first.name.clone(),
+            cls: first.cls.clone(),
+            model: param("model"),
+            host: param("host"),
+            index: param("index"),
+            prefix,
+        })
+    }
+
+    pub(super) fn release(&self) -> Result<(), LabgridError> {
+        let args = ["-p", self.rig.place.as_str(), "release"];
+        let out = self.call(&args, self.rig.timeout)?;
+        if out.status.success() {
+            return Ok(());
+        }
+        match parse::classify(&out.stderr) {
+            // Released already (kicked by an admin): nothing to undo.
+            parse::Failure::NotAcquired => {
+                tracing::warn!(
+                    "place {} on {} was not acquired any more at release",
+                    self.rig.place,
+                    self.rig.coordinator
+                );
+                Ok(())
+            }
+            _ => Err(self.failure(&args, out)),
+        }
+    }
+
+    pub(super) fn cancel(&self, token: &str) -> Result<(), LabgridError> {
+        let args = ["cancel-reservation", token];
+        let out = self.call(&args, self.rig.timeout)?;
+        if out.status.success() || parse::classify(&out.stderr) == parse::Failure::NoReservation {
+            return Ok(());
+        }
+        Err(self.failure(&args, out))
+    }
+}
+
+/// Variables that would make `labgrid-client` pick another place, token or environment file
+/// than the ones on its command line.
+const CLEARED_ENV: &[&str] =
+    &["LG_ENV", "LG_PLACE", "PLACE", "LG_TOKEN", "LG_STATE", "STATE", "LG_INITIAL_STATE", "LG_COORDINATOR"];
+
+/// How much of a call's output is kept (its end).
+const OUTPUT_TAIL: usize = 64 * 1024;
+
+/// Runs the client in its own process group; past `timeout` the group is killed, and so it is
+/// when `interruptible` and the run was asked to stop. Its own group also keeps a Ctrl-C at the
+/// terminal from reaching it: the release that follows an interrupted run must still run.
+pub(super) fn run(
+    client: &Path,
+    coordinator: &str,
+    args: &[&str],
+    timeout: Duration,
+    interruptible: bool,
+) -> Result<Output, CallError> {
+    let mut cmd = Command::new(client);
+    cmd.arg("-x")
+        .arg(coordinator)
+        .args(args)
+        // The reservation's token must reach the pipe before the wait, not at exit.
+        .env("PYTHONUNBUFFERED", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0);
+    for v in CLEARED_ENV {
+        cmd.env_remove(v);
+    }
+    let mut child = cmd.spawn().map_err(CallError::Spawn)?;
+    let pgid = child.id();
+    let (tx, rx) = std::sync::mpsc::channel::<()>();
+    let collect = |pipe: Option<Box<dyn Read + Send>>| {
+        let buf = Arc::new(Mutex::new(Vec::new()));
+        if let Some(mut pipe) = pipe {
+            let (buf, tx) = (buf.clone(), tx.clone());
+            std::thread::spawn(move || {
+                let mut chunk = [0u8; 4096];
+                while let Ok(n @ 1..) = pipe.read(&mut chunk) {
+                    let mut b = buf.lock().unwrap_or_else(|p| p.into_inner());
+                    b.extend_from_slice(&chunk[..n]);
+                    if b.len() > 2 * OUTPUT_TAIL {
+                        let cut = b.len() - OUTPUT_TAIL;
+                        b.drain(..cut);
+                    }
+                }
+                let _ = tx.send(());
+            });
+        } else {
+            let _ = tx.send(());
+        }
+        buf
+    };
+    let stdout = collect(child.stdout.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
+    let stderr = collect(child.stderr.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
+    drop(tx);
+    let text =
+        |b: &Arc<Mutex<Vec<u8>>>| String::from_utf8_lossy(&b.lock().unwrap_or_else(|p| p.into_inner())).into_owned();
+    // Both readers end when the pipes close; a grandchild that escaped the group may hold them
+    // open, so they are waited for briefly, never joined.
+    let drained = |rx: &std::sync::mpsc::Receiver<()>| {
+        let until = Instant::now() + Duration::from_millis(500);
+        for _ in 0..2 {
+            let left = until.saturating_duration_since(Instant::now());
+            if rx.recv_timeout(left).is_err() {
+                break;
+            }
+        }
+    };
+    let end = Instant::now() + timeout;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) => {
+                let stop = if interruptible { crate::interrupt::requested() } else { None };
+                if Instant::now() < end && stop.is_none() {
+                    std::thread::sleep(Duration::from_millis(20));
+                    continue;
+                }
+                kill_group(pgid);
+                let _ = child.wait();
+                drained(&rx);
+                let o = Overrun { pgid, stdout: text(&stdout), stderr: text(&stderr) };
+                return Err(match stop {
+                    Some(signal) => CallError::Interrupted(o, signal),
+                    None => CallError::Overrun(o),
+                });
+            }
+            Err(e) => {
+                kill_group(pgid);
+                let _ = child.wait();
+                return Err(CallError::Spawn(e));
+            }
+        }
+    };
+    drained(&rx);
+    Ok(Output { status, stdout: text(&stdout), stderr: text(&stderr) })
+}
+
+/// Kills the process group `pgid` leads.
+fn kill_group(pgid: u32) {
+    let Ok(pgid) = libc::pid_t::try_from(pgid) else { return };
+    // SAFETY: killpg only sends a signal; the group is the child's own, made at spawn, and the
+    // child is not reaped yet, so its ID cannot have been reused.
+    unsafe {
+        libc::killpg(pgid, libc::SIGKILL);
+    }
+}
+
+/// A word for `sh -c`: as it is when it is plain, else in single quotes.
+pub(super) fn shell_quote(word: &str) -> String {
+    let plain = !word.is_empty() && word.chars().all(|c| c.is_ascii_alphanumeric() || "_./:@%+=,-".contains(c));
+    if plain {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
