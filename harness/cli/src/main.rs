@@ -5,6 +5,7 @@ mod accept;
 mod coverage;
 mod diff;
 mod exit;
+mod merge;
 mod out;
 mod report;
 mod run;
@@ -46,6 +47,9 @@ enum Command {
     Report(report::ReportArgs),
     /// Show the new snapshots a run kept for review and move them into the golden folder.
     Accept(accept::AcceptArgs),
+    /// Put the shards of one plan (`run --partition`) together as one run, or whole runs of
+    /// different rigs as one rack: a record per rig in plan order, every report, the evidence.
+    Merge(merge::MergeArgs),
 }
 
 #[derive(Args)]
@@ -91,7 +95,8 @@ fn main() -> ExitCode {
         .init();
     // `run --help` gives its examples and the exit statuses a rack's CI reads.
     let command = <Cli as clap::CommandFactory>::command()
-        .mut_subcommand("run", |c| c.after_help(format!("{}\n\n{}", run::EXAMPLES, exit::HELP)));
+        .mut_subcommand("run", |c| c.after_help(format!("{}\n\n{}", run::EXAMPLES, exit::HELP)))
+        .mut_subcommand("merge", |c| c.after_help(merge::HELP));
     let cli = match <Cli as clap::FromArgMatches>::from_arg_matches(&command.get_matches()) {
         Ok(cli) => cli,
         Err(e) => e.exit(),
@@ -104,6 +109,7 @@ fn main() -> ExitCode {
         Command::Diff(a) => diff::run(a),
         Command::Report(a) => report::run(a),
         Command::Accept(a) => accept::run(a),
+        Command::Merge(a) => merge::run(a),
     };
     match outcome {
         Ok(exit) => exit.into(),
