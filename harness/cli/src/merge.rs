@@ -11,7 +11,6 @@ use miplcheck_record::merge::{self, MergeError, MergedRig, Shard};
 use miplcheck_record::{CaseRecord, HealthState};
 use miplcheck_runner::report::folder::OutFolder;
 use miplcheck_runner::report::{self, ReportFailure};
-use miplcheck_runner::InputError;
 use std::path::{Path, PathBuf};
 
 /// `miplcheck merge --help`'s words on what it refuses and how it exits.
@@ -38,10 +37,10 @@ pub struct MergeArgs {
     out: PathBuf,
 }
 
-fn refused(e: MergeError, out: &Path) -> Error {
+fn refused(e: MergeError) -> Error {
     match e {
         MergeError::Record(r) => Error::Record(r),
-        MergeError::Refused(m) => InputError::new(out, format!("cannot merge: {m}")).field("RUN").into(),
+        MergeError::Refused(m) => Error::Usage(format!("cannot merge: {m}")),
     }
 }
 
@@ -54,9 +53,9 @@ pub fn run(a: MergeArgs) -> Result<Exit, Error> {
                 a.out.display()
             )));
         }
-        shards.push(Shard::load(r).map_err(|e| refused(e, r))?);
+        shards.push(Shard::load(r).map_err(refused)?);
     }
-    let merged = merge::merge(&shards).map_err(|e| refused(e, &a.runs[0]))?;
+    let merged = merge::merge(&shards).map_err(refused)?;
     let _folder = OutFolder::claim(&a.out)?;
     let mut failures: Vec<ReportFailure> = Vec::new();
     let folders: Vec<String> =
