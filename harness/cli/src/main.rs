@@ -30,7 +30,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run suites against the rig's modem and write reports.
-    Run(run::RunArgs),
+    Run(Box<run::RunArgs>),
     /// Serve the emulator for other tools (a terminal program, your MCU code, another harness).
     Emulate(EmulateArgs),
     /// Serve the mock OneNET platform (LwM2M bootstrap and registration over CoAP/UDP) and print
@@ -102,7 +102,7 @@ fn main() -> ExitCode {
         Err(e) => e.exit(),
     };
     let outcome = match cli.command {
-        Command::Run(a) => run::run(a),
+        Command::Run(a) => run::run(*a),
         Command::Emulate(a) => emulate(a),
         Command::Platform(a) => platform(a),
         Command::Coverage(a) => coverage::run(a),

@@ -295,10 +295,9 @@ pub fn merge(shards: &[Shard]) -> Result<Merged, MergeError> {
         .unwrap_or_else(|| "rack".into());
     let started = shards
         .iter()
-        .map(|s| {
+        .filter_map(|s| {
             s.rack.as_ref().map(|r| r.started.clone()).or_else(|| s.rigs.first().map(|r| r.record.started.clone()))
         })
-        .flatten()
         .min()
         .unwrap_or_default();
     let duration_ms = shards
@@ -469,4 +468,104 @@ fn check_partitions(shards: &[Shard]) -> Result<Option<Partition>, MergeError> {
         }
     }
     Ok(Some(Partition { units: vec![], ..p.clone() }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::origin::PartitionKind;
+
+    fn whole() -> RunRecord {
+        let mut r =
+            RunRecord::load(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/v1/bc39-basics"))).unwrap();
+        r.suites = Some(Suites { hash: "sha256:aa".into(), golden: Some("sha256:bb".into()), revision: None });
+        r
+    }
+
+    /// `whole` split by slice into `count` single-rig shards.
+    fn shards(count: usize) -> Vec<Shard> {
+        let w = whole();
+        (1..=count)
+            .map(|index| {
+                let mut r = w.clone();
+                let units: Vec<usize> = (0..w.cases.len()).filter(|i| i % count == index - 1).collect();
+                r.cases = units.iter().map(|&i| w.cases[i].clone()).collect();
+                r.partition = Some(Partition {
+                    kind: PartitionKind::Slice,
+                    index,
+                    count,
+                    plan_units: w.cases.len(),
+                    plan_hash: "sha256:cc".into(),
+                    units,
+                });
+                let folder = PathBuf::from(format!("shard-{index}"));
+                Shard { folder: folder.clone(), rack: None, rigs: vec![RigShard { folder, record: r }] }
+            })
+            .collect()
+    }
+
+    fn refused(shards: &[Shard]) -> String {
+        match merge(shards) {
+            Err(MergeError::Refused(m)) => m,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn shards_merge_back_in_plan_order() {
+        let w = whole();
+        assert!(w.cases.len() >= 3);
+        let mut s = shards(3);
+        s.reverse();
+        let m = merge(&s).unwrap();
+        assert!(!m.rack && m.incomplete.is_none());
+        let names = |r: &RunRecord| r.cases.iter().map(CaseRecord::full_name).collect::<Vec<_>>();
+        assert_eq!(names(&m.rigs[0].record), names(&w));
+        assert_eq!(m.rigs[0].record.summary, Totals::of(&w.cases));
+        assert_eq!(m.rigs[0].sources.len(), w.cases.len());
+    }
+
+    #[test]
+    fn a_missing_shard_is_named_with_the_flag_to_run_it() {
+        let s = shards(3);
+        let m = refused(&[s[0].clone(), s[2].clone()]);
+        assert_eq!(m, "shard 2/3 is missing: give the folder of the run with --partition slice:2/3");
+    }
+
+    #[test]
+    fn a_case_counted_twice_names_both_folders() {
+        let s = shards(2);
+        let mut again = s[0].clone();
+        again.folder = "copy".into();
+        again.rigs[0].folder = "copy".into();
+        let m = refused(&[s[0].clone(), again, s[1].clone()]);
+        assert!(m.contains("is in both shard-1 and copy"), "{m}");
+    }
+
+    #[test]
+    fn other_suites_kinds_and_plans_are_refused() {
+        let mut s = shards(2);
+        s[1].rigs[0].record.suites.as_mut().unwrap().hash = "sha256:other".into();
+        assert!(refused(&s).contains("different suites"), "{}", refused(&s));
+        let mut s = shards(2);
+        s[1].rigs[0].record.partition.as_mut().unwrap().kind = PartitionKind::Hash;
+        assert!(refused(&s).contains("is shard slice:1/2 but shard-2 is shard hash:2/2"), "{}", refused(&s));
+        let mut s = shards(2);
+        s[1].rigs[0].record.partition.as_mut().unwrap().plan_hash = "sha256:dd".into();
+        assert!(refused(&s).contains("different plans"), "{}", refused(&s));
+        let mut s = shards(2);
+        s[1].rigs[0].record.partition = None;
+        assert!(refused(&s).contains("is a whole run"), "{}", refused(&s));
+    }
+
+    #[test]
+    fn an_incomplete_shard_makes_the_merge_incomplete() {
+        let mut s = shards(2);
+        s[1].rigs[0].record.incomplete = Some("interrupted by SIGINT (Ctrl-C) after 1 of 3 cases".into());
+        s[1].rigs[0].record.cases.truncate(1);
+        let m = merge(&s).unwrap();
+        let why = m.incomplete.unwrap();
+        assert!(why.contains("units were recorded") && why.contains("SIGINT"), "{why}");
+        assert!(m.rigs[0].record.incomplete.is_some());
+    }
 }

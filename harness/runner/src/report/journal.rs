@@ -187,6 +187,8 @@ mod tests {
             started: "2026-12-01T00:00:00Z".into(),
             rig,
             firmware: Firmware::default(),
+            suites: None,
+            partition: None,
         }));
         serde_json::to_string(&e).unwrap() + "\n"
     }
