@@ -15,8 +15,9 @@ use std::path::{Path, PathBuf};
 
 /// `miplcheck merge --help`'s words on what it refuses and how it exits.
 pub const HELP: &str = "Refused (exit 2), saying what to do: a folder that is not a run, a missing shard, a case in two
-folders, shards of different suites (hash or git revision), kinds, counts or plans, shards mixed with
-whole runs. Whole runs of different rigs (no --partition) merge when they read the same suites.
+folders, shards of different suites (by content hash; both hashes and git revisions named), kinds,
+counts or plans, shards mixed with whole runs. Whole runs of different rigs (no --partition) merge
+when they read the same suites.
 
 Exit status of the merged verdict, as `run` would have had: 0 passed, 1 a case failed, 4 infrastructure
 errors only, 3 a report could not be written, 2 refused.
