@@ -209,9 +209,10 @@ pub fn merge(shards: &[Shard]) -> Result<Merged, MergeError> {
             for (k, case) in rec.cases.iter().enumerate() {
                 let key = (rec.rig.name.clone(), case.suite.clone(), case.case.clone());
                 if let Some(other) = seen.get(&key) {
+                    let twice = if *other == rig.folder.as_path() { " (one folder given twice)" } else { "" };
                     return Err(MergeError::Refused(format!(
-                        "case {}/{}/{} is in both {} and {}: each case may be counted once; give each shard's \
-                         folder once, and only shards of one sharded run",
+                        "case {}/{}/{} is in both {} and {}{twice}: each case may be counted once; give each \
+                         shard's folder once, and only shards of one sharded run",
                         key.0,
                         key.1,
                         key.2,
