@@ -1,5 +1,7 @@
 //! `miplcheck diff RUN_A RUN_B`: two run records compared (vendor A vs vendor B, or firmware N-1
 //! vs N), written as `diff.html` and `diff.md`, with a short summary on standard output.
+//! Two rack folders (`rack.json`, as `run --rack` and `merge` write them) are compared rig by
+//! rig, rigs paired by name, a diff per rig in `<out>/<rig>/`.
 //! Exit status: 0 no regression; 1 a case that passed in A fails in B, or a command's median or
 //! p95 latency in B exceeds A's beyond the threshold (and by at least `--min-delta`); 2 bad input
 //! (a record that cannot be read, an argument that does not parse).
@@ -50,7 +52,68 @@ fn name(r: &RunRecord, p: &Path, same_rig: bool) -> String {
     raw.chars().map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '_' }).collect()
 }
 
+/// A rack folder (with `rack.json` and no `run.json`): its rigs' records by name.
+fn rack_rigs(p: &Path, arg: &str) -> Result<Option<Vec<(String, PathBuf)>>, Error> {
+    if !p.is_dir() || p.join("run.json").exists() || !p.join("rack.json").exists() {
+        return Ok(None);
+    }
+    let rack = miplcheck_record::RackRecord::load(p)
+        .map_err(|e: RecordError| Error::from(InputError::new(e.path(), e.detail()).field(arg)))?;
+    Ok(Some(rack.rigs.iter().map(|r| (r.name.clone(), p.join(&r.folder))).collect()))
+}
+
 pub fn run(a: DiffArgs) -> Result<Exit, Error> {
+    match (rack_rigs(&a.run_a, "RUN_A")?, rack_rigs(&a.run_b, "RUN_B")?) {
+        (Some(ra), Some(rb)) => return racks(a, ra, rb),
+        (Some(_), None) | (None, Some(_)) => {
+            return Err(Error::Usage(
+                "one run is a rack and the other is not: compare two racks, or a rig's folder of each".into(),
+            ))
+        }
+        (None, None) => {}
+    }
+    one(a)
+}
+
+/// Two racks, rig by rig (rigs by name): a diff per rig in `<out>/<rig>/`; a regression in any
+/// rig is the rack's.
+fn racks(a: DiffArgs, ra: Vec<(String, PathBuf)>, rb: Vec<(String, PathBuf)>) -> Result<Exit, Error> {
+    let out = a.out.clone().unwrap_or_else(|| {
+        let stem = |p: &Path| p.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+        Path::new("reports").join(format!("diff-{}-vs-{}", stem(&a.run_a), stem(&a.run_b)))
+    });
+    let mut worst = Exit::Ok;
+    for (name, pa) in &ra {
+        let Some((_, pb)) = rb.iter().find(|(n, _)| n == name) else {
+            crate::say!("rig {name}: only in {}", a.run_a.display());
+            continue;
+        };
+        crate::say!("rig {name}:");
+        let one_args = DiffArgs {
+            run_a: pa.clone(),
+            run_b: pb.clone(),
+            out: Some(out.join(miplcheck_runner::rack::folder_name(name))),
+            threshold: a.threshold,
+            min_samples: a.min_samples,
+            min_delta: a.min_delta,
+        };
+        let exit = one(one_args)?;
+        if exit != Exit::Ok {
+            worst = exit;
+        }
+    }
+    for (name, _) in rb.iter().filter(|(n, _)| !ra.iter().any(|(m, _)| m == n)) {
+        crate::say!("rig {name}: only in {}", a.run_b.display());
+    }
+    crate::say!(
+        "racks: {}",
+        if worst == Exit::Ok { "no rig regresses (exit status 0)" } else { "a rig regresses (exit status 1)" }
+    );
+    Ok(worst)
+}
+
+/// Two runs of one rig each.
+fn one(a: DiffArgs) -> Result<Exit, Error> {
     let ra = load(&a.run_a, "RUN_A")?;
     let rb = load(&a.run_b, "RUN_B")?;
     let same_rig = ra.rig.name == rb.rig.name;

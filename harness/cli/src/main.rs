@@ -5,6 +5,7 @@ mod accept;
 mod coverage;
 mod diff;
 mod exit;
+mod merge;
 mod out;
 mod report;
 mod run;
@@ -29,7 +30,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run suites against the rig's modem and write reports.
-    Run(run::RunArgs),
+    Run(Box<run::RunArgs>),
     /// Serve the emulator for other tools (a terminal program, your MCU code, another harness).
     Emulate(EmulateArgs),
     /// Serve the mock OneNET platform (LwM2M bootstrap and registration over CoAP/UDP) and print
@@ -46,6 +47,9 @@ enum Command {
     Report(report::ReportArgs),
     /// Show the new snapshots a run kept for review and move them into the golden folder.
     Accept(accept::AcceptArgs),
+    /// Put the shards of one plan (`run --partition`) together as one run, or whole runs of
+    /// different rigs as one rack: a record per rig in plan order, every report, the evidence.
+    Merge(merge::MergeArgs),
 }
 
 #[derive(Args)]
@@ -95,19 +99,21 @@ fn main() -> ExitCode {
         .init();
     // `run --help` gives its examples and the exit statuses a rack's CI reads.
     let command = <Cli as clap::CommandFactory>::command()
-        .mut_subcommand("run", |c| c.after_help(format!("{}\n\n{}", run::EXAMPLES, exit::HELP)));
+        .mut_subcommand("run", |c| c.after_help(format!("{}\n\n{}", run::EXAMPLES, exit::HELP)))
+        .mut_subcommand("merge", |c| c.after_help(merge::HELP));
     let cli = match <Cli as clap::FromArgMatches>::from_arg_matches(&command.get_matches()) {
         Ok(cli) => cli,
         Err(e) => e.exit(),
     };
     let outcome = match cli.command {
-        Command::Run(a) => run::run(a),
+        Command::Run(a) => run::run(*a),
         Command::Emulate(a) => emulate(a),
         Command::Platform(a) => platform(a),
         Command::Coverage(a) => coverage::run(a),
         Command::Diff(a) => diff::run(a),
         Command::Report(a) => report::run(a),
         Command::Accept(a) => accept::run(a),
+        Command::Merge(a) => merge::run(a),
     };
     match outcome {
         Ok(exit) => exit.into(),

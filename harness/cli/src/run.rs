@@ -4,6 +4,7 @@
 use crate::exit::{Error, Exit};
 use crate::say;
 use clap::Args;
+use miplcheck_runner::partition::{self, Partition};
 use miplcheck_runner::policy::{HealthTable, MaxFail, Policy, RetriesTable, RetryOn};
 use miplcheck_runner::quarantine::Quarantine;
 use miplcheck_runner::rack::{self, Rack, RackFile};
@@ -25,7 +26,9 @@ pub const EXAMPLES: &str = "Examples:
   miplcheck run --rig 'rigs/bench/*.toml' --jobs 8 --retries 2 --quarantine quarantine.yaml
   miplcheck run --rack rigs/rack/nightly.toml --out reports/nightly        the nightly rack
   miplcheck run --rack rigs/rack/nightly.toml --list            the plan per rig, touching no modem
-  miplcheck run --rig rigs/emulator-m5310a.toml --status-level pass   no SKIP lines";
+  miplcheck run --rig rigs/emulator-m5310a.toml --status-level pass   no SKIP lines
+  miplcheck run --rack rigs/rack/nightly.toml --partition hash:2/3 --out shard-2   one host's share
+  miplcheck merge shard-1 shard-2 shard-3 --out tonight          the shards as one run";
 
 #[derive(Args)]
 pub struct RunArgs {
@@ -74,6 +77,11 @@ pub struct RunArgs {
     /// exit without touching a modem.
     #[arg(long)]
     list: bool,
+    /// Run only shard K of N of the plan's rig × case units (K counted from 1, as cargo-nextest
+    /// counts): `hash:K/N` by a stable hash of `rig/suite/case` (adding a case moves no other),
+    /// or `slice:K/N` round robin in plan order. Put the shards together with `miplcheck merge`.
+    #[arg(long, value_name = "KIND:K/N", value_parser = parse_partition)]
+    partition: Option<Partition>,
     /// Which case lines to print: none, fail, retry, pass, or skip/all (every line, the default).
     #[arg(long, value_name = "LEVEL", default_value = "skip", value_parser = parse_level)]
     status_level: StatusLevel,
@@ -96,6 +104,10 @@ fn parse_retry_on(s: &str) -> Result<RetryOn, String> {
 }
 
 fn parse_level(s: &str) -> Result<StatusLevel, String> {
+    s.parse()
+}
+
+fn parse_partition(s: &str) -> Result<Partition, String> {
     s.parse()
 }
 
@@ -139,6 +151,7 @@ pub fn run(a: RunArgs) -> Result<Exit, Error> {
     };
     let max_fail = Arc::new(MaxFail::new(max_fail));
     let cli_retries = RetriesTable { count: a.retries, delay: a.retry_delay, backoff: a.retry_backoff, on: a.retry_on };
+    let origin = miplcheck_runner::provenance::suites(&suites, &a.suites_dir, &a.golden);
     let mut plans = Vec::new();
     for path in &bench.rigs {
         let rig = Rig::load(path)?;
@@ -151,13 +164,25 @@ pub fn run(a: RunArgs) -> Result<Exit, Error> {
             .overlay(&cli_retries, &HealthTable::default());
         plan.quarantine = quarantine.clone();
         plan.max_fail = max_fail.clone();
+        // The whole plan's snapshots, before any sharding, so every shard names the same.
+        plan.suites_origin = Some(miplcheck_record::Suites {
+            golden: Some(miplcheck_runner::provenance::golden(&plan)),
+            ..origin.clone()
+        });
         plans.push(plan);
     }
     let single = bench.file.is_none() && plans.len() == 1;
     let name = bench.name.clone().unwrap_or_else(|| if single { plans[0].rig.name.clone() } else { "rack".into() });
-    let rack = Rack::new(name.clone(), plans, a.jobs.map(|j| j as usize))?;
+    let shard = a.partition.map(|p| partition::apply(p, &mut plans));
+    if !single {
+        // A rig with no unit in this shard is not touched at all.
+        plans.retain(|p| p.selected().next().is_some());
+    }
+    let mut rack = Rack::new(name.clone(), plans, a.jobs.map(|j| j as usize))?;
+    rack.suites = Some(origin);
+    rack.partition = shard.clone();
     if a.list {
-        return list(&rack);
+        return list(&rack, shard.as_ref());
     }
     let out = a.out.clone().unwrap_or_else(|| default_out(&name));
     let _folder = OutFolder::claim(&out)?;
@@ -187,7 +212,18 @@ fn one(a: &RunArgs, plan: &Plan, out: &Path) -> Result<Exit, Error> {
 /// A rack: every rig in its own folder under `out`, the rack's reports at the top.
 fn many(a: &RunArgs, rack: &Rack, out: &Path) -> Result<Exit, Error> {
     use std::io::IsTerminal;
-    say!("miplcheck: rack {} of {} rig(s), {} at once", rack.name, rack.plans.len(), rack.jobs);
+    match &rack.partition {
+        Some(p) => say!(
+            "miplcheck: rack {} shard {} ({} of the plan's {} units), {} rig(s), {} at once",
+            rack.name,
+            p.spec(),
+            rack.plans.iter().map(|p| p.selected().count()).sum::<usize>(),
+            p.plan_units,
+            rack.plans.len(),
+            rack.jobs
+        ),
+        None => say!("miplcheck: rack {} of {} rig(s), {} at once", rack.name, rack.plans.len(), rack.jobs),
+    };
     let multi = std::io::stdout()
         .is_terminal()
         .then(|| indicatif::MultiProgress::with_draw_target(indicatif::ProgressDrawTarget::stdout()));
@@ -203,7 +239,7 @@ fn many(a: &RunArgs, rack: &Rack, out: &Path) -> Result<Exit, Error> {
         (reporters(folder, Box::new(terminal), Box::new(std::io::sink())), progress)
     };
     let run = rack.run(out, &make);
-    let failures = rack::report::write(&rack.name, out, &run);
+    let failures = rack::report::write(rack, out, &run);
     let totals = run.totals();
     for r in run.unhealthy() {
         let why = r.summary.health.as_ref().and_then(|h| h.reason.clone()).unwrap_or_default();
@@ -226,8 +262,8 @@ fn many(a: &RunArgs, rack: &Rack, out: &Path) -> Result<Exit, Error> {
 }
 
 /// The exit status, in one order: a signal, then reports missing, then a firmware failure,
-/// then the bench's errors, else passed.
-fn exit(
+/// then the bench's errors, else passed. `merge` judges the merged verdict by it too.
+pub(crate) fn exit(
     signal: Option<miplcheck_runner::interrupt::Signal>,
     reports_incomplete: bool,
     totals: &miplcheck_record::Totals,
@@ -259,8 +295,19 @@ fn reporters(
         .add("html", Box::new(HtmlReport::new(dir.join(miplcheck_html::FILE))))
 }
 
-/// `--list`: each rig's plan, touching no modem.
-fn list(rack: &Rack) -> Result<Exit, Error> {
+/// `--list`: each rig's plan (this shard's, with `--partition`), touching no modem.
+fn list(rack: &Rack, shard: Option<&miplcheck_record::Partition>) -> Result<Exit, Error> {
+    if let Some(p) = shard {
+        let mine: usize = rack.plans.iter().map(|p| p.selected().count()).sum();
+        if !say!(
+            "shard {}: {mine} of the plan's {} units ({} rig(s) with units)",
+            p.spec(),
+            p.plan_units,
+            rack.plans.len()
+        ) {
+            return Ok(Exit::Ok);
+        }
+    }
     for plan in &rack.plans {
         let (mut run, mut skipped) = (vec![], vec![]);
         for (s, c) in plan.selected() {

@@ -397,6 +397,9 @@ pub(crate) mod testing {
             cases,
             incomplete: None,
             health: None,
+            suites: None,
+            partition: None,
+            merged_from: vec![],
         }
     }
 

@@ -30,6 +30,9 @@ pub fn empty() -> RunRecord {
         cases: vec![],
         incomplete: None,
         health: None,
+        suites: None,
+        partition: None,
+        merged_from: vec![],
     }
 }
 

@@ -17,6 +17,8 @@ mod case;
 mod error;
 mod file;
 mod line;
+pub mod merge;
+mod origin;
 mod rack;
 mod run;
 pub mod stats;
@@ -24,6 +26,7 @@ pub mod stats;
 pub use case::{CaseRecord, FailedAt, SnapshotResult, StepRecord, Verdict};
 pub use error::RecordError;
 pub use line::{escape, printable, Class, Dir, Line, LineKind, LineMark};
+pub use origin::{Partition, PartitionKind, Suites};
 pub use rack::{Health, HealthCheck, HealthState, RackCase, RackRecord, RackRig, RACK_SCHEMA};
 pub use run::{Firmware, RigInfo, RunRecord, Totals, SCHEMA};
 

@@ -32,6 +32,15 @@ pub struct RackRecord {
     /// Why the rack run did not finish, when it did not.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub incomplete: Option<String>,
+    /// The suites the rack read (no golden hash: each rig's record has its own).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suites: Option<crate::origin::Suites>,
+    /// Which shard of a plan this rack run is; absent for a whole plan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partition: Option<crate::origin::Partition>,
+    /// The shard folders `miplcheck merge` made this record from.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub merged_from: Vec<String>,
 }
 
 /// One rig of a rack.
@@ -193,6 +202,9 @@ impl RackRecord {
             summary,
             rigs,
             incomplete: (!unfinished.is_empty()).then(|| unfinished.join("; ")),
+            suites: None,
+            partition: None,
+            merged_from: vec![],
         }
     }
 

@@ -36,6 +36,17 @@ pub struct RunRecord {
     /// miplcheck 0.2.0.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub health: Option<crate::rack::Health>,
+    /// The suites the run read, by content hash and git revision. Absent in records written
+    /// before miplcheck 0.3.0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suites: Option<crate::origin::Suites>,
+    /// Which shard of a plan this run is (`--partition`); absent for a whole plan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partition: Option<crate::origin::Partition>,
+    /// The shard folders `miplcheck merge` made this record from (`shard-1 (hash:1/3)`); absent
+    /// for a record a run wrote.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub merged_from: Vec<String>,
 }
 
 /// The rig, without its secrets.

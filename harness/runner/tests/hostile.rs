@@ -121,7 +121,7 @@ fn shown(r: &CaseResult) -> (String, String) {
         secrets: vec![],
     };
     let firmware = miplcheck_record::Firmware::default();
-    j.on(&Event::RunStarted { rig: &rig, firmware: &firmware, cases: 1 }).unwrap();
+    j.on(&Event::RunStarted { rig: &rig, firmware: &firmware, cases: 1, suites: None, partition: None }).unwrap();
     j.on(&Event::CaseFinished(r)).unwrap();
     j.on(&Event::RunFinished(&Summary::default())).unwrap();
     let xml = std::fs::read_to_string(&path).unwrap();

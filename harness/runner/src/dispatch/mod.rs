@@ -117,6 +117,10 @@ pub struct Plan {
     pub max_fail: Arc<MaxFail>,
     /// Told what the rig is doing, step by step (a terminal's progress line).
     pub progress: Option<crate::engine::Progress>,
+    /// This rig's share of a sharded plan (`--partition`); every selected case when none.
+    pub shard: Option<Arc<crate::partition::RigShard>>,
+    /// What the record says of the suites read (hashes, git revision); none in tests.
+    pub suites_origin: Option<miplcheck_record::Suites>,
 }
 
 impl Plan {
@@ -172,15 +176,24 @@ impl Plan {
             quarantine: Arc::new(Quarantine::empty()),
             max_fail: Arc::new(MaxFail::new(None)),
             progress: None,
+            shard: None,
+            suites_origin: None,
         }
     }
 
-    /// Cases the selection picks, in file order.
-    pub fn selected(&self) -> impl Iterator<Item = (&Suite, &Case)> {
+    /// Cases the selection picks, in file order, whatever the shard: the rig's units of the
+    /// whole plan.
+    pub fn planned(&self) -> impl Iterator<Item = (&Suite, &Case)> {
         self.suites
             .iter()
             .flat_map(|s| s.cases.iter().map(move |c| (s, c)))
             .filter(|(s, c)| self.selection.picks(&format!("{}/{}", s.name, c.id)))
+    }
+
+    /// Cases this run runs (or skips), in file order: those the selection picks, and of them,
+    /// when the plan is sharded, this shard's.
+    pub fn selected(&self) -> impl Iterator<Item = (&Suite, &Case)> {
+        self.planned().filter(|(s, c)| self.shard.as_ref().is_none_or(|sh| sh.keeps(&s.name, &c.id)))
     }
 
     /// Why a case does not run on this rig, if it does not.

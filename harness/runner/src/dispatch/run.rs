@@ -87,7 +87,13 @@ impl Plan {
             window_scale: self.rig.timing.window_scale,
             secrets: self.rig.secrets.keys().cloned().collect(),
         };
-        events.emit(&Event::RunStarted { rig: &info, firmware: &firmware, cases: total });
+        events.emit(&Event::RunStarted {
+            rig: &info,
+            firmware: &firmware,
+            cases: total,
+            suites: self.suites_origin.as_ref(),
+            partition: self.shard.as_ref().map(|s| &s.record),
+        });
         let mut summary = Summary::default();
         let (mut done, mut cut_short) = (0, false);
         let mut stopped_at_max = None;

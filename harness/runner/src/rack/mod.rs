@@ -33,6 +33,10 @@ pub struct Rack {
     pub plans: Vec<Plan>,
     /// Rigs run at once.
     pub jobs: usize,
+    /// What `rack.json` says of the suites read.
+    pub suites: Option<miplcheck_record::Suites>,
+    /// The shard of the plan this rack run is (`--partition`).
+    pub partition: Option<miplcheck_record::Partition>,
 }
 
 /// What one rig's run came to.
@@ -116,7 +120,7 @@ impl Rack {
             }
         }
         let jobs = jobs.unwrap_or(plans.len()).clamp(1, plans.len().max(1));
-        Ok(Rack { name, plans, jobs })
+        Ok(Rack { name, plans, jobs, suites: None, partition: None })
     }
 
     /// Runs every rig, at most `jobs` at once, each with the reporters `reporters` makes for it

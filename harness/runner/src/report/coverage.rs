@@ -118,7 +118,7 @@ mod tests {
             secrets: vec![],
         };
         let firmware = Firmware::default();
-        r.on(&Event::RunStarted { rig: &info, firmware: &firmware, cases: 2 }).unwrap();
+        r.on(&Event::RunStarted { rig: &info, firmware: &firmware, cases: 2, suites: None, partition: None }).unwrap();
         r.on(&Event::CaseFinished(&result("ran", Verdict::Passed, ran))).unwrap();
         r.on(&Event::CaseFinished(&result("skip", Verdict::Skipped, skipped))).unwrap();
         r.on(&Event::RunFinished(&Summary::default())).unwrap();

@@ -46,7 +46,7 @@ mod tests {
             secrets: vec![],
         };
         let firmware = Firmware::default();
-        let started = Event::RunStarted { rig: &info, firmware: &firmware, cases: 0 };
+        let started = Event::RunStarted { rig: &info, firmware: &firmware, cases: 0, suites: None, partition: None };
         r.on(&started).unwrap();
         r.on(&Event::RunFinished(&crate::Summary::default())).unwrap();
         let html = std::fs::read_to_string(path).unwrap();

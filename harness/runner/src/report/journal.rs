@@ -10,7 +10,9 @@
 //! ```
 
 use super::{Event, Reporter};
-use miplcheck_record::{CaseRecord, Firmware, Health, RecordError, RigInfo, RunRecord, Totals, SCHEMA};
+use miplcheck_record::{
+    CaseRecord, Firmware, Health, Partition, RecordError, RigInfo, RunRecord, Suites, Totals, SCHEMA,
+};
 use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -35,6 +37,10 @@ struct Head {
     started: String,
     rig: RigInfo,
     firmware: Firmware,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    suites: Option<Suites>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    partition: Option<Partition>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -71,7 +77,7 @@ impl Journal {
 impl Reporter for Journal {
     fn on(&mut self, event: &Event<'_>) -> std::io::Result<()> {
         match event {
-            Event::RunStarted { rig, firmware, .. } => {
+            Event::RunStarted { rig, firmware, suites, partition, .. } => {
                 if let Some(dir) = self.path.parent() {
                     std::fs::create_dir_all(dir)?;
                 }
@@ -83,6 +89,8 @@ impl Reporter for Journal {
                     started,
                     rig: (*rig).clone(),
                     firmware: (*firmware).clone(),
+                    suites: suites.cloned(),
+                    partition: partition.cloned(),
                 })))
             }
             Event::CaseStarted { .. } | Event::Doing(_) | Event::CaseRetrying { .. } => Ok(()),
@@ -130,7 +138,7 @@ pub fn recover(dir: &Path) -> Result<RunRecord, RecordError> {
         }
     }
     let Some(head) = head else { return Err(RecordError::NoSchema { path }) };
-    let Head { tool, started, rig, firmware, .. } = *head;
+    let Head { tool, started, rig, firmware, suites, partition, .. } = *head;
     let (duration_ms, incomplete, health) = match finished {
         Some(f) => (f.duration_ms, f.incomplete, f.health),
         None => (
@@ -154,6 +162,9 @@ pub fn recover(dir: &Path) -> Result<RunRecord, RecordError> {
         cases,
         incomplete,
         health,
+        suites,
+        partition,
+        merged_from: vec![],
     })
 }
 
@@ -176,6 +187,8 @@ mod tests {
             started: "2026-12-01T00:00:00Z".into(),
             rig,
             firmware: Firmware::default(),
+            suites: None,
+            partition: None,
         }));
         serde_json::to_string(&e).unwrap() + "\n"
     }

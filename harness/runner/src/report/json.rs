@@ -2,7 +2,7 @@
 //! of the HTML and difference reports.
 
 use super::{Event, Reporter};
-use miplcheck_record::{CaseRecord, Firmware, RigInfo, RunRecord, Totals, SCHEMA};
+use miplcheck_record::{CaseRecord, Firmware, Partition, RigInfo, RunRecord, Suites, Totals, SCHEMA};
 use std::path::PathBuf;
 use std::time::SystemTime;
 
@@ -31,20 +31,22 @@ impl Reporter for JsonRecord {
 pub struct RecordBuilder {
     started: SystemTime,
     head: Option<(RigInfo, Firmware)>,
+    origin: (Option<Suites>, Option<Partition>),
     cases: Vec<CaseRecord>,
 }
 
 impl RecordBuilder {
     pub fn new() -> Self {
-        RecordBuilder { started: SystemTime::now(), head: None, cases: vec![] }
+        RecordBuilder { started: SystemTime::now(), head: None, origin: (None, None), cases: vec![] }
     }
 
     /// Takes one event; at `RunFinished` hands back the whole record.
     pub fn on(&mut self, event: &Event<'_>) -> std::io::Result<Option<RunRecord>> {
         match event {
-            Event::RunStarted { rig, firmware, .. } => {
+            Event::RunStarted { rig, firmware, suites, partition, .. } => {
                 self.started = SystemTime::now();
                 self.head = Some(((*rig).clone(), (*firmware).clone()));
+                self.origin = (suites.cloned(), partition.cloned());
             }
             Event::CaseStarted { .. } | Event::Doing(_) | Event::CaseRetrying { .. } => {}
             Event::CaseFinished(r) => self.cases.push(r.record.clone()),
@@ -62,6 +64,9 @@ impl RecordBuilder {
                     cases,
                     incomplete: summary.incomplete.clone(),
                     health: summary.health.clone(),
+                    suites: self.origin.0.clone(),
+                    partition: self.origin.1.clone(),
+                    merged_from: vec![],
                 }));
             }
         }

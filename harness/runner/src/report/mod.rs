@@ -31,6 +31,10 @@ pub enum Event<'a> {
         firmware: &'a Firmware,
         /// How many cases were selected.
         cases: usize,
+        /// The suites read, by hash and revision.
+        suites: Option<&'a miplcheck_record::Suites>,
+        /// The shard of the plan this run is, with the rig's units' plan positions.
+        partition: Option<&'a miplcheck_record::Partition>,
     },
     CaseStarted {
         suite: &'a str,
@@ -112,4 +116,27 @@ impl Default for Fanout {
     fn default() -> Self {
         Self::new()
     }
+}
+
+/// A whole record's reports written into `dir` by the renderers the run's reporters use:
+/// `run.json`, `junit.xml`, `report.html`, `coverage.md`/`.json` (for `miplcheck merge`, whose
+/// record no run's events made). What could not be written.
+pub fn write_record(dir: &std::path::Path, record: &miplcheck_record::RunRecord) -> Vec<ReportFailure> {
+    let mut failures = vec![];
+    let mut fail = |report: &str, e: String| failures.push(ReportFailure { report: report.into(), error: e });
+    if let Err(e) = record.save(&dir.join("run.json")) {
+        fail("run record", e.to_string());
+    }
+    let path = dir.join("junit.xml");
+    if let Err(e) = junit::to_bytes(record).and_then(|b| atomic::write(&path, &b)) {
+        fail("junit", format!("{}: {e}", path.display()));
+    }
+    let path = dir.join(miplcheck_html::FILE);
+    if let Err(e) = atomic::write(&path, miplcheck_html::render(record).as_bytes()) {
+        fail("html", format!("{}: {e}", path.display()));
+    }
+    if let Err(e) = coverage::from_record(dir, record) {
+        fail("coverage", format!("{}: {e}", dir.display()));
+    }
+    failures
 }
