@@ -6,7 +6,6 @@
 
 mod common;
 
-#[allow(dead_code)]
 #[path = "../../runner/tests/support/labgrid_fixture.rs"]
 mod labgrid_fixture;
 
