@@ -6,7 +6,7 @@
 //!
 //! This module only shells out to `labgrid-client`; it never speaks labgrid's gRPC protocol.
 //! Every call runs in a process group of its own, is killed with it past its time-out, and keeps
-//! its stderr for the error. Checked against labgrid 26.0.1 (see `docs/labgrid.md`); the commands
+//! its stderr for the error. Checked against labgrid 26.0.1 (see `docs/rack.md`, "labgrid places"); the commands
 //! and the output they give, captured from it:
 //!
 //! ```text

@@ -15,7 +15,7 @@
 //!                            #   the line settings (baud, data_bits, …) from [serial]
 //! [labgrid]                  # kind = "labgrid": coordinator = "host:20408", place = "bc39-a",
 //!                            #   client = "labgrid-client", timeout = "30s", reserve_wait = "10m"
-//!                            #   (see docs/labgrid.md); line settings from [serial]
+//!                            #   (see docs/rack.md, labgrid places); line settings from [serial]
 //! [secrets]                  # psk = "…" or psk = { env = "MIPL_PSK" }
 //! [reset]                    # before every case, and the health check's second rung
 //! command = "AT+QRST=1"      # answered ERROR / +CME ERROR / +CIS ERROR: fails at once
