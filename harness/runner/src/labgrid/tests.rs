@@ -1,4 +1,3 @@
-
 use super::client::{run, CallError};
 use super::parse::*;
 use super::*;

@@ -11,7 +11,8 @@
 //!                            #   port = "rfc2217://host:4001?ign_set_control", "socket://host:4000"
 //! [tcp]                      # kind = "tcp": address = "host:4000", connect_timeout = "5s"
 //! [rfc2217]                  # kind = "rfc2217": address = "host:4001", connect_timeout = "5s",
-//!                            #   ign_set_control = false, negotiation_timeout = "3s";
+//!                            #   ign_set_control = false, negotiation_timeout = "3s",
+//!                            #   dtr = true, rts = true (once connected; as the server has them when absent);
 //!                            #   the line settings (baud, data_bits, …) from [serial]
 //! [labgrid]                  # kind = "labgrid": coordinator = "host:20408", place = "bc39-a",
 //!                            #   client = "labgrid-client", timeout = "30s", reserve_wait = "10m"
@@ -564,6 +565,7 @@ impl Rig {
                 r.connect_timeout = table.connect_timeout;
                 r.ign_set_control = table.ign_set_control;
                 r.negotiation_timeout = table.negotiation_timeout;
+                (r.dtr, r.rts) = (table.dtr, table.rts);
                 Target::Rfc2217(r)
             }
             Kind::Labgrid => {
@@ -922,12 +924,13 @@ mod tests {
     fn rfc2217_rig_takes_its_line_from_serial() {
         let r = parse(
             "kind = \"rfc2217\"\ndialect = \"bc39\"\n[rfc2217]\naddress = \"lab:4001\"\nign_set_control = true\n\
-             [serial]\nbaud = 9600\nparity = \"even\"\n",
+             dtr = true\n[serial]\nbaud = 9600\nparity = \"even\"\n",
         )
         .unwrap();
         let Target::Rfc2217(s) = &r.target else { panic!("{:?}", r.target) };
         assert_eq!((s.address.as_str(), s.baud, s.frame().as_str()), ("lab:4001", 9600, "8E1"));
         assert!(s.ign_set_control);
+        assert_eq!((s.dtr, s.rts), (Some(true), None));
         assert_eq!((s.connect_timeout, s.negotiation_timeout), (Duration::from_secs(5), Duration::from_secs(3)));
         let r = parse("kind = \"rfc2217\"\ndialect = \"bc39\"\n[rfc2217]\naddress = \"lab:4001\"\n").unwrap();
         let Target::Rfc2217(s) = &r.target else { panic!() };

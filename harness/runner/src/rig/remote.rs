@@ -32,6 +32,10 @@ pub(super) struct Rfc2217Table {
     /// How long the server may take to acknowledge the telnet negotiation and each setting.
     #[serde(default = "negotiation_timeout", with = "humantime_serde")]
     pub(super) negotiation_timeout: Duration,
+    /// DTR once connected (`true` raised, `false` dropped); as the server has it when absent.
+    pub(super) dtr: Option<bool>,
+    /// RTS likewise.
+    pub(super) rts: Option<bool>,
 }
 
 pub(super) fn connect_timeout() -> Duration {

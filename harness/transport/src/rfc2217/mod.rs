@@ -47,6 +47,11 @@ pub struct Rfc2217Settings {
     pub ign_set_control: bool,
     /// How long to wait for the server to acknowledge the negotiation and each setting.
     pub negotiation_timeout: Duration,
+    /// DTR as the modem's wiring wants it once connected (some boards gate the modem's power or
+    /// its sleep on DTR); left as the server has it when `None`.
+    pub dtr: Option<bool>,
+    /// RTS likewise.
+    pub rts: Option<bool>,
 }
 
 impl Rfc2217Settings {
@@ -62,6 +67,8 @@ impl Rfc2217Settings {
             flow_control: FlowControl::None,
             ign_set_control: false,
             negotiation_timeout: Duration::from_secs(3),
+            dtr: None,
+            rts: None,
         }
     }
 
@@ -177,6 +184,12 @@ impl Rfc2217Port {
         port.setting(o::SET_STOPSIZE, &[o::stop_value(s.stop_bits)], true)?;
         port.negotiated.stop_bits = Some(s.stop_bits);
         port.setting(o::SET_CONTROL, &[o::flow_value(s.flow_control)], !s.ign_set_control)?;
+        if let Some(on) = s.dtr {
+            port.set_dtr(on)?;
+        }
+        if let Some(on) = s.rts {
+            port.set_rts(on)?;
+        }
         Ok(port)
     }
 

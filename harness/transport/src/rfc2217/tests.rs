@@ -254,6 +254,18 @@ fn set_baud_and_dtr_are_acknowledged() {
 }
 
 #[test]
+fn dtr_and_rts_the_rig_asks_for_are_set_once_connected() {
+    let fake = Fake::start(echo);
+    let settings = Rfc2217Settings { dtr: Some(true), rts: Some(false), ..fake.settings() };
+    let _port = Rfc2217Port::connect(&settings).unwrap();
+    fake.until("DTR on, then RTS off", |l| {
+        let dtr = l.subs.iter().position(|s| s == &vec![o::SET_CONTROL, o::CONTROL_DTR_ON]);
+        let rts = l.subs.iter().position(|s| s == &vec![o::SET_CONTROL, o::CONTROL_RTS_OFF]);
+        matches!((dtr, rts), (Some(d), Some(r)) if d < r)
+    });
+}
+
+#[test]
 fn purge_waits_for_the_server_and_drops_what_arrived_before() {
     let fake = Fake::start(echo);
     let mut port = Rfc2217Port::connect(&fake.settings()).unwrap();
