@@ -83,8 +83,9 @@ impl Port for NoLink {
 }
 
 impl Target for Unleased {
+    /// The why is the rig's health reason; said once is enough.
     fn describe(&self) -> String {
-        format!("{} (not leased: {})", self.what, self.why)
+        format!("{} (not leased)", self.what)
     }
     fn port(&mut self) -> &mut dyn Port {
         &mut self.link
