@@ -155,6 +155,9 @@ pub fn run(a: RunArgs) -> Result<Exit, Error> {
     let mut plans = Vec::new();
     for path in &bench.rigs {
         let rig = Rig::load(path)?;
+        for w in rig.warnings() {
+            eprintln!("warning: {w}");
+        }
         let mut plan = Plan::for_rig(rig, suites.clone(), &a.golden, selection.clone())?;
         // The command line over the rig file over the rack file over the defaults.
         let (rack_retries, rack_health) = file.map(|f| (f.retries, f.health)).unwrap_or_default();

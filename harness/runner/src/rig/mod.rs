@@ -681,6 +681,21 @@ impl Rig {
         }
     }
 
+    /// What the rig file leaves out that its run will miss, in words for the user: a modem off the
+    /// harness' own emulator with no `[reset]` keeps one case's settings into the next.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut w = Vec::new();
+        if !matches!(self.target, Target::Emulator { .. }) && self.reset.is_none() {
+            w.push(format!(
+                "rig {}: no [reset]: nothing brings the modem back to its power-on state between cases, so one \
+                 case's settings can reach the next; give [reset] command = \"AT+QRST=1\" (a BC39) or \
+                 \"AT+CFUN=1,1\" (the emulator behind a serial server)",
+                self.name
+            ));
+        }
+        w
+    }
+
     pub fn with_virtual_link(mut self) -> Rig {
         if let Target::Emulator { link, .. } = &mut self.target {
             *link = EmulatorLink::Virtual;
@@ -994,6 +1009,16 @@ mod tests {
         let shown = e.to_string();
         assert_eq!((e.line, e.field.as_deref()), (Some(line), Some(field)), "{shown}");
         assert!(shown.contains(says), "{shown}");
+    }
+
+    #[test]
+    fn a_remote_rig_without_a_reset_is_warned_about() {
+        let w = parse("kind = \"tcp\"\ndialect = \"bc39\"\n[tcp]\naddress = \"h:1\"\n").unwrap().warnings();
+        assert_eq!(w.len(), 1);
+        assert!(w[0].contains("rig test: no [reset]"), "{w:?}");
+        let reset = "kind = \"tcp\"\ndialect = \"bc39\"\n[tcp]\naddress = \"h:1\"\n[reset]\ncommand = \"AT+CFUN=1,1\"\n";
+        assert!(parse(reset).unwrap().warnings().is_empty());
+        assert!(parse("kind = \"emulator\"\ndialect = \"bc39\"\n").unwrap().warnings().is_empty());
     }
 
     #[test]
