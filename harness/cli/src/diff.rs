@@ -85,7 +85,12 @@ fn racks(a: DiffArgs, ra: Vec<(String, PathBuf)>, rb: Vec<(String, PathBuf)>) ->
     let mut worst = Exit::Ok;
     for (name, pa) in &ra {
         let Some((_, pb)) = rb.iter().find(|(n, _)| n == name) else {
-            crate::say!("rig {name}: only in {}", a.run_a.display());
+            // Every case of a rig that is gone went unrun: a regression, not a footnote.
+            crate::say!(
+                "rig {name}: only in {}: each of its cases is missing from B (a regression)",
+                a.run_a.display()
+            );
+            worst = Exit::Failed;
             continue;
         };
         crate::say!("rig {name}:");

@@ -20,7 +20,8 @@ counts or plans, shards mixed with whole runs. Whole runs of different rigs (no 
 when they read the same suites.
 
 Exit status of the merged verdict, as `run` would have had: 0 passed, 1 a case failed, 4 infrastructure
-errors only, 3 a report could not be written, 2 refused.
+errors only — or a shard incomplete (interrupted, or fewer units recorded than its plan had), so
+some cases were never judged —, 3 a report could not be written, 2 refused.
 
 Example (the nightly, three hosts):
   miplcheck run --rack rigs/rack/nightly.toml --partition hash:1/3 --out shard-1   (host 1; 2 and 3 alike)
@@ -57,10 +58,21 @@ pub fn run(a: MergeArgs) -> Result<Exit, Error> {
         shards.push(Shard::load(r).map_err(refused)?);
     }
     let merged = merge::merge(&shards).map_err(refused)?;
-    let _folder = OutFolder::claim(&a.out)?;
-    let mut failures: Vec<ReportFailure> = Vec::new();
     let folders: Vec<String> =
         merged.rigs.iter().map(|r| miplcheck_runner::rack::folder_name(&r.record.rig.name)).collect();
+    // A rack refuses two rigs whose reports would share a folder; so does a rack merged afterwards.
+    for (i, f) in folders.iter().enumerate() {
+        if let Some(j) = folders[..i].iter().position(|g| g == f) {
+            return Err(Error::Usage(format!(
+                "cannot merge: rigs {:?} and {:?} would both write {}; give one of them another `name` in its rig file",
+                merged.rigs[j].record.rig.name,
+                merged.rigs[i].record.rig.name,
+                a.out.join(f).display()
+            )));
+        }
+    }
+    let _folder = OutFolder::claim(&a.out)?;
+    let mut failures: Vec<ReportFailure> = Vec::new();
     for (rig, folder) in merged.rigs.iter().zip(&folders) {
         let dir = if merged.rack { a.out.join(folder) } else { a.out.clone() };
         if merged.rack {
@@ -92,7 +104,10 @@ pub fn run(a: MergeArgs) -> Result<Exit, Error> {
     }
     let unhealthy =
         merged.rigs.iter().any(|r| r.record.health.as_ref().is_some_and(|h| h.state == HealthState::Unhealthy));
-    Ok(crate::run::exit(None, !failures.is_empty(), &totals, unhealthy))
+    // A shard that was interrupted, or recorded fewer units than its plan, leaves cases unjudged:
+    // never a pass, whatever the recorded ones say.
+    let unjudged = unhealthy || merged.incomplete.is_some();
+    Ok(crate::run::exit(None, !failures.is_empty(), &totals, unjudged))
 }
 
 /// Copies each case's evidence from the shard it came from into `dir`: its transcript and

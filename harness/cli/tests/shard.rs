@@ -138,6 +138,17 @@ fn hashed_shards_merge_into_the_unsharded_run() {
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert!(text(&o).contains("0 verdict regression(s)"), "{}", text(&o));
+
+    // A shard that was interrupted leaves cases unjudged: the merge is not a pass.
+    let second = s.shards[1].join("run.json");
+    let mut record = RunRecord::load(&s.shards[1]).unwrap();
+    record.cases.pop();
+    record.summary = miplcheck_record::Totals::of(&record.cases);
+    record.incomplete = Some("interrupted by SIGTERM after 19 case(s)".into());
+    record.save(&second).unwrap();
+    let o = merge(&[&s.shards[0], &s.shards[1]], &s.merged.join("again"));
+    assert_eq!(o.status.code(), Some(4), "{}", text(&o));
+    assert!(text(&o).contains("incomplete: "), "{}", text(&o));
 }
 
 #[test]
@@ -185,6 +196,20 @@ fn a_sliced_rack_merges_into_the_rack_run() {
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert!(s.merged.join("diff/v-m5310a/diff.md").is_file(), "{}", text(&o));
+
+    // A rig gone from tonight's rack took all its cases with it: that regresses.
+    let mut fewer = RackRecord::load(&s.merged).unwrap();
+    fewer.rigs.retain(|r| r.name == "v-bc39");
+    fewer.save(&s.merged.join("rack.json")).unwrap();
+    let o = miplcheck(&[
+        "diff",
+        s.whole.to_str().unwrap(),
+        s.merged.to_str().unwrap(),
+        "--out",
+        s.merged.join("diff-fewer").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("rig v-m5310a: only in"), "{}", text(&o));
 }
 
 #[test]
@@ -251,6 +276,19 @@ fn merge_refuses_what_is_not_one_run_and_says_what_to_do() {
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let rack = RackRecord::load(&d.join("assembled")).unwrap();
     assert_eq!(rack.rigs.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(), ["v-bc39", "v-m5310a"]);
+
+    // Two rigs whose reports would land in one folder (`v bc39` and `v_bc39` are both `v_bc39/`).
+    let renamed = |name: &str| {
+        let rig = std::fs::read_to_string(&bc39).unwrap().replace("name = \"v-bc39\"", &format!("name = \"{name}\""));
+        let path = d.join(format!("renamed-{}.toml", name.replace(' ', "-")));
+        std::fs::write(&path, rig).unwrap();
+        let out = d.join(format!("run-{}", name.replace(' ', "-")));
+        let o = run(&["--rig", path.to_str().unwrap(), "--suite", "config"], &out);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        out
+    };
+    let (spaced, underscored) = (renamed("v bc39"), renamed("v_bc39"));
+    refused(&[&spaced, &underscored], &["rigs \"v bc39\" and \"v_bc39\" would both write", "another `name`"]);
 }
 
 #[test]

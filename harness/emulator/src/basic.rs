@@ -95,7 +95,7 @@ pub fn handle(inv: &Invocation, b: &mut Basics, opts: &Options, beh: &dyn Behavi
             // `[reset]` command. The answer is `OK`; nothing is printed after the reset.
             Ok(n) if inv.bound.as_ref().and_then(|p| p.get("rst")).is_some() => match int_param(inv, "rst", 0..=1) {
                 Ok(1) => {
-                    b.reboot = true;
+                    b.reboot = Some(n as u8);
                     Reply::ok()
                 }
                 Ok(_) => {
@@ -116,7 +116,7 @@ pub fn handle(inv: &Invocation, b: &mut Basics, opts: &Options, beh: &dyn Behavi
 }
 
 /// `AT+CFUN=<fun>`: the radio on (1) or off (0), registration with it.
-fn set_fun(b: &mut Basics, fun: i64) {
+pub(crate) fn set_fun(b: &mut Basics, fun: i64) {
     b.cfun = fun as u8;
     b.attached = fun == 1;
     b.connected = false;

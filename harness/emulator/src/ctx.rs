@@ -23,8 +23,9 @@ pub struct Basics {
     pub connected: bool,
     pub cfun: u8,
     pub attached: bool,
-    /// `AT+CFUN=<fun>,1` asked for a reset of the MT once its `OK` is out (3GPP TS 27.007 §8.2).
-    pub reboot: bool,
+    /// `AT+CFUN=<fun>,1` asked for a reset of the MT once its `OK` is out, then `<fun>`
+    /// (3GPP TS 27.007 §8.2).
+    pub reboot: Option<u8>,
 }
 
 impl Basics {
@@ -37,7 +38,7 @@ impl Basics {
             connected: false,
             cfun: 1,
             attached: true,
-            reboot: false,
+            reboot: None,
         }
     }
 }

@@ -213,10 +213,11 @@ impl Modem {
             Ok(inv) => self.dispatch(&inv, now),
         };
         let answer = self.answer(&name, reply, now);
-        if std::mem::take(&mut self.basics.reboot) {
-            // The answer is out first; everything after it meets a modem just powered on. The
-            // faults keep counting, as for any reset.
+        if let Some(fun) = self.basics.reboot.take() {
+            // The answer is out first; everything after it meets a modem just powered on, at
+            // `<fun>`. The faults keep counting, as for any reset.
             self.reset();
+            basic::set_fun(&mut self.basics, fun.into());
             self.busy_until = answer.at;
             return vec![answer];
         }
@@ -416,5 +417,11 @@ mod tests {
         assert_eq!(text(&m.input(b"AT+CFUN=0,0\r", Stamp::ZERO)), "\r\nOK\r\n");
         assert_eq!(text(&m.input(b"AT+CFUN?\r", Stamp::ZERO)), "\r\n+CFUN: 0\r\n\r\nOK\r\n", "rst 0: no reset");
         assert!(text(&m.input(b"AT+CFUN=1,2\r", Stamp::ZERO)).contains("ERROR"));
+        m.input(b"AT+CFUN=0,1\r", Stamp::ZERO);
+        assert_eq!(
+            text(&m.input(b"AT+CFUN?\r", Stamp::ZERO)),
+            "AT+CFUN?\r\r\n+CFUN: 0\r\n\r\nOK\r\n",
+            "reset, then <fun> 0"
+        );
     }
 }

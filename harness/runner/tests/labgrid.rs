@@ -258,7 +258,9 @@ fn an_interrupt_cuts_the_reservation_wait_short_and_a_held_lease_is_still_releas
     let e = Lease::acquire(&rig).unwrap_err();
     let signalled = signaller.join().unwrap();
     eprintln!("interrupted {:?} after the signal: {e}", signalled.elapsed());
-    assert!(signalled.elapsed() < Duration::from_secs(5), "{:?}", signalled.elapsed());
+    // The wait ends at once; the cancel after it is one more labgrid-client call (Python's start,
+    // seconds on a loaded box), so the bound is far from the reserve_wait of 300 s, not tight.
+    assert!(signalled.elapsed() < Duration::from_secs(60), "{:?}", signalled.elapsed());
     assert!(matches!(e, LabgridError::Interrupted { cancelled: true, .. }), "{e}");
     assert!(e.to_string().contains("SIGINT (Ctrl-C) while waiting for the reservation; it was cancelled"), "{e}");
     assert!(!lab.reservations().contains("state: waiting"), "{}", lab.reservations());

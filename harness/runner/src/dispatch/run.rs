@@ -37,8 +37,15 @@ impl Plan {
     /// Runs every selected case against the rig's target, opened (and re-opened) as needed.
     /// A labgrid rig's place is leased first and released after the last case, whatever
     /// happened (a place that cannot be leased makes the rig unhealthy before its first case).
+    ///
+    /// A rig none of whose cases runs (a shard of skips, or of nothing) is not touched at all: no
+    /// lease, no port opened, no health check.
     pub fn execute(&self, events: &mut Fanout) -> Summary {
-        use crate::target::place::{leased_rig, Leased, Unleased};
+        use crate::target::place::{leased_rig, Leased, Unopened};
+        if !self.runs_any() {
+            let what = format!("{} (not opened: no case to run)", crate::target::unopened(&self.rig));
+            return self.execute_on(&mut Unopened::new(what, "no case to run".into()), events);
+        }
         let crate::rig::Target::Labgrid { place, .. } = &self.rig.target else {
             let mut target = crate::target::Reopening::new(self.rig.clone());
             return self.execute_on(&mut target, events);
@@ -48,7 +55,8 @@ impl Plan {
         let lease = match crate::labgrid::Lease::acquire(place) {
             Ok(lease) => lease,
             Err(e) => {
-                let mut target = Unleased::new(format!("{what} on {}", place.coordinator), e.to_string());
+                let what = format!("{what} on {} (not leased)", place.coordinator);
+                let mut target = Unopened::new(what, format!("lease: {e}"));
                 return self.execute_on(&mut target, events);
             }
         };
@@ -64,14 +72,26 @@ impl Plan {
         summary
     }
 
+    /// Whether any selected case runs on this rig rather than being skipped.
+    fn runs_any(&self) -> bool {
+        self.selected().any(|(suite, case)| self.skip_reason(suite, case).is_none())
+    }
+
     /// Runs every selected case against `target`, in order, feeding `events`.
     pub fn execute_on(&self, target: &mut dyn Target, events: &mut Fanout) -> Summary {
         let started = Instant::now();
         let total = self.selected().count();
         let mut watch = Watch { health: Health::default(), in_a_row: 0 };
-        events.emit(&Event::Doing("health check"));
-        self.check(target, "before the first case", &mut watch, &Privacy::new(&self.rig.secrets));
+        let runs_any = self.runs_any();
+        if runs_any {
+            events.emit(&Event::Doing("health check"));
+            self.check(target, "before the first case", &mut watch, &Privacy::new(&self.rig.secrets));
+        }
         let (firmware, privacy) = match watch.unhealthy() {
+            None if !runs_any => {
+                let revision = "unknown: no case ran on this rig".to_string();
+                (Firmware { revision, imei: None, note: None }, Privacy::new(&self.rig.secrets))
+            }
             None => self.identify(target),
             Some(why) => {
                 let privacy = Privacy::new(&self.rig.secrets);

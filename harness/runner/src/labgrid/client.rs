@@ -316,9 +316,9 @@ pub(super) fn run(
     let text =
         |b: &Arc<Mutex<Vec<u8>>>| String::from_utf8_lossy(&b.lock().unwrap_or_else(|p| p.into_inner())).into_owned();
     // Both readers end when the pipes close; a grandchild that escaped the group may hold them
-    // open, so they are waited for briefly, never joined.
-    let drained = |rx: &std::sync::mpsc::Receiver<()>| {
-        let until = Instant::now() + Duration::from_millis(500);
+    // open, so they are waited for within a bound, never joined.
+    let drained = |rx: &std::sync::mpsc::Receiver<()>, within: Duration| {
+        let until = Instant::now() + within;
         for _ in 0..2 {
             let left = until.saturating_duration_since(Instant::now());
             if rx.recv_timeout(left).is_err() {
@@ -338,7 +338,7 @@ pub(super) fn run(
                 }
                 kill_group(pgid);
                 let _ = child.wait();
-                drained(&rx);
+                drained(&rx, Duration::from_millis(500));
                 let o = Overrun { pgid, stdout: text(&stdout), stderr: text(&stderr) };
                 return Err(match stop {
                     Some(signal) => CallError::Interrupted(o, signal),
@@ -352,7 +352,10 @@ pub(super) fn run(
             }
         }
     };
-    drained(&rx);
+    // A call that ended by itself said all it had to say: its output is read to the end (what
+    // `show` lists is parsed from it), within what is left of its time-out and at least 5 s on a
+    // loaded machine.
+    drained(&rx, end.saturating_duration_since(Instant::now()).max(Duration::from_secs(5)));
     Ok(Output { status, stdout: text(&stdout), stderr: text(&stderr) })
 }
 

@@ -281,9 +281,11 @@ impl Lease {
             power: None,
             held: false,
         };
-        // From here on, dropping `lease` cancels the reservation (and releases once held).
-        client.acquire(&lease.token)?;
+        // From here on, dropping `lease` cancels the reservation and releases the place: also
+        // when `acquire` is killed past its time-out, since the coordinator may have done it
+        // (releasing a place that is not acquired is taken as done).
         lease.held = true;
+        client.acquire(&lease.token)?;
         let (serial, power) = client.acquired_resources()?;
         lease.serial = serial;
         lease.power = power;

@@ -527,13 +527,8 @@ impl Rig {
                 let t = raw.tcp.as_ref().ok_or_else(|| {
                     err(find_key(text, "kind"), "tcp", "kind = \"tcp\" needs a [tcp] table with `address`".into())
                 })?;
-                if t.connect_timeout.is_zero() || t.connect_timeout > MAX_DURATION {
-                    return Err(err(
-                        find_key(text, "connect_timeout"),
-                        "tcp.connect_timeout",
-                        "must be above 0 and at most a day".into(),
-                    ));
-                }
+                positive(t.connect_timeout)
+                    .map_err(|m| err(find_key(text, "connect_timeout"), "tcp.connect_timeout", m))?;
                 remote::check_address(&t.address).map_err(|m| err(find_key(text, "address"), "tcp.address", m))?;
                 Target::Tcp { address: t.address.clone(), connect_timeout: t.connect_timeout }
             }
@@ -551,13 +546,7 @@ impl Rig {
                 for (key, d) in
                     [("connect_timeout", table.connect_timeout), ("negotiation_timeout", table.negotiation_timeout)]
                 {
-                    if d.is_zero() || d > MAX_DURATION {
-                        return Err(err(
-                            at(key),
-                            &format!("rfc2217.{key}"),
-                            "must be above 0 and at most a day".into(),
-                        ));
-                    }
+                    positive(d).map_err(|m| err(at(key), &format!("rfc2217.{key}"), m))?;
                 }
                 let line = line_only(&raw.serial, "rfc2217", "the server's address is [rfc2217] address")
                     .map_err(|(span, m)| err(span, "serial", m))?;
@@ -584,13 +573,7 @@ impl Rig {
                     return Err(err(at("place"), "labgrid.place", "must not be empty".into()));
                 }
                 for (key, d) in [("timeout", place.timeout), ("reserve_wait", place.reserve_wait)] {
-                    if d.is_zero() || d > MAX_DURATION {
-                        return Err(err(
-                            at(key),
-                            &format!("labgrid.{key}"),
-                            "must be above 0 and at most a day".into(),
-                        ));
-                    }
+                    positive(d).map_err(|m| err(at(key), &format!("labgrid.{key}"), m))?;
                 }
                 let line = line_only(&raw.serial, "labgrid", "the port is the place's serial resource")
                     .map_err(|(span, m)| err(span, "serial", m))?;
@@ -611,9 +594,7 @@ impl Rig {
         if let Some(spanned) = &raw.reset {
             let (span, r) = (spanned.span(), spanned.get_ref());
             let at = |key| find_key_in(text, span.clone(), key).or(Some(span.clone()));
-            if r.timeout.is_zero() || r.timeout > MAX_DURATION {
-                return Err(err(at("timeout"), "reset.timeout", "must be above 0 and at most a day".into()));
-            }
+            positive(r.timeout).map_err(|m| err(at("timeout"), "reset.timeout", m))?;
             if let Some(ready) = &r.ready {
                 crate::pattern::Pattern::new(ready).map_err(|e| err(at("ready"), "reset.ready", e.to_string()))?;
             }
@@ -759,6 +740,14 @@ fn check_power(p: &Power) -> Result<(), (&'static str, String)> {
     }
     if p.group.as_ref().is_some_and(|g| g.trim().is_empty()) {
         return Err(("group", "must not be empty".into()));
+    }
+    Ok(())
+}
+
+/// A time-out a rig names: above 0 and at most [`MAX_DURATION`].
+fn positive(d: Duration) -> Result<(), String> {
+    if d.is_zero() || d > MAX_DURATION {
+        return Err("must be above 0 and at most a day".into());
     }
     Ok(())
 }
@@ -1016,7 +1005,8 @@ mod tests {
         let w = parse("kind = \"tcp\"\ndialect = \"bc39\"\n[tcp]\naddress = \"h:1\"\n").unwrap().warnings();
         assert_eq!(w.len(), 1);
         assert!(w[0].contains("rig test: no [reset]"), "{w:?}");
-        let reset = "kind = \"tcp\"\ndialect = \"bc39\"\n[tcp]\naddress = \"h:1\"\n[reset]\ncommand = \"AT+CFUN=1,1\"\n";
+        let reset =
+            "kind = \"tcp\"\ndialect = \"bc39\"\n[tcp]\naddress = \"h:1\"\n[reset]\ncommand = \"AT+CFUN=1,1\"\n";
         assert!(parse(reset).unwrap().warnings().is_empty());
         assert!(parse("kind = \"emulator\"\ndialect = \"bc39\"\n").unwrap().warnings().is_empty());
     }

@@ -21,9 +21,10 @@ pub struct HealthReport {
 
 /// `AT` tries of a rung: enough for a modem that missed one, few enough to move on.
 const PING_TRIES: u32 = 3;
-/// Pauses between attempts to open a link that is gone, before the rung gives up (1.75 s in all).
-const RECONNECT_BACKOFF: [Duration; 3] =
-    [Duration::from_millis(250), Duration::from_millis(500), Duration::from_secs(1)];
+/// Pauses between attempts to open a link that is gone, before the rung gives up (3.75 s in all:
+/// room for a serial server to restart).
+const RECONNECT_BACKOFF: [Duration; 4] =
+    [Duration::from_millis(250), Duration::from_millis(500), Duration::from_secs(1), Duration::from_secs(2)];
 /// How long to wait between attempts to find the port again after power-on.
 const SETTLE_RETRY: Duration = Duration::from_millis(200);
 

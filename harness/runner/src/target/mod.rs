@@ -189,12 +189,17 @@ impl TargetError {
             TargetError::Pty(_)
             | TargetError::PtyPort(_)
             | TargetError::Serial(_)
-            | TargetError::Connect { .. }
             | TargetError::Closed(_)
             | TargetError::SyncWrite(_)
             | TargetError::SyncClosed(_)
             | TargetError::ResetWrite { .. }
             | TargetError::ResetClosed(_) => true,
+            // A server that is there but refuses RFC 2217 or the rig's line settings will refuse
+            // them again: reconnecting does not help.
+            TargetError::Connect { source, .. } => !matches!(
+                source.kind(),
+                io::ErrorKind::Unsupported | io::ErrorKind::InvalidData | io::ErrorKind::InvalidInput
+            ),
             TargetError::Emulator(_)
             | TargetError::NotQuiet(_)
             | TargetError::NoOk { .. }
@@ -317,6 +322,17 @@ impl Reopening {
     }
 }
 
+/// What a rig's target is, said without opening it: `serial /dev/ttyUSB0`, `rfc2217 lab:4001`.
+pub fn unopened(rig: &Rig) -> String {
+    match &rig.target {
+        RigTarget::Emulator { .. } => "emulator".to_string(),
+        RigTarget::Serial(s) => format!("serial {}", s.port.clone().unwrap_or_else(|| "(by USB IDs)".into())),
+        RigTarget::Tcp { address, .. } => format!("tcp {address}"),
+        RigTarget::Rfc2217(r) => format!("rfc2217 {}", r.address),
+        RigTarget::Labgrid { place, .. } => format!("labgrid place {} on {}", place.place, place.coordinator),
+    }
+}
+
 /// The port a rig names before anything is opened: a path or an address, not USB IDs.
 fn known_port(rig: &Rig) -> Option<String> {
     match &rig.target {
@@ -332,15 +348,7 @@ impl Target for Reopening {
         match &self.inner {
             Some(t) => t.describe(),
             None => {
-                let what = match &self.rig.target {
-                    RigTarget::Emulator { .. } => "emulator".to_string(),
-                    RigTarget::Serial(s) => {
-                        format!("serial {}", s.port.clone().unwrap_or_else(|| "(by USB IDs)".into()))
-                    }
-                    RigTarget::Tcp { address, .. } => format!("tcp {address}"),
-                    RigTarget::Rfc2217(r) => format!("rfc2217 {}", r.address),
-                    RigTarget::Labgrid { place, .. } => format!("labgrid place {}", place.place),
-                };
+                let what = unopened(&self.rig);
                 match &self.last_error {
                     Some(e) => format!("{what} (not open: {e})"),
                     None => what,

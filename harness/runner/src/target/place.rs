@@ -2,7 +2,7 @@
 //! serial resource made the rig's link (RFC 2217, or raw TCP) and its power resource the rig's
 //! power strategy, unless the rig file has a `[power]` of its own.
 //!
-//! The lease is taken and given back by the dispatcher ([`crate::dispatch::Plan::execute`]); this
+//! [`Unopened`] stands for a target the dispatcher does not open. The lease is taken and given back by the dispatcher ([`crate::dispatch::Plan::execute`]); this
 //! module only turns what the place has into a rig and never talks to the modem.
 
 use super::{HealthReport, Target, TargetError};
@@ -13,7 +13,8 @@ use miplcheck_transport::Port;
 use std::time::Duration;
 
 /// The rig as its leased place makes it: the exporter's serial server as the target, at the speed
-/// the place's resource names (labgrid's own serial driver uses it too) or else `[serial]`'s.
+/// the place's resource names (labgrid's own serial driver uses it too, and the exporter always
+/// publishes one) or else `[serial]`'s; the rest of the line from `[serial]`.
 pub fn leased_rig(rig: &Rig, lease: &Lease) -> Rig {
     let RigTarget::Labgrid { line, .. } = &rig.target else { return rig.clone() };
     let serial = lease.serial();
@@ -48,23 +49,24 @@ pub fn leased_rig(rig: &Rig, lease: &Lease) -> Rig {
     Rig { target, power, ..rig.clone() }
 }
 
-/// The target of a rig whose place could not be leased: every case finds it unhealthy, with why.
-pub struct Unleased {
-    /// `labgrid place bc39-a on 127.0.0.1:20408`.
+/// The target of a rig that is not opened: a labgrid place that could not be leased (every case
+/// then finds the rig unhealthy, with why), or a rig with no case to run in this shard.
+pub struct Unopened {
+    /// What the target is, and that it is not open: `labgrid place bc39-a on … (not leased)`.
     pub what: String,
-    /// The lease's error, as it reads.
+    /// Why it is not open, as its health check says it.
     pub why: String,
     link: NoLink,
 }
 
-impl Unleased {
+impl Unopened {
     pub fn new(what: String, why: String) -> Self {
         let link = NoLink(why.clone());
-        Unleased { what, why, link }
+        Unopened { what, why, link }
     }
 }
 
-/// The link of a place that was not leased: closed from the start.
+/// The link of a target that is not opened: closed from the start.
 struct NoLink(String);
 
 impl Port for NoLink {
@@ -82,10 +84,9 @@ impl Port for NoLink {
     }
 }
 
-impl Target for Unleased {
-    /// The why is the rig's health reason; said once is enough.
+impl Target for Unopened {
     fn describe(&self) -> String {
-        format!("{} (not leased)", self.what)
+        self.what.clone()
     }
     fn port(&mut self) -> &mut dyn Port {
         &mut self.link
@@ -94,7 +95,7 @@ impl Target for Unleased {
         Err(TargetError::NotLeased(self.why.clone()))
     }
     fn health_check(&mut self) -> HealthReport {
-        HealthReport { ok: false, rungs: vec![format!("lease: {}", self.why)] }
+        HealthReport { ok: false, rungs: vec![self.why.clone()] }
     }
 }
 
