@@ -190,6 +190,20 @@ fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
     }
 }
 
+/// `miplcheck run --suite config` on the rig, in the background, once it has finished five cases.
+fn config_run_after_five_cases(rig: &Path, out: &Path) -> Child {
+    let child = Command::new(env!("CARGO_BIN_EXE_miplcheck"))
+        .args(["run", "--rig", rig.to_str().unwrap(), "--suite", "config", "--out", out.to_str().unwrap()])
+        .current_dir(root())
+        .env("CI", "true")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for("five cases", Duration::from_secs(120), || finished(out) >= 5);
+    child
+}
+
 #[test]
 fn a_serial_server_killed_mid_run_costs_the_case_in_flight_and_the_health_check_takes_over() {
     if !have_ser2net() {
@@ -200,15 +214,7 @@ fn a_serial_server_killed_mid_run_costs_the_case_in_flight_and_the_health_check_
     let dir = tempfile::tempdir().unwrap();
     let rig = rfc2217_rig(dir.path(), &server.address());
     let out = dir.path().join("run");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_miplcheck"))
-        .args(["run", "--rig", rig.to_str().unwrap(), "--suite", "config", "--out", out.to_str().unwrap()])
-        .current_dir(root())
-        .env("CI", "true")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_for("five cases", Duration::from_secs(120), || finished(&out) >= 5);
+    let mut child = config_run_after_five_cases(&rig, &out);
     server.kill();
     let t0 = Instant::now();
     let status = child.wait().unwrap();
@@ -241,15 +247,7 @@ fn a_serial_server_back_after_a_restart_is_reconnected_and_the_rest_passes() {
     let dir = tempfile::tempdir().unwrap();
     let rig = rfc2217_rig(dir.path(), &address);
     let out = dir.path().join("run");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_miplcheck"))
-        .args(["run", "--rig", rig.to_str().unwrap(), "--suite", "config", "--out", out.to_str().unwrap()])
-        .current_dir(root())
-        .env("CI", "true")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_for("five cases", Duration::from_secs(120), || finished(&out) >= 5);
+    let mut child = config_run_after_five_cases(&rig, &out);
     server.kill();
     server = Ser2net::start_at(&emulator.pty, Accepter::Rfc2217, &address).unwrap();
     let status = child.wait().unwrap();

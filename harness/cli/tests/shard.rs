@@ -36,6 +36,11 @@ fn run(args: &[&str], out: &Path) -> Output {
     miplcheck(&all)
 }
 
+/// `miplcheck diff A B --out OUT`.
+fn diff(a: &str, b: &str, out: PathBuf) -> Output {
+    miplcheck(&["diff", a, b, "--out", out.to_str().unwrap()])
+}
+
 fn merge(runs: &[&Path], out: &Path) -> Output {
     let mut all = vec!["merge".to_string()];
     all.extend(runs.iter().map(|p| p.display().to_string()));
@@ -129,13 +134,7 @@ fn hashed_shards_merge_into_the_unsharded_run() {
     assert_eq!(junit.matches("<testcase ").count(), whole.cases.len());
 
     // diff finds no regression between the unsharded run and the merged one.
-    let o = miplcheck(&[
-        "diff",
-        s.whole.to_str().unwrap(),
-        s.merged.to_str().unwrap(),
-        "--out",
-        s.merged.join("diff").to_str().unwrap(),
-    ]);
+    let o = diff(s.whole.to_str().unwrap(), s.merged.to_str().unwrap(), s.merged.join("diff"));
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert!(text(&o).contains("0 verdict regression(s)"), "{}", text(&o));
 
@@ -187,13 +186,7 @@ fn a_sliced_rack_merges_into_the_rack_run() {
     assert!(junit.contains("<testsuite name=\"v-bc39\"") && junit.contains("<testsuite name=\"v-m5310a\""));
 
     // Racks are compared rig by rig.
-    let o = miplcheck(&[
-        "diff",
-        s.whole.to_str().unwrap(),
-        s.merged.to_str().unwrap(),
-        "--out",
-        s.merged.join("diff").to_str().unwrap(),
-    ]);
+    let o = diff(s.whole.to_str().unwrap(), s.merged.to_str().unwrap(), s.merged.join("diff"));
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert!(s.merged.join("diff/v-m5310a/diff.md").is_file(), "{}", text(&o));
 
@@ -201,13 +194,7 @@ fn a_sliced_rack_merges_into_the_rack_run() {
     let mut fewer = RackRecord::load(&s.merged).unwrap();
     fewer.rigs.retain(|r| r.name == "v-bc39");
     fewer.save(&s.merged.join("rack.json")).unwrap();
-    let o = miplcheck(&[
-        "diff",
-        s.whole.to_str().unwrap(),
-        s.merged.to_str().unwrap(),
-        "--out",
-        s.merged.join("diff-fewer").to_str().unwrap(),
-    ]);
+    let o = diff(s.whole.to_str().unwrap(), s.merged.to_str().unwrap(), s.merged.join("diff-fewer"));
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(text(&o).contains("rig v-m5310a: only in"), "{}", text(&o));
 }
