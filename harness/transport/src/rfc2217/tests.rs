@@ -27,6 +27,8 @@ struct Log {
 
 enum Cmd {
     Raw(Vec<u8>),
+    /// Stop reading (holding the connection open), as a server whose far side stopped draining.
+    StopReading,
     HangUp,
 }
 
@@ -53,7 +55,14 @@ impl Fake {
             let mut d = Decoder::new(4096);
             let mut buf = [0u8; 4096];
             let mut agreed = std::collections::HashSet::new();
+            let mut reading = true;
             loop {
+                if !reading {
+                    match rx.recv() {
+                        Ok(Cmd::HangUp) | Err(_) => return,
+                        Ok(_) => continue,
+                    }
+                }
                 match s.read(&mut buf) {
                     Ok(0) => return,
                     Ok(n) => {
@@ -96,6 +105,7 @@ impl Fake {
                 }
                 match rx.try_recv() {
                     Ok(Cmd::Raw(b)) => s.write_all(&b).unwrap(),
+                    Ok(Cmd::StopReading) => reading = false,
                     Ok(Cmd::HangUp) | Err(crossbeam_channel::TryRecvError::Disconnected) => return,
                     Err(crossbeam_channel::TryRecvError::Empty) => {}
                 }
@@ -292,6 +302,39 @@ fn a_server_hanging_up_mid_stream_gives_closed_and_writes_fail() {
     }
     assert!(port.write(b"AT\r").is_err());
     assert!(port.purge().is_err());
+}
+
+#[test]
+fn a_server_that_stops_taking_data_fails_the_write_in_bounded_time_and_closes_the_link() {
+    let fake = Fake::start(echo);
+    // 5 s to acknowledge (the fake does so at once), so the write timeout is the 10 s minimum.
+    let s = Rfc2217Settings { negotiation_timeout: Duration::from_secs(5), ..fake.settings() };
+    let mut port = Rfc2217Port::connect(&s).unwrap();
+    fake.cmds.send(Cmd::StopReading).unwrap();
+    let block = vec![b'A'; 1 << 20];
+    let t0 = Instant::now();
+    let e = loop {
+        // Loopback buffers take a few MB; far more than that is never taken.
+        assert!(t0.elapsed() < Duration::from_secs(120), "writes never blocked");
+        if let Err(e) = port.write(&block) {
+            break e;
+        }
+    };
+    let took = t0.elapsed();
+    // At most two stalled sends of 10 s each (one moved some bytes, the next none).
+    assert!(took < Duration::from_secs(200), "took {took:?}");
+    assert_eq!(e.kind(), ErrorKind::TimedOut, "{e}");
+    let says = e.to_string();
+    assert!(says.contains("stopped taking data") && says.contains(&fake.addr), "{says}");
+    match port.read_until(port.now() + Duration::from_secs(1)) {
+        Received::Closed(why) => assert!(why.contains("stopped taking data"), "{why}"),
+        other => panic!("{other:?}"),
+    }
+    assert!(port.write(b"AT\r").is_err());
+    assert!(port.purge().is_err());
+    let t0 = Instant::now();
+    drop(port);
+    assert!(t0.elapsed() < Duration::from_secs(60), "drop took {:?}", t0.elapsed());
 }
 
 #[test]
