@@ -290,6 +290,20 @@ fn purge_waits_for_the_server_and_drops_what_arrived_before() {
 }
 
 #[test]
+fn purge_succeeds_behind_a_flood_that_fills_the_data_channel() {
+    let fake = Fake::start(echo);
+    let mut port = Rfc2217Port::connect(&fake.settings()).unwrap();
+    // More than the channel holds (each chunk is at most 4 KiB): the reader blocks on it, and the
+    // fake on its write, until purge drains; the acknowledgement comes after all of it.
+    fake.send(&vec![b'x'; 2 * reader::CHANNEL_CHUNKS * 4096]);
+    wait_state(&port, |p| p.rx.len() == reader::CHANNEL_CHUNKS);
+    Port::purge(&mut port).unwrap();
+    fake.until("PURGE-DATA 3", |l| l.subs.last() == Some(&vec![12, 3]));
+    fake.send(b"fresh");
+    assert_eq!(read_n(&mut port, 5), b"fresh");
+}
+
+#[test]
 fn a_server_hanging_up_mid_stream_gives_closed_and_writes_fail() {
     let fake = Fake::start(echo);
     let mut port = Rfc2217Port::connect(&fake.settings()).unwrap();
