@@ -135,6 +135,10 @@ impl Fake {
     }
 }
 
+/// The negotiation timeout of tests where one step is left unanswered: long enough that the
+/// steps the fake answers at once (in milliseconds) never time out first under load.
+const STEP_TIMEOUT: Duration = Duration::from_secs(3);
+
 fn notify(code: u8, v: u8) -> Vec<u8> {
     vec![IAC, SB, COM_PORT_OPTION, code + o::SERVER_OFFSET, v, IAC, SE]
 }
@@ -205,10 +209,12 @@ fn data_crosses_both_ways_with_iac_and_notifications_stay_out_of_it() {
 fn a_setting_not_acknowledged_fails_in_bounded_time_naming_it_and_the_server() {
     let fake = Fake::start(|p: &[u8]| if p[0] == o::SET_DATASIZE { None } else { echo(p) });
     let mut s = fake.settings();
-    s.negotiation_timeout = Duration::from_millis(300);
+    // One timeout governs every step: 3 s lets the steps the fake answers at once succeed even
+    // on a loaded machine, so the one that fails is the one it never answers.
+    s.negotiation_timeout = STEP_TIMEOUT;
     let t0 = Instant::now();
     let e = Rfc2217Port::connect(&s).err().expect("must fail");
-    assert!(t0.elapsed() < Duration::from_secs(10), "took {:?}", t0.elapsed());
+    assert!(t0.elapsed() < 10 * STEP_TIMEOUT, "took {:?}", t0.elapsed());
     assert_eq!(e.kind(), ErrorKind::TimedOut, "{e}");
     let says = e.to_string();
     assert!(says.contains("SET-DATASIZE 8") && says.contains(&fake.addr), "{says}");
@@ -247,9 +253,12 @@ fn unanswered_set_control_is_not_waited_for_with_ign_set_control() {
     // Without it, the same server fails the connection, in bounded time.
     let fake = Fake::start(silent_control);
     let mut s = fake.settings();
-    s.negotiation_timeout = Duration::from_millis(300);
+    s.negotiation_timeout = STEP_TIMEOUT;
+    let t0 = Instant::now();
     let e = Rfc2217Port::connect(&s).err().expect("must fail");
-    assert!(e.to_string().contains("SET-CONTROL 1 not acknowledged"), "{e}");
+    assert!(t0.elapsed() < 10 * STEP_TIMEOUT, "took {:?}", t0.elapsed());
+    assert_eq!(e.kind(), ErrorKind::TimedOut, "{e}");
+    assert!(e.to_string().contains("SET-CONTROL 1 not acknowledged") && e.to_string().contains(&fake.addr), "{e}");
 }
 
 #[test]
@@ -394,6 +403,7 @@ fn a_server_that_never_negotiates_times_out() {
     let addr = listener.local_addr().unwrap().to_string();
     let hold = std::thread::spawn(move || listener.accept().map(|(s, _)| s));
     let mut s = Rfc2217Settings::new(&addr);
+    // The first step, so no earlier one can time out instead.
     s.negotiation_timeout = Duration::from_millis(300);
     let t0 = Instant::now();
     let e = Rfc2217Port::connect(&s).err().expect("must fail");
