@@ -294,27 +294,9 @@ mod tests {
         drop(hold.join());
     }
 
-    /// A loopback listener whose accept queue is full: further SYNs are dropped, as by a server
-    /// behind a firewall. Returns the listener and the connections that fill it (keep both).
-    fn unanswering() -> (TcpListener, Vec<std::net::TcpStream>, std::net::SocketAddr) {
-        use std::os::fd::AsRawFd;
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        // Listening again updates the backlog: 0 leaves room for one connection.
-        assert_eq!(unsafe { libc::listen(listener.as_raw_fd(), 0) }, 0);
-        let addr = listener.local_addr().unwrap();
-        let mut fill = Vec::new();
-        for _ in 0..16 {
-            match std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(300)) {
-                Ok(s) => fill.push(s),
-                Err(_) => return (listener, fill, addr),
-            }
-        }
-        panic!("the backlog never filled");
-    }
-
     #[test]
     fn connecting_to_a_silent_server_gives_up_in_time_and_says_where() {
-        let (_listener, _fill, addr) = unanswering();
+        let (_listener, _fill, addr) = crate::ser2net_fixture::silent_listener();
         let t0 = Instant::now();
         let e = StreamPort::tcp_within(&addr.to_string(), Duration::from_millis(500)).err().expect("must fail");
         let took = t0.elapsed();
