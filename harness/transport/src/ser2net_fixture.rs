@@ -19,6 +19,7 @@
 //!   line/modem-state masks: hence `ign_set_control`.
 
 use std::io::{self, ErrorKind};
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -30,6 +31,29 @@ pub const REQUIRE_ENV: &str = "MIPLCHECK_REQUIRE_SER2NET";
 
 /// How long ser2net gets to start listening (the machine may be loaded).
 const START_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// How long [`Ser2net::start_at`] keeps trying its port while an old socket may linger.
+const REBIND_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A loopback listener whose accept queue is full: further SYNs are dropped, as by a server
+/// behind a firewall. Returns the listener and the connections that fill it (keep both alive
+/// while the address is used).
+pub fn silent_listener() -> (TcpListener, Vec<TcpStream>, SocketAddr) {
+    use std::os::fd::AsRawFd;
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    // Listening again updates the backlog: 0 leaves room for one connection.
+    // SAFETY: listen(2) on a socket this function owns; no memory is passed.
+    assert_eq!(unsafe { libc::listen(listener.as_raw_fd(), 0) }, 0, "listen");
+    let addr = listener.local_addr().expect("local address");
+    let mut fill = Vec::new();
+    for _ in 0..16 {
+        match TcpStream::connect_timeout(&addr, Duration::from_millis(300)) {
+            Ok(s) => fill.push(s),
+            Err(_) => return (listener, fill, addr),
+        }
+    }
+    panic!("the backlog never filled");
+}
 
 /// The kind of TCP port ser2net offers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,7 +126,18 @@ impl Ser2net {
             .and_then(|p| p.parse().ok())
             .ok_or_else(|| io::Error::new(ErrorKind::InvalidInput, format!("{address} is not 127.0.0.1:PORT")))?;
         let dir = Self::scratch()?;
-        Self::try_start(&bin, &dir, device, accepter, Some(port))
+        // The old ser2net's socket may not be gone yet: try the port for a while.
+        let started = Instant::now();
+        loop {
+            match Self::try_start(&bin, &dir, device, accepter, Some(port)) {
+                Ok(s) => return Ok(s),
+                Err(e) if started.elapsed() > REBIND_TIMEOUT => {
+                    let _ = std::fs::remove_dir_all(&dir);
+                    return Err(e);
+                }
+                Err(_) => std::thread::sleep(Duration::from_millis(100)),
+            }
+        }
     }
 
     /// A folder of its own for one ser2net's config and log.
@@ -126,6 +161,8 @@ impl Ser2net {
             Accepter::Rfc2217 => format!("telnet(rfc2217),tcp,127.0.0.1,{port}"),
             Accepter::Raw => format!("tcp,127.0.0.1,{port}"),
         };
+        // Again on each try: a failed one's drop removed it.
+        std::fs::create_dir_all(dir)?;
         let config = dir.join("ser2net.yaml");
         std::fs::write(
             &config,
@@ -143,11 +180,23 @@ impl Ser2net {
             .stdout(log.try_clone()?)
             .stderr(log)
             .spawn()?;
+        let pid = child.id();
         let mut s = Ser2net { child: Some(child), address: format!("127.0.0.1:{port}"), dir: dir.to_path_buf() };
         let started = Instant::now();
         loop {
-            if listening(port) {
-                return Ok(s);
+            match listener_on(port, pid) {
+                Listener::Ours => return Ok(s),
+                Listener::Theirs => {
+                    // Someone else took the port: a failed start, never a client talking to the
+                    // wrong server. Our ser2net cannot bind it.
+                    let log = s.log();
+                    s.kill();
+                    return Err(io::Error::new(
+                        ErrorKind::AddrInUse,
+                        format!("port {port} is held by another process, not ser2net (pid {pid}): {log}"),
+                    ));
+                }
+                Listener::None => {}
             }
             if let Some(status) = s.child.as_mut().expect("running").try_wait()? {
                 s.child = None;
@@ -191,14 +240,70 @@ impl Drop for Ser2net {
     }
 }
 
-/// Whether something listens on loopback `port`, from `/proc/net/tcp`: unlike a probe connection,
-/// it does not make ser2net open the device and start a session the test's client then kicks.
-fn listening(port: u16) -> bool {
-    let want = format!("0100007F:{port:04X}");
-    std::fs::read_to_string("/proc/net/tcp").is_ok_and(|t| {
-        t.lines().skip(1).any(|l| {
+/// Who listens where ser2net should.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Listener {
+    /// Process `pid` listens on 127.0.0.1:PORT.
+    Ours,
+    /// Nobody it could be, yet.
+    None,
+    /// Another process listens on the port (on loopback or every address), so `pid` cannot.
+    Theirs,
+}
+
+/// Who listens on loopback `port`, from `/proc/net/tcp{,6}` and `/proc/<pid>/fd`: unlike a probe
+/// connection, it does not make ser2net open the device and start a session the test's client
+/// then kicks. A listening socket is `pid`'s when one of its fds links to `socket:[INODE]`.
+fn listener_on(port: u16, pid: u32) -> Listener {
+    let port = format!(":{port:04X}");
+    // Loopback or the wildcard, in IPv4 and IPv6: where another listener keeps ser2net out.
+    let clashes = ["0100007F", "00000000", "00000000000000000000000000000000"].map(|a| format!("{a}{port}"));
+    let mut ours = false;
+    let mut theirs = false;
+    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+        let Ok(t) = std::fs::read_to_string(table) else { continue };
+        for l in t.lines().skip(1) {
             let f: Vec<&str> = l.split_whitespace().collect();
-            f.len() > 3 && f[1] == want && f[3] == "0A"
-        })
+            if f.len() <= 9 || f[3] != "0A" || !clashes.iter().any(|c| c == f[1]) {
+                continue;
+            }
+            if f[1] == clashes[0] && owns_socket(pid, f[9]) {
+                ours = true;
+            } else if !owns_socket(pid, f[9]) {
+                theirs = true;
+            }
+        }
+    }
+    match (ours, theirs) {
+        (true, _) => Listener::Ours,
+        (false, true) => Listener::Theirs,
+        (false, false) => Listener::None,
+    }
+}
+
+/// Whether process `pid` has the socket with this inode open.
+fn owns_socket(pid: u32, inode: &str) -> bool {
+    let want = format!("socket:[{inode}]");
+    std::fs::read_dir(format!("/proc/{pid}/fd")).is_ok_and(|fds| {
+        fds.flatten().any(|fd| std::fs::read_link(fd.path()).is_ok_and(|l| l.as_os_str() == want.as_str()))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_listener_is_told_apart_by_the_process_that_owns_it() {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        assert_eq!(listener_on(port, std::process::id()), Listener::Ours);
+        // A process that does not hold it (a child that never saw the socket).
+        let mut other = Command::new("sleep").arg("30").spawn().unwrap();
+        assert_eq!(listener_on(port, other.id()), Listener::Theirs);
+        let _ = other.kill();
+        let _ = other.wait();
+        drop(l);
+        assert_eq!(listener_on(port, std::process::id()), Listener::None);
+    }
 }

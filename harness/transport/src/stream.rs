@@ -12,6 +12,47 @@ use std::time::{Duration, Instant};
 /// How long [`StreamPort::tcp`] waits for a TCP handshake.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// The shortest write timeout of a TCP link (plain or RFC 2217): a write that hands the kernel
+/// no byte at all for this long means the server stopped taking data (it stopped reading, or
+/// ser2net with hardware flow control sits in front of a modem that dropped CTS), and the link
+/// is closed instead of blocking for ever.
+///
+/// It bounds a stall, not a whole write: the socket's send timeout applies to each `send` that
+/// can make no progress, and one that moved some bytes returns them, so `write_all` goes on. An
+/// honest slow link keeps making progress: a modem at 9600 baud drains about 1 KB/s, so a SOTA
+/// package of tens of KB takes tens of seconds but frees buffer space every few hundred
+/// milliseconds. Ten seconds of no progress is far beyond what such a link shows. A stalled write
+/// fails within about twice the timeout (a `send` that moved some bytes before the stall, then
+/// one that moved none).
+pub const MIN_WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Whether a write failed on the socket's send timeout (Linux says `EAGAIN`).
+pub(crate) fn write_timed_out(e: &io::Error) -> bool {
+    matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut)
+}
+
+/// What a link says when its write timed out: the server stopped taking data.
+pub(crate) fn stopped_taking_data(link: &str, timeout: Duration) -> String {
+    format!("{link}: the server stopped taking data (nothing could be written for {:.1} s)", timeout.as_secs_f64())
+}
+
+/// The next item from a link's reader thread, waiting at most `wait`; once the link is closed
+/// (a `Closed` came, the reader went away, or `closed` was set elsewhere) `Closed` for ever
+/// after, with the first reason. Shared by [`StreamPort`] and the RFC 2217 port.
+pub(crate) fn recv_within(rx: &Receiver<Received>, closed: &mut Option<String>, wait: Duration) -> Received {
+    if let Some(why) = closed {
+        return Received::Closed(why.clone());
+    }
+    let why = match rx.recv_timeout(wait) {
+        Ok(Received::Closed(why)) => why,
+        Ok(r) => return r,
+        Err(RecvTimeoutError::Timeout) => return Received::Timeout,
+        Err(RecvTimeoutError::Disconnected) => "reader stopped".to_string(),
+    };
+    *closed = Some(why.clone());
+    Received::Closed(why)
+}
+
 pub struct StreamPort {
     name: String,
     epoch: Instant,
@@ -21,6 +62,8 @@ pub struct StreamPort {
     reader: Option<std::thread::JoinHandle<()>>,
     /// The reader returns now and then (it has a read timeout), so dropping may wait for it.
     joinable: bool,
+    /// The writer's write timeout, if it has one: a write failing on it closes the link.
+    write_timeout: Option<Duration>,
     closed: Option<String>,
 }
 
@@ -62,7 +105,17 @@ impl StreamPort {
                 }
             })
             .expect("spawn reader thread");
-        StreamPort { name, epoch, writer, rx, stop, reader: Some(reader), joinable: false, closed: None }
+        StreamPort {
+            name,
+            epoch,
+            writer,
+            rx,
+            stop,
+            reader: Some(reader),
+            joinable: false,
+            write_timeout: None,
+            closed: None,
+        }
     }
 
     /// A TCP link (the emulator's `--tcp`, a ser2net raw port), connecting within
@@ -73,13 +126,17 @@ impl StreamPort {
 
     /// A TCP link, giving up on each of the address's resolutions after `timeout` (a server that
     /// drops SYNs would otherwise hold the run for the OS's two minutes). The error names the
-    /// address and the time.
+    /// address and the time. Writes time out after [`MIN_WRITE_TIMEOUT`] without progress, which
+    /// closes the link.
     pub fn tcp_within(addr: &str, timeout: Duration) -> io::Result<Self> {
         let stream = connect_within(addr, timeout)?;
         stream.set_nodelay(true)?;
         stream.set_read_timeout(Some(Duration::from_millis(100)))?;
+        stream.set_write_timeout(Some(MIN_WRITE_TIMEOUT))?;
         let reader = stream.try_clone()?;
-        Ok(Self::new(format!("tcp {addr}"), Box::new(reader), Box::new(stream)).with_timed_reads())
+        let mut port = Self::new(format!("tcp {addr}"), Box::new(reader), Box::new(stream)).with_timed_reads();
+        port.write_timeout = Some(MIN_WRITE_TIMEOUT);
+        Ok(port)
     }
 
     /// Says the reader has a read timeout, so dropping the port can wait for its thread.
@@ -148,29 +205,23 @@ impl Port for StreamPort {
         if let Some(why) = &self.closed {
             return Err(io::Error::new(ErrorKind::BrokenPipe, why.clone()));
         }
-        self.writer.write_all(bytes)?;
-        self.writer.flush()?;
-        Ok(self.now())
+        match self.writer.write_all(bytes).and_then(|()| self.writer.flush()) {
+            Ok(()) => Ok(self.now()),
+            Err(e) => match self.write_timeout {
+                Some(t) if write_timed_out(&e) => {
+                    // Part of the bytes may be gone: the link cannot be trusted any more.
+                    let why = stopped_taking_data(&self.name, t);
+                    self.closed = Some(why.clone());
+                    Err(io::Error::new(ErrorKind::TimedOut, why))
+                }
+                _ => Err(e),
+            },
+        }
     }
 
     fn read_until(&mut self, deadline: Stamp) -> Received {
-        if let Some(why) = &self.closed {
-            return Received::Closed(why.clone());
-        }
         let wait = deadline.saturating_sub(self.now());
-        match self.rx.recv_timeout(wait) {
-            Ok(Received::Closed(why)) => {
-                self.closed = Some(why.clone());
-                Received::Closed(why)
-            }
-            Ok(r) => r,
-            Err(RecvTimeoutError::Timeout) => Received::Timeout,
-            Err(RecvTimeoutError::Disconnected) => {
-                let why = "reader stopped".to_string();
-                self.closed = Some(why.clone());
-                Received::Closed(why)
-            }
-        }
+        recv_within(&self.rx, &mut self.closed, wait)
     }
 }
 
@@ -216,27 +267,36 @@ mod tests {
         assert!(matches!(port.read_until(port.now() + Duration::from_secs(10)), Received::Closed(_)));
     }
 
-    /// A loopback listener whose accept queue is full: further SYNs are dropped, as by a server
-    /// behind a firewall. Returns the listener and the connections that fill it (keep both).
-    fn unanswering() -> (TcpListener, Vec<std::net::TcpStream>, std::net::SocketAddr) {
-        use std::os::fd::AsRawFd;
+    #[test]
+    fn a_server_that_never_reads_fails_the_write_in_bounded_time_and_closes_the_link() {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        // Listening again updates the backlog: 0 leaves room for one connection.
-        assert_eq!(unsafe { libc::listen(listener.as_raw_fd(), 0) }, 0);
-        let addr = listener.local_addr().unwrap();
-        let mut fill = Vec::new();
-        for _ in 0..16 {
-            match std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(300)) {
-                Ok(s) => fill.push(s),
-                Err(_) => return (listener, fill, addr),
+        let addr = listener.local_addr().unwrap().to_string();
+        // Accepts and holds the connection, never reading.
+        let hold = std::thread::spawn(move || listener.accept().map(|(s, _)| s));
+        let mut port = StreamPort::tcp(&addr).unwrap();
+        let block = vec![b'A'; 1 << 20];
+        let t0 = Instant::now();
+        let e = loop {
+            // Loopback buffers take a few MB; far more than that is never taken.
+            assert!(t0.elapsed() < Duration::from_secs(60), "writes never blocked");
+            if let Err(e) = port.write(&block) {
+                break e;
             }
-        }
-        panic!("the backlog never filled");
+        };
+        assert!(t0.elapsed() < Duration::from_secs(60), "took {:?}", t0.elapsed());
+        assert_eq!(e.kind(), ErrorKind::TimedOut, "{e}");
+        assert!(e.to_string().contains("stopped taking data") && e.to_string().contains(&addr), "{e}");
+        assert!(matches!(port.read_until(port.now() + Duration::from_secs(1)), Received::Closed(_)));
+        assert!(port.write(b"AT\r").is_err());
+        let t0 = Instant::now();
+        drop(port);
+        assert!(t0.elapsed() < Duration::from_secs(60), "drop took {:?}", t0.elapsed());
+        drop(hold.join());
     }
 
     #[test]
     fn connecting_to_a_silent_server_gives_up_in_time_and_says_where() {
-        let (_listener, _fill, addr) = unanswering();
+        let (_listener, _fill, addr) = crate::ser2net_fixture::silent_listener();
         let t0 = Instant::now();
         let e = StreamPort::tcp_within(&addr.to_string(), Duration::from_millis(500)).err().expect("must fail");
         let took = t0.elapsed();

@@ -166,6 +166,20 @@ fn rfc2217_against_a_raw_port_fails_in_bounded_time() {
 }
 
 #[test]
+fn ser2net_on_a_port_another_process_holds_is_a_failed_start_not_a_wrong_server() {
+    if !fixture::available() {
+        assert!(!fixture::required(), "ser2net is not installed but {}=1", fixture::REQUIRE_ENV);
+        return eprintln!("skipped: ser2net is not installed");
+    }
+    let pty = Pty::open().unwrap();
+    let squatter = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = squatter.local_addr().unwrap().to_string();
+    let e = Ser2net::start_at(&pty.path, Accepter::Raw, &addr).expect_err("the port is taken");
+    assert_eq!(e.kind(), ErrorKind::AddrInUse, "{e}");
+    assert!(e.to_string().contains("another process"), "{e}");
+}
+
+#[test]
 fn connecting_where_nobody_listens_fails_at_once() {
     let addr = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().to_string();
     let t0 = Instant::now();
@@ -178,16 +192,8 @@ fn connecting_where_nobody_listens_fails_at_once() {
 
 #[test]
 fn connecting_to_a_silent_server_respects_connect_timeout() {
-    use std::os::fd::AsRawFd;
     // A listener whose accept queue is full drops further SYNs, like a firewalled server.
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    assert_eq!(unsafe { libc::listen(listener.as_raw_fd(), 0) }, 0);
-    let addr = listener.local_addr().unwrap();
-    let mut fill = Vec::new();
-    while let Ok(s) = std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(300)) {
-        fill.push(s);
-        assert!(fill.len() < 16, "the backlog never filled");
-    }
+    let (listener, fill, addr) = fixture::silent_listener();
     let mut s = Rfc2217Settings::new(addr.to_string());
     s.connect_timeout = Duration::from_millis(500);
     let t0 = Instant::now();

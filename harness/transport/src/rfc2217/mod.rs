@@ -13,7 +13,7 @@ pub mod telnet;
 
 use crate::serial::{FlowControl, Parity, SerialSettings};
 use crate::{Port, Received};
-use crossbeam_channel::{Receiver, RecvTimeoutError};
+use crossbeam_channel::Receiver;
 use miplcheck_at::Stamp;
 use negotiate::Side;
 use options as o;
@@ -128,6 +128,10 @@ pub struct Rfc2217Port {
     settings: Rfc2217Settings,
     epoch: Instant,
     writer: Arc<Mutex<TcpStream>>,
+    /// The socket again, outside the writer's lock: shut down to unblock a reader or writer.
+    socket: TcpStream,
+    /// Set on the socket: a write making no progress for this long closes the link.
+    write_timeout: Duration,
     shared: Arc<Shared>,
     rx: Receiver<Received>,
     stop: Arc<AtomicBool>,
@@ -146,15 +150,22 @@ impl Rfc2217Port {
         stream.set_nodelay(true)?;
         // So the reader thread sees the port dropped, and drop can join it.
         stream.set_read_timeout(Some(Duration::from_millis(100)))?;
+        // So a server that stops taking data cannot block a write (the port's, or the reader's
+        // negotiation replies under the same lock, and with them drop) for ever. See
+        // MIN_WRITE_TIMEOUT for why an honest slow link does not trip it.
+        let write_timeout = settings.negotiation_timeout.max(crate::stream::MIN_WRITE_TIMEOUT);
+        stream.set_write_timeout(Some(write_timeout))?;
         let epoch = Instant::now();
         let (tx, rx) = crossbeam_channel::bounded(reader::CHANNEL_CHUNKS);
         let shared = Arc::new(Shared::default());
         let stop = Arc::new(AtomicBool::new(false));
         let writer = Arc::new(Mutex::new(stream.try_clone()?));
+        let socket = stream.try_clone()?;
         let r = Reader {
             name: format!("rfc2217 {}", settings.address),
             stream,
             writer: writer.clone(),
+            write_timeout,
             shared: shared.clone(),
             tx,
             stop: stop.clone(),
@@ -166,6 +177,8 @@ impl Rfc2217Port {
             settings: settings.clone(),
             epoch,
             writer,
+            socket,
+            write_timeout,
             shared,
             rx,
             stop,
@@ -195,15 +208,51 @@ impl Rfc2217Port {
 
     /// Purges the server's buffers both ways (PURGE-DATA 3), waits for the acknowledgement, then
     /// drops whatever data had already reached this side.
+    ///
+    /// The data is drained before the request and all the while it waits: the reader hands data
+    /// over in order and blocks when the data channel is full, so an acknowledgement queued
+    /// behind a flood of data would otherwise never be seen.
     pub fn purge(&mut self) -> io::Result<()> {
-        self.setting(o::PURGE_DATA, &[o::PURGE_BOTH], true)?;
+        self.check_open()?;
+        self.drain()?;
+        let what = format!("{} {}", o::name(o::PURGE_DATA), o::PURGE_BOTH);
+        self.request(o::PURGE_DATA, &[o::PURGE_BOTH])?;
+        let answer = self.wait_draining(&what, |st| st.acks[o::PURGE_DATA as usize].clone().map(Ok))?;
+        self.check_answer(o::PURGE_DATA, &what, &[o::PURGE_BOTH], &answer)?;
+        self.drain()
+    }
+
+    /// Drops the data that reached this side; a `Closed` among it latches the link closed and is
+    /// an error.
+    fn drain(&mut self) -> io::Result<()> {
         while let Ok(r) = self.rx.try_recv() {
             if let Received::Closed(why) = r {
-                self.closed = Some(why);
-                break;
+                self.closed = Some(why.clone());
+                return Err(io::Error::new(
+                    ErrorKind::ConnectionAborted,
+                    format!("rfc2217 {}: connection closed: {why}", self.settings.address),
+                ));
             }
         }
         Ok(())
+    }
+
+    /// [`Self::wait`], draining the data channel meanwhile (the reader may be blocked on it).
+    fn wait_draining<T>(
+        &mut self,
+        what: &str,
+        mut check: impl FnMut(&State) -> Option<io::Result<T>>,
+    ) -> io::Result<T> {
+        let started = Instant::now();
+        loop {
+            self.drain()?;
+            // Short slices: a reader blocked on the full channel does not signal the condition.
+            let slice = Duration::from_millis(20);
+            match self.wait_for(what, started, slice, &mut check) {
+                Err(e) if e.kind() == ErrorKind::TimedOut && started.elapsed() < self.settings.negotiation_timeout => {}
+                r => return r,
+            }
+        }
     }
 
     /// Raises or drops DTR; waits for the acknowledgement unless `ign_set_control`.
@@ -263,29 +312,49 @@ impl Rfc2217Port {
     /// same value. Returns the answer (`None` when not waited for).
     fn setting(&mut self, code: u8, value: &[u8], wait: bool) -> io::Result<Option<Vec<u8>>> {
         self.check_open()?;
-        // Cleared before sending, so an older answer is not taken for this one's.
-        self.shared.lock().acks[code as usize] = None;
-        let mut request = vec![code];
-        request.extend_from_slice(value);
-        self.send_raw(&subnegotiation(COM_PORT_OPTION, &request))?;
+        self.request(code, value)?;
         if !wait {
             return Ok(None);
         }
         let what = format!("{} {}", o::name(code), show(code, value));
         let answer = self.wait(&what, |st| st.acks[code as usize].clone().map(Ok))?;
-        if answer != value {
-            return Err(io::Error::new(
-                ErrorKind::InvalidData,
-                format!("rfc2217 {}: {what} answered with {} instead", self.settings.address, show(code, &answer)),
-            ));
-        }
+        self.check_answer(code, &what, value, &answer)?;
         Ok(Some(answer))
     }
 
+    /// Sends a COM-PORT-OPTION subcommand, clearing its last answer first (so an older answer is
+    /// not taken for this one's).
+    fn request(&mut self, code: u8, value: &[u8]) -> io::Result<()> {
+        self.shared.lock().acks[code as usize] = None;
+        let mut request = vec![code];
+        request.extend_from_slice(value);
+        self.send_raw(&subnegotiation(COM_PORT_OPTION, &request))
+    }
+
+    fn check_answer(&self, code: u8, what: &str, value: &[u8], answer: &[u8]) -> io::Result<()> {
+        if answer == value {
+            return Ok(());
+        }
+        Err(io::Error::new(
+            ErrorKind::InvalidData,
+            format!("rfc2217 {}: {what} answered with {} instead", self.settings.address, show(code, answer)),
+        ))
+    }
+
     /// Waits until `check` says something, the connection ends, or the negotiation timeout.
-    fn wait<T>(&self, what: &str, mut check: impl FnMut(&State) -> Option<io::Result<T>>) -> io::Result<T> {
-        let started = Instant::now();
-        let deadline = started + self.settings.negotiation_timeout;
+    fn wait<T>(&self, what: &str, check: impl FnMut(&State) -> Option<io::Result<T>>) -> io::Result<T> {
+        self.wait_for(what, Instant::now(), self.settings.negotiation_timeout, check)
+    }
+
+    /// [`Self::wait`] for at most `slice`, within the negotiation timeout counted from `started`.
+    fn wait_for<T>(
+        &self,
+        what: &str,
+        started: Instant,
+        slice: Duration,
+        mut check: impl FnMut(&State) -> Option<io::Result<T>>,
+    ) -> io::Result<T> {
+        let deadline = (started + self.settings.negotiation_timeout).min(Instant::now() + slice);
         let mut st = self.shared.lock();
         loop {
             if let Some(r) = check(&st) {
@@ -322,11 +391,38 @@ impl Rfc2217Port {
         }
     }
 
-    fn send_raw(&self, bytes: &[u8]) -> io::Result<()> {
-        let mut w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-        w.write_all(bytes)?;
-        w.flush()
+    /// Writes under the writer's lock. A write that times out closes the link: some of the bytes
+    /// may have gone, the server is not taking more, and the socket is shut down so the reader
+    /// ends too (with this reason).
+    fn send_raw(&mut self, bytes: &[u8]) -> io::Result<()> {
+        let r = {
+            let mut w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+            w.write_all(bytes).and_then(|()| w.flush())
+        };
+        match r {
+            Err(e) if crate::stream::write_timed_out(&e) => {
+                let why = crate::stream::stopped_taking_data(
+                    &format!("rfc2217 {}", self.settings.address),
+                    self.write_timeout,
+                );
+                close_for_stall(&self.shared, &self.socket, &why);
+                self.closed = Some(why.clone());
+                Err(io::Error::new(ErrorKind::TimedOut, why))
+            }
+            r => r,
+        }
     }
+}
+
+/// Marks the link closed for `why` (unless it already was) and shuts the socket down, so the
+/// reader thread ends and a blocked write returns.
+pub(super) fn close_for_stall(shared: &Shared, socket: &TcpStream, why: &str) {
+    {
+        let mut st = shared.lock();
+        st.closed.get_or_insert_with(|| why.to_string());
+    }
+    shared.changed.notify_all();
+    let _ = socket.shutdown(std::net::Shutdown::Both);
 }
 
 /// A subcommand value for messages: baud rates as numbers, the rest as bytes.
@@ -339,9 +435,11 @@ fn show(code: u8, value: &[u8]) -> String {
 }
 
 impl Drop for Rfc2217Port {
-    /// Joins the reader (its reads time out), so the connection is closed when this returns.
+    /// Joins the reader (its reads time out; the shutdown ends a reply it may be writing), so the
+    /// connection is closed when this returns.
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
+        let _ = self.socket.shutdown(std::net::Shutdown::Both);
         if let Some(t) = self.reader.take() {
             let _ = t.join();
         }
@@ -368,23 +466,8 @@ impl Port for Rfc2217Port {
     }
 
     fn read_until(&mut self, deadline: Stamp) -> Received {
-        if let Some(why) = &self.closed {
-            return Received::Closed(why.clone());
-        }
         let wait = deadline.saturating_sub(self.now());
-        match self.rx.recv_timeout(wait) {
-            Ok(Received::Closed(why)) => {
-                self.closed = Some(why.clone());
-                Received::Closed(why)
-            }
-            Ok(r) => r,
-            Err(RecvTimeoutError::Timeout) => Received::Timeout,
-            Err(RecvTimeoutError::Disconnected) => {
-                let why = "reader stopped".to_string();
-                self.closed = Some(why.clone());
-                Received::Closed(why)
-            }
-        }
+        crate::stream::recv_within(&self.rx, &mut self.closed, wait)
     }
 
     fn purge(&mut self) -> io::Result<()> {

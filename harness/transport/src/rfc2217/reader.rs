@@ -51,6 +51,8 @@ pub struct Reader {
     pub name: String,
     pub stream: TcpStream,
     pub writer: Arc<Mutex<TcpStream>>,
+    /// The socket's write timeout, for the message when a reply times out.
+    pub write_timeout: Duration,
     pub shared: Arc<Shared>,
     pub tx: Sender<Received>,
     pub stop: Arc<AtomicBool>,
@@ -95,9 +97,16 @@ impl Reader {
                 };
                 tracing::debug!(link = %self.name, ?verb, option, ?reply, "telnet negotiation");
                 if let Some(reply) = reply {
-                    // A failed write shows up as a failed read soon after; nothing to do here.
-                    let mut w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-                    let _ = w.write_all(&reply);
+                    let r = self.writer.lock().unwrap_or_else(|p| p.into_inner()).write_all(&reply);
+                    match r {
+                        // A server not taking even a reply is gone: close (the read then fails).
+                        Err(e) if crate::stream::write_timed_out(&e) => {
+                            let why = crate::stream::stopped_taking_data(&self.name, self.write_timeout);
+                            super::close_for_stall(&self.shared, &self.stream, &why);
+                        }
+                        // Other failures show up as a failed read soon after.
+                        _ => {}
+                    }
                 }
             }
             Event::Subnegotiation { option: COM_PORT_OPTION, payload } => self.com_port(&payload),
@@ -161,8 +170,9 @@ impl Reader {
         }
     }
 
+    /// Ends the link; a reason given earlier (a stalled write) wins over what the read saw.
     fn close(self, why: String) {
-        self.shared.lock().closed = Some(why.clone());
+        let why = self.shared.lock().closed.get_or_insert(why).clone();
         self.shared.changed.notify_all();
         self.send(Received::Closed(why));
     }

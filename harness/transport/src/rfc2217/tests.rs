@@ -27,6 +27,8 @@ struct Log {
 
 enum Cmd {
     Raw(Vec<u8>),
+    /// Stop reading (holding the connection open), as a server whose far side stopped draining.
+    StopReading,
     HangUp,
 }
 
@@ -53,7 +55,14 @@ impl Fake {
             let mut d = Decoder::new(4096);
             let mut buf = [0u8; 4096];
             let mut agreed = std::collections::HashSet::new();
+            let mut reading = true;
             loop {
+                if !reading {
+                    match rx.recv() {
+                        Ok(Cmd::HangUp) | Err(_) => return,
+                        Ok(_) => continue,
+                    }
+                }
                 match s.read(&mut buf) {
                     Ok(0) => return,
                     Ok(n) => {
@@ -96,6 +105,7 @@ impl Fake {
                 }
                 match rx.try_recv() {
                     Ok(Cmd::Raw(b)) => s.write_all(&b).unwrap(),
+                    Ok(Cmd::StopReading) => reading = false,
                     Ok(Cmd::HangUp) | Err(crossbeam_channel::TryRecvError::Disconnected) => return,
                     Err(crossbeam_channel::TryRecvError::Empty) => {}
                 }
@@ -124,6 +134,10 @@ impl Fake {
         }
     }
 }
+
+/// The negotiation timeout of tests where one step is left unanswered: long enough that the
+/// steps the fake answers at once (in milliseconds) never time out first under load.
+const STEP_TIMEOUT: Duration = Duration::from_secs(3);
 
 fn notify(code: u8, v: u8) -> Vec<u8> {
     vec![IAC, SB, COM_PORT_OPTION, code + o::SERVER_OFFSET, v, IAC, SE]
@@ -195,10 +209,12 @@ fn data_crosses_both_ways_with_iac_and_notifications_stay_out_of_it() {
 fn a_setting_not_acknowledged_fails_in_bounded_time_naming_it_and_the_server() {
     let fake = Fake::start(|p: &[u8]| if p[0] == o::SET_DATASIZE { None } else { echo(p) });
     let mut s = fake.settings();
-    s.negotiation_timeout = Duration::from_millis(300);
+    // One timeout governs every step: 3 s lets the steps the fake answers at once succeed even
+    // on a loaded machine, so the one that fails is the one it never answers.
+    s.negotiation_timeout = STEP_TIMEOUT;
     let t0 = Instant::now();
     let e = Rfc2217Port::connect(&s).err().expect("must fail");
-    assert!(t0.elapsed() < Duration::from_secs(10), "took {:?}", t0.elapsed());
+    assert!(t0.elapsed() < 10 * STEP_TIMEOUT, "took {:?}", t0.elapsed());
     assert_eq!(e.kind(), ErrorKind::TimedOut, "{e}");
     let says = e.to_string();
     assert!(says.contains("SET-DATASIZE 8") && says.contains(&fake.addr), "{says}");
@@ -237,9 +253,12 @@ fn unanswered_set_control_is_not_waited_for_with_ign_set_control() {
     // Without it, the same server fails the connection, in bounded time.
     let fake = Fake::start(silent_control);
     let mut s = fake.settings();
-    s.negotiation_timeout = Duration::from_millis(300);
+    s.negotiation_timeout = STEP_TIMEOUT;
+    let t0 = Instant::now();
     let e = Rfc2217Port::connect(&s).err().expect("must fail");
-    assert!(e.to_string().contains("SET-CONTROL 1 not acknowledged"), "{e}");
+    assert!(t0.elapsed() < 10 * STEP_TIMEOUT, "took {:?}", t0.elapsed());
+    assert_eq!(e.kind(), ErrorKind::TimedOut, "{e}");
+    assert!(e.to_string().contains("SET-CONTROL 1 not acknowledged") && e.to_string().contains(&fake.addr), "{e}");
 }
 
 #[test]
@@ -280,6 +299,20 @@ fn purge_waits_for_the_server_and_drops_what_arrived_before() {
 }
 
 #[test]
+fn purge_succeeds_behind_a_flood_that_fills_the_data_channel() {
+    let fake = Fake::start(echo);
+    let mut port = Rfc2217Port::connect(&fake.settings()).unwrap();
+    // More than the channel holds (each chunk is at most 4 KiB): the reader blocks on it, and the
+    // fake on its write, until purge drains; the acknowledgement comes after all of it.
+    fake.send(&vec![b'x'; 2 * reader::CHANNEL_CHUNKS * 4096]);
+    wait_state(&port, |p| p.rx.len() == reader::CHANNEL_CHUNKS);
+    Port::purge(&mut port).unwrap();
+    fake.until("PURGE-DATA 3", |l| l.subs.last() == Some(&vec![12, 3]));
+    fake.send(b"fresh");
+    assert_eq!(read_n(&mut port, 5), b"fresh");
+}
+
+#[test]
 fn a_server_hanging_up_mid_stream_gives_closed_and_writes_fail() {
     let fake = Fake::start(echo);
     let mut port = Rfc2217Port::connect(&fake.settings()).unwrap();
@@ -292,6 +325,39 @@ fn a_server_hanging_up_mid_stream_gives_closed_and_writes_fail() {
     }
     assert!(port.write(b"AT\r").is_err());
     assert!(port.purge().is_err());
+}
+
+#[test]
+fn a_server_that_stops_taking_data_fails_the_write_in_bounded_time_and_closes_the_link() {
+    let fake = Fake::start(echo);
+    // 5 s to acknowledge (the fake does so at once), so the write timeout is the 10 s minimum.
+    let s = Rfc2217Settings { negotiation_timeout: Duration::from_secs(5), ..fake.settings() };
+    let mut port = Rfc2217Port::connect(&s).unwrap();
+    fake.cmds.send(Cmd::StopReading).unwrap();
+    let block = vec![b'A'; 1 << 20];
+    let t0 = Instant::now();
+    let e = loop {
+        // Loopback buffers take a few MB; far more than that is never taken.
+        assert!(t0.elapsed() < Duration::from_secs(120), "writes never blocked");
+        if let Err(e) = port.write(&block) {
+            break e;
+        }
+    };
+    let took = t0.elapsed();
+    // At most two stalled sends of 10 s each (one moved some bytes, the next none).
+    assert!(took < Duration::from_secs(200), "took {took:?}");
+    assert_eq!(e.kind(), ErrorKind::TimedOut, "{e}");
+    let says = e.to_string();
+    assert!(says.contains("stopped taking data") && says.contains(&fake.addr), "{says}");
+    match port.read_until(port.now() + Duration::from_secs(1)) {
+        Received::Closed(why) => assert!(why.contains("stopped taking data"), "{why}"),
+        other => panic!("{other:?}"),
+    }
+    assert!(port.write(b"AT\r").is_err());
+    assert!(port.purge().is_err());
+    let t0 = Instant::now();
+    drop(port);
+    assert!(t0.elapsed() < Duration::from_secs(60), "drop took {:?}", t0.elapsed());
 }
 
 #[test]
@@ -337,6 +403,7 @@ fn a_server_that_never_negotiates_times_out() {
     let addr = listener.local_addr().unwrap().to_string();
     let hold = std::thread::spawn(move || listener.accept().map(|(s, _)| s));
     let mut s = Rfc2217Settings::new(&addr);
+    // The first step, so no earlier one can time out instead.
     s.negotiation_timeout = Duration::from_millis(300);
     let t0 = Instant::now();
     let e = Rfc2217Port::connect(&s).err().expect("must fail");
