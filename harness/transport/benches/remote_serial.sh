@@ -6,18 +6,19 @@
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 count=${1:-2000}
-cargo build -q --release -p miplcheck -p miplcheck-transport --example at_round_trips
+cargo build -q --release -p miplcheck
+cargo build -q --release -p miplcheck-transport --example at_round_trips
 bin=target/release
 work=$(mktemp -d)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
 trap cleanup EXIT
 
-emulator() {   # a fresh emulator on a pty; prints its path
+emulator() {   # a fresh emulator on a pty; its path in $pty (not a subshell: its PID is kept for cleanup)
   "$bin/miplcheck" emulate --dialect bc39 --pty > "$work/pty.$1" 2>/dev/null &
   pids+=($!)
-  for _ in $(seq 100); do [ -s "$work/pty.$1" ] && break; sleep 0.05; done
-  head -1 "$work/pty.$1"
+  for _ in $(seq 200); do [ -s "$work/pty.$1" ] && break; sleep 0.05; done
+  pty=$(head -1 "$work/pty.$1")
 }
 
 ser2net_for() {   # ser2net in front of $1 with accepter $2 on port $3
@@ -54,14 +55,14 @@ print(f"pyserial  {link}: {n} round trips, median {q(.5):.0f} µs, p95 {q(.95):.
 PY
 }
 
-pty=$(emulator direct)
+emulator direct
 "$bin/examples/at_round_trips" "$pty" "$count"
 pyserial "$pty"
 
-raw=$(emulator raw); ser2net_for "$raw" tcp 47101
+emulator raw; ser2net_for "$pty" tcp 47101
 "$bin/examples/at_round_trips" socket://127.0.0.1:47101 "$count"
 pyserial socket://127.0.0.1:47101
 
-tel=$(emulator rfc2217); ser2net_for "$tel" "telnet(rfc2217),tcp" 47102
+emulator rfc2217; ser2net_for "$pty" "telnet(rfc2217),tcp" 47102
 "$bin/examples/at_round_trips" "rfc2217://127.0.0.1:47102?ign_set_control" "$count"
 pyserial "rfc2217://127.0.0.1:47102?ign_set_control"

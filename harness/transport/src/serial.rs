@@ -101,12 +101,7 @@ impl SerialSettings {
 
     /// `8N1` and friends.
     pub fn frame(&self) -> String {
-        let p = match self.parity {
-            Parity::None => 'N',
-            Parity::Even => 'E',
-            Parity::Odd => 'O',
-        };
-        format!("{}{}{}", self.data_bits, p, self.stop_bits)
+        frame(self.data_bits, self.parity, self.stop_bits)
     }
 
     /// Checks what serde cannot: one of `port` / `usb`, and values a UART can do.
@@ -127,6 +122,16 @@ impl SerialSettings {
         }
         Ok(())
     }
+}
+
+/// A UART frame as people write it: `8N1`, `7E1`.
+pub fn frame(data_bits: u8, parity: Parity, stop_bits: u8) -> String {
+    let p = match parity {
+        Parity::None => 'N',
+        Parity::Even => 'E',
+        Parity::Odd => 'O',
+    };
+    format!("{data_bits}{p}{stop_bits}")
 }
 
 #[derive(Debug, thiserror::Error)]

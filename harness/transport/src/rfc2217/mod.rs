@@ -86,12 +86,7 @@ impl Rfc2217Settings {
 
     /// `8N1` and friends.
     pub fn frame(&self) -> String {
-        let p = match self.parity {
-            Parity::None => 'N',
-            Parity::Even => 'E',
-            Parity::Odd => 'O',
-        };
-        format!("{}{}{}", self.data_bits, p, self.stop_bits)
+        crate::serial::frame(self.data_bits, self.parity, self.stop_bits)
     }
 
     fn validate(&self) -> io::Result<()> {
