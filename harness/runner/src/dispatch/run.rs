@@ -65,7 +65,7 @@ impl Plan {
         let summary = plan.execute_on(&mut target, events);
         // The link goes before the place: the exporter stops its ser2net on release.
         drop(target);
-        events.emit(&Event::Doing("releasing the labgrid place"));
+        // The run's reports are written by now; a place left held is said on stderr.
         if let Err(e) = lease.release() {
             tracing::error!("{e}");
         }
