@@ -5,7 +5,7 @@ use miplcheck_record::{FailedAt, Verdict};
 use miplcheck_runner::rig::Rig;
 use miplcheck_runner::suite::Suite;
 use miplcheck_runner::{target, Plan};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -16,25 +16,10 @@ fn plan(rig: &str, golden: &Path) -> Plan {
     Plan::new(rig, std::sync::Arc::new(vec![suite]), golden.to_path_buf())
 }
 
-/// A loopback listener whose accept queue is full, so further SYNs go unanswered.
-fn unanswering() -> (TcpListener, Vec<TcpStream>, SocketAddr) {
-    use std::os::fd::AsRawFd;
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    assert_eq!(unsafe { libc::listen(listener.as_raw_fd(), 0) }, 0);
-    let addr = listener.local_addr().unwrap();
-    let mut fill = Vec::new();
-    for _ in 0..16 {
-        match TcpStream::connect_timeout(&addr, Duration::from_millis(300)) {
-            Ok(s) => fill.push(s),
-            Err(_) => return (listener, fill, addr),
-        }
-    }
-    panic!("the backlog never filled");
-}
-
 #[test]
 fn a_tcp_server_that_drops_syns_fails_the_case_within_the_rigs_connect_timeout() {
-    let (_l, _fill, addr) = unanswering();
+    // A loopback listener whose accept queue is full, so further SYNs go unanswered.
+    let (_l, _fill, addr) = miplcheck_transport::ser2net_fixture::silent_listener();
     let golden = tempfile::tempdir().unwrap();
     let rig = format!("kind = \"tcp\"\ndialect = \"bc39\"\n[tcp]\naddress = \"{addr}\"\nconnect_timeout = \"1s\"\n");
     let p = plan(&rig, golden.path());
