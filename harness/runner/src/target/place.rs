@@ -2,8 +2,10 @@
 //! serial resource made the rig's link (RFC 2217, or raw TCP) and its power resource the rig's
 //! power strategy, unless the rig file has a `[power]` of its own.
 //!
-//! [`Unopened`] stands for a target the dispatcher does not open. The lease is taken and given back by the dispatcher ([`crate::dispatch::Plan::execute`]); this
-//! module only turns what the place has into a rig and never talks to the modem.
+//! [`Unopened`] stands for a target the dispatcher does not open (a place not leased, a rig with
+//! no case to run). The lease is taken and given back by the dispatcher
+//! ([`crate::dispatch::Plan::execute`]); this module only turns what the place has into a rig and
+//! never talks to the modem.
 
 use super::{HealthReport, Target, TargetError};
 use crate::labgrid::{Lease, SerialProtocol};
