@@ -264,6 +264,9 @@ pub fn spawn(listen: SocketAddr, mut opts: PlatformOptions, epoch: Instant) -> s
                         Some(Cmd::Stop) | None => return,
                     },
                 };
+                // Recorded before it is sent: a device that answers at once (a URC the runner is
+                // waiting for) must not end the case before its cause is in the records.
+                rec.lock().unwrap_or_else(|e| e.into_inner()).extend(&mut pf);
                 for d in out {
                     // To a device on the DTLS port, sealed there; else as the main port speaks.
                     let (link, sock) = match (&dsock, secure.sessions.contains_key(&d.peer)) {
@@ -274,7 +277,6 @@ pub fn spawn(listen: SocketAddr, mut opts: PlatformOptions, epoch: Instant) -> s
                         let _ = sock.send_to(&r, d.peer).await;
                     }
                 }
-                rec.lock().unwrap_or_else(|e| e.into_inner()).extend(&mut pf);
             }
         });
     })?;
