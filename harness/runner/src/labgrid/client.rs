@@ -36,16 +36,30 @@ impl Client<'_> {
         self.rig.coordinator.clone()
     }
 
+    /// `labgrid-client` could not be started.
+    fn not_installed(&self, source: io::Error) -> LabgridError {
+        LabgridError::NotInstalled {
+            place: self.place(),
+            coordinator: self.coordinator(),
+            client: self.rig.client.to_string_lossy().into_owned(),
+            source,
+        }
+    }
+
+    /// The place has no serial port; the resources it has, named.
+    pub(super) fn no_serial(&self, shown: &parse::PlaceShow) -> LabgridError {
+        LabgridError::NoSerial {
+            place: self.place(),
+            coordinator: self.coordinator(),
+            resources: shown.resources.iter().map(|r| r.path.clone()).collect(),
+        }
+    }
+
     /// Runs `labgrid-client -x COORDINATOR ARGS…` within `timeout`.
     fn call(&self, args: &[&str], timeout: Duration) -> Result<Output, LabgridError> {
         match run(&self.rig.client, &self.rig.coordinator, args, timeout, false) {
             Ok(o) => Ok(o),
-            Err(CallError::Spawn(source)) => Err(LabgridError::NotInstalled {
-                place: self.place(),
-                coordinator: self.coordinator(),
-                client: self.rig.client.to_string_lossy().into_owned(),
-                source,
-            }),
+            Err(CallError::Spawn(source)) => Err(self.not_installed(source)),
             Err(CallError::Overrun(o) | CallError::Interrupted(o, _)) => Err(LabgridError::NoAnswer {
                 place: self.place(),
                 coordinator: self.coordinator(),
@@ -107,12 +121,7 @@ impl Client<'_> {
                 parse::token(&out.stdout).ok_or_else(|| self.output_error(&args, "no `export LG_TOKEN=…` line".into()))
             }
             Ok(out) => Err(self.failure(&args, out)),
-            Err(CallError::Spawn(source)) => Err(LabgridError::NotInstalled {
-                place: self.place(),
-                coordinator: self.coordinator(),
-                client: self.rig.client.to_string_lossy().into_owned(),
-                source,
-            }),
+            Err(CallError::Spawn(source)) => Err(self.not_installed(source)),
             Err(CallError::Interrupted(o, signal)) => {
                 let token = parse::token(&o.stdout);
                 let cancelled = match &token {
@@ -189,13 +198,7 @@ impl Client<'_> {
                         resource,
                     });
                 }
-                Err(parse::SerialProblem::Missing) => {
-                    return Err(LabgridError::NoSerial {
-                        place: self.place(),
-                        coordinator: self.coordinator(),
-                        resources: shown.resources.iter().map(|r| r.path.clone()).collect(),
-                    })
-                }
+                Err(parse::SerialProblem::Missing) => return Err(self.no_serial(&shown)),
                 Err(parse::SerialProblem::Unreadable(detail)) => {
                     return Err(self.output_error(&["-p", &self.rig.place, "show"], detail))
                 }

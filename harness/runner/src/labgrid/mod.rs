@@ -261,11 +261,7 @@ impl Lease {
         // reservation wait for nothing; a coordinator that is down fails here in a second or two.
         let shown = client.show()?;
         if !shown.resources.iter().any(|r| r.cls == "NetworkSerialPort") {
-            return Err(LabgridError::NoSerial {
-                place: rig.place.clone(),
-                coordinator: rig.coordinator.clone(),
-                resources: shown.resources.iter().map(|r| r.path.clone()).collect(),
-            });
+            return Err(client.no_serial(&shown));
         }
         let token = client.reserve(shown.acquired.as_deref())?;
         let mut lease = Lease {
