@@ -5,6 +5,8 @@
 
 #[path = "wakaama/emulator_server.rs"]
 mod emulator_server;
+#[path = "wakaama/m5310a_server.rs"]
+mod m5310a_server;
 #[path = "wakaama/modem.rs"]
 mod modem;
 #[path = "wakaama/peer.rs"]
