@@ -3,6 +3,8 @@
 //! sets MIPLCHECK_REQUIRE_WAKAAMA=1; elsewhere these tests say they were skipped when it is not
 //! built. Every check is made on both sides: what Wakaama prints and what our side saw.
 
+#[path = "wakaama/client_platform.rs"]
+mod client_platform;
 #[path = "wakaama/emulator_server.rs"]
 mod emulator_server;
 #[path = "wakaama/m5310a_server.rs"]
