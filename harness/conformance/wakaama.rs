@@ -5,6 +5,8 @@
 
 #[path = "wakaama/client_platform.rs"]
 mod client_platform;
+#[path = "wakaama/dtls.rs"]
+mod dtls;
 #[path = "wakaama/emulator_server.rs"]
 mod emulator_server;
 #[path = "wakaama/m5310a_server.rs"]
