@@ -3,6 +3,8 @@
 //! sets MIPLCHECK_REQUIRE_WAKAAMA=1; elsewhere these tests say they were skipped when it is not
 //! built. Every check is made on both sides: what Wakaama prints and what our side saw.
 
+#[path = "wakaama/bootstrap.rs"]
+mod bootstrap;
 #[path = "wakaama/client_platform.rs"]
 mod client_platform;
 #[path = "wakaama/dtls.rs"]

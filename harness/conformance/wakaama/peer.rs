@@ -109,6 +109,11 @@ fn pump(mut stream: Box<dyn Read + Send>, out: &Mutex<String>) {
 
 impl Drop for Peer {
     fn drop(&mut self) {
+        // A test failing on our side (an AT answer, a platform outcome) still shows what the
+        // peer saw: its console is the other half of the evidence.
+        if std::thread::panicking() {
+            eprintln!("--- {} printed:\n{}\n---", self.name, self.output());
+        }
         // The group: stdbuf execs the program, but a shell or helper it forked would die too.
         let pid = self.child.id() as libc::pid_t;
         // SAFETY: signalling our own child's process group, made by `process_group(0)` above.
