@@ -457,6 +457,9 @@ pub(crate) mod testing {
             what: format!("send AT{command}=0"),
             command: Some(command.into()),
             latency_ms: Some(ms),
+            response_ms: None,
+            serial_line: None,
+            judged_on: None,
             window_ms: Some(300.0),
             failure: None,
         }

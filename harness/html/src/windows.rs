@@ -90,6 +90,9 @@ mod tests {
             what: format!("send AT{command}"),
             command: Some(command.into()),
             latency_ms: latency,
+            response_ms: None,
+            serial_line: None,
+            judged_on: None,
             window_ms: Some(window),
             failure: None,
         }
