@@ -17,6 +17,10 @@
 //! [labgrid]                  # kind = "labgrid": coordinator = "host:20408", place = "bc39-a",
 //!                            #   client = "labgrid-client", timeout = "30s", reserve_wait = "10m"
 //!                            #   (see docs/rack.md, labgrid places); line settings from [serial]
+//! [timing]                   # window_scale = 1.0, late_grace = "2s",
+//!                            #   response_time = "corrected" | "raw" (send windows on the response
+//!                            #   time less the serial line's character time, or as measured; see
+//!                            #   crate::line_time)
 //! [secrets]                  # psk = "…" or psk = { env = "MIPL_PSK" }
 //! [reset]                    # before every case, and the health check's second rung
 //! command = "AT+QRST=1"      # answered ERROR / +CME ERROR / +CIS ERROR: fails at once
@@ -786,7 +790,7 @@ fn positive(d: Duration) -> Result<(), String> {
 /// `miplcheck emulate --tcp`) has none the harness can vouch for: it does not set the server's
 /// line, so `[serial]`'s values there are nobody's checked settings, and correcting by them could
 /// pass a late modem. The emulator's bytes cross no UART at all.
-fn line_time(target: &Target) -> Option<crate::line_time::LineTime> {
+pub(crate) fn line_time(target: &Target) -> Option<crate::line_time::LineTime> {
     use crate::line_time::LineTime;
     match target {
         Target::Serial(s) | Target::Labgrid { line: s, .. } => {
