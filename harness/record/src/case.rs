@@ -266,11 +266,12 @@ pub enum JudgedOn {
 }
 
 impl StepRecord {
-    /// The figure the window was judged on: `response_ms` when the step says so, else
-    /// `latency_ms` (every step of an older record, URC and wire steps).
+    /// The figure the window was judged on: `response_ms` when the step was corrected for a
+    /// serial line and judged so, else `latency_ms` (every step of an older record, URC and wire
+    /// steps, a rig without a line, where the two are the same).
     pub fn judged_ms(&self) -> Option<f64> {
-        match self.judged_on {
-            Some(JudgedOn::Corrected) => self.response_ms.or(self.latency_ms),
+        match (self.judged_on, &self.serial_line) {
+            (Some(JudgedOn::Corrected), Some(_)) => self.response_ms.or(self.latency_ms),
             _ => self.latency_ms,
         }
     }
@@ -282,6 +283,7 @@ mod tests {
     use rstest::rstest;
 
     fn step(latency: f64, response: Option<f64>, judged_on: Option<JudgedOn>) -> StepRecord {
+        let serial_line = response.map(|_| "9600 8N1".to_string());
         StepRecord {
             label: "step 1".into(),
             line: 1,
@@ -289,7 +291,7 @@ mod tests {
             command: Some("AT".into()),
             latency_ms: Some(latency),
             response_ms: response,
-            serial_line: None,
+            serial_line,
             judged_on,
             window_ms: Some(300.0),
             failure: None,
@@ -306,6 +308,13 @@ mod tests {
         #[case] want: Option<f64>,
     ) {
         assert_eq!(step(383.0, response, judged_on).judged_ms(), want);
+    }
+
+    #[test]
+    fn without_a_line_the_latency_is_the_judged_figure() {
+        // What a tool that rewrites `latency_ms` (and not its copy) still sees.
+        let s = StepRecord { serial_line: None, ..step(383.0, Some(250.0), Some(JudgedOn::Corrected)) };
+        assert_eq!(s.judged_ms(), Some(383.0));
     }
 
     #[test]
