@@ -294,6 +294,9 @@ fn latency(s: &mut String, c: &Comparison) {
         esc(&super::latency::describe(c.options)),
         c.options.min_samples
     );
+    if c.latency_corrected {
+        let _ = writeln!(s, "<p>{}</p>", esc(super::latency::CORRECTED_NOTE));
+    }
     if c.latency.is_empty() {
         let _ = writeln!(s, "<p>No send step was timed in either run.</p>");
         return;

@@ -1,4 +1,6 @@
-//! Latency per command: the `latency_ms` of every send step (`StepRecord.command`) on each side,
+//! Latency per command: the figure every send step's window was judged on
+//! ([`StepRecord::judged_ms`]: `response_ms`, corrected for a serial line's character time, or
+//! `latency_ms`, raw, as every step of an older record) (`StepRecord.command`) on each side,
 //! as n, median and p95, and B's change against A. A command regresses when B's median or p95
 //! exceeds A's by more than the threshold (relative, `20%`, or absolute, `50ms`), and only when
 //! both sides have at least `min_samples` samples (two samples say nothing about a p95) and the
@@ -6,7 +8,7 @@
 //! 20% is scheduling noise; a USB-serial adapter adds milliseconds of its own).
 
 use super::Options;
-use miplcheck_record::RunRecord;
+use miplcheck_record::{JudgedOn, RunRecord, StepRecord};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::str::FromStr;
@@ -188,12 +190,23 @@ fn samples(r: &RunRecord, scope: Option<&BTreeSet<String>>) -> BTreeMap<String, 
     let mut m: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     let cases = r.cases.iter().filter(|c| scope.is_none_or(|s| s.contains(&format!("{}/{}", c.suite, c.case))));
     for s in cases.flat_map(|c| &c.steps) {
-        if let (Some(c), Some(l)) = (&s.command, s.latency_ms) {
+        if let (Some(c), Some(l)) = (&s.command, s.judged_ms()) {
             m.entry(c.to_ascii_uppercase()).or_default().push(l);
         }
     }
     m
 }
+
+/// Whether any send step of either run was judged on the corrected response time, so the tables
+/// say what their figures are (records without one read as they always did).
+pub fn any_corrected(a: &RunRecord, b: &RunRecord) -> bool {
+    let corrected = |s: &StepRecord| s.judged_on == Some(JudgedOn::Corrected) && s.serial_line.is_some();
+    [a, b].iter().flat_map(|r| &r.cases).flat_map(|c| &c.steps).any(corrected)
+}
+
+/// What the tables say of their figures when [`any_corrected`].
+pub const CORRECTED_NOTE: &str = "On a serial line the figure is the response time each window was judged on: the \
+     latency less the characters' time on the wire at the rig's line settings (`response_ms` in the record).";
 
 /// One row per command either run sent, by name; only the cases in `scope` when given.
 pub fn rows(a: &RunRecord, b: &RunRecord, o: Options, scope: Option<&BTreeSet<String>>) -> Vec<LatencyRow> {
@@ -306,6 +319,22 @@ mod tests {
             rows(&a, &b, Options { threshold: Threshold::Absolute(2.0), min_samples: 3, min_delta_ms: 0.0 }, None);
         assert!(abs[0].regression.is_some());
         assert_eq!(rel[0].median().unwrap().ms, 3.0);
+    }
+
+    #[test]
+    fn corrected_steps_are_compared_on_their_response_time_and_the_tables_say_so() {
+        let (a, mut b) = runs(&[300.0; 4], &[383.0; 4]);
+        assert!(!any_corrected(&a, &b));
+        for s in &mut b.cases[0].steps {
+            (s.response_ms, s.serial_line, s.judged_on) =
+                (Some(250.0), Some("9600 8N1".into()), Some(JudgedOn::Corrected));
+        }
+        let r = rows(&a, &b, Options::default(), None);
+        assert_eq!((r[0].b.as_ref().unwrap().median, r[0].regression.as_deref()), (250.0, None), "{:?}", r[0]);
+        assert!(any_corrected(&a, &b));
+        let c = crate::compare(&a, &b, Options::default());
+        assert!(crate::markdown::render(&c).contains(CORRECTED_NOTE));
+        assert!(!crate::markdown::render(&crate::compare(&a, &a, Options::default())).contains(CORRECTED_NOTE));
     }
 
     #[test]

@@ -177,6 +177,8 @@ pub struct Comparison {
     pub meanings: Vec<MeaningRow>,
     pub errors: Vec<ErrorRow>,
     pub latency: Vec<LatencyRow>,
+    /// Some latency was judged on the response time corrected for a serial line.
+    pub latency_corrected: bool,
 }
 
 /// The counts the CLI prints and the reports open with.
@@ -262,6 +264,7 @@ pub fn compare(a: &RunRecord, b: &RunRecord, options: Options) -> Comparison {
         meanings: if same_dialect { Vec::new() } else { matrix::meanings((da, db)) },
         errors: matrix::errors((da, db), (&ea, &eb)),
         latency: latency::rows(a, b, options, scope.as_ref()),
+        latency_corrected: latency::any_corrected(a, b),
         a: info_a,
         b: info_b,
     }
@@ -457,6 +460,9 @@ pub(crate) mod testing {
             what: format!("send AT{command}=0"),
             command: Some(command.into()),
             latency_ms: Some(ms),
+            response_ms: None,
+            serial_line: None,
+            judged_on: None,
             window_ms: Some(300.0),
             failure: None,
         }

@@ -265,6 +265,9 @@ fn latency(s: &mut String, c: &Comparison) {
         super::latency::describe(c.options),
         c.options.min_samples
     );
+    if c.latency_corrected {
+        let _ = writeln!(s, "{}\n", super::latency::CORRECTED_NOTE);
+    }
     if c.latency.is_empty() {
         let _ = writeln!(s, "No send step was timed in either run.\n");
         return;

@@ -205,12 +205,22 @@ fn why_box(out: &mut String, class: &str, heading: &str, c: &CaseRecord) {
     );
 }
 
+/// Which figure the cell shows, when it is not the raw latency: `corrected for 9600 8N1; raw 328 ms`.
+fn corrected(s: &miplcheck_record::StepRecord) -> String {
+    match (s.judged_on, &s.serial_line, s.latency_ms) {
+        (Some(miplcheck_record::JudgedOn::Corrected), Some(line), Some(raw)) => {
+            format!(r#"<br><span class="muted">corrected for {}; raw {}</span>"#, esc(line), units::ms(raw))
+        }
+        _ => String::new(),
+    }
+}
+
 fn steps(out: &mut String, c: &CaseRecord) {
     out.push_str(
         r#"<h3>Steps</h3><table class="steps"><thead><tr><th>Step</th><th class="num">Line</th><th>What</th><th>Latency / window</th><th>Failure</th></tr></thead><tbody>"#,
     );
     for s in &c.steps {
-        let over = matches!((s.latency_ms, s.window_ms), (Some(l), Some(w)) if l > w);
+        let over = matches!((s.judged_ms(), s.window_ms), (Some(l), Some(w)) if l > w);
         let _ = write!(
             out,
             r#"<tr class="{}"><td class="where">{}</td><td class="num">{}</td><td><code>{}</code></td><td class="num">{}</td><td class="reason">{}</td></tr>"#,
@@ -218,9 +228,31 @@ fn steps(out: &mut String, c: &CaseRecord) {
             esc(&s.label),
             s.line,
             esc(&s.what),
-            transcript::latency_cell(s.latency_ms, s.window_ms),
+            transcript::latency_cell(s.judged_ms(), s.window_ms) + &corrected(s),
             esc(s.failure.as_deref().unwrap_or(""))
         );
     }
     out.push_str("</tbody></table>");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixture::{step, with_steps};
+    use miplcheck_record::{JudgedOn, StepRecord};
+
+    #[test]
+    fn a_corrected_step_shows_the_judged_figure_and_its_raw_latency() {
+        let s = StepRecord {
+            response_ms: Some(250.0),
+            serial_line: Some("9600 8N1".into()),
+            judged_on: Some(JudgedOn::Corrected),
+            ..step("step 1", "+MIPLCONFIG", Some(383.0), 300.0)
+        };
+        let html = crate::render(&with_steps(vec![s.clone()]));
+        assert!(html.contains("250 ms <span class=\"muted\">/ 300 ms</span>"), "the judged figure first");
+        assert!(html.contains("corrected for 9600 8N1; raw 383 ms"));
+        assert!(html.contains("id=\"windows-corrected\""));
+        let raw = crate::render(&with_steps(vec![StepRecord { judged_on: Some(JudgedOn::Raw), ..s }]));
+        assert!(raw.contains("383 ms <span class=\"muted\">/ 300 ms</span>") && !raw.contains("corrected for"));
+    }
 }

@@ -43,6 +43,9 @@ pub fn step(label: &str, command: &str, latency: Option<f64>, window: f64) -> St
         what: format!("send AT{command}=0"),
         command: Some(command.into()),
         latency_ms: latency,
+        response_ms: None,
+        serial_line: None,
+        judged_on: None,
         window_ms: Some(window),
         failure: None,
     }

@@ -53,7 +53,7 @@ pub fn render(record: &RunRecord) -> String {
         r##"<nav class="toc"><a href="#summary">Summary</a><a href="#windows">Response windows</a><a href="#charts">Charts</a><a href="#cases">Cases</a></nav>"##,
     );
     summary(&mut body, record, &suites, &suite_ids);
-    window_table(&mut body, &stats);
+    window_table(&mut body, &stats, windows::any_corrected(record));
     charts(&mut body, &stats);
     let _ = write!(body, r#"<section id="cases"><h2>Cases</h2>{}<div class="tools"></div>"#, page::legend());
     if record.cases.is_empty() {
@@ -235,7 +235,7 @@ fn count(n: usize, class: &str) -> String {
     format!(r#"<td class="num{sep}{class}{zero}">{n}</td>"#)
 }
 
-fn window_table(out: &mut String, stats: &[windows::CommandStats]) {
+fn window_table(out: &mut String, stats: &[windows::CommandStats], corrected: bool) {
     out.push_str(r#"<section id="windows"><h2>Response windows <small>per AT command, over every send step of the run</small></h2>"#);
     if stats.is_empty() {
         out.push_str(r#"<p class="muted">No AT command was sent.</p></section>"#);
@@ -266,8 +266,17 @@ fn window_table(out: &mut String, stats: &[windows::CommandStats]) {
         "</tbody></table><p class=\"muted\">Latency is from the command's write to its final result code. p95 is by \
          nearest rank (a latency that was measured). The window is the case's own or the manual's \
          maximum response time, times the rig's window scale; a range means cases differed. \"No answer\": no final result \
-         code even after the grace period.</p></section>",
+         code even after the grace period.</p>",
     );
+    // Only then: a record without corrected figures renders as it always did.
+    if corrected {
+        out.push_str(
+            "<p class=\"muted\" id=\"windows-corrected\">On a serial line the figures are those the windows were \
+             judged on: the latency less the characters' time on the wire at the rig's line settings (the command \
+             still in flight, the answer up to its final result code); each step shows its raw latency beside it.</p>",
+        );
+    }
+    out.push_str("</section>");
 }
 
 fn charts(out: &mut String, stats: &[windows::CommandStats]) {

@@ -49,7 +49,8 @@ pub fn per_command(record: &RunRecord) -> Vec<CommandStats> {
             silent: 0,
         });
         s.sent += 1;
-        let latency = step.latency_ms.filter(|l| l.is_finite());
+        // The figure the window was judged on, so "late" here is what the run called late.
+        let latency = step.judged_ms().filter(|l| l.is_finite());
         let window = step.window_ms.filter(|w| w.is_finite());
         if let Some(l) = latency {
             s.latencies.push(l);
@@ -77,6 +78,15 @@ pub fn per_command(record: &RunRecord) -> Vec<CommandStats> {
         .collect()
 }
 
+/// Whether any send step was judged on a response time corrected for a serial line.
+pub fn any_corrected(record: &RunRecord) -> bool {
+    record
+        .cases
+        .iter()
+        .flat_map(|c| &c.steps)
+        .any(|s| s.judged_on == Some(miplcheck_record::JudgedOn::Corrected) && s.serial_line.is_some())
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::fixture::with_steps as record;
@@ -90,6 +100,9 @@ mod tests {
             what: format!("send AT{command}"),
             command: Some(command.into()),
             latency_ms: latency,
+            response_ms: None,
+            serial_line: None,
+            judged_on: None,
             window_ms: Some(window),
             failure: None,
         }
@@ -122,6 +135,21 @@ mod tests {
         assert_eq!(percentile(&[4.0], 95.0), Some(4.0));
         let stats = per_command(&record(vec![step("+MIPLCLOSE", None, 300.0)]));
         assert_eq!((stats[0].median, stats[0].max, stats[0].silent), (None, None, 1));
+    }
+
+    #[test]
+    fn a_corrected_step_counts_by_the_figure_it_was_judged_on() {
+        let corrected = StepRecord {
+            response_ms: Some(250.0),
+            serial_line: Some("9600 8N1".into()),
+            judged_on: Some(miplcheck_record::JudgedOn::Corrected),
+            ..step("+MIPLCONFIG", Some(383.0), 300.0)
+        };
+        let raw = StepRecord { judged_on: Some(miplcheck_record::JudgedOn::Raw), ..corrected.clone() };
+        let stats = per_command(&record(vec![corrected.clone(), raw]));
+        assert_eq!((stats[0].latencies.as_slice(), stats[0].late), ([250.0, 383.0].as_slice(), 1));
+        assert!(any_corrected(&record(vec![corrected])));
+        assert!(!any_corrected(&record(vec![step("+MIPLCONFIG", Some(383.0), 300.0)])));
     }
 
     #[test]

@@ -233,18 +233,101 @@ pub struct StepRecord {
     pub what: String,
     /// The AT command a send step sent (`+MIPLOPEN`), for per-command tables.
     pub command: Option<String>,
-    /// Time from the command (or the last command, for URCs) to the answer.
+    /// Time from the command (or the last command, for URCs) to the answer: for a send step the
+    /// raw figure, the final result code's stamp − the time the write returned.
     pub latency_ms: Option<f64>,
+    /// A send step's response time: `latency_ms` less the characters' time on the serial line
+    /// (the command still in flight, the answer up to its final result code). Equal to
+    /// `latency_ms` when `line` is absent. Absent in records written before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_ms: Option<f64>,
+    /// The line settings `response_ms` was corrected for (`9600 8N1`); absent: no correction
+    /// (the emulator, a TCP target).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub serial_line: Option<String>,
+    /// Which figure the window was judged on; absent for steps other than send, and in older
+    /// records, whose windows were judged on `latency_ms`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub judged_on: Option<JudgedOn>,
     /// The response window it was judged against.
     pub window_ms: Option<f64>,
     /// Why it failed, in words a firmware engineer reads.
     pub failure: Option<String>,
 }
 
+/// What a send step's window was judged on (`[timing] response_time` of the rig).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JudgedOn {
+    /// `latency_ms`.
+    Raw,
+    /// `response_ms`.
+    Corrected,
+}
+
+impl StepRecord {
+    /// The figure the window was judged on: `response_ms` when the step was corrected for a
+    /// serial line and judged so, else `latency_ms` (every step of an older record, URC and wire
+    /// steps, a rig without a line, where the two are the same).
+    pub fn judged_ms(&self) -> Option<f64> {
+        match (self.judged_on, &self.serial_line) {
+            (Some(JudgedOn::Corrected), Some(_)) => self.response_ms.or(self.latency_ms),
+            _ => self.latency_ms,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use rstest::rstest;
+
+    fn step(latency: f64, response: Option<f64>, judged_on: Option<JudgedOn>) -> StepRecord {
+        let serial_line = response.map(|_| "9600 8N1".to_string());
+        StepRecord {
+            label: "step 1".into(),
+            line: 1,
+            what: "send AT".into(),
+            command: Some("AT".into()),
+            latency_ms: Some(latency),
+            response_ms: response,
+            serial_line,
+            judged_on,
+            window_ms: Some(300.0),
+            failure: None,
+        }
+    }
+
+    #[rstest]
+    #[case::corrected(Some(250.0), Some(JudgedOn::Corrected), Some(250.0))]
+    #[case::raw(Some(250.0), Some(JudgedOn::Raw), Some(383.0))]
+    #[case::older_record(None, None, Some(383.0))]
+    fn the_judged_figure_is_the_one_the_step_names(
+        #[case] response: Option<f64>,
+        #[case] judged_on: Option<JudgedOn>,
+        #[case] want: Option<f64>,
+    ) {
+        assert_eq!(step(383.0, response, judged_on).judged_ms(), want);
+    }
+
+    #[test]
+    fn without_a_line_the_latency_is_the_judged_figure() {
+        // What a tool that rewrites `latency_ms` (and not its copy) still sees.
+        let s = StepRecord { serial_line: None, ..step(383.0, Some(250.0), Some(JudgedOn::Corrected)) };
+        assert_eq!(s.judged_ms(), Some(383.0));
+    }
+
+    #[test]
+    fn a_step_without_a_response_time_reads_and_writes_as_before() {
+        let json = r#"{"label":"step 1","line":1,"what":"send AT","command":"AT","latency_ms":383.0,"window_ms":300.0,"failure":null}"#;
+        let s: StepRecord = serde_json::from_str(json).unwrap();
+        assert_eq!(s, step(383.0, None, None));
+        assert_eq!(serde_json::to_string(&s).unwrap(), json);
+        let with = step(383.0, Some(250.0), Some(JudgedOn::Corrected));
+        let text = serde_json::to_string(&with).unwrap();
+        assert!(text.contains(r#""response_ms":250.0"#) && text.contains(r#""judged_on":"corrected""#), "{text}");
+        assert_eq!(serde_json::from_str::<StepRecord>(&text).unwrap(), with);
+    }
 
     #[rstest]
     #[case("step 3", FailedAt::Step("step 3".into()))]

@@ -23,7 +23,7 @@ mod rack;
 mod run;
 pub mod stats;
 
-pub use case::{CaseRecord, FailedAt, SnapshotResult, StepRecord, Verdict};
+pub use case::{CaseRecord, FailedAt, JudgedOn, SnapshotResult, StepRecord, Verdict};
 pub use error::RecordError;
 pub use line::{escape, printable, Class, Dir, Line, LineKind, LineMark};
 pub use origin::{Partition, PartitionKind, Suites};

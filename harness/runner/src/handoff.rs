@@ -111,6 +111,12 @@ fn step(s: &StepOutcome, privacy: &Privacy) -> StepRecord {
         what: privacy.text(&s.what),
         command: command_of(&s.what),
         latency_ms: s.latency.map(ms),
+        response_ms: s.response.map(ms),
+        serial_line: s.serial_line.clone(),
+        judged_on: s.judged_on.map(|j| match j {
+            crate::rig::ResponseTime::Corrected => miplcheck_record::JudgedOn::Corrected,
+            crate::rig::ResponseTime::Raw => miplcheck_record::JudgedOn::Raw,
+        }),
         window_ms: s.window.map(ms),
         failure: s.failure.as_deref().map(|f| crate::cap::reason(&privacy.text(f)).into_owned()),
     }

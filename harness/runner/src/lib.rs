@@ -22,6 +22,7 @@ pub mod handoff;
 pub mod input_error;
 pub mod interrupt;
 pub mod labgrid;
+pub mod line_time;
 pub mod outcome;
 pub mod partition;
 pub mod pattern;

@@ -56,6 +56,19 @@ fn a_lease_reaches_the_modem_over_rfc2217_and_release_frees_the_place() {
         assert!(answer.contains("OK"), "{answer:?}");
     }
     assert_ne!(a.serial().port, b.serial().port);
+    // The response time is corrected at the place's speed, not at `[serial]`'s 9600.
+    let rig = miplcheck_runner::rig::Rig::parse(
+        std::path::Path::new("rigs/lab.toml"),
+        &format!(
+            "kind = \"labgrid\"\ndialect = \"bc39\"\n[labgrid]\ncoordinator = \"{}\"\nplace = \"bc39-a\"\n\
+             [serial]\nbaud = 9600\nparity = \"even\"\n",
+            a.rig().coordinator
+        ),
+    )
+    .unwrap();
+    assert_eq!(rig.timing.line.map(|l| l.label()).as_deref(), Some("9600 8E1"));
+    let leased = miplcheck_runner::target::place::leased_rig(&rig, &a);
+    assert_eq!(leased.timing.line.map(|l| l.label()).as_deref(), Some("115200 8E1"));
     assert!(lab.holder("bc39-a").is_some());
     let power = a.power().expect("bc39-a has a power port");
     assert_eq!(

@@ -90,6 +90,13 @@ pub struct StepOutcome {
     pub what: String,
     /// Time from the command (or the last command, for URCs) to the answer.
     pub latency: Option<Duration>,
+    /// A send step's response time: the latency less the characters' time on the serial line
+    /// ([`crate::line_time`]); the latency itself on a rig without a line.
+    pub response: Option<Duration>,
+    /// The line settings the response time was corrected for (`9600 8N1`); none: no correction.
+    pub serial_line: Option<String>,
+    /// Which figure the send step's window was judged on.
+    pub judged_on: Option<crate::rig::ResponseTime>,
     pub window: Option<Duration>,
     /// Why the step failed, in words a firmware engineer reads.
     pub failure: Option<String>,
@@ -365,6 +372,9 @@ impl<'p, 'c> Session<'p, 'c> {
             line: step.line,
             what: step.describe(),
             latency: None,
+            response: None,
+            serial_line: None,
+            judged_on: None,
             window: None,
             failure: None,
         };

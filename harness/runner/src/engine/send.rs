@@ -3,9 +3,15 @@
 //! step's `window:`, or the manual's 最大响应时间 for the command, scaled by the rig). URCs that
 //! arrive meanwhile go to the backlog for later `urc:` steps. The `package:` step sends its
 //! replies through here too.
+//!
+//! On a rig with a serial line the window is judged on the response time corrected for the
+//! characters' time on the wire ([`crate::line_time`]), unless the rig says
+//! `[timing] response_time = "raw"`; both figures are kept and a late answer names both.
 
 use super::{ms, Claimed, Next, Seen, Session, StepOutcome};
+use crate::line_time::Exchange;
 use crate::pattern::{Pattern, Template};
+use crate::rig::ResponseTime;
 use crate::suite::Step;
 use crate::transcript::{escape, Dir, Entry, Mark};
 use miplcheck_at::dialect::Dialect;
@@ -23,6 +29,7 @@ pub(super) fn run(
     let filled = template.fill(&session.vars).map_err(|e| e.to_string())?;
     let mut bytes = filled.text.clone().into_bytes();
     bytes.extend_from_slice(session.ctx.line_ending.as_bytes());
+    let command_bytes = bytes.len();
     // Before writing: an answer cannot be older than this (a fast modem's echo can be stamped
     // by the reader before `write` returns).
     let began = session.port.now();
@@ -42,7 +49,10 @@ pub(super) fn run(
     let manual = step.window.unwrap_or_else(|| session.ctx.dialect.max_response(&filled.text));
     let window = session.scaled(manual);
     out.window = Some(window);
-    let hard = sent.saturating_add(window).saturating_add(session.ctx.timing.late_grace);
+    // A window judged on the corrected figure can pass an answer whose raw latency is past it:
+    // listen for the command's own line time longer (the answer's is in the late grace).
+    let on_line = session.ctx.timing.line.map(|l| l.chars(command_bytes)).unwrap_or_default();
+    let hard = sent.saturating_add(window).saturating_add(session.ctx.timing.late_grace).saturating_add(on_line);
     let mut infos: Vec<Seen> = Vec::new();
     let fin = loop {
         match session.next(hard) {
@@ -78,8 +88,20 @@ pub(super) fn run(
             }
         }
     };
-    let latency = fin.frame.at.saturating_sub(sent);
+    let exchange = Exchange {
+        began,
+        sent,
+        finished: fin.frame.at,
+        command_bytes,
+        answer_bytes: infos.iter().map(|s| s.frame.raw.len()).sum::<usize>() + fin.frame.raw.len(),
+    };
+    let line = session.ctx.timing.line.as_ref();
+    let (latency, response) = (exchange.raw(), exchange.corrected(line));
+    let judged_on = session.ctx.timing.response_time;
     out.latency = Some(latency);
+    out.response = Some(response);
+    out.serial_line = line.map(|l| l.label());
+    out.judged_on = Some(judged_on);
 
     // Content first: a wrong answer matters more than a late one.
     let expect =
@@ -126,10 +148,20 @@ pub(super) fn run(
         }
     }
     session.remember(captured);
-    if latency > window {
+    let judged = match judged_on {
+        ResponseTime::Corrected => response,
+        ResponseTime::Raw => latency,
+    };
+    if judged > window {
+        let figures = match (&out.serial_line, judged_on) {
+            (None, _) => ms(latency),
+            (Some(l), ResponseTime::Corrected) => format!("{} ({} corrected for {l})", ms(latency), ms(response)),
+            (Some(l), ResponseTime::Raw) => {
+                format!("{} (judged raw; {} corrected for {l})", ms(latency), ms(response))
+            }
+        };
         return Err(format!(
-            "answered in {}, after its {} window ({})",
-            ms(latency),
+            "answered in {figures}, after its {} window ({})",
             ms(window),
             window_source(session.ctx.dialect, &filled.text, step.window.is_some())
         ));

@@ -17,6 +17,10 @@
 //! [labgrid]                  # kind = "labgrid": coordinator = "host:20408", place = "bc39-a",
 //!                            #   client = "labgrid-client", timeout = "30s", reserve_wait = "10m"
 //!                            #   (see docs/rack.md, labgrid places); line settings from [serial]
+//! [timing]                   # window_scale = 1.0, late_grace = "2s",
+//!                            #   response_time = "corrected" | "raw" (send windows on the response
+//!                            #   time less the serial line's character time, or as measured; see
+//!                            #   crate::line_time)
 //! [secrets]                  # psk = "…" or psk = { env = "MIPL_PSK" }
 //! [reset]                    # before every case, and the health check's second rung
 //! command = "AT+QRST=1"      # answered ERROR / +CME ERROR / +CIS ERROR: fails at once
@@ -300,6 +304,35 @@ pub struct Timing {
     /// How long to keep listening after a window closed, to measure how late an answer was.
     #[serde(default = "grace", with = "humantime_serde")]
     pub late_grace: Duration,
+    /// Which figure a `send:` step's window is judged on (see [`crate::line_time`]).
+    #[serde(default)]
+    pub response_time: ResponseTime,
+    /// The serial line the characters cross, from the target: `[serial]`'s settings for kinds
+    /// `serial`, `rfc2217` and `labgrid`; none for the emulator and `tcp`, whose bytes cross
+    /// no UART the harness knows the speed of.
+    #[serde(skip)]
+    pub line: Option<crate::line_time::LineTime>,
+}
+
+/// `[timing] response_time`: what a send step's window is judged on.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ResponseTime {
+    /// The raw latency less the characters' time on the wire at the rig's line settings.
+    #[default]
+    Corrected,
+    /// The raw latency: the final result code's stamp − the time the write returned.
+    Raw,
+}
+
+impl ResponseTime {
+    /// As the record and the reports spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResponseTime::Corrected => "corrected",
+            ResponseTime::Raw => "raw",
+        }
+    }
 }
 
 fn one() -> f64 {
@@ -311,7 +344,7 @@ fn grace() -> Duration {
 
 impl Default for Timing {
     fn default() -> Self {
-        Timing { window_scale: 1.0, late_grace: grace() }
+        Timing { window_scale: 1.0, late_grace: grace(), response_time: ResponseTime::Corrected, line: None }
     }
 }
 
@@ -630,6 +663,7 @@ impl Rig {
             }
         }
         let probe = raw.probe.as_ref().map(|p| probe_rig(path, text, p.get_ref())).transpose()?;
+        let timing = Timing { line: line_time(&target), ..raw.timing };
         let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "rig".into());
         Ok(Rig {
             path: path.to_path_buf(),
@@ -639,7 +673,7 @@ impl Rig {
             capabilities: raw.capabilities,
             line_ending: raw.line_ending.unwrap_or_else(|| "\r".into()),
             target,
-            timing: raw.timing,
+            timing,
             secrets,
             reset: raw.reset.map(|r| r.into_inner()),
             power: raw.power.map(|p| p.into_inner()),
@@ -752,6 +786,21 @@ fn positive(d: Duration) -> Result<(), String> {
     Ok(())
 }
 
+/// The UART the target's characters cross. A `tcp` rig (ser2net raw, `socket://`,
+/// `miplcheck emulate --tcp`) has none the harness can vouch for: it does not set the server's
+/// line, so `[serial]`'s values there are nobody's checked settings, and correcting by them could
+/// pass a late modem. The emulator's bytes cross no UART at all.
+pub(crate) fn line_time(target: &Target) -> Option<crate::line_time::LineTime> {
+    use crate::line_time::LineTime;
+    match target {
+        Target::Serial(s) | Target::Labgrid { line: s, .. } => {
+            LineTime::new(s.baud, s.data_bits, s.parity, s.stop_bits)
+        }
+        Target::Rfc2217(r) => LineTime::new(r.baud, r.data_bits, r.parity, r.stop_bits),
+        Target::Emulator { .. } | Target::Tcp { .. } => None,
+    }
+}
+
 /// `[serial]` of a rig whose port is elsewhere (`[rfc2217]`, a labgrid place): line settings only,
 /// checked; the defaults (115200 8N1) without the table.
 #[allow(clippy::type_complexity)]
@@ -857,6 +906,32 @@ mod tests {
     }
 
     #[rstest]
+    #[case::serial(
+        "kind = \"serial\"\n[serial]\nport = \"/dev/x\"\nbaud = 9600\nparity = \"even\"\n",
+        Some("9600 8E1")
+    )]
+    #[case::serial_default_line("kind = \"serial\"\n[serial]\nport = \"/dev/x\"\n", Some("115200 8N1"))]
+    #[case::rfc2217("kind = \"rfc2217\"\n[rfc2217]\naddress = \"lab:4001\"\n[serial]\nbaud = 9600\ndata_bits = 7\nparity = \"even\"\nstop_bits = 2\n", Some("9600 7E2"))]
+    #[case::rfc2217_url("kind = \"serial\"\n[serial]\nport = \"rfc2217://lab:4001\"\nbaud = 9600\n", Some("9600 8N1"))]
+    #[case::labgrid(
+        "kind = \"labgrid\"\n[labgrid]\ncoordinator = \"lab:20408\"\nplace = \"a\"\n[serial]\nbaud = 9600\n",
+        Some("9600 8N1")
+    )]
+    #[case::socket_url("kind = \"serial\"\n[serial]\nport = \"socket://lab:4000\"\nbaud = 9600\n", None)]
+    #[case::tcp("kind = \"tcp\"\n[tcp]\naddress = \"lab:4000\"\n", None)]
+    #[case::emulator("kind = \"emulator\"\n", None)]
+    #[case::emulator_on_a_pty("kind = \"emulator\"\n[emulator]\nlink = \"pty\"\n", None)]
+    fn the_line_a_response_time_is_corrected_for(#[case] head: &str, #[case] want: Option<&str>) {
+        let (kind, rest) = head.split_once('\n').unwrap();
+        let r = parse(&format!("{kind}\ndialect = \"bc39\"\n{rest}")).unwrap();
+        assert_eq!(r.timing.line.map(|l| l.label()).as_deref(), want);
+        assert_eq!(r.timing.response_time, ResponseTime::Corrected, "corrected unless the rig says raw");
+        let raw = parse(&format!("{kind}\ndialect = \"bc39\"\n{rest}[timing]\nresponse_time = \"raw\"\n")).unwrap();
+        assert_eq!(raw.timing.response_time, ResponseTime::Raw);
+        assert_eq!(raw.timing.line, r.timing.line);
+    }
+
+    #[rstest]
     #[case("kind = \"emulator\"\n", 0, "dialect", "missing field")]
     #[case("kind = \"emulator\"\ndialect = \"sim800\"\n", 2, "dialect", "unknown dialect")]
     #[case("kind = \"modem\"\ndialect = \"bc39\"\n", 1, "kind", "unknown variant")]
@@ -885,6 +960,12 @@ mod tests {
         4,
         "secrets.psk",
         "MIPLCHECK_TEST_UNSET_VAR"
+    )]
+    #[case(
+        "kind = \"serial\"\ndialect = \"bc39\"\n[serial]\nport = \"/dev/x\"\n[timing]\nresponse_time = \"wire\"\n",
+        6,
+        "timing.response_time",
+        "unknown variant `wire`, expected `corrected` or `raw`"
     )]
     #[case(
         "kind = \"emulator\"\ndialect = \"bc39\"\n[timing]\nwindow_scale = 0\n",

@@ -48,7 +48,9 @@ pub fn leased_rig(rig: &Rig, lease: &Lease) -> Rig {
             }
         })
     });
-    Rig { target, power, ..rig.clone() }
+    // The line as leased: the place's speed, and none for a raw TCP server (see rig::line_time).
+    let timing = crate::rig::Timing { line: crate::rig::line_time(&target), ..rig.timing.clone() };
+    Rig { target, power, timing, ..rig.clone() }
 }
 
 /// The target of a rig that is not opened: a labgrid place that could not be leased (every case
