@@ -263,7 +263,8 @@ impl Modem {
                 let up = answer.at.saturating_add(Stamp::from_millis(restart.boot_ms));
                 self.booting_until = up;
                 self.busy_until = up;
-                let banner: String = restart.banner.iter().map(|l| format!("\r\n{l}\r\n")).collect();
+                let banner: String =
+                    restart.banner.iter().chain(&restart.closing).map(|l| format!("\r\n{l}\r\n")).collect();
                 vec![answer, Emission { at: up, bytes: banner.into_bytes() }]
             }
         }

@@ -38,7 +38,7 @@ pub static BC39: Dialect = Dialect {
     manufacturer: "Quectel",
     // The manual names no reset command; the BC-series AT manuals (BC66 §2.x, BC95 `AT+QRST`)
     // reset with `AT+QRST=1`, answering `OK`, and the module prints `RDY` once it is up.
-    restart: Restart { command: "AT+QRST=1", answer: "OK", banner: &["RDY"], boot_ms: 1500 },
+    restart: Restart { command: "AT+QRST=1", answer: "OK", banner: &["RDY"], closing: None, boot_ms: 1500 },
 };
 
 static COMMANDS: &[CommandSpec] = &[

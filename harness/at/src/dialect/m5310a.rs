@@ -56,12 +56,12 @@ pub static M5310A: Dialect = Dialect {
     manufacturer: "CMIOT",
     // The OneNET manual names no reset command. M5310-A's AT command set (V1.4, firmware
     // V150R100C10B300, the Boudica 150 family) reboots with `AT+NRB`: `REBOOTING`, then the
-    // boot banner ending `Neul`. The `OK` that firmware prints after it is left out: unasked
-    // for, a host would take it for the final result of whatever it sent next.
+    // boot banner ending `Neul`, then `OK`: the final result of the `AT+NRB` itself.
     restart: Restart {
         command: "AT+NRB",
         answer: "REBOOTING",
         banner: &["Boot: Unsigned", "REBOOT_CAUSE_APPLICATION_AT", "Neul"],
+        closing: Some("OK"),
         boot_ms: 1500,
     },
 };

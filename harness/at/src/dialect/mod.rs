@@ -178,6 +178,9 @@ pub struct Restart {
     /// The lines printed once the module is up, in order; the last is its ready line. Each must
     /// be a [`Dialect::boot`] line, so a reboot mid-case is recognised.
     pub banner: &'static [&'static str],
+    /// A final result code the firmware prints after its banner, closing the reset command that
+    /// answered with an information line (Boudica's `OK` after `Neul`).
+    pub closing: Option<&'static str>,
     /// From the answer to the banner: the firmware's boot time. Input meanwhile is lost.
     pub boot_ms: u64,
 }
