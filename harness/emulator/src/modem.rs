@@ -167,6 +167,11 @@ impl Modem {
         self.booting_until = Stamp::ZERO;
     }
 
+    /// When the firmware hears the TE again after the dialect's reset command (now, if it is up).
+    pub fn ready_at(&self) -> Stamp {
+        self.booting_until
+    }
+
     /// Bytes from the TE at `now`.
     /// Bytes after the line that wedges the modem (fault `hang_after`) are neither echoed nor read;
     /// nor are bytes that come while the firmware boots after the dialect's reset command.
@@ -501,7 +506,7 @@ mod tests {
         "m5310a",
         "AT+NRB",
         "\r\nREBOOTING\r\n",
-        "\r\nBoot: Unsigned\r\n\r\nREBOOT_CAUSE_APPLICATION_AT\r\n\r\nNeul\r\n"
+        "\r\nBoot: Unsigned\r\n\r\nREBOOT_CAUSE_APPLICATION_AT\r\n\r\nNeul\r\n\r\nOK\r\n"
     )]
     fn the_reset_command_answers_boots_deaf_then_prints_its_banner(
         #[case] dialect: &str,

@@ -38,7 +38,22 @@ pub static BC39: Dialect = Dialect {
     manufacturer: "Quectel",
     // The manual names no reset command; the BC-series AT manuals (BC66 §2.x, BC95 `AT+QRST`)
     // reset with `AT+QRST=1`, answering `OK`, and the module prints `RDY` once it is up.
-    restart: Restart { command: "AT+QRST=1", answer: "OK", banner: &["RDY"], closing: None, boot_ms: 1500 },
+    restart: &Restart {
+        // `<mode>` 1: at once.
+        spec: cmd(
+            "+QRST",
+            "Quectel BC66 AT Commands Manual (AT+QRST)",
+            "reset the module",
+            &[Test, Set],
+            Some("<mode>"),
+            Some("+QRST: (1)"),
+        ),
+        command: "AT+QRST=1",
+        answer: "OK",
+        banner: &["RDY"],
+        closing: None,
+        boot_ms: 1500,
+    },
 };
 
 static COMMANDS: &[CommandSpec] = &[
@@ -79,9 +94,6 @@ static COMMANDS: &[CommandSpec] = &[
     cmd("+QSOTAINFO", "BC39 §3.2.17", "configure software upgrade information", &[Query, Set],
         Some("<sw_version>,<mem_size>"), None),
     cmd("+QSOTARESULT", "BC39 §3.2.18", "report a software upgrade result", &[Set], Some("<result>"), None),
-    // Not in the OneNET manual: the Quectel BC-series AT manual's reset (`<mode>` 1: at once).
-    cmd("+QRST", "Quectel BC66 AT Commands Manual (AT+QRST)", "reset the module", &[Test, Set], Some("<mode>"),
-        Some("+QRST: (1)")),
 ];
 
 static URCS: &[UrcSpec] = &[

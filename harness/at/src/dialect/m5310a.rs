@@ -57,7 +57,8 @@ pub static M5310A: Dialect = Dialect {
     // The OneNET manual names no reset command. M5310-A's AT command set (V1.4, firmware
     // V150R100C10B300, the Boudica 150 family) reboots with `AT+NRB`: `REBOOTING`, then the
     // boot banner ending `Neul`, then `OK`: the final result of the `AT+NRB` itself.
-    restart: Restart {
+    restart: &Restart {
+        spec: cmd("+NRB", "M5310-A AT Command Set V1.4 (AT+NRB)", "reboot the module", &[Exec], None),
         command: "AT+NRB",
         answer: "REBOOTING",
         banner: &["Boot: Unsigned", "REBOOT_CAUSE_APPLICATION_AT", "Neul"],
@@ -123,8 +124,6 @@ static COMMANDS: &[CommandSpec] = &[
     cmd("+MIPLDEVINFO", "M5310-A §2.6", "current device instance parameters", &[Query], None),
     cmd("+MIPLDTLSNAT", "M5310-A §2.7", "DTLS automatic renegotiation interval", &[Set], Some("<ref>,<timeout>")),
     cmd("+MIPLLTRDP", "M5310-A §2.8", "remaining lifetime after registration", &[Exec], None),
-    // Not in the OneNET manual: the M5310-A AT command set's reboot (see `restart`).
-    cmd("+NRB", "M5310-A AT Command Set V1.4 (AT+NRB)", "reboot the module", &[Exec], None),
 ];
 
 /// The TE answers READ within 3 s (§1.11: 平台侧现在推荐 3s 内; §5.3.3.2 says 5 s for a read) and
