@@ -40,7 +40,7 @@ fn a_terminal_gets_bars_for_the_rig_and_the_case_being_run() {
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&o.stdout);
-    assert!(text.contains("emulator-bc39 (bc39)") && text.contains("/12 cases"), "{text}");
+    assert!(text.contains("emulator-bc39 (bc39)") && text.contains("/16 cases"), "{text}");
     assert!(text.contains("suite basics: "), "the case being run: {text}");
-    assert!(text.contains("PASS basics/attention") && text.contains("12 passed, 0 failed"), "{text}");
+    assert!(text.contains("PASS basics/attention") && text.contains("15 passed, 0 failed"), "{text}");
 }

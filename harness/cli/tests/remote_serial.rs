@@ -56,17 +56,21 @@ impl Drop for Emulator {
 }
 
 /// The pty rig's file with its target swapped for a serial server at `address`: the same
-/// capabilities, secrets and platform, and the emulator's power-on reset (`AT+CFUN=1,1`) as the
-/// bench reset, since nothing else can reset a modem behind a serial server.
+/// capabilities, secrets and platform, and the BC39's own reset command with its ready line as
+/// the bench reset (`AT+QRST=1` until `RDY`, as `rigs/serial-bc39.example.toml` has it), since
+/// nothing else can reset a modem behind a serial server.
 fn rig_behind(dir: &Path, name: &str, target: &str) -> PathBuf {
+    let restart = &miplcheck_at::dialect::BC39.restart;
     let text = std::fs::read_to_string(root().join("rigs/emulator-bc39.toml")).unwrap();
     let start = text.find("[emulator]").unwrap();
     let end = text.find("[secrets]").unwrap();
     let text = format!(
-        "{}{target}\n[reset]\ncommand = \"AT+CFUN=1,1\"\n\n{}",
+        "{}{target}\n[reset]\ncommand = \"{}\"\nready = \"{}\"\n\n{}",
         text[..start]
             .replace("kind = \"emulator\"", "")
             .replace("name = \"emulator-bc39\"", &format!("name = \"{name}\"")),
+        restart.command,
+        restart.ready(),
         &text[end..]
     );
     let path = dir.join(format!("{name}.toml"));

@@ -23,9 +23,19 @@ pub struct Basics {
     pub connected: bool,
     pub cfun: u8,
     pub attached: bool,
-    /// `AT+CFUN=<fun>,1` asked for a reset of the MT once its `OK` is out, then `<fun>`
-    /// (3GPP TS 27.007 §8.2).
-    pub reboot: Option<u8>,
+    /// A command asked for a reboot once its answer is out.
+    pub reboot: Option<Reboot>,
+}
+
+/// How a command reboots the modem; either way every setting is back to power-on and the LwM2M
+/// client is gone without a word to the platform.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reboot {
+    /// `AT+CFUN=<fun>,1` (3GPP TS 27.007 §8.2): back at once, at `<fun>`, printing nothing.
+    Cfun(u8),
+    /// The dialect's reset command ([`miplcheck_at::dialect::Restart`]): deaf for its boot time,
+    /// then its banner.
+    Restart,
 }
 
 impl Basics {

@@ -7,7 +7,7 @@
 
 use crate::basic;
 use crate::behaviour::Behaviour;
-use crate::ctx::{Basics, Ctx, Out};
+use crate::ctx::{Basics, Ctx, Out, Reboot};
 use crate::faults::Counters;
 use crate::options::{Options, OptionsError};
 use crate::registry::behaviour_for;
@@ -47,6 +47,8 @@ pub struct Modem {
     outbox: Vec<NetOut>,
     /// Quirk `urc-before-ok`: a command's final result held until the URC it caused is out.
     held: Option<(Emission, Stamp)>,
+    /// After the dialect's reset command: until then the firmware is booting and hears nothing.
+    booting_until: Stamp,
     /// How far the rig's faults have got: kept across [`Modem::reset`], as the faults count from
     /// the modem's creation.
     faults: Counters,
@@ -65,6 +67,7 @@ impl Modem {
             busy_until: Stamp::ZERO,
             outbox: vec![],
             held: None,
+            booting_until: Stamp::ZERO,
             faults: Counters::default(),
         })
     }
@@ -161,21 +164,30 @@ impl Modem {
         self.busy_until = Stamp::ZERO;
         self.outbox.clear();
         self.held = None;
+        self.booting_until = Stamp::ZERO;
+    }
+
+    /// When the firmware hears the TE again after the dialect's reset command (now, if it is up).
+    pub fn ready_at(&self) -> Stamp {
+        self.booting_until
     }
 
     /// Bytes from the TE at `now`.
-    /// Bytes after the line that wedges the modem (fault `hang_after`) are neither echoed nor read.
+    /// Bytes after the line that wedges the modem (fault `hang_after`) are neither echoed nor read;
+    /// nor are bytes that come while the firmware boots after the dialect's reset command.
     pub fn input(&mut self, bytes: &[u8], now: Stamp) -> Vec<Emission> {
         let mut out = Vec::new();
         let echo = self.basics.echo;
         let mut read = 0;
         for &b in bytes {
-            if self.wedged() {
+            if self.wedged() || now < self.booting_until {
                 break;
             }
             read += 1;
             match b {
-                b'\r' => {
+                // V.250 §5.2.1 ends a line with S3 (`\r`); terminals and `socat -` send `\n`,
+                // which real modules take too. `\r\n` runs the line once: the `\n` finds it empty.
+                b'\r' | b'\n' => {
                     let line = std::mem::take(&mut self.line);
                     if std::mem::take(&mut self.overflow) {
                         self.faults.line();
@@ -185,7 +197,6 @@ impl Modem {
                         out.extend(self.execute(&String::from_utf8_lossy(&line), now));
                     }
                 }
-                b'\n' if self.line.is_empty() => {}
                 _ if self.line.len() >= MAX_COMMAND => self.overflow = true,
                 _ => self.line.push(b),
             }
@@ -213,13 +224,8 @@ impl Modem {
             Ok(inv) => self.dispatch(&inv, now),
         };
         let answer = self.answer(&name, reply, now);
-        if let Some(fun) = self.basics.reboot.take() {
-            // The answer is out first; everything after it meets a modem just powered on, at
-            // `<fun>`. The faults keep counting, as for any reset.
-            self.reset();
-            basic::set_fun(&mut self.basics, fun.into());
-            self.busy_until = answer.at;
-            return vec![answer];
+        if let Some(reboot) = self.basics.reboot.take() {
+            return self.reboot(reboot, answer);
         }
         let networked = !datagrams.is_empty();
         let mut urcs = self.flush(now, urcs, datagrams);
@@ -241,6 +247,32 @@ impl Modem {
         let mut out = vec![answer];
         out.extend(urcs);
         out
+    }
+
+    /// The answer is out first; everything after it meets a modem just powered on: the LwM2M
+    /// client is dropped without a deregistration, so the platform sees the device vanish. The
+    /// faults keep counting, as for any reset.
+    fn reboot(&mut self, reboot: Reboot, mut answer: Emission) -> Vec<Emission> {
+        self.reset();
+        match reboot {
+            Reboot::Cfun(fun) => {
+                basic::set_fun(&mut self.basics, fun.into());
+                self.busy_until = answer.at;
+                vec![answer]
+            }
+            Reboot::Restart => {
+                let restart = &self.dialect().restart;
+                if restart.answer != "OK" {
+                    answer.bytes = format!("\r\n{}\r\n", restart.answer).into_bytes();
+                }
+                let up = answer.at.saturating_add(Stamp::from_millis(restart.boot_ms));
+                self.booting_until = up;
+                self.busy_until = up;
+                let banner: String =
+                    restart.banner.iter().chain(&restart.closing).map(|l| format!("\r\n{l}\r\n")).collect();
+                vec![answer, Emission { at: up, bytes: banner.into_bytes() }]
+            }
+        }
     }
 
     #[allow(clippy::type_complexity)]
@@ -423,5 +455,115 @@ mod tests {
             "AT+CFUN?\r\r\n+CFUN: 0\r\n\r\nOK\r\n",
             "reset, then <fun> 0"
         );
+    }
+
+    fn quiet(dialect: &str) -> Modem {
+        let mut o = Options::for_dialect(dialect);
+        o.echo = false;
+        Modem::new(o).unwrap()
+    }
+
+    #[rstest::rstest]
+    #[case::lone_lf(b"AT\n", "AT\n\r\nOK\r\n")]
+    #[case::crlf_runs_once(b"AT\r\n", "AT\r\n\r\nOK\r\n")]
+    #[case::lf_then_cr(b"AT\n\r", "AT\n\r\r\nOK\r\n")]
+    // One write is echoed as the echo setting was when it came.
+    #[case::two_lines(b"ATE0\nAT\n", "ATE0\nAT\n\r\nOK\r\n\r\nOK\r\n")]
+    fn lf_ends_a_command_line(#[case] input: &[u8], #[case] heard: &str) {
+        assert_eq!(text(&modem().input(input, Stamp::ZERO)), heard);
+    }
+
+    #[rstest::rstest]
+    #[case("bc39", "ATI", "\r\nQuectel\r\nBC39\r\nRevision: BC39NBR01A04_ONT\r\n\r\nOK\r\n")]
+    #[case("m5310a", "ATI", "\r\nCMIOT\r\nM5310-A\r\nRevision:M5310-A_V1.6\r\n\r\nOK\r\n")]
+    #[case("bc39", "AT+CGMI", "\r\nQuectel\r\n\r\nOK\r\n")]
+    #[case("m5310a", "AT+CGMM", "\r\nM5310-A\r\n\r\nOK\r\n")]
+    #[case("bc39", "AT+CGMM=?", "\r\nOK\r\n")]
+    #[case("bc39", "AT+CGPADDR=?", "\r\n+CGPADDR: (0)\r\n\r\nOK\r\n")]
+    #[case("bc39", "AT+CGPADDR", "\r\n+CGPADDR: 0,10.37.168.24\r\n\r\nOK\r\n")]
+    #[case("m5310a", "AT+CGPADDR=0", "\r\n+CGPADDR: 0,10.37.168.24\r\n\r\nOK\r\n")]
+    #[case("bc39", "AT+CGPADDR=1", "\r\n+CME ERROR: 50\r\n")]
+    #[case("m5310a", "AT+CGPADDR=1", "\r\n+CME ERROR: 50\r\n")]
+    #[case("bc39", "AT+QRST=0", "\r\n+CME ERROR: 50\r\n")]
+    fn identification_and_address(#[case] dialect: &str, #[case] line: &str, #[case] heard: &str) {
+        let mut m = quiet(dialect);
+        assert_eq!(text(&m.input(format!("{line}\r").as_bytes(), Stamp::ZERO)), heard);
+    }
+
+    #[rstest::rstest]
+    #[case::detached("AT+CGATT=0")]
+    #[case::radio_off("AT+CFUN=0")]
+    fn no_address_unless_attached(#[case] first: &str) {
+        let mut m = quiet("bc39");
+        m.input(format!("{first}\r").as_bytes(), Stamp::ZERO);
+        assert_eq!(text(&m.input(b"AT+CGPADDR\r", Stamp::ZERO)), "\r\nOK\r\n");
+        assert_eq!(text(&m.input(b"AT+CGPADDR=0\r", Stamp::ZERO)), "\r\n+CGPADDR: 0\r\n\r\nOK\r\n");
+    }
+
+    #[rstest::rstest]
+    #[case("bc39", "AT+QRST=1", "\r\nOK\r\n", "\r\nRDY\r\n")]
+    #[case(
+        "m5310a",
+        "AT+NRB",
+        "\r\nREBOOTING\r\n",
+        "\r\nBoot: Unsigned\r\n\r\nREBOOT_CAUSE_APPLICATION_AT\r\n\r\nNeul\r\n\r\nOK\r\n"
+    )]
+    fn the_reset_command_answers_boots_deaf_then_prints_its_banner(
+        #[case] dialect: &str,
+        #[case] line: &str,
+        #[case] answer: &str,
+        #[case] banner: &str,
+    ) {
+        let mut m = modem_of(dialect);
+        m.input(b"ATE0\r", Stamp::ZERO);
+        m.input(b"AT+CSCON=1\r", Stamp::ZERO);
+        let boot = Stamp::from_millis(m.dialect().restart.boot_ms);
+        let out = m.input(format!("{line}\rAT\r").as_bytes(), Stamp::ZERO);
+        assert_eq!(out.len(), 2, "the answer, then the banner; the AT after it is lost: {out:?}");
+        assert_eq!((out[0].at, text(&out[..1])), (Stamp::ZERO, answer.to_string()));
+        assert_eq!((out[1].at, text(&out[1..])), (boot, banner.to_string()));
+        let half = boot / 2;
+        assert!(m.input(b"AT\r", half).is_empty(), "deaf while booting: no echo, no answer");
+        let after = m.input(b"AT+CSCON?\r", boot);
+        assert_eq!(text(&after), "AT+CSCON?\r\r\n+CSCON: 0,0\r\n\r\nOK\r\n", "power-on settings, echo on");
+        assert_eq!(after[0].at, boot);
+    }
+
+    fn modem_of(dialect: &str) -> Modem {
+        Modem::new(Options::for_dialect(dialect)).unwrap()
+    }
+
+    /// A registered client is dropped by the reboot without a word to the platform: no
+    /// deregistration, and no retransmission of anything it had in flight.
+    #[test]
+    fn the_reset_command_forgets_the_client_without_a_goodbye() {
+        let mut m = quiet("bc39");
+        for l in ["AT+MIPLCREATE", "AT+MIPLADDOBJ=0,3303,1,\"1\",4,2", "AT+MIPLOPEN=0,600,60"] {
+            assert!(text(&m.input(format!("{l}\r").as_bytes(), Stamp::ZERO)).contains("OK"), "{l}");
+        }
+        assert!(!m.take_datagrams().is_empty(), "the registration went out");
+        assert!(m.next_deadline().is_some(), "its retransmission is due");
+        m.input(b"AT+QRST=1\r", Stamp::ZERO);
+        assert!(m.take_datagrams().is_empty(), "no deregistration");
+        assert_eq!(m.next_deadline(), None, "no timers left");
+        assert!(m.poll(Duration::from_secs(600)).is_empty());
+        assert!(m.take_datagrams().is_empty());
+    }
+
+    /// The echo goes out as the characters come, not with the answer a rig delays.
+    #[test]
+    fn the_echo_is_not_held_behind_a_delayed_answer() {
+        let mut o = Options::for_dialect("bc39");
+        o.delays.insert("+MIPLVER".into(), Duration::from_millis(250));
+        let mut m = Modem::new(o).unwrap();
+        let out = m.input(b"AT+MIPLVER?", Stamp::ZERO);
+        assert_eq!((out[0].at, text(&out)), (Stamp::ZERO, "AT+MIPLVER?".to_string()));
+        let out = m.input(b"\r", Duration::from_millis(5));
+        assert_eq!((out[0].at, text(&out[..1])), (Duration::from_millis(5), "\r".to_string()));
+        assert_eq!(out[1].at, Duration::from_millis(255));
+        // A second command typed while the first's answer is pending is echoed at once too.
+        let out = m.input(b"AT\r", Duration::from_millis(10));
+        assert_eq!((out[0].at, text(&out[..1])), (Duration::from_millis(10), "AT\r".to_string()));
+        assert_eq!(out[1].at, Duration::from_millis(255));
     }
 }

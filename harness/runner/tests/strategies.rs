@@ -159,15 +159,16 @@ fn emulator_on_tcp() -> String {
 #[test]
 fn a_reset_answered_error_fails_at_once_naming_the_command_and_the_answer() {
     let addr = emulator_on_tcp();
+    // The emulator takes AT+QRST=1 (BC39's reset); another `<mode>` it refuses.
     let r = rig(&format!(
-        "kind = \"tcp\"\ndialect = \"bc39\"\n[tcp]\naddress = \"{addr}\"\n[reset]\ncommand = \"AT+QRST=1\"\nready = \"RDY\"\ntimeout = \"15s\"\n"
+        "kind = \"tcp\"\ndialect = \"bc39\"\n[tcp]\naddress = \"{addr}\"\n[reset]\ncommand = \"AT+QRST=0\"\nready = \"RDY\"\ntimeout = \"15s\"\n"
     ));
     let mut t = Reopening::new(r);
     let t0 = Instant::now();
     let e = t.prepare().unwrap_err();
     let took = t0.elapsed();
     assert!(matches!(e, TargetError::ResetRefused { .. }), "{e}");
-    assert!(e.to_string().starts_with("reset: AT+QRST=1 was answered `") && e.to_string().contains("ERROR"), "{e}");
+    assert!(e.to_string().starts_with("reset: AT+QRST=0 was answered `") && e.to_string().contains("ERROR"), "{e}");
     assert!(took < Duration::from_secs(10), "waited {took:?}, as if for the 15 s time-out");
     // The health check gets past it: the modem answers AT.
     assert_eq!(t.health_check(), HealthReport { ok: true, rungs: vec!["AT: OK".into()] });

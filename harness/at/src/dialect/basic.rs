@@ -17,6 +17,12 @@ pub(super) static COMMANDS: &[CommandSpec] = &[
     CommandSpec { section: "ITU-T V.250", ..basic("", "attention", &[Exec], None) },
     CommandSpec { section: "ITU-T V.250", ..basic("E0", "echo off", &[Exec], None) },
     CommandSpec { section: "ITU-T V.250", ..basic("E1", "echo on", &[Exec], None) },
+    CommandSpec { section: "ITU-T V.250 §6.1.3", ..basic("I", "request identification information", &[Exec], None) },
+    CommandSpec {
+        section: "3GPP TS 27.007 §5.1",
+        ..basic("+CGMI", "manufacturer identification", &[Test, Exec], None)
+    },
+    CommandSpec { section: "3GPP TS 27.007 §5.2", ..basic("+CGMM", "model identification", &[Test, Exec], None) },
     basic("+CGMR", "firmware revision", &[Test, Exec], None),
     basic("+CGSN", "IMEI / serial number", &[Test, Exec, Set], Some("<snt>")),
     basic("+CIMI", "IMSI", &[Test, Exec], None),
@@ -24,6 +30,10 @@ pub(super) static COMMANDS: &[CommandSpec] = &[
     basic("+CSQ", "signal quality", &[Test, Exec], None),
     basic("+CEREG", "EPS network registration status", &[Test, Query, Set], Some("<n>")),
     basic("+CGATT", "PS attach or detach", &[Test, Query, Set], Some("<state>")),
+    CommandSpec {
+        section: "3GPP TS 27.007 §10.1.14",
+        ..basic("+CGPADDR", "show PDP addresses", &[Test, Exec, Set], Some("<cid>"))
+    },
     basic("+CSCON", "signalling connection status", &[Test, Query, Set], Some("<n>")),
     CommandSpec {
         max_response_ms: 85_000,

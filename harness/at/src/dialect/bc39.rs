@@ -5,7 +5,7 @@
 //! comma between `<resId>` and `<valueType>`; §3.2.14 spells the command `MIPLPARAMETERERRSP` while
 //! §5.6 and §4.6 say `MIPLPARAMETERRSP`.
 
-use super::{code, urc, Code, CommandSpec, Dialect, ErrorFamily, Rai, UrcSpec};
+use super::{code, urc, Code, CommandSpec, Dialect, ErrorFamily, Rai, Restart, UrcSpec};
 use crate::syntax::Form::{Exec, Query, Set, Test};
 
 const fn cmd(
@@ -35,6 +35,25 @@ pub static BC39: Dialect = Dialect {
     synonyms: &[],
     // Quectel modules print a `Boot…` banner, then `RDY` once the AT port is ready.
     boot: &["RDY", "Boot*", "REBOOT*"],
+    manufacturer: "Quectel",
+    // The manual names no reset command; the BC-series AT manuals (BC66 §2.x, BC95 `AT+QRST`)
+    // reset with `AT+QRST=1`, answering `OK`, and the module prints `RDY` once it is up.
+    restart: &Restart {
+        // `<mode>` 1: at once.
+        spec: cmd(
+            "+QRST",
+            "Quectel BC66 AT Commands Manual (AT+QRST)",
+            "reset the module",
+            &[Test, Set],
+            Some("<mode>"),
+            Some("+QRST: (1)"),
+        ),
+        command: "AT+QRST=1",
+        answer: "OK",
+        banner: &["RDY"],
+        closing: None,
+        boot_ms: 1500,
+    },
 };
 
 static COMMANDS: &[CommandSpec] = &[

@@ -13,7 +13,7 @@
 //! event codes in §5.3.3.1 (11 for a NOTIFY ACK), §5.3.4 (20 for deregistration) and §5.3.5 (10 for
 //! an update) differ from §1.7–§1.9 and §4.2 (26, 15, 11).
 
-use super::{code, urc, Code, CommandSpec, Dialect, ErrorFamily, Rai, UrcSpec};
+use super::{code, urc, Code, CommandSpec, Dialect, ErrorFamily, Rai, Restart, UrcSpec};
 use crate::syntax::Form::{Exec, Query, Set};
 
 const fn cmd(
@@ -52,7 +52,19 @@ pub static M5310A: Dialect = Dialect {
     ],
     // The manual does not show the power-on output; these are the banner and ready lines its
     // firmware family prints.
-    boot: &["RDY", "Boot*", "REBOOT*"],
+    boot: &["RDY", "Boot*", "REBOOT*", "Neul"],
+    manufacturer: "CMIOT",
+    // The OneNET manual names no reset command. M5310-A's AT command set (V1.4, firmware
+    // V150R100C10B300, the Boudica 150 family) reboots with `AT+NRB`: `REBOOTING`, then the
+    // boot banner ending `Neul`, then `OK`: the final result of the `AT+NRB` itself.
+    restart: &Restart {
+        spec: cmd("+NRB", "M5310-A AT Command Set V1.4 (AT+NRB)", "reboot the module", &[Exec], None),
+        command: "AT+NRB",
+        answer: "REBOOTING",
+        banner: &["Boot: Unsigned", "REBOOT_CAUSE_APPLICATION_AT", "Neul"],
+        closing: Some("OK"),
+        boot_ms: 1500,
+    },
 };
 
 #[rustfmt::skip]

@@ -160,6 +160,39 @@ pub struct Dialect {
     /// Lines the module prints when it (re)starts — its boot banner and ready line — each exact
     /// or, ending in `*`, a prefix. Seen mid-case, they mean the modem rebooted.
     pub boot: &'static [&'static str],
+    /// What `AT+CGMI` prints: the manufacturer as the module names itself.
+    pub manufacturer: &'static str,
+    /// How the module reboots on command, and what it prints doing so.
+    pub restart: &'static Restart,
+}
+
+/// A dialect's reset command (a row of its command table) and what the module prints around the
+/// reboot: the answer first, then, once it is up again, its banner.
+#[derive(Debug)]
+pub struct Restart {
+    /// Its table row. Kept out of [`Dialect::commands`], which lists the OneNET manual's own
+    /// commands (what coverage and comparisons count); [`Dialect::command`] finds it.
+    pub spec: CommandSpec,
+    /// The command line exactly as the family's AT manual gives it (`AT+QRST=1`): what a rig's
+    /// `[reset] command` sends.
+    pub command: &'static str,
+    /// The line it answers before going down (`OK`, or `REBOOTING`).
+    pub answer: &'static str,
+    /// The lines printed once the module is up, in order; the last is its ready line. Each must
+    /// be a [`Dialect::boot`] line, so a reboot mid-case is recognised.
+    pub banner: &'static [&'static str],
+    /// A final result code the firmware prints after its banner, closing the reset command that
+    /// answered with an information line (Boudica's `OK` after `Neul`).
+    pub closing: Option<&'static str>,
+    /// From the answer to the banner: the firmware's boot time. Input meanwhile is lost.
+    pub boot_ms: u64,
+}
+
+impl Restart {
+    /// The ready line a rig's `[reset] ready` waits for.
+    pub fn ready(&self) -> &'static str {
+        self.banner.last().copied().unwrap_or(self.answer)
+    }
 }
 
 /// A URC table entry, as the dialect files write them.
@@ -229,7 +262,8 @@ impl Dialect {
     }
 
     pub fn command(&self, name: &str) -> Option<&'static CommandSpec> {
-        self.commands.iter().chain(basic::COMMANDS).find(|c| c.name.eq_ignore_ascii_case(name))
+        let restart = std::iter::once(&self.restart.spec);
+        self.commands.iter().chain(basic::COMMANDS).chain(restart).find(|c| c.name.eq_ignore_ascii_case(name))
     }
 
     pub fn urc(&self, name: &str) -> Option<&'static UrcSpec> {
@@ -330,6 +364,25 @@ mod tests {
             assert!(d.is_boot_line("RDY"), "{}", d.name);
             assert!(d.is_boot_line("\u{0}\u{FFFD}Boot: Unsigned"), "{}", d.name);
             assert!(!d.is_boot_line("OK") && !d.is_boot_line("") && !d.is_boot_line("+MIPLREAD: 0,1"), "{}", d.name);
+        }
+    }
+
+    /// A reboot the emulator performs must be one the runner recognises and a rig can send.
+    #[test]
+    fn the_restart_is_a_table_command_and_its_banner_boot_lines() {
+        for d in Dialect::all() {
+            let inv = d.read_command(d.restart.command).unwrap_or_else(|e| panic!("{}: {e}", d.name));
+            assert!(std::ptr::eq(inv.spec, &d.restart.spec), "{}", d.name);
+            assert!(!d.commands.iter().chain(basic::COMMANDS).any(|c| c.name == d.restart.spec.name), "{}", d.name);
+            if let Some(sig) = d.restart.spec.set {
+                Signature::parse(sig).unwrap();
+            }
+            assert!(!d.restart.banner.is_empty(), "{}", d.name);
+            for line in d.restart.banner {
+                assert!(d.is_boot_line(line), "{}: {line} is not a boot line", d.name);
+            }
+            assert_eq!(d.restart.ready(), *d.restart.banner.last().unwrap());
+            assert!(!d.manufacturer.is_empty());
         }
     }
 

@@ -150,4 +150,25 @@ mod tests {
         assert_eq!(r.as_deref().map_err(String::as_str), gives);
         assert_eq!(port.now, Duration::from_millis(spent_ms));
     }
+
+    /// The emulator's own reset command, rehearsed as a bench rig's `[reset]`: the strategy hears
+    /// its ready line after the boot time, and the reboot detection knows the banner.
+    #[rstest]
+    #[case("bc39")]
+    #[case("m5310a")]
+    fn the_emulators_reset_command_is_a_reset_strategy(#[case] dialect: &str) {
+        use miplcheck_emulator::{sim::SimPort, Modem, Options};
+        let d = miplcheck_at::Dialect::by_name(dialect).unwrap();
+        let mut port = SimPort::new(Modem::new(Options::for_dialect(dialect)).unwrap());
+        let r = Reset {
+            command: d.restart.command.into(),
+            ready: Some(d.restart.ready().into()),
+            timeout: Duration::from_secs(15),
+        };
+        let mut log = Transcript::default();
+        assert_eq!(run(&mut port, &r, "\r", &mut log).unwrap(), d.restart.ready());
+        assert!(port.now() >= Duration::from_millis(d.restart.boot_ms), "ready only after the boot time");
+        let (line, _) = crate::engine::reboot_in(&log, d).expect("the banner is seen as a reboot");
+        assert!(d.restart.banner.contains(&line.as_str()) || line == d.restart.answer, "{line}");
+    }
 }
