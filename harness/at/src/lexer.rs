@@ -24,7 +24,9 @@ pub enum FrameKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Frame {
     pub kind: FrameKind,
-    /// When the frame's last byte arrived.
+    /// When the line's content was complete: when the first byte of its terminator arrived (for a
+    /// prompt or fragment, its last byte). An echoed `AT…\r` is complete when its `\r` arrives,
+    /// however long the answer whose `\r\n` the lexer waits for to close the terminator takes.
     pub at: Stamp,
     /// Exact bytes, including blank lines folded in front and the terminator.
     pub raw: Vec<u8>,
@@ -51,6 +53,8 @@ pub struct Lexer {
     content_start: usize,
     /// Position up to which `buf` has been scanned.
     scanned: usize,
+    /// An undecided terminator at the end of `buf`: where its first `\r` is and when it came.
+    term_began: Option<(usize, Stamp)>,
 }
 
 /// A line longer than this is cut into fragments so garbage without newlines cannot grow memory.
@@ -69,7 +73,7 @@ impl Lexer {
     pub fn push(&mut self, bytes: &[u8], at: Stamp) -> Vec<Frame> {
         self.buf.extend_from_slice(bytes);
         let mut out = Vec::new();
-        while let Some((end_content, end_term)) = self.next_terminator() {
+        while let Some((end_content, end_term)) = self.next_terminator(at) {
             if end_content == self.content_start {
                 // Blank line: fold it into the next frame.
                 self.content_start = end_term;
@@ -109,7 +113,7 @@ impl Lexer {
 
     /// Finds the next complete terminator after the current content: returns (content end, end of
     /// terminator). A `\r` run at the very end of the buffer is not complete yet: `\n` may follow.
-    fn next_terminator(&mut self) -> Option<(usize, usize)> {
+    fn next_terminator(&mut self, at: Stamp) -> Option<(usize, usize)> {
         let start = self.scanned.max(self.content_start);
         let rel = self.buf[start..].iter().position(|&b| b == b'\r' || b == b'\n')?;
         let t = start + rel;
@@ -121,14 +125,26 @@ impl Lexer {
             return Some((t, e + 1));
         }
         if e == self.buf.len() {
-            // Undecided: wait for the next byte (or a flush).
+            // Undecided: wait for the next byte (or a flush), remembering when the line ended.
             self.scanned = t;
+            if self.term_began.map(|(p, _)| p) != Some(t) {
+                self.term_began = Some((t, at));
+            }
             return None;
         }
         Some((t, e))
     }
 
     fn take(&mut self, kind: FrameKind, content_end: usize, end: usize, at: Stamp) -> Frame {
+        let at = match self.term_began {
+            Some((p, began)) if kind == FrameKind::Line && p == content_end => began,
+            _ => at,
+        };
+        self.term_began = match self.term_began {
+            Some((p, _)) if p < end => None,
+            Some((p, began)) => Some((p - end, began)),
+            None => None,
+        };
         let raw: Vec<u8> = self.buf.drain(..end).collect();
         let frame = Frame { kind, at, raw, content: self.content_start..content_end };
         self.content_start = 0;
@@ -150,6 +166,27 @@ mod tests {
         }
         out.extend(lx.flush(Duration::from_secs(1)));
         out.into_iter().map(|f| (f.kind, f.text(), f.raw)).collect()
+    }
+
+    #[test]
+    fn an_echo_is_stamped_when_its_cr_came_not_when_the_answer_closed_its_terminator() {
+        let mut lx = Lexer::new();
+        assert!(lx.push(b"AT+MIPLVER?\r", Duration::from_millis(2)).is_empty());
+        let frames = lx.push(b"\r\n+MIPLVER: 2.3.0\r\n\r\nOK\r\n", Duration::from_millis(250));
+        let stamps: Vec<(String, Stamp)> = frames.iter().map(|f| (f.text(), f.at)).collect();
+        assert_eq!(
+            stamps,
+            [
+                ("AT+MIPLVER?".to_string(), Duration::from_millis(2)),
+                ("+MIPLVER: 2.3.0".to_string(), Duration::from_millis(250)),
+                ("OK".to_string(), Duration::from_millis(250)),
+            ]
+        );
+        // A lone `\r` closed by a flush is stamped when it came, too.
+        assert!(lx.push(b"RDY\r", Duration::from_millis(300)).is_empty());
+        assert_eq!(lx.flush(Duration::from_secs(1)).map(|f| f.at), Some(Duration::from_millis(300)));
+        assert!(lx.push(b"x", Duration::from_secs(2)).is_empty());
+        assert_eq!(lx.flush(Duration::from_secs(3)).map(|f| f.at), Some(Duration::from_secs(3)), "nothing left over");
     }
 
     fn texts(chunks: &[&[u8]]) -> Vec<String> {
