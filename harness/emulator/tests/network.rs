@@ -307,3 +307,38 @@ fn update_refused_is_12_and_unanswered_is_13() {
     }
     assert!(b.serial.contains("+MIPLEVENT: 0,13"), "{}", b.serial);
 }
+
+/// The message ID of the last `+MIPLOBSERVE` in `out`.
+fn observe_id(out: &str) -> u32 {
+    let line = urc_lines(out).into_iter().rev().find(|l| l.starts_with("+MIPLOBSERVE:")).expect(out);
+    line.split(',').nth(1).unwrap().parse().unwrap()
+}
+
+#[test]
+fn notify_goes_out_on_the_observation_its_msgid_names() {
+    let mut b = Bench::new(PlatformOptions::default());
+    let out = b.register();
+    let instance = observe_id(&urc_lines(&out)[..4].join("\r\n"));
+    b.op(Operation::Observe(Path::resource(3311, 0, 5805)));
+    let resource = observe_id(&std::mem::take(&mut b.serial));
+    let (inst, res) = (Path::instance(3311, 0), Path::resource(3311, 0, 5805));
+    let count = |b: &Bench| (b.pf.notifications(&inst).len(), b.pf.notifications(&res).len());
+    let before = count(&b);
+    // §5.8: the msgId +MIPLOBSERVE gave picks the observation, overlapping or not.
+    assert!(b.at(&format!("AT+MIPLNOTIFY=0,{instance},3311,0,5805,4,4,1.5,0,0")).contains("OK"));
+    assert_eq!(count(&b), (before.0 + 1, before.1));
+    assert!(b.at(&format!("AT+MIPLNOTIFY=0,{resource},3311,0,5805,4,4,1.5,0,0")).contains("OK"));
+    assert_eq!(count(&b), (before.0 + 1, before.1 + 1));
+    // §3.2.15 advises 0: the module finds the narrowest observation holding the resource.
+    assert!(b.at("AT+MIPLNOTIFY=0,0,3311,0,5805,4,4,1.5,0,0").contains("OK"));
+    assert_eq!(count(&b), (before.0 + 1, before.1 + 2));
+    // A msgId naming an observation that does not hold the resource is refused.
+    assert!(b.at(&format!("AT+MIPLNOTIFY=0,{resource},3311,0,5700,4,4,1.5,0,0")).contains("+CME ERROR: 3"));
+    b.op(Operation::CancelObserve(res));
+    b.serial.clear();
+    let sent = b.wire.len();
+    let out = b.at(&format!("AT+MIPLNOTIFY=0,{resource},3311,0,5805,4,4,1.5,0,0"));
+    assert!(out.contains("+CME ERROR: 50"), "a cancelled msgId: {out}");
+    assert_eq!(b.wire.len(), sent, "nothing went out on another observation");
+    assert_eq!(count(&b).0, before.0 + 1);
+}

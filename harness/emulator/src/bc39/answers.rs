@@ -67,7 +67,7 @@ fn answer(m: &mut Bc39, inv: &Invocation, ctx: &mut Ctx) -> Result<Reply, Reply>
     let client = m.client.as_mut().ok_or_else(|| Reply::error(cme::NOT_ALLOWED))?;
     let name = inv.command.name.as_str();
     if name == "+MIPLNOTIFY" {
-        int_param(inv, "msgId", 0..=i64::from(u32::MAX))?;
+        let msg_id = int_param(inv, "msgId", 0..=i64::from(u32::MAX))? as u32;
         let p = part(inv, max)?;
         let index = int_param(inv, "index", 0..=65535)?;
         int_param(inv, "flag", 0..=2)?;
@@ -86,7 +86,7 @@ fn answer(m: &mut Bc39, inv: &Invocation, ctx: &mut Ctx) -> Result<Reply, Reply>
         if !client.registered() {
             return Err(Reply::error(cme::NOT_ALLOWED));
         }
-        return Ok(client.notify(p, index == 0, ackid, rai, ctx));
+        return Ok(client.notify(msg_id, p, index == 0, ackid, rai, ctx));
     }
     let msg_id = int_param(inv, "msgId", 0..=i64::from(u32::MAX))? as u32;
     let result = int_param(inv, "result", 0..=255)?;

@@ -1,7 +1,7 @@
 //! `AT+MIPLOPEN`, `AT+MIPLCLOSE`, `AT+MIPLUPDATE` (BC39 §3.2.7, §3.2.8, §3.2.16).
 
 use super::Bc39;
-use crate::client::{Client, Errors, ObserveId, OpenArgs, Profile, Renew};
+use crate::client::{Client, Errors, NotifyId, ObserveId, OpenArgs, Profile, Renew};
 use crate::ctx::Ctx;
 use crate::reply::{cme, int_param, Reply};
 use miplcheck_at::dialect::Invocation;
@@ -105,5 +105,6 @@ fn profile(obs_autoack: bool, ctx: &Ctx) -> Profile {
             not_observed: cme::NOT_ALLOWED,
         },
         repeat_unanswered: ctx.opts.quirks.repeat_unanswered,
+        notify_id: NotifyId::Advisory,
     }
 }

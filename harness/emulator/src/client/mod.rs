@@ -16,7 +16,7 @@ use coap_lite::{CoapOption, MessageClass, MessageType, Packet, RequestType, Resp
 use miplcheck_lwm2m::endpoint::{Endpoint, Event as CoapEvent, Params};
 use miplcheck_lwm2m::tlv::{self, Tlv};
 use miplcheck_lwm2m::{link, wire, ContentFormat, Path};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 pub use values::Part;
 use values::{encode_parts, result_code, written_values};
@@ -68,6 +68,8 @@ pub(crate) struct Incoming {
 
 #[derive(Debug, Clone)]
 struct Observation {
+    /// The message ID `+MIPLOBSERVE` gave the TE, which a NOTIFY may quote.
+    id: u32,
     path: Path,
     peer: String,
     token: Vec<u8>,
@@ -96,6 +98,21 @@ pub struct Profile {
     pub errors: Errors,
     /// Quirk: a re-sent request the TE has not answered is shown again (see `quirks`).
     pub repeat_unanswered: bool,
+    /// What a NOTIFY's message ID that names no observation ever made means.
+    pub notify_id: NotifyId,
+}
+
+/// How a NOTIFY's `<msgId>` picks the observation it goes out on. In both, an ID naming a live
+/// observation picks that one, and one naming a cancelled observation is refused: its token is
+/// one the server has dropped, and sending on another observation would mislabel the value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotifyId {
+    /// BC39 §3.2.15: "any 32-bit unsigned number will do, it has no meaning, 0 is advised" — an
+    /// ID never given out lets the module find the observation.
+    Advisory,
+    /// M5310-A §1.9: `<mid>` is the observe's; 0 (as every example sends) lets the module find
+    /// it, any other ID never given out is refused.
+    Named,
 }
 
 /// The error codes the client answers with, in the dialect's family.
@@ -145,6 +162,9 @@ pub struct Client {
     mine: BTreeMap<Vec<u8>, Mine>,
     incoming: BTreeMap<u32, Incoming>,
     observations: Vec<Observation>,
+    /// IDs of observations the server cancelled (or replaced, or that ended with the
+    /// registration): a NOTIFY quoting one is refused.
+    cancelled: BTreeSet<u32>,
     observe_counter: u32,
     notify_parts: Vec<Part>,
     /// CON notifications in flight: MID → ackid, and whether to release the radio on the ACK.
@@ -217,6 +237,7 @@ impl Client {
             mine: BTreeMap::new(),
             incoming: BTreeMap::new(),
             observations: vec![],
+            cancelled: BTreeSet::new(),
             observe_counter: 0,
             notify_parts: vec![],
             con_notifies: BTreeMap::new(),
@@ -500,7 +521,7 @@ impl Client {
             }
             if ctx.now >= *expires {
                 self.phase = Phase::Deregistering;
-                self.observations.clear();
+                self.end_observations(|_| true);
                 ctx.event(Event::LifetimeOver);
             }
         }
@@ -555,7 +576,7 @@ impl Client {
                 ctx.event(if ok { Event::UpdateDone } else { Event::UpdateFailed })
             }
             Mine::Deregister => {
-                self.observations.clear();
+                self.end_observations(|_| true);
                 ctx.event(Event::Deregistered);
             }
         }
@@ -638,9 +659,10 @@ impl Client {
                 };
                 let on = flag == 0;
                 let shown = Notice::Observe { id, on, path, answered: profile.observe_autoack };
-                self.observations.retain(|ob| ob.path != path);
+                self.end_observations(|ob| ob.path == path);
                 if on {
                     self.observations.push(Observation {
+                        id,
                         path,
                         peer: from.clone(),
                         token: req.get_token().to_vec(),
@@ -791,11 +813,54 @@ impl Client {
         Reply::ok()
     }
 
-    /// `AT+MIPLNOTIFY`: collect until the `last` part, then send on the matching observation.
-    /// `rai`: 0x200 releases the radio once sent, 0x400 once acknowledged.
-    pub fn notify(&mut self, part: Part, last: bool, ackid: Option<u16>, rai: u32, ctx: &mut Ctx) -> Reply {
-        let Some(ob) = self.observations.iter().position(|o| o.path.contains(&part.path)) else {
-            return Reply::error(self.profile.errors.not_observed);
+    /// Drops the observations `which` selects, remembering their IDs as cancelled.
+    fn end_observations(&mut self, which: impl Fn(&Observation) -> bool) {
+        let (gone, kept) = std::mem::take(&mut self.observations).into_iter().partition(|o| which(o));
+        self.observations = kept;
+        self.cancelled.extend(gone.iter().map(|o: &Observation| o.id));
+    }
+
+    /// The observation a NOTIFY of `path` quoting `msg_id` goes out on (see [`NotifyId`]). When
+    /// the module finds it, the narrowest observation holding `path` wins: with `/3311/0` and
+    /// `/3311/0/5805` both observed, a value of 5805 answers the one that asked for 5805.
+    fn observation_for(&self, msg_id: u32, path: &Path) -> Result<usize, Reply> {
+        let refused = Reply::error(self.profile.errors.no_such_request);
+        if let Some(i) = self.observations.iter().position(|o| o.id == msg_id) {
+            return if self.observations[i].path.contains(path) {
+                Ok(i)
+            } else {
+                Err(Reply::error(self.profile.errors.not_observed))
+            };
+        }
+        let may_find = msg_id == 0 || self.profile.notify_id == NotifyId::Advisory;
+        if self.cancelled.contains(&msg_id) || !may_find {
+            return Err(refused);
+        }
+        let depth = |p: &Path| usize::from(p.instance.is_some()) + usize::from(p.resource.is_some());
+        self.observations
+            .iter()
+            .enumerate()
+            .filter(|(_, o)| o.path.contains(path))
+            .max_by_key(|(_, o)| depth(&o.path))
+            .map(|(i, _)| i)
+            .ok_or_else(|| Reply::error(self.profile.errors.not_observed))
+    }
+
+    /// `AT+MIPLNOTIFY`: collect until the `last` part, then send on the observation `msg_id`
+    /// picks. `rai`: 0x200 releases the radio once sent, 0x400 once acknowledged.
+    #[allow(clippy::too_many_arguments)]
+    pub fn notify(
+        &mut self,
+        msg_id: u32,
+        part: Part,
+        last: bool,
+        ackid: Option<u16>,
+        rai: u32,
+        ctx: &mut Ctx,
+    ) -> Reply {
+        let ob = match self.observation_for(msg_id, &part.path) {
+            Ok(i) => i,
+            Err(r) => return r,
         };
         self.notify_parts.push(part);
         if !last {

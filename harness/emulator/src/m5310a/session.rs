@@ -2,7 +2,7 @@
 //! `AT+MIPLUPDATE`, `AT+MIPLCLOSE`, `AT+MIPLUPDATESET`, `AT+MIPLDTLSNAT`, `AT+MIPLLTRDP`.
 
 use super::{check_ref, cis, err, int, M5310a};
-use crate::client::{Client, Errors, ObserveId, OpenArgs, Profile, Renew};
+use crate::client::{Client, Errors, NotifyId, ObserveId, OpenArgs, Profile, Renew};
 use crate::ctx::Ctx;
 use crate::notice::Event;
 use crate::reply::Reply;
@@ -124,6 +124,7 @@ fn open(m: &mut M5310a, inv: &Invocation, ctx: &mut Ctx) -> Result<Reply, Reply>
                 not_observed: cis::RESOURCE,
             },
             repeat_unanswered: ctx.opts.quirks.repeat_unanswered,
+            notify_id: NotifyId::Named,
         },
         // The M531X manual has no software-upgrade commands.
         sota: None,
