@@ -3,8 +3,10 @@
 use super::Bc39;
 use crate::client::{Client, Errors, NotifyId, ObserveId, OpenArgs, Profile, Renew};
 use crate::ctx::Ctx;
+use crate::quirks::TlvFormat;
 use crate::reply::{cme, int_param, Reply};
 use miplcheck_at::dialect::Invocation;
+use miplcheck_lwm2m::ContentFormat;
 use miplcheck_lwm2m::Path;
 use std::time::Duration;
 
@@ -105,6 +107,8 @@ fn profile(obs_autoack: bool, ctx: &Ctx) -> Profile {
             not_observed: cme::NOT_ALLOWED,
         },
         repeat_unanswered: ctx.opts.quirks.repeat_unanswered,
+        tlv: ctx.opts.quirks.tlv_format.map_or(ContentFormat::TlvOld, TlvFormat::format),
+        honour_accept: !ctx.opts.quirks.ignore_accept,
         notify_id: NotifyId::Advisory,
     }
 }

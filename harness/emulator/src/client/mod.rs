@@ -74,6 +74,8 @@ struct Observation {
     peer: String,
     token: Vec<u8>,
     seq: u32,
+    /// The observe request's Accept: what every notification must be in.
+    accept: Option<u16>,
 }
 
 /// How a dialect's module handles what the manuals leave to the module rather than the TE.
@@ -100,6 +102,12 @@ pub struct Profile {
     pub repeat_unanswered: bool,
     /// What a NOTIFY's message ID that names no observation ever made means.
     pub notify_id: NotifyId,
+    /// The Content-Format number TLV goes out under when a request does not ask for one:
+    /// [`ContentFormat::Tlv`] (11542) or [`ContentFormat::TlvOld`] (1542).
+    pub tlv: ContentFormat,
+    /// A request's Accept is honoured: TLV in the number it names, 4.06 for a format the module
+    /// cannot produce (RFC 7252 §5.10.4). Off: the module answers in its own format regardless.
+    pub honour_accept: bool,
 }
 
 /// How a NOTIFY's `<msgId>` picks the observation it goes out on. In both, an ID naming a live
@@ -667,6 +675,7 @@ impl Client {
                         peer: from.clone(),
                         token: req.get_token().to_vec(),
                         seq: 0,
+                        accept: wire::number(&req, CoapOption::Accept),
                     });
                 }
                 if profile.observe_autoack {
@@ -774,13 +783,19 @@ impl Client {
         ctx: &mut Ctx,
     ) {
         let mut p = Packet::new();
+        let mut code = code;
+        if let Some((cf, b)) = body {
+            match self.wire_format(cf, wire::number(req, CoapOption::Accept)) {
+                Some(n) => {
+                    p.add_option(CoapOption::ContentFormat, n.to_be_bytes().to_vec());
+                    p.payload = b;
+                }
+                None => code = ResponseType::NotAcceptable,
+            }
+        }
         p.header.code = MessageClass::Response(code);
         if req.get_observe_value().and_then(Result::ok) == Some(0) && code == ResponseType::Content {
             p.set_observe_value(0);
-        }
-        if let Some((cf, b)) = body {
-            p.add_option(CoapOption::ContentFormat, cf.number().to_be_bytes().to_vec());
-            p.payload = b;
         }
         if let Ok(d) = self.ep.respond(to.to_string(), req, p, ctx.now) {
             self.transmit(&d.peer, d.bytes, ctx);
@@ -811,6 +826,19 @@ impl Client {
         let inc = self.incoming.remove(&msg_id).expect("looked up above");
         self.reply(&inc.from, &inc.request, code, body, ctx);
         Reply::ok()
+    }
+
+    /// The Content-Format number an answer in `cf` goes out under, given the request's Accept;
+    /// `None` when the request asked for a format the module cannot produce.
+    fn wire_format(&self, cf: ContentFormat, accept: Option<u16>) -> Option<u16> {
+        let own = if cf.is_tlv() { self.profile.tlv } else { cf };
+        match accept.filter(|_| self.profile.honour_accept) {
+            None => Some(own.number()),
+            Some(a) if a == own.number() => Some(a),
+            // Both numbers name the same bytes: serve the one asked for.
+            Some(a) if cf.is_tlv() && ContentFormat::from_number(a).is_tlv() => Some(a),
+            Some(_) => None,
+        }
     }
 
     /// Drops the observations `which` selects, remembering their IDs as cancelled.
@@ -867,20 +895,30 @@ impl Client {
             return Reply::ok();
         }
         let parts = std::mem::take(&mut self.notify_parts);
-        let (peer, token, path) = {
+        let (peer, token, path, accept) = {
             let o = &mut self.observations[ob];
             o.seq += 1;
-            (o.peer.clone(), o.token.clone(), o.path)
+            (o.peer.clone(), o.token.clone(), o.path, o.accept)
         };
         let seq = self.observations[ob].seq;
         let (cf, body) = encode_parts(path, &parts);
         let mut p = Packet::new();
         p.header.set_type(if ackid.is_some() { MessageType::Confirmable } else { MessageType::NonConfirmable });
-        p.header.code = MessageClass::Response(ResponseType::Content);
         p.set_token(token);
-        p.set_observe_value(seq);
-        p.add_option(CoapOption::ContentFormat, cf.number().to_be_bytes().to_vec());
-        p.payload = body;
+        match self.wire_format(cf, accept) {
+            Some(n) => {
+                p.header.code = MessageClass::Response(ResponseType::Content);
+                p.set_observe_value(seq);
+                p.add_option(CoapOption::ContentFormat, n.to_be_bytes().to_vec());
+                p.payload = body;
+            }
+            None => {
+                // RFC 7641 §3.2: an error response ends the observation at the server.
+                p.header.code = MessageClass::Response(ResponseType::NotAcceptable);
+                let id = self.observations[ob].id;
+                self.end_observations(|o| o.id == id);
+            }
+        }
         match self.ep.send(peer, p, ctx.now) {
             Ok((mid, d)) => {
                 self.transmit(&d.peer, d.bytes, ctx);
