@@ -688,8 +688,10 @@ impl Client {
             (RequestType::Get, None) if accept_link => match profile.discover_lists.get(&path.object) {
                 Some(resources) if profile.discover_autoanswer => {
                     ctx.notice(Notice::Discover { mid, object: path.object, answered: true });
-                    let body = self.discover_body(path.object, resources);
-                    self.reply(&from, &req, ResponseType::Content, Some(body), ctx);
+                    match self.discover_body(&path, resources) {
+                        Some(body) => self.reply(&from, &req, ResponseType::Content, Some(body), ctx),
+                        None => self.reply(&from, &req, ResponseType::NotFound, None, ctx),
+                    }
                 }
                 None if profile.discover_autoanswer => {
                     ctx.notice(Notice::Discover { mid, object: path.object, answered: true });
@@ -733,10 +735,11 @@ impl Client {
         }
     }
 
-    fn discover_body(&self, object: u16, resources: &[u16]) -> (ContentFormat, Vec<u8>) {
+    /// The discover answer for `path`'s scope; `None` (4.04) when it names what is not there.
+    fn discover_body(&self, path: &Path, resources: &[u16]) -> Option<(ContentFormat, Vec<u8>)> {
         let instances: Vec<u16> =
-            self.objects.iter().filter(|p| p.object == object).filter_map(|p| p.instance).collect();
-        (ContentFormat::Link, link::discover(object, &instances, resources).into_bytes())
+            self.objects.iter().filter(|p| p.object == path.object).filter_map(|p| p.instance).collect();
+        link::discover(path, &instances, resources).map(|t| (ContentFormat::Link, t.into_bytes()))
     }
 
     fn bootstrap_request(&mut self, from: &str, req: &Packet, method: RequestType, segs: &[String], ctx: &mut Ctx) {
@@ -808,11 +811,16 @@ impl Client {
         let Some(inc) = self.incoming.get_mut(&msg_id) else {
             return Reply::error(self.profile.errors.no_such_request);
         };
+        let mut code = code;
         let body = match kind {
             Answer::Discover(resources) if code == ResponseType::Content => {
                 let instances: Vec<u16> =
                     self.objects.iter().filter(|p| p.object == inc.path.object).filter_map(|p| p.instance).collect();
-                Some((ContentFormat::Link, link::discover(inc.path.object, &instances, &resources).into_bytes()))
+                let scoped = link::discover(&inc.path, &instances, &resources);
+                if scoped.is_none() {
+                    code = ResponseType::NotFound;
+                }
+                scoped.map(|t| (ContentFormat::Link, t.into_bytes()))
             }
             Answer::Read(part, index) if code == ResponseType::Content => {
                 inc.parts.push(part);
