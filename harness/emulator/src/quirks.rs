@@ -34,6 +34,14 @@ pub struct Quirks {
     /// The module answers in its own format whatever a request's Accept asks, never 4.06.
     #[serde(default)]
     pub ignore_accept: bool,
+    /// `AT+MIPLDISCOVERRSP`'s resource list may end in `;` ("5700;5701;"); both manuals' examples
+    /// have none, so by default it is refused as a bad parameter.
+    #[serde(default)]
+    pub discover_list_trailing_semicolon: bool,
+    /// An `AT+MIPLOBSERVERSP` for an observe the module already answered (BC39 obs_autoack 1)
+    /// gets OK and sends nothing, instead of the error for a message ID nothing waits for.
+    #[serde(default)]
+    pub accept_answered_observe: bool,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]

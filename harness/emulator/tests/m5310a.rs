@@ -194,3 +194,16 @@ fn notify_mid_names_the_observation_and_an_unknown_one_is_refused() {
     assert!(b.at("AT+MIPLNOTIFY=0,0,3200,0,5750,1,4,\"test\",0,0").ends_with("OK\r\n"));
     assert_eq!(count(&b).0, before.0 + 1, "0 now finds the instance's");
 }
+
+#[rstest::rstest]
+#[case(false, "+CIS ERROR:601")]
+#[case(true, "OK")]
+fn a_trailing_semicolon_in_the_discover_list_is_a_quirk(#[case] lenient: bool, #[case] want: &str) {
+    let mut o = Options::for_dialect("m5310a");
+    o.quirks.discover_list_trailing_semicolon = lenient;
+    let mut b = Bench::with(o, PlatformOptions::default());
+    assert!(b.at("AT+MIPLCREATEEX=\"127.0.0.1:5683\",0").contains("+MIPLCREATEEX:0"));
+    assert!(b.at("AT+MIPLADDOBJ=0,3200,1,\"1\",0,1").ends_with("OK\r\n"));
+    let r = b.at("AT+MIPLDISCOVERRSP=0,3200,1,15,\"5500;5501;5750;\"");
+    assert!(r.contains(want), "{r}");
+}

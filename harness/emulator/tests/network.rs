@@ -388,3 +388,28 @@ fn quirks_change_the_tlv_number_and_ignore_accept() {
     assert_eq!(device_read(&mut b, Some(0)), ("2.05".into(), Some(11542)));
     assert_eq!(device_read(&mut b, Some(1542)), ("2.05".into(), Some(11542)));
 }
+
+#[rstest::rstest]
+#[case(false, "+CME ERROR: 50", "+CME ERROR: 50")]
+#[case(true, "OK", "OK")]
+fn strictness_quirks_trailing_semicolon_and_answered_observe(
+    #[case] lenient: bool,
+    #[case] discover: &str,
+    #[case] observe: &str,
+) {
+    let mut o = Options::for_dialect("bc39");
+    o.quirks.discover_list_trailing_semicolon = lenient;
+    o.quirks.accept_answered_observe = lenient;
+    let mut b = Bench::with(o, PlatformOptions::default());
+    b.at("AT+MIPLCONFIG=3,1");
+    let out = b.register();
+    let lines = urc_lines(&out);
+    let obs: u32 = lines[3].split(',').nth(1).unwrap().parse().unwrap();
+    let disc: u32 = lines[5].split(',').nth(1).unwrap().parse().unwrap();
+    let r = b.at(&format!("AT+MIPLOBSERVERSP=0,{obs},1"));
+    assert!(r.contains(observe), "{r}");
+    let r = b.at(&format!("AT+MIPLDISCOVERRSP=0,{disc},1,10,\"5850;5851;\""));
+    assert!(r.contains(discover), "{r}");
+    let wire = b.wire_text().join("\n");
+    assert_eq!(wire.contains("</3311/0/5850>,</3311/0/5851>"), lenient, "{wire}");
+}

@@ -1,6 +1,7 @@
 //! The TE's answers to the platform's requests, and notifications (BC39 §3.2.9–3.2.15).
 
 use super::Bc39;
+use crate::client::values::resource_list;
 use crate::client::{Answer, Part};
 use crate::ctx::Ctx;
 use crate::reply::{cme, int_param, Reply};
@@ -98,12 +99,7 @@ fn answer(m: &mut Bc39, inv: &Invocation, ctx: &mut Ctx) -> Result<Reply, Reply>
             if s.value().len() != len {
                 return Err(bad());
             }
-            let ids = s
-                .value()
-                .split(';')
-                .map(|r| r.trim().parse::<u16>())
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|_| bad())?;
+            let ids = resource_list(s.value(), ctx.opts.quirks.discover_list_trailing_semicolon).ok_or_else(bad)?;
             Answer::Discover(ids)
         }
         "+MIPLREADRSP" if result == 1 => {

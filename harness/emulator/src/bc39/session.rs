@@ -109,6 +109,7 @@ fn profile(obs_autoack: bool, ctx: &Ctx) -> Profile {
         repeat_unanswered: ctx.opts.quirks.repeat_unanswered,
         tlv: ctx.opts.quirks.tlv_format.map_or(ContentFormat::TlvOld, TlvFormat::format),
         honour_accept: !ctx.opts.quirks.ignore_accept,
+        accept_answered_observe: ctx.opts.quirks.accept_answered_observe,
         notify_id: NotifyId::Advisory,
     }
 }

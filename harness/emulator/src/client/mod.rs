@@ -108,6 +108,8 @@ pub struct Profile {
     /// A request's Accept is honoured: TLV in the number it names, 4.06 for a format the module
     /// cannot produce (RFC 7252 §5.10.4). Off: the module answers in its own format regardless.
     pub honour_accept: bool,
+    /// Quirk: an answer to an observe the module already answered itself gets OK.
+    pub accept_answered_observe: bool,
 }
 
 /// How a NOTIFY's `<msgId>` picks the observation it goes out on. In both, an ID naming a live
@@ -173,6 +175,8 @@ pub struct Client {
     /// IDs of observations the server cancelled (or replaced, or that ended with the
     /// registration): a NOTIFY quoting one is refused.
     cancelled: BTreeSet<u32>,
+    /// IDs of observes the module answered itself (obs_autoack): a late TE answer names one.
+    autoacked: BTreeSet<u32>,
     observe_counter: u32,
     notify_parts: Vec<Part>,
     /// CON notifications in flight: MID → ackid, and whether to release the radio on the ACK.
@@ -246,6 +250,7 @@ impl Client {
             incoming: BTreeMap::new(),
             observations: vec![],
             cancelled: BTreeSet::new(),
+            autoacked: BTreeSet::new(),
             observe_counter: 0,
             notify_parts: vec![],
             con_notifies: BTreeMap::new(),
@@ -679,6 +684,7 @@ impl Client {
                     });
                 }
                 if profile.observe_autoack {
+                    self.autoacked.insert(id);
                     ctx.notice(shown);
                     self.reply(&from, &req, ResponseType::Content, None, ctx);
                 } else {
@@ -809,6 +815,9 @@ impl Client {
     pub fn te_answer(&mut self, kind: Answer, msg_id: u32, result: i64, ctx: &mut Ctx) -> Reply {
         let Some(code) = result_code(result) else { return Reply::error(self.profile.errors.bad_parameter) };
         let Some(inc) = self.incoming.get_mut(&msg_id) else {
+            if self.profile.accept_answered_observe && self.autoacked.contains(&msg_id) {
+                return Reply::ok();
+            }
             return Reply::error(self.profile.errors.no_such_request);
         };
         let mut code = code;

@@ -128,6 +128,7 @@ fn open(m: &mut M5310a, inv: &Invocation, ctx: &mut Ctx) -> Result<Reply, Reply>
             repeat_unanswered: ctx.opts.quirks.repeat_unanswered,
             tlv: ctx.opts.quirks.tlv_format.map_or(ContentFormat::TlvOld, TlvFormat::format),
             honour_accept: !ctx.opts.quirks.ignore_accept,
+            accept_answered_observe: ctx.opts.quirks.accept_answered_observe,
             notify_id: NotifyId::Named,
         },
         // The M531X manual has no software-upgrade commands.
