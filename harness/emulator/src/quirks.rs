@@ -28,6 +28,36 @@ pub struct Quirks {
     /// time the platform re-sends it (the module does not recognise CoAP duplicates).
     #[serde(default)]
     pub repeat_unanswered: bool,
+    /// The Content-Format number TLV goes out under: `"tlv"` (11542, LwM2M 1.0) or `"tlv-old"`
+    /// (1542, the pre-registration number); the dialect's own when absent.
+    pub tlv_format: Option<TlvFormat>,
+    /// The module answers in its own format whatever a request's Accept asks, never 4.06.
+    #[serde(default)]
+    pub ignore_accept: bool,
+    /// `AT+MIPLDISCOVERRSP`'s resource list may end in `;` ("5700;5701;"); both manuals' examples
+    /// have none, so by default it is refused as a bad parameter.
+    #[serde(default)]
+    pub discover_list_trailing_semicolon: bool,
+    /// An `AT+MIPLOBSERVERSP` for an observe the module already answered (BC39 obs_autoack 1)
+    /// gets OK and sends nothing, instead of the error for a message ID nothing waits for.
+    #[serde(default)]
+    pub accept_answered_observe: bool,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum TlvFormat {
+    Tlv,
+    TlvOld,
+}
+
+impl TlvFormat {
+    pub fn format(self) -> miplcheck_lwm2m::ContentFormat {
+        match self {
+            Self::Tlv => miplcheck_lwm2m::ContentFormat::Tlv,
+            Self::TlvOld => miplcheck_lwm2m::ContentFormat::TlvOld,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
@@ -93,6 +123,14 @@ mod tests {
     fn respacing(#[case] colon: Option<Space>, #[case] comma: bool, #[case] line: &str, #[case] want: &str) {
         let q = Quirks { colon_space: colon, comma_space: comma, ..Quirks::default() };
         assert_eq!(q.respace(line), want);
+    }
+
+    #[test]
+    fn tlv_format_and_accept_read_from_toml() {
+        let q: Quirks = toml::from_str("tlv-format = \"tlv\"\nignore-accept = true").unwrap();
+        assert_eq!(q.tlv_format.map(TlvFormat::format), Some(miplcheck_lwm2m::ContentFormat::Tlv));
+        assert!(q.ignore_accept);
+        assert!(toml::from_str::<Quirks>("tlv-format = \"1542\"").is_err());
     }
 
     #[test]

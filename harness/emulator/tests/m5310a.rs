@@ -168,3 +168,42 @@ fn bootstrap_then_register_and_devinfo_names_the_new_server() {
     assert!(s.contains("+MIPLEVENT:0,2\r\n\r\n+MIPLEVENT:0,6"), "{s}");
     assert_eq!(b.at("AT+MIPLDEVINFO?"), "\r\n+MIPLDEVINFO:\"127.0.0.1:5683\",0\r\n\r\nOK\r\n");
 }
+
+#[test]
+fn notify_mid_names_the_observation_and_an_unknown_one_is_refused() {
+    let mut b = bench();
+    register(&mut b);
+    b.op(Operation::Observe(Path::resource(3200, 0, 5750)));
+    let out = std::mem::take(&mut b.serial);
+    let line = urc_lines(&out).into_iter().find(|l| l.starts_with("+MIPLOBSERVE:")).expect(&out).to_string();
+    let resource: u32 = line.split(',').nth(1).unwrap().parse().unwrap();
+    let (inst, res) = (Path::instance(3200, 0), Path::resource(3200, 0, 5750));
+    let count = |b: &Bench| (b.pf.notifications(&inst).len(), b.pf.notifications(&res).len());
+    let before = count(&b);
+    // §1.9's examples send 0: the module finds the narrowest observation.
+    assert!(b.at("AT+MIPLNOTIFY=0,0,3200,0,5750,1,4,\"test\",0,0").ends_with("OK\r\n"));
+    assert_eq!(count(&b), (before.0, before.1 + 1));
+    // §1.9: <mid> is the observe's; one never given out is refused (§3.1 653).
+    assert!(b.at("AT+MIPLNOTIFY=0,4242,3200,0,5750,1,4,\"test\",0,0").contains("+CIS ERROR:653"));
+    b.op(Operation::CancelObserve(res));
+    b.serial.clear();
+    let sent = b.wire.len();
+    let out = b.at(&format!("AT+MIPLNOTIFY=0,{resource},3200,0,5750,1,4,\"test\",0,0"));
+    assert!(out.contains("+CIS ERROR:653"), "a cancelled mid: {out}");
+    assert_eq!(b.wire.len(), sent);
+    assert!(b.at("AT+MIPLNOTIFY=0,0,3200,0,5750,1,4,\"test\",0,0").ends_with("OK\r\n"));
+    assert_eq!(count(&b).0, before.0 + 1, "0 now finds the instance's");
+}
+
+#[rstest::rstest]
+#[case(false, "+CIS ERROR:601")]
+#[case(true, "OK")]
+fn a_trailing_semicolon_in_the_discover_list_is_a_quirk(#[case] lenient: bool, #[case] want: &str) {
+    let mut o = Options::for_dialect("m5310a");
+    o.quirks.discover_list_trailing_semicolon = lenient;
+    let mut b = Bench::with(o, PlatformOptions::default());
+    assert!(b.at("AT+MIPLCREATEEX=\"127.0.0.1:5683\",0").contains("+MIPLCREATEEX:0"));
+    assert!(b.at("AT+MIPLADDOBJ=0,3200,1,\"1\",0,1").ends_with("OK\r\n"));
+    let r = b.at("AT+MIPLDISCOVERRSP=0,3200,1,15,\"5500;5501;5750;\"");
+    assert!(r.contains(want), "{r}");
+}

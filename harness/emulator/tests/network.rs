@@ -29,7 +29,10 @@ fn register_observe_discover_as_in_section_5_2_2() {
         "{wire:?}"
     );
     assert!(wire[0].ends_with("cf=link-format </>;rt=\"oma.lwm2m\",</3311/0>,</3311/1>"), "{wire:?}");
-    assert!(wire.iter().any(|w| w.starts_with("UE→PF ACK 2.05") && w.contains("cf=tlv 0=\"Quectel\"")), "{wire:?}");
+    assert!(
+        wire.iter().any(|w| w.starts_with("UE→PF ACK 2.05") && w.contains("cf=tlv-old(1542) 0=\"Quectel\"")),
+        "{wire:?}"
+    );
 
     // §5.2.1: answer the discover.
     let mid: u32 = lines[5].split(',').nth(1).unwrap().parse().unwrap();
@@ -173,7 +176,7 @@ fn notify_non_and_con_with_rai_and_cscon() {
     let wire = b.wire_text();
     assert!(
         wire.last().unwrap().starts_with("UE→PF NON 2.05")
-            && wire.last().unwrap().contains("observe=1 cf=tlv 5700=[41 CC CC CD]"),
+            && wire.last().unwrap().contains("observe=1 cf=tlv-old(1542) 5700=[41 CC CC CD]"),
         "{wire:?}"
     );
     b.run(Duration::from_secs(30));
@@ -306,4 +309,107 @@ fn update_refused_is_12_and_unanswered_is_13() {
         }
     }
     assert!(b.serial.contains("+MIPLEVENT: 0,13"), "{}", b.serial);
+}
+
+/// The message ID of the last `+MIPLOBSERVE` in `out`.
+fn observe_id(out: &str) -> u32 {
+    let line = urc_lines(out).into_iter().rev().find(|l| l.starts_with("+MIPLOBSERVE:")).expect(out);
+    line.split(',').nth(1).unwrap().parse().unwrap()
+}
+
+#[test]
+fn notify_goes_out_on_the_observation_its_msgid_names() {
+    let mut b = Bench::new(PlatformOptions::default());
+    let out = b.register();
+    let instance = observe_id(&urc_lines(&out)[..4].join("\r\n"));
+    b.op(Operation::Observe(Path::resource(3311, 0, 5805)));
+    let resource = observe_id(&std::mem::take(&mut b.serial));
+    let (inst, res) = (Path::instance(3311, 0), Path::resource(3311, 0, 5805));
+    let count = |b: &Bench| (b.pf.notifications(&inst).len(), b.pf.notifications(&res).len());
+    let before = count(&b);
+    // §5.8: the msgId +MIPLOBSERVE gave picks the observation, overlapping or not.
+    assert!(b.at(&format!("AT+MIPLNOTIFY=0,{instance},3311,0,5805,4,4,1.5,0,0")).contains("OK"));
+    assert_eq!(count(&b), (before.0 + 1, before.1));
+    assert!(b.at(&format!("AT+MIPLNOTIFY=0,{resource},3311,0,5805,4,4,1.5,0,0")).contains("OK"));
+    assert_eq!(count(&b), (before.0 + 1, before.1 + 1));
+    // §3.2.15 advises 0: the module finds the narrowest observation holding the resource.
+    assert!(b.at("AT+MIPLNOTIFY=0,0,3311,0,5805,4,4,1.5,0,0").contains("OK"));
+    assert_eq!(count(&b), (before.0 + 1, before.1 + 2));
+    // A msgId naming an observation that does not hold the resource is refused.
+    assert!(b.at(&format!("AT+MIPLNOTIFY=0,{resource},3311,0,5700,4,4,1.5,0,0")).contains("+CME ERROR: 3"));
+    b.op(Operation::CancelObserve(res));
+    b.serial.clear();
+    let sent = b.wire.len();
+    let out = b.at(&format!("AT+MIPLNOTIFY=0,{resource},3311,0,5805,4,4,1.5,0,0"));
+    assert!(out.contains("+CME ERROR: 50"), "a cancelled msgId: {out}");
+    assert_eq!(b.wire.len(), sent, "nothing went out on another observation");
+    assert_eq!(count(&b).0, before.0 + 1);
+}
+
+/// The module's own answer to a `GET /3/0` asking for `accept`: (code, Content-Format).
+fn device_read(b: &mut Bench, accept: Option<u16>) -> (String, Option<u16>) {
+    use coap_lite::{CoapOption, MessageClass, MessageType, Packet, RequestType};
+    let mut p = Packet::new();
+    p.header.set_type(MessageType::Confirmable);
+    p.header.code = MessageClass::Request(RequestType::Get);
+    p.header.message_id = 0x7100 + accept.unwrap_or(1);
+    p.set_token(vec![0x71, accept.map_or(0, |a| a as u8)]);
+    p.add_option(CoapOption::UriPath, b"3".to_vec());
+    p.add_option(CoapOption::UriPath, b"0".to_vec());
+    if let Some(a) = accept {
+        p.add_option(CoapOption::Accept, a.to_be_bytes().to_vec());
+    }
+    let e = b.modem.datagram(SERVER, &p.to_bytes().unwrap(), b.now);
+    b.take_serial(e);
+    let out = b.modem.take_datagrams().pop().expect("an answer");
+    let r = Packet::from_bytes(&out.bytes).unwrap();
+    let cf = miplcheck_lwm2m::wire::number(&r, CoapOption::ContentFormat);
+    (r.header.code.to_string(), cf)
+}
+
+#[test]
+fn tlv_goes_out_as_1542_unless_accept_asks_for_11542_and_an_unservable_accept_is_4_06() {
+    let mut b = Bench::new(PlatformOptions { auto_observe: false, ..Default::default() });
+    b.register();
+    assert_eq!(device_read(&mut b, None), ("2.05".into(), Some(1542)));
+    assert_eq!(device_read(&mut b, Some(11542)), ("2.05".into(), Some(11542)));
+    assert_eq!(device_read(&mut b, Some(1542)), ("2.05".into(), Some(1542)));
+    assert_eq!(device_read(&mut b, Some(0)), ("4.06".into(), None));
+}
+
+#[test]
+fn quirks_change_the_tlv_number_and_ignore_accept() {
+    let mut o = Options::for_dialect("bc39");
+    o.quirks.tlv_format = Some(miplcheck_emulator::quirks::TlvFormat::Tlv);
+    o.quirks.ignore_accept = true;
+    let mut b = Bench::with(o, PlatformOptions { auto_observe: false, ..Default::default() });
+    b.register();
+    assert_eq!(device_read(&mut b, None), ("2.05".into(), Some(11542)));
+    assert_eq!(device_read(&mut b, Some(0)), ("2.05".into(), Some(11542)));
+    assert_eq!(device_read(&mut b, Some(1542)), ("2.05".into(), Some(11542)));
+}
+
+#[rstest::rstest]
+#[case(false, "+CME ERROR: 50", "+CME ERROR: 50")]
+#[case(true, "OK", "OK")]
+fn strictness_quirks_trailing_semicolon_and_answered_observe(
+    #[case] lenient: bool,
+    #[case] discover: &str,
+    #[case] observe: &str,
+) {
+    let mut o = Options::for_dialect("bc39");
+    o.quirks.discover_list_trailing_semicolon = lenient;
+    o.quirks.accept_answered_observe = lenient;
+    let mut b = Bench::with(o, PlatformOptions::default());
+    b.at("AT+MIPLCONFIG=3,1");
+    let out = b.register();
+    let lines = urc_lines(&out);
+    let obs: u32 = lines[3].split(',').nth(1).unwrap().parse().unwrap();
+    let disc: u32 = lines[5].split(',').nth(1).unwrap().parse().unwrap();
+    let r = b.at(&format!("AT+MIPLOBSERVERSP=0,{obs},1"));
+    assert!(r.contains(observe), "{r}");
+    let r = b.at(&format!("AT+MIPLDISCOVERRSP=0,{disc},1,10,\"5850;5851;\""));
+    assert!(r.contains(discover), "{r}");
+    let wire = b.wire_text().join("\n");
+    assert_eq!(wire.contains("</3311/0/5850>,</3311/0/5851>"), lenient, "{wire}");
 }

@@ -9,10 +9,11 @@ pub enum ContentFormat {
     Link,
     /// 42: one opaque resource.
     Opaque,
-    /// 1542: OMA TLV (LwM2M 1.0).
+    /// 11542: OMA TLV as LwM2M 1.0 registered it (Wakaama `LWM2M_CONTENT_TLV`).
     Tlv,
-    /// 11542: OMA TLV under its pre-registration number, still sent by older stacks.
-    TlvLegacy,
+    /// 1542: OMA TLV under its pre-registration number (Wakaama `LWM2M_CONTENT_TLV_OLD`), still
+    /// sent by stacks forked before LwM2M 1.0 was published.
+    TlvOld,
     Other(u16),
 }
 
@@ -22,8 +23,8 @@ impl ContentFormat {
             0 => Self::Text,
             40 => Self::Link,
             42 => Self::Opaque,
-            1542 => Self::Tlv,
-            11542 => Self::TlvLegacy,
+            11542 => Self::Tlv,
+            1542 => Self::TlvOld,
             other => Self::Other(other),
         }
     }
@@ -33,14 +34,14 @@ impl ContentFormat {
             Self::Text => 0,
             Self::Link => 40,
             Self::Opaque => 42,
-            Self::Tlv => 1542,
-            Self::TlvLegacy => 11542,
+            Self::Tlv => 11542,
+            Self::TlvOld => 1542,
             Self::Other(n) => n,
         }
     }
 
     pub fn is_tlv(self) -> bool {
-        matches!(self, Self::Tlv | Self::TlvLegacy)
+        matches!(self, Self::Tlv | Self::TlvOld)
     }
 
     /// How transcripts name it.
@@ -50,7 +51,8 @@ impl ContentFormat {
             Self::Link => "link-format".into(),
             Self::Opaque => "opaque".into(),
             Self::Tlv => "tlv".into(),
-            Self::TlvLegacy => "tlv(11542)".into(),
+            // The number in the name, so a reader of Wakaama's "Unknown (1542)" finds it.
+            Self::TlvOld => "tlv-old(1542)".into(),
             Self::Other(n) => format!("cf {n}"),
         }
     }
@@ -66,5 +68,14 @@ mod tests {
             assert_eq!(ContentFormat::from_number(n).number(), n);
         }
         assert!(ContentFormat::from_number(11542).is_tlv());
+        assert!(ContentFormat::from_number(1542).is_tlv());
+    }
+
+    #[test]
+    fn lwm2m_1_0_registers_tlv_as_11542_and_1542_is_the_old_number() {
+        assert_eq!(ContentFormat::from_number(11542), ContentFormat::Tlv);
+        assert_eq!(ContentFormat::Tlv.name(), "tlv");
+        assert_eq!(ContentFormat::from_number(1542), ContentFormat::TlvOld);
+        assert_eq!(ContentFormat::TlvOld.name(), "tlv-old(1542)");
     }
 }

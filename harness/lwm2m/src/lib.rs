@@ -1,7 +1,7 @@
 //! LwM2M 1.0 over CoAP, as OneNET speaks it.
 //!
 //! [`path`] names objects, instances and resources; [`tlv`] encodes and decodes OMA TLV (content
-//! formats 1542 and 11542); [`link`] builds and reads the CoRE link-format registration payload;
+//! formats 11542 and the old 1542); [`link`] builds and reads the CoRE link-format registration payload;
 //! [`content`] lists the content formats the manuals use. The CoAP transaction layer follows in
 //! [`endpoint`]: a sans-I/O state machine (like the emulator's modem) driven with explicit time,
 //! so the same code runs over tokio UDP and in virtual time.

@@ -24,16 +24,23 @@ pub fn registration(instances: &[Path]) -> String {
     parts.join(",")
 }
 
-/// The discover answer for an object: the object, then each resource (`<valuestring>` of
-/// `AT+MIPLDISCOVERRSP`, "5850;5851;5706").
-pub fn discover(object: u16, instances: &[u16], resources: &[u16]) -> String {
-    let mut parts = vec![format!("</{object}>")];
-    for i in instances {
-        for r in resources {
-            parts.push(format!("</{object}/{i}/{r}>"));
+/// The discover answer for `path` (LwM2M 1.0 §5.4.1 Discover): an object lists itself and each
+/// instance's resources, an instance itself and its resources, a resource only itself — never
+/// more than the path asks for. `resources` is the `<valuestring>` of `AT+MIPLDISCOVERRSP`
+/// ("5850;5851;5706"). `None` when the path names an instance or resource there is none of.
+pub fn discover(path: &Path, instances: &[u16], resources: &[u16]) -> Option<String> {
+    let o = path.object;
+    let parts: Vec<String> = match (path.instance, path.resource) {
+        (None, _) => std::iter::once(format!("</{o}>"))
+            .chain(instances.iter().flat_map(|i| resources.iter().map(move |r| format!("</{o}/{i}/{r}>"))))
+            .collect(),
+        (Some(i), None) if instances.contains(&i) => {
+            std::iter::once(format!("</{o}/{i}>")).chain(resources.iter().map(|r| format!("</{o}/{i}/{r}>"))).collect()
         }
-    }
-    parts.join(",")
+        (Some(i), Some(r)) if instances.contains(&i) && resources.contains(&r) => vec![format!("</{o}/{i}/{r}>")],
+        _ => return None,
+    };
+    Some(parts.join(","))
 }
 
 /// Reads a link-format payload; `None` when it is not one.
@@ -88,8 +95,23 @@ mod tests {
     }
 
     #[test]
+    fn discover_answers_only_the_scope_the_path_asks_for() {
+        let (inst, res) = ([0, 1], [5850, 5851]);
+        assert_eq!(
+            discover(&Path::instance(3311, 1), &inst, &res).as_deref(),
+            Some("</3311/1>,</3311/1/5850>,</3311/1/5851>")
+        );
+        assert_eq!(discover(&Path::resource(3311, 1, 5851), &inst, &res).as_deref(), Some("</3311/1/5851>"));
+        assert_eq!(discover(&Path::instance(3311, 2), &inst, &res), None);
+        assert_eq!(discover(&Path::resource(3311, 0, 5700), &inst, &res), None);
+    }
+
+    #[test]
     fn discover_payload() {
-        assert_eq!(discover(3311, &[0], &[5850, 5851]), "</3311>,</3311/0/5850>,</3311/0/5851>");
+        assert_eq!(
+            discover(&Path::object(3311), &[0], &[5850, 5851]).as_deref(),
+            Some("</3311>,</3311/0/5850>,</3311/0/5851>")
+        );
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! OMA TLV (LwM2M 1.0 §6.4.3), content formats 1542 and 11542: how an instance or object travels
+//! OMA TLV (LwM2M 1.0 §6.4.3), content formats 11542 and, under its pre-registration number, 1542: how an instance or object travels
 //! in a READ answer or a NOTIFY, and how a WRITE of several resources arrives.
 //!
 //! Decoding never panics and never trusts a length: a truncated or nested-too-deep input is an

@@ -148,6 +148,19 @@ mod tests {
     use super::*;
     use coap_lite::RequestType;
 
+    #[rstest::rstest]
+    #[case(11542, "cf=tlv 5700=[41 CC CC CD]")]
+    #[case(1542, "cf=tlv-old(1542) 5700=[41 CC CC CD]")]
+    fn both_tlv_numbers_are_decoded_and_named_as_wakaama_names_them(#[case] cf: u16, #[case] want: &str) {
+        let mut p = Packet::new();
+        p.header.code = MessageClass::Response(coap_lite::ResponseType::Content);
+        p.add_option(CoapOption::ContentFormat, cf.to_be_bytes().to_vec());
+        p.payload =
+            miplcheck_lwm2m::tlv::encode(&[miplcheck_lwm2m::tlv::Tlv::resource(5700, vec![0x41, 0xCC, 0xCC, 0xCD])]);
+        let d = describe(&p);
+        assert!(d.ends_with(want), "{d}");
+    }
+
     #[test]
     fn a_registration_reads_like_the_wire() {
         let mut p = Packet::new();

@@ -1,6 +1,7 @@
 //! The TE's answers to the platform's requests, and notifications (BC39 §3.2.9–3.2.15).
 
 use super::Bc39;
+use crate::client::values::resource_list;
 use crate::client::{Answer, Part};
 use crate::ctx::Ctx;
 use crate::reply::{cme, int_param, Reply};
@@ -67,7 +68,7 @@ fn answer(m: &mut Bc39, inv: &Invocation, ctx: &mut Ctx) -> Result<Reply, Reply>
     let client = m.client.as_mut().ok_or_else(|| Reply::error(cme::NOT_ALLOWED))?;
     let name = inv.command.name.as_str();
     if name == "+MIPLNOTIFY" {
-        int_param(inv, "msgId", 0..=i64::from(u32::MAX))?;
+        let msg_id = int_param(inv, "msgId", 0..=i64::from(u32::MAX))? as u32;
         let p = part(inv, max)?;
         let index = int_param(inv, "index", 0..=65535)?;
         int_param(inv, "flag", 0..=2)?;
@@ -86,7 +87,7 @@ fn answer(m: &mut Bc39, inv: &Invocation, ctx: &mut Ctx) -> Result<Reply, Reply>
         if !client.registered() {
             return Err(Reply::error(cme::NOT_ALLOWED));
         }
-        return Ok(client.notify(p, index == 0, ackid, rai, ctx));
+        return Ok(client.notify(msg_id, p, index == 0, ackid, rai, ctx));
     }
     let msg_id = int_param(inv, "msgId", 0..=i64::from(u32::MAX))? as u32;
     let result = int_param(inv, "result", 0..=255)?;
@@ -98,12 +99,7 @@ fn answer(m: &mut Bc39, inv: &Invocation, ctx: &mut Ctx) -> Result<Reply, Reply>
             if s.value().len() != len {
                 return Err(bad());
             }
-            let ids = s
-                .value()
-                .split(';')
-                .map(|r| r.trim().parse::<u16>())
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|_| bad())?;
+            let ids = resource_list(s.value(), ctx.opts.quirks.discover_list_trailing_semicolon).ok_or_else(bad)?;
             Answer::Discover(ids)
         }
         "+MIPLREADRSP" if result == 1 => {

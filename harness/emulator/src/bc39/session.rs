@@ -1,10 +1,12 @@
 //! `AT+MIPLOPEN`, `AT+MIPLCLOSE`, `AT+MIPLUPDATE` (BC39 §3.2.7, §3.2.8, §3.2.16).
 
 use super::Bc39;
-use crate::client::{Client, Errors, ObserveId, OpenArgs, Profile, Renew};
+use crate::client::{Client, Errors, NotifyId, ObserveId, OpenArgs, Profile, Renew};
 use crate::ctx::Ctx;
+use crate::quirks::TlvFormat;
 use crate::reply::{cme, int_param, Reply};
 use miplcheck_at::dialect::Invocation;
+use miplcheck_lwm2m::ContentFormat;
 use miplcheck_lwm2m::Path;
 use std::time::Duration;
 
@@ -105,5 +107,9 @@ fn profile(obs_autoack: bool, ctx: &Ctx) -> Profile {
             not_observed: cme::NOT_ALLOWED,
         },
         repeat_unanswered: ctx.opts.quirks.repeat_unanswered,
+        tlv: ctx.opts.quirks.tlv_format.map_or(ContentFormat::TlvOld, TlvFormat::format),
+        honour_accept: !ctx.opts.quirks.ignore_accept,
+        accept_answered_observe: ctx.opts.quirks.accept_answered_observe,
+        notify_id: NotifyId::Advisory,
     }
 }

@@ -16,7 +16,7 @@ use coap_lite::{CoapOption, MessageClass, MessageType, Packet, RequestType, Resp
 use miplcheck_lwm2m::endpoint::{Endpoint, Event as CoapEvent, Params};
 use miplcheck_lwm2m::tlv::{self, Tlv};
 use miplcheck_lwm2m::{link, wire, ContentFormat, Path};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 pub use values::Part;
 use values::{encode_parts, result_code, written_values};
@@ -68,10 +68,14 @@ pub(crate) struct Incoming {
 
 #[derive(Debug, Clone)]
 struct Observation {
+    /// The message ID `+MIPLOBSERVE` gave the TE, which a NOTIFY may quote.
+    id: u32,
     path: Path,
     peer: String,
     token: Vec<u8>,
     seq: u32,
+    /// The observe request's Accept: what every notification must be in.
+    accept: Option<u16>,
 }
 
 /// How a dialect's module handles what the manuals leave to the module rather than the TE.
@@ -96,6 +100,29 @@ pub struct Profile {
     pub errors: Errors,
     /// Quirk: a re-sent request the TE has not answered is shown again (see `quirks`).
     pub repeat_unanswered: bool,
+    /// What a NOTIFY's message ID that names no observation ever made means.
+    pub notify_id: NotifyId,
+    /// The Content-Format number TLV goes out under when a request does not ask for one:
+    /// [`ContentFormat::Tlv`] (11542) or [`ContentFormat::TlvOld`] (1542).
+    pub tlv: ContentFormat,
+    /// A request's Accept is honoured: TLV in the number it names, 4.06 for a format the module
+    /// cannot produce (RFC 7252 §5.10.4). Off: the module answers in its own format regardless.
+    pub honour_accept: bool,
+    /// Quirk: an answer to an observe the module already answered itself gets OK.
+    pub accept_answered_observe: bool,
+}
+
+/// How a NOTIFY's `<msgId>` picks the observation it goes out on. In both, an ID naming a live
+/// observation picks that one, and one naming a cancelled observation is refused: its token is
+/// one the server has dropped, and sending on another observation would mislabel the value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotifyId {
+    /// BC39 §3.2.15: "any 32-bit unsigned number will do, it has no meaning, 0 is advised" — an
+    /// ID never given out lets the module find the observation.
+    Advisory,
+    /// M5310-A §1.9: `<mid>` is the observe's; 0 (as every example sends) lets the module find
+    /// it, any other ID never given out is refused.
+    Named,
 }
 
 /// The error codes the client answers with, in the dialect's family.
@@ -145,6 +172,11 @@ pub struct Client {
     mine: BTreeMap<Vec<u8>, Mine>,
     incoming: BTreeMap<u32, Incoming>,
     observations: Vec<Observation>,
+    /// IDs of observations the server cancelled (or replaced, or that ended with the
+    /// registration): a NOTIFY quoting one is refused.
+    cancelled: BTreeSet<u32>,
+    /// IDs of observes the module answered itself (obs_autoack): a late TE answer names one.
+    autoacked: BTreeSet<u32>,
     observe_counter: u32,
     notify_parts: Vec<Part>,
     /// CON notifications in flight: MID → ackid, and whether to release the radio on the ACK.
@@ -217,6 +249,8 @@ impl Client {
             mine: BTreeMap::new(),
             incoming: BTreeMap::new(),
             observations: vec![],
+            cancelled: BTreeSet::new(),
+            autoacked: BTreeSet::new(),
             observe_counter: 0,
             notify_parts: vec![],
             con_notifies: BTreeMap::new(),
@@ -500,7 +534,7 @@ impl Client {
             }
             if ctx.now >= *expires {
                 self.phase = Phase::Deregistering;
-                self.observations.clear();
+                self.end_observations(|_| true);
                 ctx.event(Event::LifetimeOver);
             }
         }
@@ -555,7 +589,7 @@ impl Client {
                 ctx.event(if ok { Event::UpdateDone } else { Event::UpdateFailed })
             }
             Mine::Deregister => {
-                self.observations.clear();
+                self.end_observations(|_| true);
                 ctx.event(Event::Deregistered);
             }
         }
@@ -638,16 +672,19 @@ impl Client {
                 };
                 let on = flag == 0;
                 let shown = Notice::Observe { id, on, path, answered: profile.observe_autoack };
-                self.observations.retain(|ob| ob.path != path);
+                self.end_observations(|ob| ob.path == path);
                 if on {
                     self.observations.push(Observation {
+                        id,
                         path,
                         peer: from.clone(),
                         token: req.get_token().to_vec(),
                         seq: 0,
+                        accept: wire::number(&req, CoapOption::Accept),
                     });
                 }
                 if profile.observe_autoack {
+                    self.autoacked.insert(id);
                     ctx.notice(shown);
                     self.reply(&from, &req, ResponseType::Content, None, ctx);
                 } else {
@@ -657,8 +694,10 @@ impl Client {
             (RequestType::Get, None) if accept_link => match profile.discover_lists.get(&path.object) {
                 Some(resources) if profile.discover_autoanswer => {
                     ctx.notice(Notice::Discover { mid, object: path.object, answered: true });
-                    let body = self.discover_body(path.object, resources);
-                    self.reply(&from, &req, ResponseType::Content, Some(body), ctx);
+                    match self.discover_body(&path, resources) {
+                        Some(body) => self.reply(&from, &req, ResponseType::Content, Some(body), ctx),
+                        None => self.reply(&from, &req, ResponseType::NotFound, None, ctx),
+                    }
                 }
                 None if profile.discover_autoanswer => {
                     ctx.notice(Notice::Discover { mid, object: path.object, answered: true });
@@ -702,10 +741,11 @@ impl Client {
         }
     }
 
-    fn discover_body(&self, object: u16, resources: &[u16]) -> (ContentFormat, Vec<u8>) {
+    /// The discover answer for `path`'s scope; `None` (4.04) when it names what is not there.
+    fn discover_body(&self, path: &Path, resources: &[u16]) -> Option<(ContentFormat, Vec<u8>)> {
         let instances: Vec<u16> =
-            self.objects.iter().filter(|p| p.object == object).filter_map(|p| p.instance).collect();
-        (ContentFormat::Link, link::discover(object, &instances, resources).into_bytes())
+            self.objects.iter().filter(|p| p.object == path.object).filter_map(|p| p.instance).collect();
+        link::discover(path, &instances, resources).map(|t| (ContentFormat::Link, t.into_bytes()))
     }
 
     fn bootstrap_request(&mut self, from: &str, req: &Packet, method: RequestType, segs: &[String], ctx: &mut Ctx) {
@@ -752,13 +792,19 @@ impl Client {
         ctx: &mut Ctx,
     ) {
         let mut p = Packet::new();
+        let mut code = code;
+        if let Some((cf, b)) = body {
+            match self.wire_format(cf, wire::number(req, CoapOption::Accept)) {
+                Some(n) => {
+                    p.add_option(CoapOption::ContentFormat, n.to_be_bytes().to_vec());
+                    p.payload = b;
+                }
+                None => code = ResponseType::NotAcceptable,
+            }
+        }
         p.header.code = MessageClass::Response(code);
         if req.get_observe_value().and_then(Result::ok) == Some(0) && code == ResponseType::Content {
             p.set_observe_value(0);
-        }
-        if let Some((cf, b)) = body {
-            p.add_option(CoapOption::ContentFormat, cf.number().to_be_bytes().to_vec());
-            p.payload = b;
         }
         if let Ok(d) = self.ep.respond(to.to_string(), req, p, ctx.now) {
             self.transmit(&d.peer, d.bytes, ctx);
@@ -769,13 +815,21 @@ impl Client {
     pub fn te_answer(&mut self, kind: Answer, msg_id: u32, result: i64, ctx: &mut Ctx) -> Reply {
         let Some(code) = result_code(result) else { return Reply::error(self.profile.errors.bad_parameter) };
         let Some(inc) = self.incoming.get_mut(&msg_id) else {
+            if self.profile.accept_answered_observe && self.autoacked.contains(&msg_id) {
+                return Reply::ok();
+            }
             return Reply::error(self.profile.errors.no_such_request);
         };
+        let mut code = code;
         let body = match kind {
             Answer::Discover(resources) if code == ResponseType::Content => {
                 let instances: Vec<u16> =
                     self.objects.iter().filter(|p| p.object == inc.path.object).filter_map(|p| p.instance).collect();
-                Some((ContentFormat::Link, link::discover(inc.path.object, &instances, &resources).into_bytes()))
+                let scoped = link::discover(&inc.path, &instances, &resources);
+                if scoped.is_none() {
+                    code = ResponseType::NotFound;
+                }
+                scoped.map(|t| (ContentFormat::Link, t.into_bytes()))
             }
             Answer::Read(part, index) if code == ResponseType::Content => {
                 inc.parts.push(part);
@@ -791,31 +845,97 @@ impl Client {
         Reply::ok()
     }
 
-    /// `AT+MIPLNOTIFY`: collect until the `last` part, then send on the matching observation.
-    /// `rai`: 0x200 releases the radio once sent, 0x400 once acknowledged.
-    pub fn notify(&mut self, part: Part, last: bool, ackid: Option<u16>, rai: u32, ctx: &mut Ctx) -> Reply {
-        let Some(ob) = self.observations.iter().position(|o| o.path.contains(&part.path)) else {
-            return Reply::error(self.profile.errors.not_observed);
+    /// The Content-Format number an answer in `cf` goes out under, given the request's Accept;
+    /// `None` when the request asked for a format the module cannot produce.
+    fn wire_format(&self, cf: ContentFormat, accept: Option<u16>) -> Option<u16> {
+        let own = if cf.is_tlv() { self.profile.tlv } else { cf };
+        match accept.filter(|_| self.profile.honour_accept) {
+            None => Some(own.number()),
+            Some(a) if a == own.number() => Some(a),
+            // Both numbers name the same bytes: serve the one asked for.
+            Some(a) if cf.is_tlv() && ContentFormat::from_number(a).is_tlv() => Some(a),
+            Some(_) => None,
+        }
+    }
+
+    /// Drops the observations `which` selects, remembering their IDs as cancelled.
+    fn end_observations(&mut self, which: impl Fn(&Observation) -> bool) {
+        let (gone, kept) = std::mem::take(&mut self.observations).into_iter().partition(|o| which(o));
+        self.observations = kept;
+        self.cancelled.extend(gone.iter().map(|o: &Observation| o.id));
+    }
+
+    /// The observation a NOTIFY of `path` quoting `msg_id` goes out on (see [`NotifyId`]). When
+    /// the module finds it, the narrowest observation holding `path` wins: with `/3311/0` and
+    /// `/3311/0/5805` both observed, a value of 5805 answers the one that asked for 5805.
+    fn observation_for(&self, msg_id: u32, path: &Path) -> Result<usize, Reply> {
+        let refused = Reply::error(self.profile.errors.no_such_request);
+        if let Some(i) = self.observations.iter().position(|o| o.id == msg_id) {
+            return if self.observations[i].path.contains(path) {
+                Ok(i)
+            } else {
+                Err(Reply::error(self.profile.errors.not_observed))
+            };
+        }
+        let may_find = msg_id == 0 || self.profile.notify_id == NotifyId::Advisory;
+        if self.cancelled.contains(&msg_id) || !may_find {
+            return Err(refused);
+        }
+        let depth = |p: &Path| usize::from(p.instance.is_some()) + usize::from(p.resource.is_some());
+        self.observations
+            .iter()
+            .enumerate()
+            .filter(|(_, o)| o.path.contains(path))
+            .max_by_key(|(_, o)| depth(&o.path))
+            .map(|(i, _)| i)
+            .ok_or_else(|| Reply::error(self.profile.errors.not_observed))
+    }
+
+    /// `AT+MIPLNOTIFY`: collect until the `last` part, then send on the observation `msg_id`
+    /// picks. `rai`: 0x200 releases the radio once sent, 0x400 once acknowledged.
+    #[allow(clippy::too_many_arguments)]
+    pub fn notify(
+        &mut self,
+        msg_id: u32,
+        part: Part,
+        last: bool,
+        ackid: Option<u16>,
+        rai: u32,
+        ctx: &mut Ctx,
+    ) -> Reply {
+        let ob = match self.observation_for(msg_id, &part.path) {
+            Ok(i) => i,
+            Err(r) => return r,
         };
         self.notify_parts.push(part);
         if !last {
             return Reply::ok();
         }
         let parts = std::mem::take(&mut self.notify_parts);
-        let (peer, token, path) = {
+        let (peer, token, path, accept) = {
             let o = &mut self.observations[ob];
             o.seq += 1;
-            (o.peer.clone(), o.token.clone(), o.path)
+            (o.peer.clone(), o.token.clone(), o.path, o.accept)
         };
         let seq = self.observations[ob].seq;
         let (cf, body) = encode_parts(path, &parts);
         let mut p = Packet::new();
         p.header.set_type(if ackid.is_some() { MessageType::Confirmable } else { MessageType::NonConfirmable });
-        p.header.code = MessageClass::Response(ResponseType::Content);
         p.set_token(token);
-        p.set_observe_value(seq);
-        p.add_option(CoapOption::ContentFormat, cf.number().to_be_bytes().to_vec());
-        p.payload = body;
+        match self.wire_format(cf, accept) {
+            Some(n) => {
+                p.header.code = MessageClass::Response(ResponseType::Content);
+                p.set_observe_value(seq);
+                p.add_option(CoapOption::ContentFormat, n.to_be_bytes().to_vec());
+                p.payload = body;
+            }
+            None => {
+                // RFC 7641 §3.2: an error response ends the observation at the server.
+                p.header.code = MessageClass::Response(ResponseType::NotAcceptable);
+                let id = self.observations[ob].id;
+                self.end_observations(|o| o.id == id);
+            }
+        }
         match self.ep.send(peer, p, ctx.now) {
             Ok((mid, d)) => {
                 self.transmit(&d.peer, d.bytes, ctx);

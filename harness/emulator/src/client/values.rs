@@ -106,3 +106,27 @@ pub fn written_values(req: &Packet, path: Path) -> Vec<(Path, Vec<u8>)> {
     }
     vec![]
 }
+
+/// The resource IDs of a DISCOVERRSP `<valuestring>` ("5850;5851;5706"). Neither manual allows a
+/// trailing `;` ("5700;5701;"); `trailing_ok` (quirk `discover-list-trailing-semicolon`) accepts
+/// one, as a host driver that joins with a `;` after each ID sends it.
+pub fn resource_list(s: &str, trailing_ok: bool) -> Option<Vec<u16>> {
+    let s = if trailing_ok { s.strip_suffix(';').unwrap_or(s) } else { s };
+    s.split(';').map(|r| r.trim().parse::<u16>().ok()).collect()
+}
+
+#[cfg(test)]
+mod list_tests {
+    use super::resource_list;
+    use rstest::rstest;
+
+    #[rstest]
+    #[case("5700;5701", false, Some(vec![5700, 5701]))]
+    #[case("5700;5701;", false, None)]
+    #[case("5700;5701;", true, Some(vec![5700, 5701]))]
+    #[case("5700;;5701", true, None)]
+    #[case("", true, None)]
+    fn resource_lists(#[case] s: &str, #[case] lenient: bool, #[case] want: Option<Vec<u16>>) {
+        assert_eq!(resource_list(s, lenient), want);
+    }
+}

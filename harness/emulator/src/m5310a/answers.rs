@@ -86,7 +86,7 @@ pub fn handle(m: &mut M5310a, inv: &Invocation, ctx: &mut Ctx) -> Result<Reply, 
                 return Err(err(cis::UPLINK_BUSY));
             }
             // §1.9: the ackid counts only on the part that sends.
-            let r = client.notify(p, last, ackid.filter(|_| last), (flag & rai_bits()) as u32, ctx);
+            let r = client.notify(mid as u32, p, last, ackid.filter(|_| last), (flag & rai_bits()) as u32, ctx);
             nsmi &= last;
             r
         }

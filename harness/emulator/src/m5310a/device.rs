@@ -3,6 +3,7 @@
 //! `AT+MIPLADDOBJ`, `AT+MIPLDELOBJ`, `AT+MIPLDISCOVERRSP`.
 
 use super::{check_ref, cis, err, int, raw, M5310a};
+use crate::client::values::resource_list;
 use crate::ctx::Ctx;
 use crate::reply::Reply;
 use miplcheck_at::cis_config::CisConfig;
@@ -79,7 +80,7 @@ fn registering(m: &M5310a) -> bool {
     m.client.as_ref().is_some_and(|c| c.registered() || c.registering())
 }
 
-pub fn handle(m: &mut M5310a, inv: &Invocation, _ctx: &mut Ctx) -> Result<Reply, Reply> {
+pub fn handle(m: &mut M5310a, inv: &Invocation, ctx: &mut Ctx) -> Result<Reply, Reply> {
     let name = inv.command.name.as_str();
     match (name, inv.command.form) {
         ("+MIPLCREATE", Form::Exec) => create(m, Device::new(DEFAULT_HOST, 1), "+MIPLCREATE"),
@@ -142,12 +143,8 @@ pub fn handle(m: &mut M5310a, inv: &Invocation, _ctx: &mut Ctx) -> Result<Reply,
                     if data.value().len() != len {
                         return Err(err(cis::SYNTAX));
                     }
-                    let ids = data
-                        .value()
-                        .split(';')
-                        .map(|r| r.trim().parse::<u16>())
-                        .collect::<Result<Vec<_>, _>>()
-                        .map_err(|_| err(cis::SYNTAX))?;
+                    let ids = resource_list(data.value(), ctx.opts.quirks.discover_list_trailing_semicolon)
+                        .ok_or_else(|| err(cis::SYNTAX))?;
                     if !d.objects.iter().any(|(o, _)| *o == objid) {
                         return Err(err(cis::RESOURCE));
                     }

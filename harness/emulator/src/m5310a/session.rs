@@ -2,12 +2,14 @@
 //! `AT+MIPLUPDATE`, `AT+MIPLCLOSE`, `AT+MIPLUPDATESET`, `AT+MIPLDTLSNAT`, `AT+MIPLLTRDP`.
 
 use super::{check_ref, cis, err, int, M5310a};
-use crate::client::{Client, Errors, ObserveId, OpenArgs, Profile, Renew};
+use crate::client::{Client, Errors, NotifyId, ObserveId, OpenArgs, Profile, Renew};
 use crate::ctx::Ctx;
 use crate::notice::Event;
+use crate::quirks::TlvFormat;
 use crate::reply::Reply;
 use miplcheck_at::dialect::Invocation;
 use miplcheck_at::syntax::Form;
+use miplcheck_lwm2m::ContentFormat;
 use miplcheck_lwm2m::Path;
 use std::time::Duration;
 
@@ -124,6 +126,10 @@ fn open(m: &mut M5310a, inv: &Invocation, ctx: &mut Ctx) -> Result<Reply, Reply>
                 not_observed: cis::RESOURCE,
             },
             repeat_unanswered: ctx.opts.quirks.repeat_unanswered,
+            tlv: ctx.opts.quirks.tlv_format.map_or(ContentFormat::TlvOld, TlvFormat::format),
+            honour_accept: !ctx.opts.quirks.ignore_accept,
+            accept_answered_observe: ctx.opts.quirks.accept_answered_observe,
+            notify_id: NotifyId::Named,
         },
         // The M531X manual has no software-upgrade commands.
         sota: None,
