@@ -609,6 +609,8 @@ impl<P: Clone + Ord + Debug + std::fmt::Display> Platform<P> {
         let mut registered: Option<(String, &str)> = None;
         // Why a request is refused: the answer's payload, and a note.
         let mut refusal: Option<String> = None;
+        // Objects an update lists that its registration did not: observed like a registration's.
+        let mut newly_listed: Vec<Path> = vec![];
         let (code, location) = match (method, path.iter().map(String::as_str).collect::<Vec<_>>().as_slice()) {
             (RequestType::Post, ["bs"]) => {
                 let writes = self.bootstrap_writes(q("ep").as_deref().unwrap_or(""));
@@ -634,7 +636,8 @@ impl<P: Clone + Ord + Debug + std::fmt::Display> Platform<P> {
                 }
             },
             (RequestType::Post, ["rd", id]) => match self.update(id, &req, &query, now) {
-                Ok(ep) => {
+                Ok((ep, listed)) => {
+                    newly_listed = listed;
                     registered = Some((ep, "update"));
                     (ResponseType::Changed, None)
                 }
@@ -685,6 +688,12 @@ impl<P: Clone + Ord + Debug + std::fmt::Display> Platform<P> {
             if let Some((ep, _)) = &registered {
                 let ep = ep.clone();
                 out.extend(self.auto_observe(from.clone(), &ep, now));
+            }
+        }
+        if code == ResponseType::Changed && self.opts.auto_observe && !newly_listed.is_empty() {
+            if let Some((ep, _)) = &registered {
+                let ep = ep.clone();
+                out.extend(self.observe_listed(from.clone(), &ep, &newly_listed, now));
             }
         }
         if let Some((endpoint, how)) = registered {
@@ -748,7 +757,7 @@ impl<P: Clone + Ord + Debug + std::fmt::Display> Platform<P> {
         req: &Packet,
         query: &[String],
         now: Duration,
-    ) -> Result<String, (ResponseType, String)> {
+    ) -> Result<(String, Vec<Path>), (ResponseType, String)> {
         let loc = format!("rd/{id}");
         let Some(i) = self.devices.iter().position(|d| d.location == loc) else {
             return Err((ResponseType::NotFound, format!("no registration /{loc} (never made, ended or expired)")));
@@ -772,11 +781,13 @@ impl<P: Clone + Ord + Debug + std::fmt::Display> Platform<P> {
         if let Some(b) = params.binding {
             d.binding = b;
         }
+        let mut added = vec![];
         if let Some(objs) = objs {
+            added = objs.iter().filter(|p| !d.objects.contains(p)).copied().collect();
             d.objects = objs;
         }
         d.expires = expiry(now, d.lifetime);
-        Ok(d.endpoint.clone())
+        Ok((d.endpoint.clone(), added))
     }
 
     /// Ends device `i`'s registration: it goes offline and its requests in flight stop (SOTA
@@ -823,15 +834,18 @@ impl<P: Clone + Ord + Debug + std::fmt::Display> Platform<P> {
     fn auto_observe(&mut self, peer: P, endpoint: &str, now: Duration) -> Vec<Datagram<P>> {
         let objects =
             self.devices.iter().find(|d| d.endpoint == endpoint).map(|d| d.objects.clone()).unwrap_or_default();
-        let mut ops: Vec<Operation> = objects.iter().map(|p| Operation::Observe(*p)).collect();
-        let mut seen = vec![];
-        for p in &objects {
-            if !seen.contains(&p.object) {
-                seen.push(p.object);
-                ops.push(Operation::Discover(Path::object(p.object)));
-            }
-        }
+        let mut ops = observe_ops(&objects);
         ops.push(Operation::Read(Path::instance(3, 0)));
+        self.send_auto(peer, endpoint, ops, now)
+    }
+
+    /// The "obsv" of the objects an update newly lists (the device object was read at registration).
+    fn observe_listed(&mut self, peer: P, endpoint: &str, listed: &[Path], now: Duration) -> Vec<Datagram<P>> {
+        let ops = observe_ops(listed);
+        self.send_auto(peer, endpoint, ops, now)
+    }
+
+    fn send_auto(&mut self, peer: P, endpoint: &str, ops: Vec<Operation>, now: Duration) -> Vec<Datagram<P>> {
         let mut out = vec![];
         for op in ops {
             match self.send_op(peer.clone(), endpoint, op, false, now) {
@@ -1080,6 +1094,19 @@ fn code_text_of(code: ResponseType) -> String {
 }
 
 /// The query of a registration (`POST /rd?…`) or update (`POST /rd/<id>?…`), checked as
+/// Auto-observe's requests for `objects`: observe each instance, then discover each object once.
+fn observe_ops(objects: &[Path]) -> Vec<Operation> {
+    let mut ops: Vec<Operation> = objects.iter().map(|p| Operation::Observe(*p)).collect();
+    let mut seen = vec![];
+    for p in objects {
+        if !seen.contains(&p.object) {
+            seen.push(p.object);
+            ops.push(Operation::Discover(Path::object(p.object)));
+        }
+    }
+    ops
+}
+
 /// OMA-TS-LightweightM2M-V1_0 §5.3.1 (Register, Update: Table 8.2.x operation parameters) and
 /// V1_1 §6.2 define it:
 ///
@@ -1248,6 +1275,32 @@ mod tests {
         assert_eq!(pf.devices()[0].lifetime, 600);
         assert_eq!(pf.devices()[0].objects, [Path::instance(3311, 0), Path::instance(3311, 1)]);
         assert_eq!(pf.take_records().len(), 6);
+    }
+
+    #[test]
+    fn objects_an_update_newly_lists_are_observed_and_discovered() {
+        let mut pf: Platform<&str> = Platform::new(PlatformOptions::default());
+        let mut dev = Device { ep: Endpoint::new(Params::default(), 1) };
+        pf.on_datagram("dev", &dev.register(None), Duration::ZERO);
+        let mut update = |objects: &[Path], mid: u16| {
+            let mut p = Packet::new();
+            p.header.set_type(MessageType::Confirmable);
+            p.header.message_id = mid;
+            p.header.code = MessageClass::Request(RequestType::Post);
+            p.set_token(vec![8, mid as u8]);
+            p.add_option(CoapOption::UriPath, b"rd".to_vec());
+            p.add_option(CoapOption::UriPath, b"1".to_vec());
+            p.payload = link::registration(objects).into_bytes();
+            let out = pf.on_datagram("dev", &p.to_bytes().unwrap(), Duration::from_secs(1));
+            out.iter().map(|d| crate::record::describe(&decode(d))).collect::<Vec<String>>()
+        };
+        let same = update(&[Path::instance(3311, 0), Path::instance(3311, 1)], 900);
+        assert_eq!(same.len(), 1, "the same objects again: only the ACK: {same:?}");
+        let added = update(&[Path::instance(3311, 0), Path::instance(3311, 1), Path::instance(31024, 10)], 901);
+        assert!(added[0].starts_with("ACK 2.04"), "{added:?}");
+        assert!(added[1].starts_with("CON GET /31024/10") && added[1].contains("observe=0"), "{added:?}");
+        assert!(added[2].starts_with("CON GET /31024 "), "{added:?}");
+        assert_eq!(added.len(), 3, "no read of /3/0 again, no observation of what was listed before: {added:?}");
     }
 
     #[test]

@@ -769,7 +769,9 @@ impl Client {
                 }
                 self.reply(from, req, ResponseType::Changed, None, ctx);
             }
-            (RequestType::Put, _) | (RequestType::Delete, _) => self.reply(from, req, ResponseType::Changed, None, ctx),
+            (RequestType::Put, _) => self.reply(from, req, ResponseType::Changed, None, ctx),
+            // LwM2M 1.0 §5.2.7.5: a bootstrap Delete is answered 2.02 Deleted (Wakaama stops at 2.04).
+            (RequestType::Delete, _) => self.reply(from, req, ResponseType::Deleted, None, ctx),
             (RequestType::Post, ["bs"]) => {
                 self.bootstrapped = true;
                 self.reply(from, req, ResponseType::Changed, None, ctx);
