@@ -26,27 +26,45 @@ fn bc39_registered() -> Option<(Peer, Host)> {
     Some((server, host))
 }
 
+/// A regex for `bytes` (hex, space-separated) in lwm2mserver's dump of a datagram, which prints
+/// 16 bytes a line with their ASCII beside them: the bytes may wrap onto the next line.
+fn in_dump(bytes: &str) -> String {
+    bytes.split(' ').collect::<Vec<_>>().join(r"(?:\s{1,2}|\s{3,}[^\n]*\n\s*)")
+}
+
+/// The answer to a read of `path`, in TLV holding `tlv` (hex), as lwm2mserver prints it.
+fn tlv_answer(path: &str, tlv: &str) -> String {
+    format!(
+        r"bytes received from[^>]*?{}[^>]*?Client #0 {} : 2.05 \(COAP_205_CONTENT\)\n[^\n]*\n\s*\d+ bytes received of type application/vnd\.oma\.lwm2m\+tlv:",
+        in_dump(tlv),
+        regex::escape(path)
+    )
+}
+
 #[test]
 fn bc39_read_of_a_resource_an_instance_and_an_object() {
     let Some((mut server, mut host)) = bc39_registered() else { return };
+    // lwm2mserver asks `Accept: 11542` even for one resource, so the module answers TLV. Its
+    // console names TLV but cannot show it ("Unsupported."): the values are found in its dump of
+    // the datagram.
     server.send("read 0 /3311/0/5805");
     let g = host.urc(r"\+MIPLREAD: 0,(\d+),3311,0,5805");
     host.cmd(&format!("AT+MIPLREADRSP=0,{},1,3311,0,5805,4,4,1.88,0,0", g[1]));
-    server.wait_for(r"Client #0 /3311/0/5805 : 2.05 \(COAP_205_CONTENT\)\n[^\n]*\n\s*4 bytes received of type text/plain:\n[^\n]*1\.88");
+    // 5805 as a 4-byte float: 1.88 is 3FF0A3D7.
+    server.wait_for(&tlv_answer("/3311/0/5805", "FF E4 16 AD 3F F0 A3 D7"));
 
     server.send("read 0 /3311/0");
     let g = host.urc(r"\+MIPLREAD: 0,(\d+),3311,0,-1");
     host.cmd(&format!("AT+MIPLREADRSP=0,{},1,3311,0,5851,5,1,1,1,0", g[1]));
     host.cmd(&format!("AT+MIPLREADRSP=0,{},1,3311,0,5706,1,10,\"1234567890\",0,0", g[1]));
-    server.wait_for(r"Client #0 /3311/0 : 2.05 \(COAP_205_CONTENT\)\n[^\n]*\n\s*\d+ bytes received of type application/vnd\.oma\.lwm2m\+tlv:");
-    server.wait_for(r"ID: 5851[\s\S]*ID: 5706");
+    server.wait_for(&tlv_answer("/3311/0", "FF E1 16 DB 01 E8 16 4A 0A 31 32 33 34 35 36 37 38 39 30"));
 
     server.send("read 0 /3311");
     let g = host.urc(r"\+MIPLREAD: 0,(\d+),3311,-1,-1");
     host.cmd(&format!("AT+MIPLREADRSP=0,{},1,3311,0,5851,5,1,1,1,0", g[1]));
     host.cmd(&format!("AT+MIPLREADRSP=0,{},1,3311,1,5851,5,1,0,0,0", g[1]));
-    server.wait_for(r"Client #0 /3311 : 2.05 \(COAP_205_CONTENT\)\n[^\n]*\n\s*\d+ bytes received of type application/vnd\.oma\.lwm2m\+tlv:");
-    server.wait_for(r"ID: 0 type: Object Instance[\s\S]*ID: 5851[\s\S]*ID: 1 type: Object Instance[\s\S]*ID: 5851");
+    // Two object instances (04: 8-bit ID, 4 bytes), each holding 5851.
+    server.wait_for(&tlv_answer("/3311", "FF 04 00 E1 16 DB 01 04 01 E1 16 DB 00"));
 }
 
 #[test]
@@ -118,7 +136,7 @@ fn bc39_observe_notify_non_and_con_overlapping_then_cancel() {
     let g = server
         .wait_for(r"bytes received from \[127\.0\.0\.1\]:\d+\n([0-9A-F]{2})[^>]*?Notify from client #0 (\S+) number");
     assert_eq!((&g[1][..1], g[2].as_str()), ("5", "/3311/0/5805"), "{}", server.output());
-    server.wait_for(r"2\.5");
+    server.wait_for(r"7 bytes received of type application/vnd\.oma\.lwm2m\+tlv:");
 
     // CON: the acknowledgement id comes back as event 26 once Wakaama ACKs (BC39 §3.2.15).
     host.cmd(&format!("AT+MIPLNOTIFY=0,{},3311,0,5805,4,4,4.5,0,0,77", res[1]));

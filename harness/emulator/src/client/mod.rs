@@ -838,7 +838,9 @@ impl Client {
                 if index > 0 {
                     return Reply::ok();
                 }
-                Some(encode_parts(inc.path, &std::mem::take(&mut inc.parts)))
+                let accept = wire::number(&inc.request, CoapOption::Accept);
+                let tlv_asked = tlv_asked(self.profile.honour_accept, accept);
+                Some(encode_parts(inc.path, &std::mem::take(&mut inc.parts), tlv_asked))
             }
             _ => None,
         };
@@ -920,7 +922,7 @@ impl Client {
             (o.peer.clone(), o.token.clone(), o.path, o.accept)
         };
         let seq = self.observations[ob].seq;
-        let (cf, body) = encode_parts(path, &parts);
+        let (cf, body) = encode_parts(path, &parts, tlv_asked(self.profile.honour_accept, accept));
         let mut p = Packet::new();
         p.header.set_type(if ackid.is_some() { MessageType::Confirmable } else { MessageType::NonConfirmable });
         p.set_token(token);
@@ -967,4 +969,9 @@ fn request(method: RequestType, path: &[&str]) -> Packet {
         p.add_option(CoapOption::UriPath, s.as_bytes().to_vec());
     }
     p
+}
+
+/// Whether a request's Accept asks for TLV (under either number) and the module honours Accept.
+fn tlv_asked(honour_accept: bool, accept: Option<u16>) -> bool {
+    honour_accept && accept.is_some_and(|a| ContentFormat::from_number(a).is_tlv())
 }

@@ -53,7 +53,12 @@ pub fn value_bytes(p: &Part) -> Vec<u8> {
 }
 
 /// One resource as text/plain (opaque as 42); an instance or object as TLV.
-pub fn encode_parts(path: Path, parts: &[Part]) -> (ContentFormat, Vec<u8>) {
+/// `tlv_asked`: the request's Accept named TLV, so even one resource goes out as TLV (Wakaama's
+/// `read` of a resource asks `Accept: 11542`; text would be 4.06 Not Acceptable).
+pub fn encode_parts(path: Path, parts: &[Part], tlv_asked: bool) -> (ContentFormat, Vec<u8>) {
+    if let (Some(r), true, [p]) = (path.resource, tlv_asked, parts) {
+        return (ContentFormat::Tlv, tlv::encode(&[Tlv::resource(r, value_bytes(p))]));
+    }
     if path.resource.is_some() && parts.len() == 1 {
         let p = &parts[0];
         return match p.value_type {
