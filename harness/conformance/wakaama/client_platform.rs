@@ -49,17 +49,25 @@ fn wait<T>(what: &str, client: &Peer, mut f: impl FnMut() -> Option<T>) -> T {
     }
 }
 
+/// A platform (auto-observe as `auto_observe` says) and Wakaama's lwm2mclient `ep` registering
+/// with it for `lifetime` seconds.
+fn client(dir: &std::path::Path, auto_observe: bool, ep: &str, lifetime: &str) -> (udp::Handle, Peer) {
+    let opts = PlatformOptions { auto_observe, ..Default::default() };
+    let pf = udp::spawn("127.0.0.1:0".parse().unwrap(), opts, Instant::now()).unwrap();
+    let local = free_udp_port().to_string();
+    let port = pf.addr.port().to_string();
+    let client = Peer::spawn(
+        dir,
+        "lwm2mclient",
+        &["-4", "-h", "127.0.0.1", "-p", &port, "-l", &local, "-n", ep, "-t", lifetime],
+    );
+    (pf, client)
+}
+
 #[test]
 fn wakaama_client_registers_is_observed_read_notifies_updates_and_deregisters() {
     let Some(dir) = binaries() else { return };
-    let pf = udp::spawn("127.0.0.1:0".parse().unwrap(), PlatformOptions::default(), Instant::now()).unwrap();
-    let local = free_udp_port().to_string();
-    let port = pf.addr.port().to_string();
-    let mut client = Peer::spawn(
-        &dir,
-        "lwm2mclient",
-        &["-4", "-h", "127.0.0.1", "-p", &port, "-l", &local, "-n", "wakaama-ep", "-t", "60"],
-    );
+    let (pf, mut client) = client(&dir, true, "wakaama-ep", "60");
     let mut seen = vec![];
 
     let reg = wait_wire(&pf, &mut seen, "UE→PF CON POST /rd?", &client);
@@ -117,14 +125,7 @@ fn wakaama_client_registers_is_observed_read_notifies_updates_and_deregisters() 
 #[test]
 fn objects_an_update_adds_are_observed() {
     let Some(dir) = binaries() else { return };
-    let pf = udp::spawn("127.0.0.1:0".parse().unwrap(), PlatformOptions::default(), Instant::now()).unwrap();
-    let local = free_udp_port().to_string();
-    let port = pf.addr.port().to_string();
-    let mut client = Peer::spawn(
-        &dir,
-        "lwm2mclient",
-        &["-4", "-h", "127.0.0.1", "-p", &port, "-l", &local, "-n", "adds-ep", "-t", "60"],
-    );
+    let (pf, mut client) = client(&dir, true, "adds-ep", "60");
     let mut seen = vec![];
     wait_wire(&pf, &mut seen, "PF→UE ACK 2.01 location=/rd/", &client);
     client.wait_for(r"STATE_READY");
@@ -143,20 +144,8 @@ fn objects_an_update_adds_are_observed() {
 #[test]
 fn wakaama_client_updates_within_its_lifetime() {
     let Some(dir) = binaries() else { return };
-    let pf = udp::spawn(
-        "127.0.0.1:0".parse().unwrap(),
-        PlatformOptions { auto_observe: false, ..Default::default() },
-        Instant::now(),
-    )
-    .unwrap();
-    let local = free_udp_port().to_string();
-    let port = pf.addr.port().to_string();
     // Wakaama updates its registration before the lifetime runs out; with 20 s that is seconds.
-    let client = Peer::spawn(
-        &dir,
-        "lwm2mclient",
-        &["-4", "-h", "127.0.0.1", "-p", &port, "-l", &local, "-n", "lifetime-ep", "-t", "20"],
-    );
+    let (pf, client) = client(&dir, false, "lifetime-ep", "20");
     let dev = wait("the device", &client, || pf.devices().into_iter().find(|d| d.endpoint == "lifetime-ep"));
     assert_eq!(dev.lifetime, 20);
     let dev =

@@ -13,9 +13,9 @@ fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
-#[test]
-fn wakaama_tinydtls_client_registers_over_dtls_psk_and_is_read() {
-    let Some(dir) = binaries() else { return };
+/// A platform with DTLS-PSK on, and Wakaama's tinydtls client `ep` started against its DTLS port
+/// with the key `key`; `extra` goes on its command line.
+fn dtls_client(dir: &std::path::Path, ep: &str, key: &[u8], extra: &[&str]) -> (udp::Handle, Peer) {
     let pf = udp::spawn(
         "127.0.0.1:0".parse().unwrap(),
         PlatformOptions { auto_observe: false, ..Default::default() },
@@ -26,12 +26,17 @@ fn wakaama_tinydtls_client_registers_over_dtls_psk_and_is_read() {
     pf.set_dtls(Some(PSK.to_vec()));
     let local = free_udp_port().to_string();
     let (host, port) = (dtls.ip().to_string(), dtls.port().to_string());
-    let key = hex(PSK);
-    let mut client = Peer::spawn(
-        &dir,
-        "lwm2mclient_tinydtls",
-        &["-4", "-h", &host, "-p", &port, "-l", &local, "-n", "dtls-ep", "-i", "dtls-ep", "-s", &key, "-t", "60"],
-    );
+    let key = hex(key);
+    let mut args = vec!["-4", "-h", &host, "-p", &port, "-l", &local, "-n", ep, "-i", ep, "-s", &key];
+    args.extend_from_slice(extra);
+    let client = Peer::spawn(dir, "lwm2mclient_tinydtls", &args);
+    (pf, client)
+}
+
+#[test]
+fn wakaama_tinydtls_client_registers_over_dtls_psk_and_is_read() {
+    let Some(dir) = binaries() else { return };
+    let (pf, mut client) = dtls_client(&dir, "dtls-ep", PSK, &["-t", "60"]);
     let deadline = Instant::now() + WAIT;
     let dev = loop {
         if let Some(d) = pf.devices().into_iter().find(|d| d.endpoint == "dtls-ep") {
@@ -63,22 +68,7 @@ fn wakaama_tinydtls_client_registers_over_dtls_psk_and_is_read() {
 #[test]
 fn wakaama_tinydtls_client_with_the_wrong_key_does_not_register() {
     let Some(dir) = binaries() else { return };
-    let pf = udp::spawn(
-        "127.0.0.1:0".parse().unwrap(),
-        PlatformOptions { auto_observe: false, ..Default::default() },
-        Instant::now(),
-    )
-    .unwrap();
-    let Some(dtls) = pf.dtls_addr else { panic!("the platform has no DTLS port on loopback") };
-    pf.set_dtls(Some(PSK.to_vec()));
-    let local = free_udp_port().to_string();
-    let (host, port) = (dtls.ip().to_string(), dtls.port().to_string());
-    let wrong = hex(b"not-the-psk-0000");
-    let client = Peer::spawn(
-        &dir,
-        "lwm2mclient_tinydtls",
-        &["-4", "-h", &host, "-p", &port, "-l", &local, "-n", "wrong-ep", "-i", "wrong-ep", "-s", &wrong],
-    );
+    let (pf, client) = dtls_client(&dir, "wrong-ep", b"not-the-psk-0000", &[]);
     // The handshake's Finished cannot verify: give it ample time, then nothing may be registered.
     std::thread::sleep(std::time::Duration::from_secs(5));
     assert!(pf.devices().is_empty(), "registered with a wrong key; client printed:\n{}", client.output());
