@@ -39,6 +39,16 @@ impl Frame {
         &self.raw[self.content.clone()]
     }
 
+    /// How many bytes of `raw` had come by `at`: all but the terminator after its first byte
+    /// for a line (the lexer stamps a line when that byte came, or later when the line came in
+    /// one chunk, and then counting fewer is the safe side), all of them otherwise.
+    pub fn bytes_by_stamp(&self) -> usize {
+        match self.kind {
+            FrameKind::Line => (self.content.end + 1).min(self.raw.len()),
+            _ => self.raw.len(),
+        }
+    }
+
     /// The content as text; invalid UTF-8 becomes U+FFFD here but stays intact in `raw`.
     pub fn text(&self) -> String {
         String::from_utf8_lossy(self.content()).into_owned()
@@ -187,6 +197,18 @@ mod tests {
         assert_eq!(lx.flush(Duration::from_secs(1)).map(|f| f.at), Some(Duration::from_millis(300)));
         assert!(lx.push(b"x", Duration::from_secs(2)).is_empty());
         assert_eq!(lx.flush(Duration::from_secs(3)).map(|f| f.at), Some(Duration::from_secs(3)), "nothing left over");
+    }
+
+    #[test]
+    fn the_bytes_by_a_lines_stamp_stop_at_its_terminators_first_byte() {
+        let mut lx = Lexer::new();
+        assert!(lx.push(b"\r\nOK\r", Duration::from_millis(5)).is_empty());
+        let f = lx.push(b"\n", Duration::from_millis(6)).remove(0);
+        assert_eq!((f.at, f.raw.len(), f.bytes_by_stamp()), (Duration::from_millis(5), 6, 5));
+        let f = lx.push(b"+X\n", Duration::from_millis(7)).remove(0);
+        assert_eq!(f.bytes_by_stamp(), 3, "a lone \\n is its own last byte");
+        assert!(lx.push(b"partial", Duration::from_millis(8)).is_empty());
+        assert_eq!(lx.flush(Duration::from_millis(9)).map(|f| f.bytes_by_stamp()), Some(7));
     }
 
     fn texts(chunks: &[&[u8]]) -> Vec<String> {

@@ -12,9 +12,10 @@
 //!    What of that lies after `write` returned (`sent`) is subtracted:
 //!    `max(0, began + n_cmd × t_char − sent)`. A driver that returned only once the bytes were out
 //!    leaves nothing to subtract.
-//! 2. **The answer's characters up to and including the final result code**: every byte of the
-//!    information lines and of the final result code, with their CR LF. They go out one after
-//!    another after the modem began its answer, so it began no later than
+//! 2. **The answer's characters up to the final result code's stamp**: every byte of the
+//!    information lines with their CR LF, and of the final result code up to the first byte of
+//!    its terminator (the lexer stamps a line when that byte came: `Frame::bytes_by_stamp`).
+//!    They go out one after another after the modem began its answer, so it began no later than
 //!    `final stamp − n_answer × t_char`.
 //!
 //! What is *not* subtracted, and why:
@@ -77,7 +78,8 @@ pub struct Exchange {
     pub finished: Duration,
     /// Bytes written: the command and its line ending.
     pub command_bytes: usize,
-    /// Bytes of the information lines and the final result code, framing included.
+    /// Bytes of the information lines, framing included, and of the final result code up to its
+    /// stamp.
     pub answer_bytes: usize,
 }
 

@@ -93,7 +93,7 @@ pub(super) fn run(
         sent,
         finished: fin.frame.at,
         command_bytes,
-        answer_bytes: infos.iter().map(|s| s.frame.raw.len()).sum::<usize>() + fin.frame.raw.len(),
+        answer_bytes: infos.iter().map(|s| s.frame.raw.len()).sum::<usize>() + fin.frame.bytes_by_stamp(),
     };
     let line = session.ctx.timing.line.as_ref();
     let (latency, response) = (exchange.raw(), exchange.corrected(line));
