@@ -5,7 +5,7 @@
 use coap_lite::{MessageClass, MessageType, Packet, RequestType, ResponseType};
 use miplcheck_lwm2m::endpoint::{Endpoint, Event, Params};
 use miplcheck_lwm2m::Path;
-use miplcheck_platform::{udp, PlatformOptions};
+use miplcheck_platform::{udp, Control, PlatformOptions};
 use std::net::{SocketAddr, UdpSocket};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};

@@ -125,7 +125,7 @@ fn main() -> ExitCode {
 }
 
 fn platform(a: PlatformArgs) -> Result<Exit, Error> {
-    use miplcheck_platform::{udp, PlatformOptions};
+    use miplcheck_platform::{udp, Control, PlatformOptions};
     let opts = PlatformOptions {
         auto_observe: !a.no_auto_observe,
         auth_code: a.auth_code,

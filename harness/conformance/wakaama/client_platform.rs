@@ -3,7 +3,7 @@
 
 use crate::peer::{binaries, free_udp_port, Peer, WAIT};
 use miplcheck_lwm2m::Path;
-use miplcheck_platform::{udp, OpOutcome, Operation, PlatformOptions, WireDir};
+use miplcheck_platform::{udp, Control, OpOutcome, Operation, PlatformOptions, WireDir};
 use std::time::Instant;
 
 /// What the platform sent (`PF→UE …`) and received (`UE→PF …`), one summary a datagram.

@@ -4,7 +4,7 @@
 
 use crate::peer::{binaries, free_udp_port, Peer, WAIT};
 use miplcheck_lwm2m::Path;
-use miplcheck_platform::{udp, OpOutcome, Operation, PlatformOptions};
+use miplcheck_platform::{udp, Control, OpOutcome, Operation, PlatformOptions};
 use std::time::Instant;
 
 const PSK: &[u8] = b"miplcheck-psk-01";

@@ -5,6 +5,7 @@ use miplcheck_emulator::serve::on_pty;
 use miplcheck_emulator::{Modem, Options};
 use miplcheck_lwm2m::Path;
 use miplcheck_platform::udp::spawn;
+use miplcheck_platform::Control;
 use miplcheck_platform::{OpOutcome, Operation, PlatformOptions};
 use miplcheck_transport::serial::{open, SerialSettings};
 use miplcheck_transport::stream::StreamPort;

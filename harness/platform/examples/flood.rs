@@ -7,6 +7,7 @@
 //! Everything goes to 127.0.0.1, the counts are fixed and every wait has a deadline.
 
 use coap_lite::{CoapOption, MessageClass, MessageType, Packet, RequestType};
+use miplcheck_platform::Control;
 use std::net::UdpSocket;
 use std::time::{Duration, Instant};
 

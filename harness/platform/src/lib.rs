@@ -5,14 +5,21 @@
 //! checks the OneNET auth code in CoAP option 63, observes, discovers and reads as OneNET does
 //! right after registration (auto-observe), and runs the operations a suite asks for, SOTA jobs
 //! ([`sota`]) among them. Every datagram either way becomes a [`record::WireRecord`], decoded for
-//! transcripts.
+//! transcripts. It runs on real UDP ([`udp`], a thread of its own) or in virtual time ([`sim`],
+//! driven by whoever owns the clock); callers speak to either through [`Control`].
 
+mod control;
+mod dtls_link;
+mod handover;
 pub mod pcapng;
 pub mod record;
 mod server;
+pub mod sim;
 pub mod sota;
 pub mod udp;
 
+pub use control::Control;
+pub use dtls_link::{dtls_addr_for, MAX_DTLS_SESSIONS};
 pub use record::{WireDir, WireRecord};
 pub use server::{
     Device, Fault, Interface, Note, OpId, OpOutcome, OperateError, Operation, Platform, PlatformOptions,

@@ -3,7 +3,7 @@
 //! be answered (within a generous deadline: the machine may be loaded) while state stays capped.
 
 use coap_lite::{CoapOption, MessageClass, MessageType, Packet, RequestType};
-use miplcheck_platform::{udp, PlatformOptions, MAX_DEVICES};
+use miplcheck_platform::{udp, Control, PlatformOptions, MAX_DEVICES};
 use std::net::UdpSocket;
 use std::time::{Duration, Instant};
 
