@@ -12,6 +12,7 @@ use crate::privacy::Privacy;
 use crate::suite::{Case, Suite};
 use crate::target::Target;
 use crate::transcript::Redactor;
+use miplcheck_platform::Control;
 use miplcheck_record::{FailedAt, Verdict};
 use std::path::PathBuf;
 use std::time::Instant;
@@ -53,24 +54,31 @@ impl Plan {
         let prepared = began.elapsed();
         // A fresh platform for every case, so no registration or observation carries over and
         // message IDs do not depend on which cases ran before.
-        let platform = match &self.rig.platform {
+        let platform: Option<Box<dyn Control>> = match &self.rig.platform {
             None => None,
             Some(p) => {
-                let epoch = target.port().epoch().unwrap_or_else(Instant::now);
                 let opts = miplcheck_platform::PlatformOptions {
                     auto_observe: p.auto_observe,
                     auth_code: if p.check_auth_code { self.rig.secrets.get("auth_code").cloned() } else { None },
                     server_uri: format!("coap://{}:{{port}}", p.advertise),
                     ..Default::default()
                 };
-                match miplcheck_platform::udp::spawn(p.listen, opts, epoch) {
-                    Ok(h) => Some(h),
-                    Err(e) => {
-                        return unrun(
-                            Verdict::Error,
-                            Some(FailedAt::Prepare),
-                            format!("cannot start the mock platform on {}: {e}", p.listen),
-                        )
+                // On the target's own clock where it has one (the emulator in virtual time), else
+                // on UDP with its records on the port's epoch.
+                match target.start_platform(p, opts.clone()) {
+                    Some(pf) => Some(pf),
+                    None => {
+                        let epoch = target.port().epoch().unwrap_or_else(Instant::now);
+                        match miplcheck_platform::udp::spawn(p.listen, opts, epoch) {
+                            Ok(h) => Some(Box::new(h)),
+                            Err(e) => {
+                                return unrun(
+                                    Verdict::Error,
+                                    Some(FailedAt::Prepare),
+                                    format!("cannot start the mock platform on {}: {e}", p.listen),
+                                )
+                            }
+                        }
                     }
                 }
             }
@@ -81,7 +89,7 @@ impl Plan {
             timing: &self.rig.timing,
             line_ending: &self.rig.line_ending,
             secrets: &self.rig.secrets,
-            platform: platform.as_ref().map(|h| (h, advertise)),
+            platform: platform.as_deref().map(|h| (h, advertise)),
             tolerate: &self.rig.tolerate,
             progress: self.progress.as_ref(),
         };
@@ -89,7 +97,7 @@ impl Plan {
         let run = run_case(target.port(), &ctx, suite, case);
         let judged = self.judge(suite, case, &run, privacy.redactor());
         CaseResult {
-            capture: platform.as_ref().map(|pf| handoff::capture(&run, pf.addr.to_string(), wall_epoch, privacy)),
+            capture: platform.as_ref().map(|pf| handoff::capture(&run, pf.addr().to_string(), wall_epoch, privacy)),
             record: handoff::record(suite, case, &run, judged, privacy, prepared),
         }
     }

@@ -63,7 +63,7 @@ pub struct Context<'a> {
     pub line_ending: &'a str,
     pub secrets: &'a BTreeMap<String, String>,
     /// The mock platform for this case, and the host the modem is told to use.
-    pub platform: Option<(&'a miplcheck_platform::udp::Handle, &'a str)>,
+    pub platform: Option<(&'a dyn miplcheck_platform::Control, &'a str)>,
     /// Departures the rig accepts; tolerated event codes are read as the ones expected.
     pub tolerate: &'a crate::rig::Tolerate,
     /// Told each step as it starts (`step 4: urc +MIPLEVENT: 0,6`), for a progress line.
@@ -321,13 +321,13 @@ impl<'p, 'c> Session<'p, 'c> {
         }
         if let Some((pf, host)) = ctx.platform {
             vars.insert("platform.host".into(), host.to_string());
-            vars.insert("platform.port".into(), pf.addr.port().to_string());
-            if let Some(d) = pf.dtls_addr {
+            vars.insert("platform.port".into(), pf.addr().port().to_string());
+            if let Some(d) = pf.dtls_addr() {
                 vars.insert("platform.dtls_host".into(), d.ip().to_string());
             }
             // M5310-A §1.1: the configuration stream cis_cgtool would make for this platform,
             // direct (`platform.cis_config`) or through its bootstrap server (`….bs`).
-            let server = format!("{host}:{}", pf.addr.port());
+            let server = format!("{host}:{}", pf.addr().port());
             for (name, bootstrap) in [("platform.cis_config", false), ("platform.cis_config.bs", true)] {
                 let cfg = miplcheck_at::cis_config::CisConfig::new(&server, bootstrap);
                 vars.insert(format!("{name}.size"), cfg.to_bytes().len().to_string());
@@ -395,7 +395,7 @@ impl<'p, 'c> Session<'p, 'c> {
         out
     }
 
-    fn platform(&self) -> Result<&'c miplcheck_platform::udp::Handle, String> {
+    fn platform(&self) -> Result<&'c dyn miplcheck_platform::Control, String> {
         self.ctx
             .platform
             .map(|(pf, _)| pf)

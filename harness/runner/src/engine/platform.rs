@@ -14,7 +14,7 @@ pub(super) fn run(session: &mut Session<'_, '_>, action: &PlatformStep) -> Resul
         PlatformStep::AutoObserve(on) => pf.set_auto_observe(*on),
         PlatformStep::Fault(what, fault) => pf.set_fault(*what, *fault),
         PlatformStep::BootstrapPsk(on) => {
-            let assigned = match (on, pf.dtls_addr) {
+            let assigned = match (on, pf.dtls_addr()) {
                 (false, _) => None,
                 (true, Some(a)) => Some((
                     format!("coaps://{a}"),

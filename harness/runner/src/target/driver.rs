@@ -16,6 +16,14 @@ const PING_TRY: Duration = Duration::from_secs(1);
 
 pub(super) struct VirtualEmulator {
     pub(super) port: SimPort,
+    /// How many platforms this target has started: each case's gets a port of its own, as on UDP.
+    platforms: u16,
+}
+
+impl VirtualEmulator {
+    pub(super) fn new(port: SimPort) -> Self {
+        VirtualEmulator { port, platforms: 0 }
+    }
 }
 
 impl Target for VirtualEmulator {
@@ -35,6 +43,17 @@ impl Target for VirtualEmulator {
     fn reset(&mut self) -> Option<Result<String, TargetError>> {
         self.port.reset();
         Some(Ok("emulator reset".into()))
+    }
+    fn start_platform(
+        &mut self,
+        rig: &crate::rig::PlatformRig,
+        opts: miplcheck_platform::PlatformOptions,
+    ) -> Option<Box<dyn miplcheck_platform::Control>> {
+        self.platforms = self.platforms.wrapping_add(1);
+        let addr = super::virtual_net::platform_addr(rig, self.platforms);
+        let pf = miplcheck_platform::sim::SimPlatform::new(addr, opts);
+        self.port.attach(Box::new(super::virtual_net::PlatformNet::new(pf.clone())));
+        Some(Box::new(pf))
     }
 }
 

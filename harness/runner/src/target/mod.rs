@@ -10,6 +10,7 @@ pub mod place;
 pub mod power;
 mod reset;
 mod sync;
+mod virtual_net;
 
 pub use health::HealthReport;
 pub use power::PowerError;
@@ -62,6 +63,17 @@ pub trait Target: Send {
     /// `[reset]` command and its ready line. Gives what said the modem is back; `None` when the
     /// target has no reset strategy.
     fn reset(&mut self) -> Option<Result<String, TargetError>> {
+        None
+    }
+    /// Starts the case's mock platform on the target's own clock, where it has one: the emulator
+    /// in virtual time gets a [`SimPlatform`](miplcheck_platform::sim::SimPlatform) wired to its
+    /// modem. `None`: the target runs in real time and the dispatcher starts the platform on UDP.
+    fn start_platform(
+        &mut self,
+        rig: &crate::rig::PlatformRig,
+        opts: miplcheck_platform::PlatformOptions,
+    ) -> Option<Box<dyn miplcheck_platform::Control>> {
+        let _ = (rig, opts);
         None
     }
 }
@@ -224,7 +236,7 @@ fn open_under(rig: &Rig, sysfs: &Path) -> Result<(Box<dyn Target>, Option<String
         RigTarget::Emulator { options, link } => {
             let modem = Modem::new(options.clone())?;
             match link {
-                EmulatorLink::Virtual => Ok((Box::new(VirtualEmulator { port: SimPort::new(modem) }), None)),
+                EmulatorLink::Virtual => Ok((Box::new(VirtualEmulator::new(SimPort::new(modem))), None)),
                 EmulatorLink::Pty => {
                     let pty = on_pty(modem).map_err(TargetError::Pty)?;
                     let port = serial::open(&SerialSettings::at_path(pty.path.to_string_lossy()))
@@ -404,6 +416,14 @@ impl Target for Reopening {
             Ok(t) => t.reset(),
             Err(e) => Some(Err(e)),
         }
+    }
+
+    fn start_platform(
+        &mut self,
+        rig: &crate::rig::PlatformRig,
+        opts: miplcheck_platform::PlatformOptions,
+    ) -> Option<Box<dyn miplcheck_platform::Control>> {
+        self.inner.as_mut()?.start_platform(rig, opts)
     }
 }
 
