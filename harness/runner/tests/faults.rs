@@ -98,6 +98,8 @@ struct Scripted {
     answers: VecDeque<Script>,
     pending: VecDeque<Chunk>,
     closed: bool,
+    /// How long `write` takes to return (a loaded machine): the answer may come before it does.
+    write_takes: Duration,
 }
 
 enum Script {
@@ -125,6 +127,7 @@ impl Port for Scripted {
             Some(Script::HangUp) => self.closed = true,
             None => {}
         }
+        self.now += self.write_takes;
         Ok(self.now)
     }
     fn read_until(&mut self, deadline: Duration) -> Received {
@@ -156,7 +159,29 @@ impl Target for Scripted {
 }
 
 fn scripted(answers: Vec<Script>) -> Scripted {
-    Scripted { now: Duration::ZERO, answers: answers.into(), pending: VecDeque::new(), closed: false }
+    Scripted {
+        now: Duration::ZERO,
+        answers: answers.into(),
+        pending: VecDeque::new(),
+        closed: false,
+        write_takes: Duration::ZERO,
+    }
+}
+
+#[test]
+fn a_command_is_stamped_when_it_began_to_go_out_so_a_fast_answer_never_comes_before_it() {
+    let golden = tempfile::tempdir().unwrap();
+    let p = plan(VIRTUAL_BC39, TWO_ATS, golden.path());
+    let mut t = scripted(vec![
+        Script::Answer(vec![(1, b"AT\r"), (2, b"\r\nOK\r\n")]),
+        Script::Answer(vec![(1, b"AT\r"), (2, b"\r\nOK\r\n")]),
+    ]);
+    t.write_takes = Duration::from_millis(5);
+    let r = p.run_one(&mut t, &p.suites[0], &p.suites[0].cases[0]);
+    let entries: Vec<(f64, String)> =
+        r.record.transcript.iter().filter_map(|l| Some((l.at_ms?, l.text.clone()))).collect();
+    assert_eq!(entries[0], (0.0, "AT\\r".to_string()), "{entries:?}");
+    assert!(entries.windows(2).all(|w| w[0].0 <= w[1].0), "in time order: {entries:?}");
 }
 
 const TWO_ATS: &str =

@@ -41,7 +41,9 @@ pub(super) fn run(
         .map(|m| Mark { range: m.range.clone(), name: m.name.clone() })
         .collect();
     let echo_marks: Vec<Mark> = marks.clone();
-    session.transcript.entry(Entry { at: sent, dir: Dir::TeToUe, class: None, bytes, marks });
+    // Stamped when it began to go out: the modem may have echoed and answered before a write on
+    // a loaded machine returned, and the transcript must not show the answer first.
+    session.transcript.entry(Entry { at: began, dir: Dir::TeToUe, class: None, bytes, marks });
     session.classifier.command_sent_at(&filled.text, began);
     // URCs are claimed from before the write: the reader can stamp them before `write` returns.
     session.last_sent = Some(began);
