@@ -119,13 +119,13 @@ fn a_place_held_elsewhere_fails_in_bounded_time_naming_the_holder() {
         return;
     }
     let (lab, _) = lab();
-    // Held by this very process: a second acquire waits out reserve_wait (3 s) and fails.
+    // Held by this very process: a second acquire waits out reserve_wait (8 s) and fails.
     let held = Lease::acquire(&lab.rig("bc39-a")).unwrap();
     let t = Instant::now();
-    let e = Lease::acquire(&lab.rig("bc39-a")).unwrap_err();
+    let e = Lease::acquire(&lab.rig_waiting("bc39-a", Duration::from_secs(8))).unwrap_err();
     let spent = t.elapsed();
     eprintln!("second acquire failed after {spent:?}: {e}");
-    assert!(spent < Duration::from_secs(30), "{spent:?}");
+    assert!(spent < Duration::from_secs(60), "{spent:?}");
     assert!(matches!(&e, LabgridError::Busy { holder: Some(_), waited: Some(_), .. }), "{e}");
     assert!(e.to_string().contains("place bc39-a on coordinator 127.0.0.1:"), "{e}");
     assert!(held.serial().port > 0);
@@ -138,9 +138,9 @@ fn a_place_held_elsewhere_fails_in_bounded_time_naming_the_holder() {
     let by_token = format!("+{token}");
     assert!(lab.client_as(alice, &["-p", &by_token, "acquire"]).status.success());
     let t = Instant::now();
-    let e = Lease::acquire(&lab.rig("bc39-b")).unwrap_err();
+    let e = Lease::acquire(&lab.rig_waiting("bc39-b", Duration::from_secs(8))).unwrap_err();
     eprintln!("acquire of a place alice holds failed after {:?}: {e}", t.elapsed());
-    assert!(t.elapsed() < Duration::from_secs(30));
+    assert!(t.elapsed() < Duration::from_secs(60));
     assert!(e.to_string().contains("is acquired by otherhost/alice"), "{e}");
     assert_eq!(lab.holder("bc39-b").as_deref(), Some("otherhost/alice"), "alice keeps it");
     // Our reservation was cancelled, not left waiting for the place.

@@ -245,10 +245,16 @@ http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
         String::from_utf8_lossy(&self.client(&["reservations"]).stdout).into_owned()
     }
 
-    /// A rig for the place: the client on PATH, 30 s a call, 3 s for the reservation.
+    /// A rig for the place: the client on PATH, 30 s a call, 20 s for the reservation (the
+    /// client, a Python program, takes seconds to start on a loaded machine before it even asks).
     pub fn rig(&self, place: &str) -> LabgridRig {
+        self.rig_waiting(place, Duration::from_secs(20))
+    }
+
+    /// The same, waiting `reserve_wait` for a place someone else holds.
+    pub fn rig_waiting(&self, place: &str, reserve_wait: Duration) -> LabgridRig {
         let mut rig = LabgridRig::new(self.coordinator.clone(), place);
-        rig.reserve_wait = Duration::from_secs(3);
+        rig.reserve_wait = reserve_wait;
         rig
     }
 
