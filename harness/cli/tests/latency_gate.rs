@@ -1,6 +1,13 @@
 //! The latency gate of `miplcheck diff` on real runs (issue 14): the same emulator rig run twice
-//! compares equal, whatever the host's load did to either run, and the same rig with
+//! compares equal, whatever spikes the host's load put into either run, and the same rig with
 //! `+MIPLCONFIG` answered 50 ms later fails the gate naming that command, and only that one.
+//!
+//! The diffs here take `--min-delta 25ms` rather than the default 5 ms. On a 2-core host busy
+//! with other builds a whole run's answers can come a scheduler tick or several late (4–20 ms,
+//! seen at load 13), and no statistic tells a host slower throughout a run from a slower
+//! firmware: only the size of the shift does. The spikes (up to 60 ms, seen) are what the rule
+//! itself must survive, and the old gate (p95 of 3 samples, the slowest) fails on them at any
+//! floor below their size.
 
 mod common;
 use common::{miplcheck, root};
@@ -54,7 +61,8 @@ fn runs() -> &'static Runs {
 }
 
 fn diff(a: &Path, b: &Path, out: &Path) -> (Option<i32>, String) {
-    let o = miplcheck(&["diff", a.to_str().unwrap(), b.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    let (a, b, out) = (a.to_str().unwrap(), b.to_str().unwrap(), out.to_str().unwrap());
+    let o = miplcheck(&["diff", a, b, "--out", out, "--min-delta", "25ms"]);
     let text = format!("{}\n{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
     (o.status.code(), text)
 }
@@ -66,7 +74,7 @@ fn the_same_rig_run_twice_compares_equal_both_ways() {
         let out = r.dir.path().join(name);
         let (code, text) = diff(x, y, &out);
         assert_eq!(code, Some(0), "{text}");
-        assert!(text.contains("latency: 0 regression(s) beyond 20% (and at least 5 ms)"), "{text}");
+        assert!(text.contains("latency: 0 regression(s) beyond 20% (and at least 25 ms)"), "{text}");
         // Most commands are sent a few times per run: judged on the bulk of their answers only.
         assert!(text.contains("; p95 not judged for "), "{text}");
         let md = std::fs::read_to_string(out.join("diff.md")).unwrap();
