@@ -5,8 +5,8 @@
 //! Exit status: 0 no regression; 1 a case that passed in A fails in B, or a command's latency in B
 //! is slower beyond the threshold (and by at least `--min-delta`) in the bulk of its answers, at
 //! the 95% lower bound of the shift, and in its p95 as well once both sides have
-//! `--p95-min-samples` (the rule: `miplcheck_diff::latency`); 2 bad input (a record that cannot be read, an
-//! argument that does not parse).
+//! `--p95-min-samples` (the rule: `miplcheck_diff::latency`); 2 bad input (a record that cannot
+//! be read, an argument that does not parse).
 
 use crate::exit::{Error, Exit};
 use clap::Args;
