@@ -2,9 +2,11 @@
 //! vs N), written as `diff.html` and `diff.md`, with a short summary on standard output.
 //! Two rack folders (`rack.json`, as `run --rack` and `merge` write them) are compared rig by
 //! rig, rigs paired by name, a diff per rig in `<out>/<rig>/`.
-//! Exit status: 0 no regression; 1 a case that passed in A fails in B, or a command's median or
-//! p95 latency in B exceeds A's beyond the threshold (and by at least `--min-delta`); 2 bad input
-//! (a record that cannot be read, an argument that does not parse).
+//! Exit status: 0 no regression; 1 a case that passed in A fails in B, or a command's latency in B
+//! is slower beyond the threshold (and by at least `--min-delta`) in the bulk of its answers, at
+//! the 95% lower bound of the shift, and in its p95 as well once both sides have
+//! `--p95-min-samples` (the rule: `miplcheck_diff::latency`); 2 bad input (a record that cannot
+//! be read, an argument that does not parse).
 
 use crate::exit::{Error, Exit};
 use clap::Args;
@@ -23,13 +25,19 @@ pub struct DiffArgs {
     /// Where diff.html and diff.md go; `reports/diff-<A>-vs-<B>` by default.
     #[arg(long)]
     out: Option<PathBuf>,
-    /// How much slower B's median or p95 may be per command: a percentage of A's (20%) or a
-    /// time (50ms).
+    /// How much slower B may be per command: a percentage of A's median (20%) or a time (50ms).
+    /// A command regresses when B is slower by more than this in the bulk of its answers (at the
+    /// 95% lower bound of the shift of every B sample against every A sample) and, with
+    /// `--p95-min-samples` a side, in its p95 too.
     #[arg(long, default_value = "20%")]
     threshold: Threshold,
     /// Commands timed fewer times than this on either side are shown but not judged.
     #[arg(long, default_value_t = 3)]
     min_samples: usize,
+    /// Fewer samples than this on a side and the p95 is not judged, only the bulk: below 20 the
+    /// nearest-rank p95 is the slowest sample, one scheduling spike.
+    #[arg(long, default_value_t = 20)]
+    p95_min_samples: usize,
     /// A change smaller than this is never a regression, whatever the threshold (timer and
     /// USB-serial jitter); 0 turns it off.
     #[arg(long, default_value = "5ms", value_parser = latency::parse_ms)]
@@ -100,6 +108,7 @@ fn racks(a: DiffArgs, ra: Vec<(String, PathBuf)>, rb: Vec<(String, PathBuf)>) ->
             out: Some(out.join(miplcheck_runner::rack::folder_name(name))),
             threshold: a.threshold,
             min_samples: a.min_samples,
+            p95_min_samples: a.p95_min_samples,
             min_delta: a.min_delta,
         };
         let exit = one(one_args)?;
@@ -132,7 +141,12 @@ fn one(a: DiffArgs) -> Result<Exit, Error> {
     let c = diff::compare(
         &ra,
         &rb,
-        Options { threshold: a.threshold, min_samples: a.min_samples, min_delta_ms: a.min_delta },
+        Options {
+            threshold: a.threshold,
+            min_samples: a.min_samples,
+            p95_min_samples: a.p95_min_samples,
+            min_delta_ms: a.min_delta,
+        },
     );
     std::fs::create_dir_all(&out)
         .map_err(|e| InputError::new(&out, format!("cannot create the report folder: {e}")).field("--out"))?;
@@ -161,8 +175,15 @@ fn one(a: DiffArgs) -> Result<Exit, Error> {
         n.commands,
         n.events_differing
     );
+    let p95 = match latency::p95_not_judged(&c.latency, c.options) {
+        0 => String::new(),
+        k => format!(
+            "; p95 not judged for {k} of them (fewer than {} samples a side)",
+            c.options.p95_min_samples.max(c.options.min_samples)
+        ),
+    };
     crate::say!(
-        "latency: {} regression(s) beyond {} among {} command(s) timed in both runs",
+        "latency: {} regression(s) beyond {} among {} command(s) timed in both runs{p95}",
         n.latency_regressions,
         latency::describe(c.options),
         n.latency_compared

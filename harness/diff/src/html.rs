@@ -70,7 +70,7 @@ pub fn render(c: &Comparison) -> String {
     let _ = writeln!(
         s,
         "<p class=\"muted\">Exit status {code}. 0: no regression; 1: a case passed in A and fails in B, or a command's \
-         median or p95 latency in B exceeds A's beyond the threshold; 2: a run record could not be read.</p>\n</body></html>"
+         latency in B moved beyond the threshold (above); 2: a run record could not be read.</p>\n</body></html>"
     );
     s
 }
@@ -288,12 +288,7 @@ fn errors(s: &mut String, c: &Comparison) {
 
 fn latency(s: &mut String, c: &Comparison) {
     let _ = writeln!(s, "<h2>Latency per command (ms)</h2>");
-    let _ = writeln!(
-        s,
-        "<p>A command regresses when B's median or p95 exceeds A's by more than {} and both sides have at least {} samples.</p>",
-        esc(&super::latency::describe(c.options)),
-        c.options.min_samples
-    );
+    let _ = writeln!(s, "<p>{}</p>", esc(&super::latency::rule(c.options)));
     if c.latency_corrected {
         let _ = writeln!(s, "<p>{}</p>", esc(super::latency::CORRECTED_NOTE));
     }

@@ -7,8 +7,10 @@
 //! [`evidence`]), and latency per command ([`latency`]). [`markdown`] and [`html`] only render it.
 //!
 //! What counts as a regression (the CLI's exit status 1): a case that passed in A and fails in B,
-//! or a command whose median or p95 latency in B exceeds A's by more than the threshold (and by
-//! at least `min_delta_ms`, so timer jitter on sub-millisecond answers does not gate a CI job).
+//! or a command slower in B beyond the threshold (and by at least `min_delta_ms`, so timer jitter
+//! on sub-millisecond answers does not gate a CI job) in the bulk of its answers, at the 95% lower
+//! bound of the shift, and in its p95 too once there are samples enough for a p95 that is not the
+//! slowest sample ([`latency`] gives the rule).
 
 pub mod align;
 pub mod evidence;
@@ -34,6 +36,9 @@ pub struct Options {
     pub threshold: Threshold,
     /// Commands with fewer samples than this on either side are shown but never flagged.
     pub min_samples: usize,
+    /// Fewer samples than this on a side and the p95 is not judged (the shift alone is): the
+    /// nearest-rank p95 of fewer than 20 samples is the slowest one, a single scheduling spike.
+    pub p95_min_samples: usize,
     /// A change smaller than this (ms) is never a regression: below it is the host's scheduling
     /// and USB-serial jitter, which a relative threshold on sub-millisecond answers would flag.
     pub min_delta_ms: f64,
@@ -41,7 +46,7 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options { threshold: Threshold::Relative(20.0), min_samples: 3, min_delta_ms: 5.0 }
+        Options { threshold: Threshold::Relative(20.0), min_samples: 3, p95_min_samples: 20, min_delta_ms: 5.0 }
     }
 }
 

@@ -33,8 +33,8 @@ pub fn render(c: &Comparison) -> String {
     transcripts(&mut s, c);
     let _ = writeln!(
         s,
-        "---\nExit status {code}. 0: no regression; 1: a case passed in A and fails in B, or a command's median or p95 \
-         latency in B exceeds A's beyond the threshold; 2: a run record could not be read."
+        "---\nExit status {code}. 0: no regression; 1: a case passed in A and fails in B, or a command's latency in B \
+         moved beyond the threshold (above); 2: a run record could not be read."
     );
     s
 }
@@ -258,13 +258,7 @@ fn ms(v: f64) -> String {
 
 fn latency(s: &mut String, c: &Comparison) {
     let _ = writeln!(s, "## Latency per command (ms)\n");
-    let _ = writeln!(
-        s,
-        "From the send steps' measured answer times. A command regresses when B's median or p95 exceeds A's by more \
-         than {} and both sides have at least {} samples.\n",
-        super::latency::describe(c.options),
-        c.options.min_samples
-    );
+    let _ = writeln!(s, "From the send steps' measured answer times. {}\n", super::latency::rule(c.options));
     if c.latency_corrected {
         let _ = writeln!(s, "{}\n", super::latency::CORRECTED_NOTE);
     }
@@ -283,7 +277,8 @@ fn latency(s: &mut String, c: &Comparison) {
         };
         let d = |x: Option<super::latency::Delta>| x.map(|d| d.to_string()).unwrap_or_else(|| "—".into());
         let flag = match (&r.regression, &r.note) {
-            (Some(_), _) => "**regression**".to_string(),
+            (Some(_), None) => "**regression**".to_string(),
+            (Some(_), Some(n)) => format!("**regression** ({})", cell(n)),
             (None, Some(n)) => cell(n),
             (None, None) => "ok".into(),
         };
@@ -471,7 +466,7 @@ mod tests {
         assert!(md.contains("Error family: BC39 answers `+CME ERROR: <n>`"), "{md}");
         assert!(md.contains("- UE→TE info   Revision: BC39\n+ UE→TE info   Revision: M5310-A | x"), "{md}");
         assert!(
-            md.contains("| AT+CGMR | 3 | 1.00 | 1.00 | 3 | 1.00 | 1.00 | +0.00 ms (+0%) | +0.00 ms (+0%) | ok |"),
+            md.contains("| AT+CGMR | 3 | 1.00 | 1.00 | 3 | 1.00 | 1.00 | +0.00 ms (+0%) | +0.00 ms (+0%) | p95 not judged: 3 samples, needs 20 |"),
             "{md}"
         );
         assert!(md.contains("| 10 | stopped (BC39 §4.7) | lifetime update succeeded"), "{md}");

@@ -31,8 +31,8 @@ pub fn verdict(c: &Comparison) -> (u8, String) {
         (
             0,
             format!(
-                "No regression: no case that passed in A fails in B, and no command's median or p95 latency grew beyond \
-                 the {} threshold (exit status 0).",
+                "No regression: no case that passed in A fails in B, and no command's latency moved beyond the {} \
+                 threshold (exit status 0).",
                 super::latency::describe(c.options)
             ),
         )
@@ -76,10 +76,13 @@ pub fn lines(c: &Comparison) -> Vec<String> {
         out.push(format!("{events} of {} event code(s) differ between the two tables.", c.events.len()));
     }
     out.push(format!(
-        "{} latency regression(s) beyond {} (median or p95, at least {} samples a side) among {} command(s) timed in both runs.",
+        "{} latency regression(s) beyond {} (the bulk of the answers at the 95% bound from {} samples a side, and \
+         the p95 too from {}) among {} command(s) timed in both runs.",
         n.latency_regressions,
         super::latency::describe(c.options),
-        c.options.min_samples, n.latency_compared
+        c.options.min_samples,
+        c.options.p95_min_samples.max(c.options.min_samples),
+        n.latency_compared
     ));
     out
 }
