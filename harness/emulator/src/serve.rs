@@ -17,6 +17,8 @@ enum Event {
     /// A datagram from the network: who sent it (`ip:port`) and the bytes.
     Datagram(String, Vec<u8>),
     Reset,
+    /// Bytes the harness writes to the TE side itself, after everything the modem wrote before.
+    Mark(Vec<u8>),
     Stop,
     /// The TE side went away (TCP peer closed).
     Gone,
@@ -33,6 +35,16 @@ impl Running {
     /// Power-cycles the modem: settings back to power-on values, answers in flight dropped.
     pub fn reset(&self) {
         let _ = self.control.send(Event::Reset);
+    }
+
+    /// Writes `bytes` to the TE side after everything the modem has made due so far, and before
+    /// anything it writes for input that comes later: a marker a runner reads up to, knowing that
+    /// whatever came before it is older. Answers scheduled for later still come after it, unless
+    /// a [`reset`] sent before it dropped them. Not modem behaviour: the runner's sync.
+    ///
+    /// [`reset`]: Running::reset
+    pub fn mark(&self, bytes: &[u8]) {
+        let _ = self.control.send(Event::Mark(bytes.to_vec()));
     }
 
     /// Runs until stopped or, for TCP, until the peer hangs up.
@@ -282,6 +294,10 @@ fn event_loop(modem: &mut Modem, rx: &Receiver<Event>, writer: &mut dyn Write, n
                 // After a power cycle no server is configured.
                 names.clear();
                 strangers.clear();
+            }
+            Ok(Event::Mark(bytes)) => {
+                // Due now, behind whatever is due by now (the queue is stable-sorted below).
+                queue.push(Emission { at: epoch.elapsed(), bytes });
             }
             Ok(Event::Stop) | Ok(Event::Gone) | Err(RecvTimeoutError::Disconnected) => return,
             Err(RecvTimeoutError::Timeout) => {}

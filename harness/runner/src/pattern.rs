@@ -16,7 +16,7 @@ const FIELD: &str = r#""[^"]*"|[^,"]*"#;
 #[derive(Debug, Clone)]
 pub struct Pattern {
     source: String,
-    regex: Regex,
+    matcher: Matcher,
     /// Capture names in order of appearance.
     names: Vec<String>,
     /// The regex group of each name (`secret.psk` cannot be a group name).
@@ -24,6 +24,57 @@ pub struct Pattern {
     /// `${name}` references, resolved by [`Pattern::bind`].
     refs: Vec<String>,
 }
+
+/// How a pattern is matched. Most patterns of a suite have no hole (every send step's `OK`), and
+/// compiling a regex for each took most of a suite's load time (issue 14): those are compared as
+/// text, and the rest compiled once per distinct expression.
+#[derive(Debug, Clone)]
+enum Matcher {
+    /// No hole: the pattern's pieces, the line having optional blanks between them (after each
+    /// `:` and `,`), as the regex `^piece[ \t]*piece…$` would match.
+    Literal(Vec<String>),
+    Regex(Regex),
+}
+
+impl Matcher {
+    /// Matches `line` (trimmed) against the pieces.
+    fn literal(pieces: &[String], line: &str) -> bool {
+        let mut rest = line;
+        for (i, piece) in pieces.iter().enumerate() {
+            if i > 0 {
+                rest = rest.trim_start_matches([' ', '\t']);
+            }
+            match rest.strip_prefix(piece.as_str()) {
+                Some(r) => rest = r,
+                None => return false,
+            }
+        }
+        rest.is_empty()
+    }
+}
+
+/// Distinct expressions compiled so far: suites repeat the same lines (and the same holes) in
+/// many steps, and a compiled [`Regex`] is cheap to clone. Only expressions written in suites
+/// and rigs go in (not those [`Pattern::bind`] makes from values met at run time), and at most
+/// [`REGEX_CACHE_MAX`] of them, so a long run cannot grow it.
+fn compiled(expr: &str) -> Result<Regex, regex::Error> {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static CACHE: OnceLock<Mutex<HashMap<String, Regex>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(r) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(expr) {
+        return Ok(r.clone());
+    }
+    let r = Regex::new(expr)?;
+    let mut c = cache.lock().unwrap_or_else(|e| e.into_inner());
+    if c.len() < REGEX_CACHE_MAX {
+        c.insert(expr.to_string(), r.clone());
+    }
+    Ok(r)
+}
+
+/// How many expressions [`compiled`] keeps: far more than the shipped suites hold (a few hundred).
+const REGEX_CACHE_MAX: usize = 4096;
 
 /// Why a pattern or send template is malformed, in words (a suite's input error).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -128,67 +179,16 @@ impl Pattern {
     }
 
     fn compile(source: &str, internal: bool) -> Result<Self, PatternError> {
-        let mut re = String::from("^");
-        let mut names: Vec<String> = Vec::new();
-        let mut chars = source.trim().char_indices().peekable();
-        let src = source.trim();
-        while let Some((i, c)) = chars.next() {
-            match c {
-                '{' if chars.peek().map(|p| p.1) == Some('{') => {
-                    chars.next();
-                    re.push_str(r"\{");
-                }
-                '{' => {
-                    let (hole, end) = read_hole(src, i)?;
-                    while chars.peek().is_some_and(|(j, _)| *j < end) {
-                        chars.next();
-                    }
-                    let (name, class) = match hole.split_once(':') {
-                        Some((n, r)) => (n.trim(), r),
-                        // `{*}`: anything, commas included (a payload, the rest of a line).
-                        None if hole.trim() == "*" => ("_", ".*"),
-                        None => (hole.trim(), FIELD),
-                    };
-                    Regex::new(class).map_err(|e| PatternError(format!("bad expression in {{{hole}}}: {e}")))?;
-                    if name == "_" {
-                        re.push_str(&format!("(?:{class})"));
-                    } else {
-                        if name.is_empty()
-                            || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-                            || (!internal && name.contains("__"))
-                        {
-                            return Err(PatternError(format!(
-                                "capture name {name:?} must be letters, digits or _ (use {{_}} to match without capturing)"
-                            )));
-                        }
-                        if names.iter().any(|n| n == name) {
-                            return Err(PatternError(format!(
-                                "capture {{{name}}} appears twice in one line; compare it in a later step with ${{{name}}}"
-                            )));
-                        }
-                        re.push_str(&format!("(?P<{name}>{class})"));
-                        names.push(name.to_string());
-                    }
-                }
-                '}' if chars.peek().map(|p| p.1) == Some('}') => {
-                    chars.next();
-                    re.push_str(r"\}");
-                }
-                '}' => return Err(PatternError("a lone } (write }} for a literal brace)".into())),
-                ':' | ',' => {
-                    re.push_str(&regex::escape(&c.to_string()));
-                    re.push_str("[ \t]*");
-                    while chars.peek().is_some_and(|(_, p)| *p == ' ') {
-                        chars.next();
-                    }
-                }
-                _ => re.push_str(&regex::escape(&c.to_string())),
-            }
-        }
-        re.push('$');
-        let regex = Regex::new(&re).map_err(|e| PatternError(format!("pattern does not compile: {e}")))?;
+        let Translated { regex: re, names, pieces } = translate(source, internal)?;
+        let bad = |e: regex::Error| PatternError(format!("pattern does not compile: {e}"));
+        let matcher = match pieces {
+            Some(p) => Matcher::Literal(p),
+            // Made from values met at run time: not worth keeping.
+            None if internal => Matcher::Regex(Regex::new(&re).map_err(bad)?),
+            None => Matcher::Regex(compiled(&re).map_err(bad)?),
+        };
         let groups = names.clone();
-        Ok(Pattern { source: source.trim().to_string(), regex, names, groups, refs: vec![] })
+        Ok(Pattern { source: source.trim().to_string(), matcher, names, groups, refs: vec![] })
     }
 
     pub fn source(&self) -> &str {
@@ -203,7 +203,11 @@ impl Pattern {
     pub fn captures(&self, line: &str) -> Option<Vec<Capture>> {
         let start = line.len() - line.trim_start().len();
         let trimmed = line.trim();
-        let caps = self.regex.captures(trimmed)?;
+        let regex = match &self.matcher {
+            Matcher::Literal(pieces) => return Matcher::literal(pieces, trimmed).then(Vec::new),
+            Matcher::Regex(r) => r,
+        };
+        let caps = regex.captures(trimmed)?;
         Some(
             self.names
                 .iter()
@@ -222,6 +226,100 @@ impl Pattern {
     pub fn matches(&self, line: &str) -> bool {
         self.captures(line).is_some()
     }
+}
+
+/// A pattern's regular expression, its capture names, and, when it has no hole, its text pieces.
+struct Translated {
+    regex: String,
+    names: Vec<String>,
+    pieces: Option<Vec<String>>,
+}
+
+/// Pushes `c` to the last text piece, while the pattern has no hole.
+fn text(pieces: &mut Option<Vec<String>>, c: char) {
+    if let Some(last) = pieces.as_mut().and_then(|p| p.last_mut()) {
+        last.push(c);
+    }
+}
+
+fn translate(source: &str, internal: bool) -> Result<Translated, PatternError> {
+    let mut re = String::from("^");
+    let mut names: Vec<String> = Vec::new();
+    // The same pattern as text pieces, while it has no hole.
+    let mut pieces: Option<Vec<String>> = Some(vec![String::new()]);
+
+    let mut chars = source.trim().char_indices().peekable();
+    let src = source.trim();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '{' if chars.peek().map(|p| p.1) == Some('{') => {
+                chars.next();
+                re.push_str(r"\{");
+                text(&mut pieces, '{');
+            }
+            '{' => {
+                pieces = None;
+                let (hole, end) = read_hole(src, i)?;
+                while chars.peek().is_some_and(|(j, _)| *j < end) {
+                    chars.next();
+                }
+                let (name, class) = match hole.split_once(':') {
+                    Some((n, r)) => (n.trim(), r),
+                    // `{*}`: anything, commas included (a payload, the rest of a line).
+                    None if hole.trim() == "*" => ("_", ".*"),
+                    None => (hole.trim(), FIELD),
+                };
+                // The built-in holes are known to compile.
+                if class != FIELD && class != ".*" {
+                    compiled(class).map_err(|e| PatternError(format!("bad expression in {{{hole}}}: {e}")))?;
+                }
+                if name == "_" {
+                    re.push_str(&format!("(?:{class})"));
+                } else {
+                    if name.is_empty()
+                        || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                        || (!internal && name.contains("__"))
+                    {
+                        return Err(PatternError(format!(
+                            "capture name {name:?} must be letters, digits or _ (use {{_}} to match without capturing)"
+                        )));
+                    }
+                    if names.iter().any(|n| n == name) {
+                        return Err(PatternError(format!(
+                            "capture {{{name}}} appears twice in one line; compare it in a later step with ${{{name}}}"
+                        )));
+                    }
+                    re.push_str(&format!("(?P<{name}>{class})"));
+                    names.push(name.to_string());
+                }
+            }
+            '}' if chars.peek().map(|p| p.1) == Some('}') => {
+                chars.next();
+                re.push_str(r"\}");
+                text(&mut pieces, '}');
+            }
+            '}' => return Err(PatternError("a lone } (write }} for a literal brace)".into())),
+            ':' | ',' => {
+                re.push_str(&regex::escape(&c.to_string()));
+                re.push_str("[ \t]*");
+                while chars.peek().is_some_and(|(_, p)| *p == ' ') {
+                    chars.next();
+                }
+                text(&mut pieces, c);
+                if let Some(p) = pieces.as_mut() {
+                    p.push(String::new());
+                }
+            }
+            _ => {
+                re.push_str(&regex::escape(&c.to_string()));
+                text(&mut pieces, c);
+            }
+        }
+    }
+    re.push('$');
+    // A piece starting with a blank would need the regex's backtracking over `[ \t]*`.
+    let pieces = pieces.filter(|p| !p.iter().skip(1).any(|s| s.starts_with([' ', '\t'])));
+    Ok(Translated { regex: re, names, pieces })
 }
 
 fn read_hole(src: &str, open: usize) -> Result<(&str, usize), PatternError> {
@@ -337,6 +435,28 @@ mod tests {
         let c = p.captures("+MIPLDISCOVER:0,26384,3311").unwrap();
         assert_eq!(c[1].value, "26384");
         assert_eq!(&"+MIPLDISCOVER:0,26384,3311"[c[1].range.clone()], "26384");
+    }
+
+    proptest::proptest! {
+        /// A pattern without holes, matched as text, agrees with the regex it used to be.
+        #[test]
+        fn text_patterns_match_as_their_regex_would(
+            pattern in "[A+:, \tOKé]{0,8}",
+            line in "[A+:, \tOKé]{0,10}",
+        ) {
+            let p = Pattern::new(&pattern).unwrap();
+            let t = translate(&pattern, false).unwrap();
+            let regex = Regex::new(&t.regex).unwrap();
+            proptest::prop_assert_eq!(p.matches(&line), regex.is_match(line.trim()), "{:?} / {:?}", pattern, line);
+        }
+    }
+
+    #[test]
+    fn text_patterns_need_no_regex() {
+        assert!(matches!(Pattern::new("+MIPLEVENT: 0,6").unwrap().matcher, Matcher::Literal(_)));
+        assert!(matches!(Pattern::new("a{{b}}").unwrap().matcher, Matcher::Literal(_)));
+        assert!(matches!(Pattern::new("+X: {_}").unwrap().matcher, Matcher::Regex(_)));
+        assert!(Pattern::new("a{{b}}").unwrap().matches("a{b}"));
     }
 
     #[test]

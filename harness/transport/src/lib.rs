@@ -7,6 +7,7 @@
 
 #[doc(hidden)]
 pub mod fake_sysfs;
+mod inbox;
 pub mod pty;
 pub mod rfc2217;
 #[doc(hidden)]

@@ -3,6 +3,8 @@
 
 use crate::stream::StreamPort;
 use serde::Deserialize;
+use std::io::{ErrorKind, Read, Write};
+use std::os::fd::{AsFd, FromRawFd, IntoRawFd, OwnedFd};
 use std::path::Path;
 use std::time::Duration;
 
@@ -167,12 +169,47 @@ pub fn open(settings: &SerialSettings) -> Result<StreamPort, SerialError> {
             FlowControl::Hardware => serialport::FlowControl::Hardware,
             FlowControl::Software => serialport::FlowControl::Software,
         })
-        // Short so the reader thread notices when the port is dropped.
+        // Bounds a write; reads go through `Woken`, which polls without this time-out.
         .timeout(Duration::from_millis(50));
-    let port = builder.open().map_err(|source| SerialError::Open { path: path.clone(), source })?;
-    let reader = port.try_clone().map_err(|source| SerialError::Clone { path: path.clone(), source })?;
+    let port = builder.open_native().map_err(|source| SerialError::Open { path: path.clone(), source })?;
+    let reader = port.try_clone_native().map_err(|source| SerialError::Clone { path: path.clone(), source })?;
+    let clone_error = |e: std::io::Error| SerialError::Clone { path: path.clone(), source: e.into() };
+    let (wake_rx, mut wake_tx) = std::io::pipe().map_err(clone_error)?;
+    // SAFETY: `into_raw_fd` gives up the open descriptor it returns, so it has one owner.
+    let reader = std::fs::File::from(unsafe { OwnedFd::from_raw_fd(reader.into_raw_fd()) });
     let name = format!("serial {path} @{} {}", settings.baud, settings.frame());
-    Ok(StreamPort::new(name, Box::new(reader), Box::new(port)).with_timed_reads())
+    let reader = Woken { port: reader, wake: wake_rx };
+    Ok(StreamPort::new(name, Box::new(reader), Box::new(port)).woken_by(move || {
+        let _ = wake_tx.write_all(b"!");
+    }))
+}
+
+/// A serial port's reading side that waits in `poll` on the port and a wake pipe: data is read
+/// the moment it comes, and a byte down the pipe (the port dropped) ends the wait at once, where
+/// a read time-out would keep the drop waiting until it ran out (50 ms at every exit).
+struct Woken {
+    port: std::fs::File,
+    wake: std::io::PipeReader,
+}
+
+/// How long one `poll` waits: only a backstop (should the wake byte ever fail to be written), as
+/// data and the wake both end the wait at once.
+const WOKEN_POLL_MS: u16 = 1000;
+
+impl Read for Woken {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        use nix::poll::{poll, PollFd, PollFlags};
+        let mut fds =
+            [PollFd::new(self.port.as_fd(), PollFlags::POLLIN), PollFd::new(self.wake.as_fd(), PollFlags::POLLIN)];
+        match poll(&mut fds, WOKEN_POLL_MS) {
+            // The stream's reader loop sees this as "nothing yet" and looks at its stop flag.
+            Ok(0) | Err(nix::errno::Errno::EINTR) => Err(ErrorKind::Interrupted.into()),
+            Ok(_) if fds[1].any().unwrap_or(false) => Err(ErrorKind::Interrupted.into()),
+            // Readable, hung up or in error: the read says which.
+            Ok(_) => self.port.read(buf),
+            Err(e) => Err(e.into()),
+        }
+    }
 }
 
 /// The path the settings name: `port` as given, or the tty that has the USB IDs now (a port

@@ -1,8 +1,8 @@
 //! A [`Port`] over any byte stream: a reader thread stamps chunks as they arrive, so timing does
 //! not depend on when the runner gets round to reading.
 
+use crate::inbox::{Receiver, RecvTimeoutError};
 use crate::{Chunk, Port, Received};
-use crossbeam_channel::{Receiver, RecvTimeoutError};
 use miplcheck_at::Stamp;
 use std::io::{self, ErrorKind, Read, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -62,6 +62,9 @@ pub struct StreamPort {
     reader: Option<std::thread::JoinHandle<()>>,
     /// The reader returns now and then (it has a read timeout), so dropping may wait for it.
     joinable: bool,
+    /// Makes a reader blocked in `read` return at once (a byte down its wake pipe, a socket shut
+    /// down), so dropping the port does not wait out a read timeout.
+    wake: Option<Box<dyn FnOnce() + Send>>,
     /// The writer's write timeout, if it has one: a write failing on it closes the link.
     write_timeout: Option<Duration>,
     closed: Option<String>,
@@ -72,7 +75,7 @@ impl StreamPort {
     /// that the port was dropped.
     pub fn new(name: impl Into<String>, mut reader: Box<dyn Read + Send>, writer: Box<dyn Write + Send>) -> Self {
         let epoch = Instant::now();
-        let (tx, rx) = crossbeam_channel::unbounded();
+        let (tx, rx) = crate::inbox::unbounded();
         let stop = Arc::new(AtomicBool::new(false));
         let stop2 = stop.clone();
         let name = name.into();
@@ -113,6 +116,7 @@ impl StreamPort {
             stop,
             reader: Some(reader),
             joinable: false,
+            wake: None,
             write_timeout: None,
             closed: None,
         }
@@ -131,10 +135,14 @@ impl StreamPort {
     pub fn tcp_within(addr: &str, timeout: Duration) -> io::Result<Self> {
         let stream = connect_within(addr, timeout)?;
         stream.set_nodelay(true)?;
+        // A backstop only: dropping the port shuts the socket down, which ends a read at once.
         stream.set_read_timeout(Some(Duration::from_millis(100)))?;
         stream.set_write_timeout(Some(MIN_WRITE_TIMEOUT))?;
         let reader = stream.try_clone()?;
-        let mut port = Self::new(format!("tcp {addr}"), Box::new(reader), Box::new(stream)).with_timed_reads();
+        let socket = stream.try_clone()?;
+        let mut port = Self::new(format!("tcp {addr}"), Box::new(reader), Box::new(stream)).woken_by(move || {
+            let _ = socket.shutdown(std::net::Shutdown::Both);
+        });
         port.write_timeout = Some(MIN_WRITE_TIMEOUT);
         Ok(port)
     }
@@ -142,6 +150,14 @@ impl StreamPort {
     /// Says the reader has a read timeout, so dropping the port can wait for its thread.
     pub fn with_timed_reads(mut self) -> Self {
         self.joinable = true;
+        self
+    }
+
+    /// Says how to make the reader return from a blocked `read` at once (it then sees the port
+    /// dropped), so dropping the port joins its thread without waiting out a read timeout.
+    pub fn woken_by(mut self, wake: impl FnOnce() + Send + 'static) -> Self {
+        self.joinable = true;
+        self.wake = Some(Box::new(wake));
         self
     }
 }
@@ -180,6 +196,9 @@ impl Drop for StreamPort {
     /// exclusively). A reader blocked on a stream with no timeout is left to end with its stream.
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
+        if let Some(wake) = self.wake.take() {
+            wake();
+        }
         if self.joinable {
             if let Some(t) = self.reader.take() {
                 let _ = t.join();

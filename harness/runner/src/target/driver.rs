@@ -1,7 +1,7 @@
 //! The drivers: the emulator in virtual time or on a pty, and a bench modem on a serial port or
 //! behind a TCP serial server.
 
-use super::sync::{drain, sync};
+use super::sync::{drain, drain_to_marker, fresh_marker, sync, sync_after};
 use super::{reset, Target, TargetError};
 use crate::rig::{Reset, Rig};
 use crate::transcript::Transcript;
@@ -72,18 +72,28 @@ impl Target for PtyEmulator {
     }
     fn prepare(&mut self) -> Result<(), TargetError> {
         self.pty.running.reset();
-        // Output of the previous case still in flight goes first, then an AT/OK exchange proves
-        // the line holds nothing older.
+        // The reset drops the answers still in flight, and the marker comes after everything
+        // the modem wrote before it, so reading up to the marker leaves nothing of the previous
+        // case on the line, without waiting for a quiet spell; the AT/OK exchange then proves
+        // the modem answers. Its OK is the only thing the fresh modem sends, so no quiet spell
+        // after it either.
         self.prepared = Transcript::default();
-        drain(&mut self.port, Duration::from_millis(20), Duration::from_secs(10))?;
-        sync(&mut self.port, "\r", 3, Duration::from_secs(5), &mut self.prepared)
+        let marker = fresh_marker();
+        self.pty.running.mark(&marker);
+        drain_to_marker(&mut self.port, &marker, Duration::from_secs(10))?;
+        sync_after(&mut self.port, "\r", 3, Duration::from_secs(5), Duration::ZERO, &mut self.prepared)
     }
     fn preparation(&mut self) -> Transcript {
         std::mem::take(&mut self.prepared)
     }
     fn ping(&mut self, tries: u32) -> Result<(), TargetError> {
-        drain(&mut self.port, Duration::from_millis(20), Duration::from_secs(2))?;
-        sync(&mut self.port, "\r", tries, PING_TRY, &mut self.prepared)
+        // Nothing is reset, so an answer the modem scheduled for later may still follow the OK.
+        // A ping only tells whether the modem answers: a prepare (reset, marker) comes before
+        // any case and drops what it left, so no quiet spell is waited for here either.
+        let marker = fresh_marker();
+        self.pty.running.mark(&marker);
+        drain_to_marker(&mut self.port, &marker, Duration::from_secs(2))?;
+        sync_after(&mut self.port, "\r", tries, PING_TRY, Duration::ZERO, &mut self.prepared)
     }
     fn reset(&mut self) -> Option<Result<String, TargetError>> {
         self.pty.running.reset();

@@ -108,6 +108,12 @@ pub enum TargetError {
         /// How long draining went on.
         Duration,
     ),
+    /// The emulator did not write the sync's marker (its thread is stuck or gone).
+    #[error("the emulator did not mark the line within {0:?}")]
+    NotMarked(
+        /// How long the marker was waited for.
+        Duration,
+    ),
     /// The link closed while the line was being drained.
     #[error("the link closed: {0}")]
     Closed(
@@ -205,7 +211,9 @@ impl TargetError {
             | TargetError::SyncWrite(_)
             | TargetError::SyncClosed(_)
             | TargetError::ResetWrite { .. }
-            | TargetError::ResetClosed(_) => true,
+            | TargetError::ResetClosed(_)
+            // A fresh emulator is what opening it again makes.
+            | TargetError::NotMarked(_) => true,
             // A server that is there but refuses RFC 2217 or the rig's line settings will refuse
             // them again: reconnecting does not help.
             TargetError::Connect { source, .. } => !matches!(

@@ -19,9 +19,45 @@ pub(super) fn drain(port: &mut dyn Port, quiet: Duration, limit: Duration) -> Re
     }
 }
 
+/// Reads and drops everything up to and including `marker`, which the target writes after all it
+/// wrote before (the emulator's [`Running::mark`]): no fixed quiet spell, the line is known to
+/// hold nothing older once it has come.
+///
+/// [`Running::mark`]: miplcheck_emulator::serve::Running::mark
+pub(super) fn drain_to_marker(port: &mut dyn Port, marker: &[u8], limit: Duration) -> Result<(), TargetError> {
+    let end = port.now() + limit;
+    // What came so far, less what cannot be the start of the marker any more.
+    let mut tail: Vec<u8> = Vec::new();
+    loop {
+        match port.read_until(end) {
+            Received::Data(c) => {
+                tail.extend_from_slice(&c.bytes);
+                if tail.windows(marker.len()).any(|w| w == marker) {
+                    return Ok(());
+                }
+                let keep = tail.len().min(marker.len().saturating_sub(1));
+                tail.drain(..tail.len() - keep);
+            }
+            Received::Timeout => return Err(TargetError::NotMarked(limit)),
+            Received::Closed(why) => return Err(TargetError::Closed(why)),
+        }
+    }
+}
+
+/// A marker no earlier sync of this process used, so one left over from a sync that gave up is
+/// never taken for this one's.
+pub(super) fn fresh_marker() -> Vec<u8> {
+    static SYNCS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = SYNCS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("\r\n[miplcheck sync {} {n}]\r\n", std::process::id()).into_bytes()
+}
+
+/// How long the line must stay quiet after the sync's `OK` before the case may begin.
+const SETTLE: Duration = Duration::from_millis(5);
+
 /// Sends `AT` until the modem answers `OK`, dropping everything before that answer: after it, the
 /// line holds nothing from before. Modems that autobaud or just booted may miss the first tries.
-/// The exchange goes to `log`.
+/// The exchange goes to `log`. A short quiet spell follows the `OK` (see [`sync_after`]).
 pub(super) fn sync(
     port: &mut dyn Port,
     line_ending: &str,
@@ -29,10 +65,26 @@ pub(super) fn sync(
     per_try: Duration,
     log: &mut Transcript,
 ) -> Result<(), TargetError> {
+    sync_after(port, line_ending, tries, per_try, SETTLE, log)
+}
+
+/// [`sync`], with `first_settle` as the quiet spell after an `OK` to the first try. A modem may
+/// still be answering the previous case's last command when the first `AT` comes, and then a
+/// second `OK` follows; only a target that can have nothing in flight (the emulator, reset and
+/// marked) may say `Duration::ZERO`. After a retry the spell is always taken: an earlier try may
+/// be answered late.
+pub(super) fn sync_after(
+    port: &mut dyn Port,
+    line_ending: &str,
+    tries: u32,
+    per_try: Duration,
+    first_settle: Duration,
+    log: &mut Transcript,
+) -> Result<(), TargetError> {
     log.step("prepare", format!("sync: AT until OK, {tries} tries of {}", crate::engine::ms(per_try)));
     let began = port.now();
     let mut heard: Vec<u8> = Vec::new();
-    for _ in 0..tries {
+    for try_ in 0..tries {
         let at = format!("AT{line_ending}").into_bytes();
         let sent = port.write(&at).map_err(TargetError::SyncWrite)?;
         log.entry(Entry { at: sent, dir: Dir::TeToUe, class: None, bytes: at, marks: vec![] });
@@ -46,9 +98,13 @@ pub(super) fn sync(
                         heard.extend_from_slice(&c.bytes[..c.bytes.len().min(SYNC_HEARD - heard.len())]);
                     }
                     if lexer.push(&c.bytes, c.at).iter().any(|f| f.text().trim() == "OK") {
-                        // An echo or a second OK may still be on its way only if the modem
-                        // answered an earlier try late; a short quiet spell takes it.
-                        return drain(port, Duration::from_millis(5), Duration::from_secs(5));
+                        // An echo or a second OK may still be on its way if the modem answered
+                        // an earlier try (or an earlier command) late; a short quiet spell takes it.
+                        let settle = if try_ == 0 { first_settle } else { SETTLE };
+                        if settle.is_zero() {
+                            return Ok(());
+                        }
+                        return drain(port, settle, Duration::from_secs(5));
                     }
                     // A port that never stops talking would otherwise never reach the deadline.
                     if port.now() >= deadline {

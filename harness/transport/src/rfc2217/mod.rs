@@ -11,9 +11,9 @@ pub mod options;
 mod reader;
 pub mod telnet;
 
+use crate::inbox::Receiver;
 use crate::serial::{FlowControl, Parity, SerialSettings};
 use crate::{Port, Received};
-use crossbeam_channel::Receiver;
 use miplcheck_at::Stamp;
 use negotiate::Side;
 use options as o;
@@ -151,7 +151,7 @@ impl Rfc2217Port {
         let write_timeout = settings.negotiation_timeout.max(crate::stream::MIN_WRITE_TIMEOUT);
         stream.set_write_timeout(Some(write_timeout))?;
         let epoch = Instant::now();
-        let (tx, rx) = crossbeam_channel::bounded(reader::CHANNEL_CHUNKS);
+        let (tx, rx) = crate::inbox::bounded(reader::CHANNEL_CHUNKS);
         let shared = Arc::new(Shared::default());
         let stop = Arc::new(AtomicBool::new(false));
         let writer = Arc::new(Mutex::new(stream.try_clone()?));

@@ -6,8 +6,8 @@
 use super::negotiate::Negotiator;
 use super::options::{self as o, SERVER_OFFSET};
 use super::telnet::{Decoder, Event, COM_PORT_OPTION};
+use crate::inbox::{SendTimeoutError, Sender};
 use crate::{Chunk, Received};
-use crossbeam_channel::{SendTimeoutError, Sender};
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
 use std::sync::atomic::{AtomicBool, Ordering};
