@@ -153,7 +153,9 @@ pub struct CaseRow {
     pub a: Option<CaseSide>,
     pub b: Option<CaseSide>,
     pub change: CaseChange,
-    /// Step-aligned transcripts, when the case ran on both sides.
+    /// Step-aligned transcripts, when the case ran on both sides and they differ; empty when
+    /// every step is the same, since only differing cases are shown and a big run's same steps
+    /// would be a third copy of both runs' transcripts.
     pub steps: Vec<StepDiff>,
 }
 
@@ -349,6 +351,7 @@ fn cases(a: &RunRecord, b: &RunRecord) -> Vec<CaseRow> {
                 _ => Vec::new(),
             };
             let change = change_of(sa.as_ref(), sb.as_ref(), &steps);
+            let steps = if steps.iter().any(StepDiff::differs) { steps } else { Vec::new() };
             Some(CaseRow { key: k, spec: any.spec.clone(), title: any.title.clone(), a: sa, b: sb, change, steps })
         })
         .collect()
