@@ -2,7 +2,7 @@
 //! page of ten thousand cases opens, and loaded when a case is opened.
 //!
 //! A side file is a script, `transcripts/report-0001.js`, that hands its cases' markup (steps
-//! table, transcript table) to the page (`miplcheckSide({"case-…": "<table …>"})`). The page adds a `<script src>` for the
+//! table, transcript table) to the page (`miplcheckSide({'case-…': '<table …>'})`). The page adds a `<script src>` for the
 //! file a case needs when that case is opened: a classic script loads from `file://` where
 //! `fetch()` of a local file does not, so the folder works offline and unserved. Many cases share
 //! a file (up to [`CHUNK`] bytes each) because every file costs a synced write, and a reader
@@ -101,25 +101,55 @@ impl Side {
     }
 }
 
-/// `s` as a JavaScript string literal (JSON's rules, and U+2028/U+2029, which old engines read
-/// as line ends).
+/// `s` as a single-quoted JavaScript string literal. The page's markup quotes its attributes
+/// with `"` and spells `'` as `&#39;`, so it goes in nearly as it is: only `'`, `\\`, control
+/// characters and U+2028/U+2029 (line ends to older engines) are escaped, and the runs between
+/// them are copied whole — a big page's side files are most of its bytes.
 fn js_string(out: &mut String, s: &str) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 || c == '\u{2028}' || c == '\u{2029}' => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
+    out.push('\'');
+    let b = s.as_bytes();
+    let (mut start, mut i) = (0, 0);
+    while let Some(k) = b[i..].iter().position(|&c| SPECIAL[usize::from(c)]) {
+        i += k;
+        let (escape, len): (std::borrow::Cow<'_, str>, usize) = match b[i] {
+            b'\'' => ("\\'".into(), 1),
+            b'\\' => ("\\\\".into(), 1),
+            b'\n' => ("\\n".into(), 1),
+            b'\r' => ("\\r".into(), 1),
+            0xE2 if b.get(i + 1) == Some(&0x80) && matches!(b.get(i + 2), Some(0xA8 | 0xA9)) => {
+                (if b[i + 2] == 0xA8 { "\\u2028" } else { "\\u2029" }.into(), 3)
             }
-            c => out.push(c),
-        }
+            0xE2 => {
+                // Another character starting with this byte: as it is.
+                i += 1;
+                continue;
+            }
+            c => (format!("\\u{c:04x}").into(), 1),
+        };
+        // `i` is at an ASCII byte or the first byte of a character: a boundary.
+        out.push_str(&s[start..i]);
+        out.push_str(&escape);
+        i += len;
+        start = i;
     }
-    out.push('"');
+    out.push_str(&s[start..]);
+    out.push('\'');
 }
+
+/// The bytes [`js_string`] looks at: control characters, `'`, `\\`, and the first byte of
+/// U+2028/U+2029.
+static SPECIAL: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 0x20 {
+        t[c] = true;
+        c += 1;
+    }
+    t[b'\'' as usize] = true;
+    t[b'\\' as usize] = true;
+    t[0xE2] = true;
+    t
+};
 
 /// The loader: opening a case (by a click, "Expand all", or a link to it) adds the script of its
 /// side file once; the file's cases are kept and each placeholder is filled when its case is open.
@@ -176,8 +206,8 @@ mod tests {
         assert!(html.contains("window.miplcheckSide"), "the page has the loader");
         assert_eq!(html.matches("<script").count(), 1, "one script element; the side files are added by it");
         // The side file is a script handing over the rows as the inline page would have them.
-        assert!(js.starts_with("miplcheckSide({\n\"case-session-open-close\":\"<h3>Steps</h3>"), "{js}");
-        assert!(js.contains("<table class=\\\"transcript\\\">"), "{js}");
+        assert!(js.starts_with("miplcheckSide({\n'case-session-open-close':'<h3>Steps</h3>"), "{js}");
+        assert!(js.contains(r#"<table class="transcript">"#), "{js}");
         assert!(!html.contains("<code>send AT+MIPLOPEN=0</code>"), "nor its steps");
         assert!(js.ends_with("\n});\n"));
         assert!(js.contains("&lt;script&gt;alert(&#39;x &amp; y&#39;)&lt;/script&gt;"), "escaped as in the page");
@@ -217,15 +247,15 @@ mod tests {
             let at = folder.html.find(&format!(r#"data-case="{id}""#)).expect("a placeholder");
             let file = folder.html[..at].rsplit("data-side=\"").next().unwrap().split('"').next().unwrap();
             let js = &folder.files.iter().find(|(n, _)| n == file).expect("a written file").1;
-            assert!(js.contains(&format!("\"{id}\":")), "{id} in {file}");
+            assert!(js.contains(&format!("'{id}':")), "{id} in {file}");
         }
     }
 
     #[test]
     fn strings_are_javascript_literals() {
         let mut s = String::new();
-        js_string(&mut s, "a\"b\\c\nd\u{1}e\u{2028}</script>");
-        assert_eq!(s, r#""a\"b\\c\nd\u0001e\u2028</script>""#);
+        js_string(&mut s, "a\"b\\c\nd\u{1}e\u{2028}f\u{2029}'注\t</script>—");
+        assert_eq!(s, r#"'a"b\\c\nd\u0001e\u2028f\u2029\'注\u0009</script>—'"#);
     }
 
     #[test]
