@@ -274,11 +274,14 @@ fn register_case(rng: &mut Rng, _i: usize, _v: Variant) -> Case {
     c
 }
 
+/// A flow that builds case `i` of a variant.
+type Flow = fn(&mut Rng, usize, Variant) -> Case;
+
 fn case(i: usize, v: Variant) -> CaseRecord {
     // The case's content is the same in both variants; what a run cannot repeat (ports, message
     // IDs, tokens, exact latencies) is the variant's own.
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ (i as u64) << 1 ^ if v == Variant::B { 0xB } else { 0xA });
-    let (suite, spec, build): (&str, &str, fn(&mut Rng, usize, Variant) -> Case) = match i % 3 {
+    let (suite, spec, build): (&str, &str, Flow) = match i % 3 {
         0 => ("config", "BC39 §5.1", config_case),
         1 => ("notify", "BC39 §5.8.7", notify_case),
         _ => ("register", "BC39 §5.3, §6.2", register_case),
