@@ -153,6 +153,7 @@ static SPECIAL: [bool; 256] = {
 
 /// The loader: opening a case (by a click, "Expand all", or a link to it) adds the script of its
 /// side file once; the file's cases are kept and each placeholder is filled when its case is open.
+/// A placeholder's `data-case` is its case's `<details>` id.
 pub const SCRIPT: &str = r#"
 (function () {
   var got = {}, asked = {};
@@ -175,8 +176,11 @@ pub const SCRIPT: &str = r#"
     document.head.appendChild(el);
   }
   window.miplcheckSide = function (cases) {
-    for (var id in cases) got[id] = cases[id];
-    document.querySelectorAll('details.case[open]').forEach(fill);
+    for (var id in cases) {
+      got[id] = cases[id];
+      var d = document.getElementById(id);
+      if (d && d.open) fill(d);
+    }
   };
   document.addEventListener('toggle', function (e) {
     if (e.target.matches && e.target.matches('details.case') && e.target.open) want(e.target);
