@@ -1,4 +1,5 @@
-//! `miplcheck report RUN_DIR`: (re)writes a run folder's `report.html` from its `run.json`, for runs
+//! `miplcheck report RUN_DIR`: (re)writes a run folder's `report.html` (and its side files of
+//! passing cases' transcripts, `transcripts/report-NNNN.js`) from its `run.json`, for runs
 //! made before the HTML report existed or after the page changed; and for a run that died before
 //! it could write its reports (SIGKILL, a power cut), rebuilds `run.json`, `junit.xml`,
 //! `coverage.md`/`.json` and `report.html` from its journal, marked incomplete.
@@ -7,7 +8,7 @@ use crate::exit::{Error, Exit};
 use clap::Args;
 use miplcheck_html as html;
 use miplcheck_record::RunRecord;
-use miplcheck_runner::report::{atomic, coverage, journal, junit};
+use miplcheck_runner::report::{atomic, coverage, html as report_html, journal, junit};
 use std::path::PathBuf;
 
 #[derive(Args)]
@@ -38,7 +39,17 @@ pub fn run(a: ReportArgs) -> Result<Exit, Error> {
             crate::say!("coverage: {line}");
         }
     }
-    write(html::FILE, html::render(&record).as_bytes())?;
+    let page = dir.join(html::FILE);
+    let side = report_html::write_page(&page, &record).map_err(|e| Error::Failed(format!("cannot write: {e}")))?;
+    if side > 0 {
+        crate::say!(
+            "report: {} ({side} side file(s) of passing cases' transcripts in {}/)",
+            page.display(),
+            dir.join(html::side::DIR).display()
+        );
+    } else {
+        crate::say!("report: {}", page.display());
+    }
     if let Some(why) = &record.incomplete {
         crate::say!("incomplete: {why}");
     }

@@ -1,6 +1,7 @@
-//! The HTML report as a browser shows it: a run writes `report.html`, `miplcheck report` writes it
-//! again from `run.json`, and headless Chromium renders it with the summary, a transcript line and
-//! the latency chart in the page it builds.
+//! The HTML report as a browser shows it: a run writes `report.html` (the passing cases'
+//! transcripts in side files beside it), `miplcheck report` writes it again from `run.json`, and
+//! headless Chromium renders it from `file://` with the summary and the latency chart, and with a
+//! passing case's transcript loaded from its side file once that case is opened.
 //!
 //! Without a Chromium binary the browser check is skipped (and says so), unless
 //! `MIPLCHECK_REQUIRE_CHROMIUM=1` makes it mandatory, as CI does.
@@ -22,8 +23,9 @@ fn chromium() -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-/// The DOM Chromium built from the page, after its script ran.
-fn rendered_dom(browser: &Path, page: &Path, scratch: &Path) -> String {
+/// The DOM Chromium built from the page (opened at `#fragment` when it is not empty), after its
+/// script ran.
+fn rendered_dom(browser: &Path, page: &Path, fragment: &str, scratch: &Path) -> String {
     let dom = scratch.join("dom.html");
     // A fresh profile and no background traffic: the page must render from the file alone.
     let mut child = Command::new(browser)
@@ -40,7 +42,7 @@ fn rendered_dom(browser: &Path, page: &Path, scratch: &Path) -> String {
         ])
         .arg(format!("--user-data-dir={}", scratch.join("profile").display()))
         .arg("--dump-dom")
-        .arg(format!("file://{}", page.display()))
+        .arg(format!("file://{}{}", page.display(), fragment))
         // To a file, not a pipe: the DOM is larger than a pipe holds while we wait.
         .stdout(std::fs::File::create(&dom).unwrap())
         .stderr(std::fs::File::create(scratch.join("stderr.txt")).unwrap())
@@ -74,15 +76,28 @@ fn the_html_report_renders_in_a_browser() {
     let page = out.path().join("report.html");
     let html = std::fs::read_to_string(&page).expect("the run writes report.html");
     assert!(html.contains("36 passed, 0 failed, 0 skipped"), "the summary is in the file");
-    assert!(!html.contains("FhyvhmgIRQrde4In") && !html.contains("Quectel123"), "secrets are redacted");
-    assert!(!html.contains("866971030000001"), "the IMEI is masked");
+    let side = out.path().join("transcripts/report-0001.js");
+    let js = std::fs::read_to_string(&side).expect("the passing transcripts are in a side file");
+    for text in [html.as_str(), js.as_str()] {
+        assert!(!text.contains("FhyvhmgIRQrde4In") && !text.contains("Quectel123"), "secrets are redacted");
+        assert!(!text.contains("866971030000001"), "the IMEI is masked");
+    }
+    assert!(!html.contains("AT+MIPLVER?<span"), "a passing case's rows are not in the page");
+    assert!(js.contains("AT+MIPLVER?<span"), "but in its side file");
 
-    // The same page again from run.json alone, as for an old run.
+    // The same page again from run.json alone, as for an old run; a side file an earlier page
+    // left goes, the ones this page names are written again.
     std::fs::remove_file(&page).unwrap();
+    std::fs::remove_file(&side).unwrap();
+    let stale = out.path().join("transcripts/report-0099.js");
+    std::fs::write(&stale, "miplcheckSide({});").unwrap();
     let o = miplcheck(&["report", dir]);
     assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
     let again = std::fs::read_to_string(&page).expect("`miplcheck report` writes report.html");
     assert!(again.contains("36 passed, 0 failed, 0 skipped") && again.contains("chart-latency"));
+    assert_eq!(again, html, "the same page from run.json");
+    assert_eq!(std::fs::read_to_string(&side).expect("and its side file"), js);
+    assert!(!stale.exists(), "a side file no page names is removed");
 
     let Some(browser) = chromium() else {
         if std::env::var("MIPLCHECK_REQUIRE_CHROMIUM").is_ok_and(|v| v == "1") {
@@ -92,18 +107,29 @@ fn the_html_report_renders_in_a_browser() {
         return;
     };
     let scratch = tempfile::tempdir().unwrap();
-    let dom = rendered_dom(&browser, &page, scratch.path());
+    let dom = rendered_dom(&browser, &page, "", scratch.path());
     assert!(
         dom.contains("36 passed, 0 failed, 0 skipped"),
         "the summary is rendered:\n{}",
         &dom[..dom.len().min(2000)]
     );
     assert!(dom.contains(r#"id="summary""#));
-    assert!(dom.contains("AT+MIPLCONFIG"), "a transcript line is rendered");
-    assert!(dom.contains(r#"<tr class="te-ue">"#), "transcript rows keep their direction");
+    assert!(dom.contains(r#"data-case="case-config-sdk-version""#), "closed, a passing case shows its placeholder");
+    assert!(!dom.contains("AT+MIPLVER?<span"), "and not its rows");
     let chart = dom.find(r#"<svg class="chart chart-latency""#).expect("the latency chart is an <svg> in the page");
     assert!(dom[chart..].contains("<title>Latency per AT command"), "the chart has its title");
     assert!(dom.contains("chart-distribution"));
     // Only a browser adds these: the page's script ran, so this DOM is Chromium's, not the file.
     assert!(dom.contains(">Expand all</button>"), "the page's script ran");
+
+    // A link to a passing case (as the rack page's are) opens it, and its transcript comes from
+    // the side file, from file:// with no server.
+    let scratch = tempfile::tempdir().unwrap();
+    let dom = rendered_dom(&browser, &page, "#case-config-sdk-version", scratch.path());
+    let at = dom.find(r#"id="case-config-sdk-version""#).expect("the case is in the page");
+    let case = &dom[at..dom[at..].find("</details>").map_or(dom.len(), |e| at + e)];
+    assert!(case.contains(r#"<table class="transcript">"#), "the opened case has its transcript:\n{case}");
+    assert!(case.contains(r#"<tr class="te-ue">"#), "transcript rows keep their direction:\n{case}");
+    assert!(case.contains("AT+MIPLVER?<span"), "a transcript line is rendered:\n{case}");
+    assert!(!case.contains(r#"class="side""#), "the placeholder is replaced:\n{case}");
 }

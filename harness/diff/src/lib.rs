@@ -158,7 +158,9 @@ pub struct CaseRow {
     pub a: Option<CaseSide>,
     pub b: Option<CaseSide>,
     pub change: CaseChange,
-    /// Step-aligned transcripts, when the case ran on both sides.
+    /// Step-aligned transcripts, when the case ran on both sides and they differ; empty when
+    /// every step is the same, since only differing cases are shown and a big run's same steps
+    /// would be a third copy of both runs' transcripts.
     pub steps: Vec<StepDiff>,
 }
 
@@ -254,8 +256,7 @@ pub fn compare(a: &RunRecord, b: &RunRecord, options: Options) -> Comparison {
         r.cases.iter().filter(|c| c.verdict != Verdict::Skipped).map(|c| format!("{}/{}", c.suite, c.case)).collect()
     };
     let scope: Option<BTreeSet<String>> = same_dialect.then(|| ran(a).intersection(&ran(b)).cloned().collect());
-    let ea = Evidence::of(a, da, scope.as_ref());
-    let eb = Evidence::of(b, db, scope.as_ref());
+    let (ea, eb) = both(|| Evidence::of(a, da, scope.as_ref()), || Evidence::of(b, db, scope.as_ref()));
     let info_a = info("A", label_a, a, da);
     let info_b = info("B", label_b, b, db);
     // With one dialect on both sides its name tells nothing apart; the sides do.
@@ -323,6 +324,32 @@ fn labels(a: &RunRecord, b: &RunRecord) -> (String, String) {
     (format!("{} (A)", a.rig.name), format!("{} (B)", b.rig.name))
 }
 
+/// `fa()` and `fb()`, the second on a thread of its own: a big pair of records is read twice over,
+/// and the machine has more than one core.
+fn both<A: Send, B: Send>(fa: impl FnOnce() -> A + Send, fb: impl FnOnce() -> B + Send) -> (A, B) {
+    std::thread::scope(|s| {
+        let hb = s.spawn(fb);
+        let ra = fa();
+        (ra, hb.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+    })
+}
+
+/// `items` mapped by `f`, in order, shared among the machine's cores in contiguous runs when
+/// there are enough of them to be worth a thread.
+fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+    if threads < 2 || items.len() < 256 {
+        return items.iter().map(f).collect();
+    }
+    let per = items.len().div_ceil(threads);
+    std::thread::scope(|s| {
+        let f = &f;
+        let parts: Vec<_> =
+            items.chunks(per).map(|part| s.spawn(move || part.iter().map(f).collect::<Vec<R>>())).collect();
+        parts.into_iter().flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
+    })
+}
+
 fn cases(a: &RunRecord, b: &RunRecord) -> Vec<CaseRow> {
     let key = |c: &CaseRecord| format!("{}/{}", c.suite, c.case);
     let mut order: Vec<String> = Vec::new();
@@ -341,22 +368,27 @@ fn cases(a: &RunRecord, b: &RunRecord) -> Vec<CaseRow> {
         }
         pairs.entry(k).or_default().1.get_or_insert(c);
     }
-    order
+    let pairs: Vec<(String, Option<&CaseRecord>, Option<&CaseRecord>)> = order
         .into_iter()
         .filter_map(|k| {
             let (ca, cb) = pairs.remove(&k)?;
-            let any = ca.or(cb)?;
-            let (sa, sb) = (ca.map(CaseSide::of), cb.map(CaseSide::of));
-            let steps = match (ca, cb) {
-                (Some(x), Some(y)) if x.verdict != Verdict::Skipped && y.verdict != Verdict::Skipped => {
-                    align::case(x, y)
-                }
-                _ => Vec::new(),
-            };
-            let change = change_of(sa.as_ref(), sb.as_ref(), &steps);
-            Some(CaseRow { key: k, spec: any.spec.clone(), title: any.title.clone(), a: sa, b: sb, change, steps })
+            Some((k, ca, cb))
         })
-        .collect()
+        .collect();
+    par_map(&pairs, |&(ref k, ca, cb)| {
+        let any = ca.or(cb)?;
+        let (sa, sb) = (ca.map(CaseSide::of), cb.map(CaseSide::of));
+        let steps = match (ca, cb) {
+            (Some(x), Some(y)) if x.verdict != Verdict::Skipped && y.verdict != Verdict::Skipped => align::case(x, y),
+            _ => Vec::new(),
+        };
+        let change = change_of(sa.as_ref(), sb.as_ref(), &steps);
+        let steps = if steps.iter().any(StepDiff::differs) { steps } else { Vec::new() };
+        Some(CaseRow { key: k.clone(), spec: any.spec.clone(), title: any.title.clone(), a: sa, b: sb, change, steps })
+    })
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 fn change_of(a: Option<&CaseSide>, b: Option<&CaseSide>, steps: &[StepDiff]) -> CaseChange {

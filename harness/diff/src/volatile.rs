@@ -67,9 +67,20 @@ impl Volatile {
 
     /// The line's text with volatile values named: `mid=…`, `{platform.port}`, `{loopback}`.
     pub fn normalize(&self, text: &str) -> String {
-        let mut s = wire_ids().replace_all(text, "$1=…").into_owned();
+        // The substrings each pattern needs, looked for first: most lines have none of them, and
+        // a diff of big records normalises every line.
+        let mut s = if text.contains("mid=") || text.contains("token=") {
+            wire_ids().replace_all(text, "$1=…").into_owned()
+        } else {
+            text.to_string()
+        };
         for (value, name) in &self.values {
-            s = replace_word(&s, value, &format!("{{{name}}}"));
+            if s.contains(value.as_str()) {
+                s = replace_word(&s, value, &format!("{{{name}}}"));
+            }
+        }
+        if !s.contains("127.") && !s.contains("{platform.host}") {
+            return s;
         }
         let s = loopback_port().replace_all(&s, "$1$2{port}");
         loopback().replace_all(&s, "{loopback}").into_owned()
@@ -83,27 +94,58 @@ fn worth_naming(v: &str) -> bool {
 }
 
 /// Matches a template against the line it became and returns each variable's value.
+///
+/// Each `${…}` matches as little as it can, the literal text between them exactly, the whole line
+/// from end to end (as the anchored lazy pattern `^lit(.*?)lit(.*?)lit$` would). By hand rather
+/// than with a regex: a template is seen once per send step, and compiling a regex for each one
+/// was most of a big diff's time.
 fn bind(template: &str, line: &str) -> Vec<(String, String)> {
-    let mut pattern = String::from("^");
-    let mut names = Vec::new();
+    let mut literals: Vec<&str> = Vec::new();
+    let mut names: Vec<&str> = Vec::new();
     let mut last = 0;
     for c in variable().captures_iter(template) {
         let (Some(whole), Some(name)) = (c.get(0), c.get(1)) else { continue };
-        pattern.push_str(&regex::escape(&template[last..whole.start()]));
-        pattern.push_str("(.*?)");
-        names.push(name.as_str().to_string());
+        literals.push(&template[last..whole.start()]);
+        names.push(name.as_str());
         last = whole.end();
     }
-    pattern.push_str(&regex::escape(&template[last..]));
-    pattern.push('$');
-    let Ok(re) = Regex::new(&pattern) else { return Vec::new() };
-    let Some(caps) = re.captures(line) else { return Vec::new() };
-    names
-        .into_iter()
-        .enumerate()
-        .filter_map(|(i, n)| caps.get(i + 1).map(|m| (n, m.as_str().to_string())))
-        .filter(|(_, v)| !v.is_empty())
-        .collect()
+    literals.push(&template[last..]);
+    let Some(rest) = line.strip_prefix(literals[0]) else { return Vec::new() };
+    let mut values: Vec<&str> = Vec::with_capacity(names.len());
+    if !fill(rest, &literals[1..], &mut values) {
+        return Vec::new();
+    }
+    names.into_iter().zip(values).filter(|(_, v)| !v.is_empty()).map(|(n, v)| (n.to_string(), v.to_string())).collect()
+}
+
+/// Binds one value before each of `after` (the literal that follows each variable) so that the
+/// last literal ends `line`; shortest values first, backtracking as a lazy regex does.
+fn fill<'a>(line: &'a str, after: &[&str], values: &mut Vec<&'a str>) -> bool {
+    let Some((lit, more)) = after.split_first() else { return line.is_empty() };
+    if more.is_empty() {
+        // The last variable takes what is left before the final literal.
+        return match line.strip_suffix(lit) {
+            Some(v) => {
+                values.push(v);
+                true
+            }
+            None => false,
+        };
+    }
+    let mut from = 0;
+    while let Some(i) = line.get(from..).and_then(|tail| tail.find(lit)).map(|i| from + i) {
+        values.push(&line[..i]);
+        if fill(&line[i + lit.len()..], more, values) {
+            return true;
+        }
+        values.pop();
+        // Next place the literal starts (an empty literal fits at every character).
+        from = i + line[i..].chars().next().map_or(1, char::len_utf8);
+        if from > line.len() {
+            break;
+        }
+    }
+    false
 }
 
 /// Replaces `value` where it stands on its own (not inside a longer number or word).
@@ -204,5 +246,29 @@ mod tests {
     fn a_template_that_does_not_fit_learns_nothing() {
         assert!(bind("AT+X=${a},1", "AT+Y=2,1").is_empty());
         assert_eq!(bind("AT+X=${a},1", "AT+X=2,1"), vec![("a".to_string(), "2".to_string())]);
+        assert!(bind("AT+X=${a},1", "AT+X=2,1,3").is_empty(), "the whole line, to its end");
+    }
+
+    fn pairs(v: &[(&str, &str)]) -> Vec<(String, String)> {
+        v.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+    }
+
+    #[test]
+    fn values_are_as_short_as_the_line_allows() {
+        // As the anchored lazy regex `^AT\+C=(.*?),(.*?)$` binds them.
+        assert_eq!(bind("AT+C=${a},${b}", "AT+C=1,2,3"), pairs(&[("a", "1"), ("b", "2,3")]));
+        assert_eq!(
+            bind("AT+MIPLCONFIG=1,${platform.host},${platform.port}", "AT+MIPLCONFIG=1,127.0.0.1,52761"),
+            pairs(&[("platform.host", "127.0.0.1"), ("platform.port", "52761")])
+        );
+        // A first value that fits only when the later literal is found further on.
+        assert_eq!(bind("X${a}-${b}-end", "Xp-q-r-end"), pairs(&[("a", "p"), ("b", "q-r")]));
+        assert_eq!(bind("X${a}-${b}-e", "Xp-q-e-e"), pairs(&[("a", "p"), ("b", "q-e")]));
+        // Two variables side by side: the first takes nothing, which is not worth naming.
+        assert_eq!(bind("${a}${b}!", "ab!"), pairs(&[("b", "ab")]));
+        assert_eq!(bind("注${a}销", "注销值销"), pairs(&[("a", "销值")]));
+        assert!(bind("a${x}b", "ab").is_empty(), "an empty value binds but is left out");
+        assert!(bind("AT+N=${a}", "AT+X=1").is_empty());
+        assert_eq!(bind("AT", "AT"), vec![]);
     }
 }

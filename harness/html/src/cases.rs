@@ -3,6 +3,7 @@
 //! and transcript. Failed cases start open, so the morning's reading starts where it should.
 
 use super::escape::{esc, slug};
+use super::side::Side;
 use super::{transcript, units};
 use miplcheck_record::{CaseRecord, SnapshotResult, Verdict};
 use std::collections::HashSet;
@@ -63,7 +64,7 @@ pub fn place(c: &CaseRecord) -> String {
 }
 
 /// One suite: its table, then its cases.
-pub fn suite(out: &mut String, name: &str, cases: &[(&CaseRecord, String)], suite_id: &str) {
+pub fn suite(out: &mut String, name: &str, cases: &[(&CaseRecord, String)], suite_id: &str, side: &mut Side) {
     let count = |v: Verdict| cases.iter().filter(|(c, _)| c.verdict == v).count();
     let duration: f64 = cases.iter().map(|(c, _)| c.duration_ms).filter(|d| d.is_finite()).sum();
     let _ = write!(
@@ -101,7 +102,7 @@ pub fn suite(out: &mut String, name: &str, cases: &[(&CaseRecord, String)], suit
     }
     out.push_str(r#"</tbody></table><h3>Steps and transcripts <small>click a case to open it</small></h3>"#);
     for (c, id) in cases {
-        case(out, c, id);
+        case(out, c, id, side);
     }
     out.push_str("</section>");
 }
@@ -114,8 +115,8 @@ pub const BENCH_STYLE: &str = "
 details.attempt { margin: 6px 0 6px 12px; }
 ";
 
-/// One case, collapsed unless it failed.
-pub fn case(out: &mut String, c: &CaseRecord, id: &str) {
+/// One case, collapsed unless it failed; a collapsed case's transcript may go to a side file.
+pub fn case(out: &mut String, c: &CaseRecord, id: &str, side: &mut Side) {
     let v = c.verdict;
     let mut flags = String::new();
     if c.flaky() {
@@ -136,7 +137,7 @@ pub fn case(out: &mut String, c: &CaseRecord, id: &str) {
     let _ = write!(
         out,
         r#"<details class="case {v}" id="{id}"{}><summary>{} <b>{}</b>/<b>{}</b><span class="title">{}</span>{flags}<span class="dur">{}</span></summary><div class="case-body">"#,
-        if matches!(v, Verdict::Failed | Verdict::Error) || c.flaky() { " open" } else { "" },
+        if starts_open(c) { " open" } else { "" },
         badge(v),
         esc(&c.suite),
         esc(&c.case),
@@ -181,18 +182,30 @@ pub fn case(out: &mut String, c: &CaseRecord, id: &str) {
         }
         out.push_str("</ul></div>");
     }
+    let mut body = String::new();
     if !c.steps.is_empty() {
-        steps(out, c);
+        steps(&mut body, c);
     }
     if let Some(d) = &c.snapshot_diff {
-        out.push_str(r#"<h3>Snapshot diff <small>− golden, + this run</small></h3>"#);
-        out.push_str(&transcript::diff(d));
+        body.push_str(r#"<h3>Snapshot diff <small>− golden, + this run</small></h3>"#);
+        body.push_str(&transcript::diff(d));
     }
     if v != Verdict::Skipped || !c.transcript.is_empty() {
-        out.push_str("<h3>Transcript</h3>");
-        out.push_str(&transcript::table(&c.transcript));
+        body.push_str("<h3>Transcript</h3>");
+        body.push_str(&transcript::table(&c.transcript));
+    }
+    // A case that starts open tells its story without a click, so it is all here; a passing
+    // case's steps and transcript wait in a side file until it is opened.
+    let what = format!("{} steps and {} transcript lines", c.steps.len(), c.transcript.len());
+    if starts_open(c) || c.transcript.is_empty() || !side.defer(out, id, &body, &what) {
+        out.push_str(&body);
     }
     out.push_str("</div></details>");
+}
+
+/// Failed, errored or flaky: the cases a reader opens first.
+fn starts_open(c: &CaseRecord) -> bool {
+    matches!(c.verdict, Verdict::Failed | Verdict::Error) || c.flaky()
 }
 
 /// Why a case did not pass, in a box of `class`: `heading`, where, and the reason.

@@ -16,6 +16,7 @@ pub mod escape;
 mod fixture;
 mod page;
 mod rack;
+pub mod side;
 mod svg;
 mod transcript;
 mod units;
@@ -40,8 +41,22 @@ pub fn render_rack(rack: &RackRecord) -> String {
     rack::render(rack)
 }
 
-/// The whole page for one run.
+/// The whole page for one run, everything inline: one file that can be mailed on its own.
 pub fn render(record: &RunRecord) -> String {
+    render_with(record, &mut side::Side::inline())
+}
+
+/// The page for one run as a folder: [`FILE`] and, in [`side::DIR`], the transcripts of the
+/// passing cases, which the page loads when one is opened (a `<script src>` each, so it works
+/// from `file://` with no server). Failed cases keep theirs inline. A run with no passing
+/// transcripts gets the same page [`render`] makes, and no side files.
+pub fn render_folder(record: &RunRecord) -> side::Folder {
+    let mut side = side::Side::files();
+    let html = render_with(record, &mut side);
+    side::Folder { html, files: side.finish() }
+}
+
+fn render_with(record: &RunRecord, side: &mut side::Side) -> String {
     let stats = windows::per_command(record);
     let mut ids = cases::Ids::default();
     let suites = cases::by_suite(&record.cases, &mut ids);
@@ -61,7 +76,7 @@ pub fn render(record: &RunRecord) -> String {
     }
     body.push_str("</section>");
     for ((name, list), id) in suites.iter().zip(&suite_ids) {
-        cases::suite(&mut body, name, list, id);
+        cases::suite(&mut body, name, list, id, side);
     }
     let _ = write!(
         body,
@@ -77,7 +92,11 @@ pub fn render(record: &RunRecord) -> String {
             .cases
             .iter()
             .any(|c| c.verdict == miplcheck_record::Verdict::Error || !c.attempts.is_empty() || c.quarantine.is_some());
-    page::styled(&title, if bench { cases::BENCH_STYLE } else { "" }, &body)
+    if side.used() {
+        page::styled_with_script(&title, if bench { cases::BENCH_STYLE } else { "" }, &body, side::SCRIPT)
+    } else {
+        page::styled(&title, if bench { cases::BENCH_STYLE } else { "" }, &body)
+    }
 }
 
 fn verdict_text(r: &RunRecord) -> String {

@@ -8,11 +8,16 @@ use super::escape::esc;
 /// The whole document around `body`, with `extra` rules after the shared style sheet (a page of
 /// its own, such as the rack's, adds its own without changing the run report by a byte).
 pub fn styled(title: &str, extra: &str, body: &str) -> String {
+    styled_with_script(title, extra, body, "")
+}
+
+/// [`styled`], with `script` run before the page's own (which may open a case at once).
+pub fn styled_with_script(title: &str, extra: &str, body: &str, script: &str) -> String {
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
          <meta name=\"generator\" content=\"miplcheck\">\n<title>{}</title>\n<style>{STYLE}{extra}</style>\n</head>\n\
-         <body>\n<main>\n{body}\n</main>\n<script>{SCRIPT}</script>\n</body>\n</html>\n",
+         <body>\n<main>\n{body}\n</main>\n<script>{script}{SCRIPT}</script>\n</body>\n</html>\n",
         esc(title)
     )
 }

@@ -7,21 +7,27 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
+/// A record whose first field names its schema.
+pub(crate) trait Schema {
+    fn schema(&self) -> &str;
+}
+
 /// `text` as a `T` whose `schema` field must be `schema`; `file` is only for messages.
-pub(crate) fn parse<T: DeserializeOwned>(text: &str, file: &Path, schema: &'static str) -> Result<T, RecordError> {
-    #[derive(Deserialize)]
-    struct Head {
-        schema: Option<serde_json::Value>,
+///
+/// A good record is read once, straight into its type. Only when that fails (or names another
+/// schema) is the text read again, to say why in the order a reader needs it: not JSON, no or
+/// another schema, then the field — the slower path-tracking reader runs for a bad file only.
+pub(crate) fn parse<T: DeserializeOwned + Schema>(
+    text: &str,
+    file: &Path,
+    schema: &'static str,
+) -> Result<T, RecordError> {
+    if let Ok(value) = serde_json::from_str::<T>(text) {
+        if value.schema() == schema {
+            return Ok(value);
+        }
     }
-    let not_json = |e: serde_json::Error| RecordError::NotJson { path: file.to_path_buf(), message: e.to_string() };
-    let head: Head = serde_json::from_str(text).map_err(not_json)?;
-    let wrong = |found| RecordError::Schema { path: file.into(), found, expected: schema };
-    match head.schema {
-        Some(serde_json::Value::String(s)) if s == schema => {}
-        Some(serde_json::Value::String(found)) => return Err(wrong(found)),
-        Some(other) => return Err(wrong(other.to_string())),
-        None => return Err(RecordError::NoSchema { path: file.into() }),
-    }
+    check_schema(text, file, schema)?;
     let mut de = serde_json::Deserializer::from_str(text);
     serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let field = e.path().to_string();
@@ -34,6 +40,23 @@ pub(crate) fn parse<T: DeserializeOwned>(text: &str, file: &Path, schema: &'stat
             message: inner.to_string().split(" at line ").next().unwrap_or_default().to_string(),
         }
     })
+}
+
+/// The schema field alone, every other value skipped unread.
+fn check_schema(text: &str, file: &Path, schema: &'static str) -> Result<(), RecordError> {
+    #[derive(Deserialize)]
+    struct Head {
+        schema: Option<serde_json::Value>,
+    }
+    let not_json = |e: serde_json::Error| RecordError::NotJson { path: file.to_path_buf(), message: e.to_string() };
+    let head: Head = serde_json::from_str(text).map_err(not_json)?;
+    let wrong = |found| RecordError::Schema { path: file.into(), found, expected: schema };
+    match head.schema {
+        Some(serde_json::Value::String(s)) if s == schema => Ok(()),
+        Some(serde_json::Value::String(found)) => Err(wrong(found)),
+        Some(other) => Err(wrong(other.to_string())),
+        None => Err(RecordError::NoSchema { path: file.into() }),
+    }
 }
 
 /// `value` as pretty JSON in `path`, through a temporary file beside it that is synced before it

@@ -177,6 +177,12 @@ impl RackRig {
     }
 }
 
+impl crate::file::Schema for RackRecord {
+    fn schema(&self) -> &str {
+        &self.schema
+    }
+}
+
 impl RackRecord {
     /// The rack's record from its rigs' records (with their folders, relative to the rack's).
     pub fn of<'a>(

@@ -154,6 +154,12 @@ impl Totals {
     }
 }
 
+impl crate::file::Schema for RunRecord {
+    fn schema(&self) -> &str {
+        &self.schema
+    }
+}
+
 impl RunRecord {
     /// Reads a record from a run folder (its `run.json`) or a file. The schema is checked before
     /// anything else; a bad value names the file, its line and column, and the field's path.
@@ -198,6 +204,21 @@ mod tests {
         std::fs::write(d.path().join("run.json"), r#"{"schema":"miplcheck-run/9"}"#).unwrap();
         let e = RunRecord::load(d.path()).unwrap_err().to_string();
         assert!(e.contains("miplcheck-run/9") && e.contains(SCHEMA), "{e}");
+    }
+
+    #[test]
+    fn the_schema_is_named_before_any_bad_field() {
+        // Another version's fields need not fit this one's: the schema is the news.
+        let e = RunRecord::parse(r#"{"schema":"miplcheck-run/2","cases":"many"}"#, Path::new("x.json")).unwrap_err();
+        assert!(matches!(&e, RecordError::Schema { found, .. } if found == "miplcheck-run/2"), "{e}");
+        let e = RunRecord::parse(r#"{"schema":7,"cases":[]}"#, Path::new("x.json")).unwrap_err();
+        assert!(matches!(&e, RecordError::Schema { found, .. } if found == "7"), "{e}");
+        // A record that is whole but names another schema is refused all the same.
+        let good = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/v1/bc39-basics/run.json"))
+            .unwrap()
+            .replacen(SCHEMA, "miplcheck-run/0", 1);
+        let e = RunRecord::parse(&good, Path::new("x.json")).unwrap_err();
+        assert!(matches!(&e, RecordError::Schema { found, .. } if found == "miplcheck-run/0"), "{e}");
     }
 
     #[test]

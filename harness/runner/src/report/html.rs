@@ -1,10 +1,37 @@
-//! `report.html`: the run as one self-contained page (see `miplcheck_html`), written beside
-//! `run.json` when the run ends. It builds the same record the JSON reporter writes rather than
-//! reading `run.json` back, so it works whichever order the reporters run in.
+//! `report.html`: the run as a page (see `miplcheck_html`), written beside `run.json` when the run
+//! ends, with the passing cases' transcripts in side files (`transcripts/report-NNNN.js`) that
+//! it loads when a case is opened: one folder that opens offline. It builds the same record the
+//! JSON reporter writes rather than reading `run.json` back, so it works whichever order the
+//! reporters run in.
 
 use super::json::RecordBuilder;
 use super::{Event, Reporter};
-use std::path::PathBuf;
+use miplcheck_html::side::{Folder, DIR};
+use miplcheck_record::RunRecord;
+use std::path::{Path, PathBuf};
+
+/// Writes the page for `record` to `page` and its side files beside it, each atomically: the
+/// side files first, so the page never names one that is not there yet; then side files an
+/// earlier page left that this one does not name are removed. How many side files it wrote.
+pub fn write_page(page: &Path, record: &RunRecord) -> std::io::Result<usize> {
+    let folder = miplcheck_html::render_folder(record);
+    let dir = page.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    for (name, text) in &folder.files {
+        super::atomic::write(&dir.join(name), text.as_bytes())?;
+    }
+    super::atomic::write(page, folder.html.as_bytes())?;
+    let side = dir.join(DIR);
+    if let Ok(entries) = std::fs::read_dir(&side) {
+        let written = |n: &str| folder.files.iter().any(|(f, _)| f.rsplit('/').next() == Some(n));
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if Folder::is_side_file(&name) && !written(&name) && e.file_type().is_ok_and(|t| t.is_file()) {
+                std::fs::remove_file(e.path())?;
+            }
+        }
+    }
+    Ok(folder.files.len())
+}
 
 pub struct HtmlReport {
     path: PathBuf,
@@ -21,7 +48,7 @@ impl HtmlReport {
 impl Reporter for HtmlReport {
     fn on(&mut self, event: &Event<'_>) -> std::io::Result<()> {
         if let Some(record) = self.builder.on(event)? {
-            super::atomic::write(&self.path, miplcheck_html::render(&record).as_bytes())?;
+            write_page(&self.path, &record)?;
         }
         Ok(())
     }

@@ -132,7 +132,7 @@ pub fn write_record(dir: &std::path::Path, record: &miplcheck_record::RunRecord)
         fail("junit", format!("{}: {e}", path.display()));
     }
     let path = dir.join(miplcheck_html::FILE);
-    if let Err(e) = atomic::write(&path, miplcheck_html::render(record).as_bytes()) {
+    if let Err(e) = html::write_page(&path, record) {
         fail("html", format!("{}: {e}", path.display()));
     }
     if let Err(e) = coverage::from_record(dir, record) {
