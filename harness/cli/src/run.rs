@@ -136,6 +136,11 @@ pub fn run(a: RunArgs) -> Result<Exit, Error> {
     let root = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     miplcheck_runner::golden::init(&root);
     let bench = bench(&a)?;
+    // Git's answer (two processes) comes while the suites load.
+    let revision = {
+        let (dir, golden) = (a.suites_dir.clone(), a.golden.clone());
+        std::thread::spawn(move || miplcheck_runner::provenance::revision(&dir, &golden))
+    };
     let selection = Selection { suites: a.suites.clone(), cases: a.cases.clone(), exclude: a.exclude.clone() };
     let suites = miplcheck_runner::dispatch::load_suites(&a.suites_dir, &selection)?;
     let file = bench.file.as_ref();
@@ -151,7 +156,7 @@ pub fn run(a: RunArgs) -> Result<Exit, Error> {
     };
     let max_fail = Arc::new(MaxFail::new(max_fail));
     let cli_retries = RetriesTable { count: a.retries, delay: a.retry_delay, backoff: a.retry_backoff, on: a.retry_on };
-    let origin = miplcheck_runner::provenance::suites(&suites, &a.suites_dir, &a.golden);
+    let origin = miplcheck_runner::provenance::suites(&suites, revision.join().unwrap_or(None));
     let mut plans = Vec::new();
     for path in &bench.rigs {
         let rig = Rig::load(path)?;

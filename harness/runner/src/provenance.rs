@@ -8,7 +8,7 @@ use crate::suite::Suite;
 use miplcheck_record::Suites;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 
 /// `sha256:<hex>` over each file's name and bytes, sorted by path; a file that cannot be read
 /// counts as its name and `missing`. Names, not paths, so two hosts' checkouts agree.
@@ -31,14 +31,10 @@ fn hash_files(mut files: Vec<PathBuf>) -> String {
     crate::partition::hex(&h.finalize())
 }
 
-/// The selected suite files' hash and the git revision of `suites_dir` (with `-dirty` when the
-/// suites or `golden_root` have changes).
-pub fn suites(suites: &[Suite], suites_dir: &Path, golden_root: &Path) -> Suites {
-    Suites {
-        hash: hash_files(suites.iter().map(|s| s.path.clone()).collect()),
-        golden: None,
-        revision: revision(suites_dir, golden_root),
-    }
+/// The selected suite files' hash, with the git revision found by [`revision`] (which a run
+/// starts on a thread of its own before loading the suites, so git's time is not the run's).
+pub fn suites(suites: &[Suite], revision: Option<String>) -> Suites {
+    Suites { hash: hash_files(suites.iter().map(|s| s.path.clone()).collect()), golden: None, revision }
 }
 
 /// The hash of the golden snapshots `plan`'s cases compare against: every case of the whole
@@ -52,22 +48,36 @@ pub fn golden(plan: &Plan) -> String {
     hash_files(files)
 }
 
-fn git(dir: &Path, args: &[&str]) -> Option<String> {
-    let out =
-        Command::new("git").arg("-C").arg(dir).args(args).stdin(Stdio::null()).stderr(Stdio::null()).output().ok()?;
+/// Starts `git -C dir ARGS…`; [`finish`] reads what it printed.
+fn git(dir: &Path, args: &[&str]) -> Option<Child> {
+    Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()
+}
+
+/// What a started git printed, when it succeeded.
+fn finish(child: Option<Child>) -> Option<String> {
+    let out = child?.wait_with_output().ok()?;
     out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
 /// `git rev-parse HEAD` of `dir`, `-dirty` when `git status --porcelain` shows changes under it
-/// or under `golden`; none without git or a work tree.
+/// or under `golden`; none without git or a work tree. Both gits run at once.
 pub fn revision(dir: &Path, golden: &Path) -> Option<String> {
     let dir = std::path::absolute(dir).ok()?;
-    let head = git(&dir, &["rev-parse", "HEAD"]).filter(|h| !h.is_empty())?;
     let golden = std::path::absolute(golden).ok()?;
     let (d, g) = (dir.to_string_lossy().into_owned(), golden.to_string_lossy().into_owned());
+    let head = git(&dir, &["rev-parse", "HEAD"]);
+    let status = git(&dir, &["status", "--porcelain", "--", &d, &g]);
+    let head = finish(head).filter(|h| !h.is_empty())?;
     // A golden folder outside the work tree is not git's to judge: then the suites alone.
-    let status =
-        git(&dir, &["status", "--porcelain", "--", &d, &g]).or_else(|| git(&dir, &["status", "--porcelain", "--", &d]));
+    let status = finish(status).or_else(|| finish(git(&dir, &["status", "--porcelain", "--", &d])));
     Some(match status {
         Some(s) if !s.is_empty() => format!("{head}-dirty"),
         _ => head,

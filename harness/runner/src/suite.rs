@@ -227,6 +227,18 @@ impl Suite {
         Self::parse(path, &text)
     }
 
+    /// The suite's name alone (its `suite:` key), read without checking the rest: how a run that
+    /// selects other suites learns every file's name (they must be unique) without paying for
+    /// their checks. `None` when the file cannot be read or parsed; [`Suite::load`] then says why.
+    pub fn name_of(path: &Path) -> Option<String> {
+        #[derive(Deserialize)]
+        struct Head {
+            suite: String,
+        }
+        let text = std::fs::read_to_string(path).ok()?;
+        serde_saphyr::from_str::<Head>(&text).ok().map(|h| h.suite)
+    }
+
     pub fn parse(path: &Path, text: &str) -> Result<Suite, InputError> {
         let raw: RawSuite = serde_saphyr::from_str(text).map_err(|e| yaml_error(path, text, &e))?;
         let err = |line: usize, field: &str, msg: String| InputError::new(path, msg).at_line(Some(line)).field(field);

@@ -49,24 +49,38 @@ impl Selection {
     }
 }
 
-/// Loads every suite under `suites_dir` once, checks their names are unique, and keeps those the
-/// selection names: the suites a whole rack shares.
+/// Loads the suites under `suites_dir` the selection names, once, and checks that every file's
+/// suite name is unique: the suites a whole rack shares. Every file is loaded and checked when
+/// no `--suite` is given; otherwise the others are only read for their names, so one selected
+/// suite costs its own checks, not every file's (a broken file that is not selected is found by
+/// the run that selects it, and by `cargo test`).
 pub fn load_suites(suites_dir: &Path, selection: &Selection) -> Result<Arc<Vec<Suite>>, InputError> {
+    let wanted = |name: &str, path: &Path| selection.suites.iter().any(|w| names(name, path, w));
     let mut suites = Vec::new();
+    // Every file's suite name and path, loaded or not.
+    let mut seen: Vec<(String, PathBuf)> = Vec::new();
     for path in suite::discover(suites_dir)? {
-        suites.push(Suite::load(&path)?);
+        // A file wanted by its stem is loaded without a look at its name first.
+        let light = (!selection.suites.is_empty() && !wanted("", &path)).then(|| Suite::name_of(&path)).flatten();
+        match light {
+            Some(name) if !wanted(&name, &path) => seen.push((name, path)),
+            _ => {
+                let s = Suite::load(&path)?;
+                seen.push((s.name.clone(), path));
+                suites.push(s);
+            }
+        }
     }
-    if suites.is_empty() {
+    if seen.is_empty() {
         return Err(InputError::new(suites_dir, "no suite files (*.yaml) here"));
     }
-    for (i, s) in suites.iter().enumerate() {
-        if let Some(other) = suites[..i].iter().find(|o| o.name == s.name) {
+    for (i, (name, path)) in seen.iter().enumerate() {
+        if let Some((_, other)) = seen[..i].iter().find(|(o, _)| o == name) {
             return Err(InputError::new(
-                &s.path,
+                path,
                 format!(
-                    "suite name {:?} is also used by {}; snapshots and reports are named after it",
-                    s.name,
-                    other.path.display()
+                    "suite name {name:?} is also used by {}; snapshots and reports are named after it",
+                    other.display()
                 ),
             )
             .at_line(Some(1))
@@ -74,8 +88,8 @@ pub fn load_suites(suites_dir: &Path, selection: &Selection) -> Result<Arc<Vec<S
         }
     }
     for want in &selection.suites {
-        if !suites.iter().any(|s| names(s, want)) {
-            let known: Vec<&str> = suites.iter().map(|s| s.name.as_str()).collect();
+        if !seen.iter().any(|(name, path)| names(name, path, want)) {
+            let known: Vec<&str> = seen.iter().map(|(name, _)| name.as_str()).collect();
             return Err(InputError::new(
                 suites_dir,
                 format!("no suite named {want:?}; there are {}", known.join(", ")),
@@ -84,7 +98,7 @@ pub fn load_suites(suites_dir: &Path, selection: &Selection) -> Result<Arc<Vec<S
         }
     }
     if !selection.suites.is_empty() {
-        suites.retain(|s| selection.suites.iter().any(|w| names(s, w)));
+        suites.retain(|s| wanted(&s.name, &s.path));
     }
     let picked = suites.iter().flat_map(|s| s.cases.iter().map(move |c| format!("{}/{}", s.name, c.id)));
     if !picked.clone().any(|full| selection.picks(&full)) {
@@ -93,8 +107,9 @@ pub fn load_suites(suites_dir: &Path, selection: &Selection) -> Result<Arc<Vec<S
     Ok(Arc::new(suites))
 }
 
-fn names(s: &Suite, want: &str) -> bool {
-    s.name == want || s.path.file_stem().is_some_and(|f| f == want)
+/// Whether `--suite want` names the suite `name` in the file `path` (by its name or file stem).
+fn names(name: &str, path: &Path, want: &str) -> bool {
+    name == want || path.file_stem().is_some_and(|f| f == want)
 }
 
 /// Everything a run of one rig needs, loaded and checked.
@@ -247,8 +262,51 @@ pub fn matches_case(filter: Option<&str>, full: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::matches_case;
+    use super::{load_suites, matches_case, Selection};
     use rstest::rstest;
+    use std::path::Path;
+
+    fn suite(dir: &Path, file: &str, name: &str) {
+        let text = format!("suite: {name}\ncases:\n  - id: one\n    spec: BC39 §4.1\n    steps:\n      - send: AT\n");
+        std::fs::write(dir.join(file), text).unwrap();
+    }
+
+    fn names(dir: &Path, want: &[&str]) -> Result<Vec<String>, String> {
+        let sel = Selection { suites: want.iter().map(|s| s.to_string()).collect(), ..Selection::default() };
+        load_suites(dir, &sel).map(|s| s.iter().map(|s| s.name.clone()).collect()).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn a_selected_suite_is_loaded_without_checking_the_others() {
+        let d = tempfile::tempdir().unwrap();
+        suite(d.path(), "a.yaml", "alpha");
+        suite(d.path(), "b.yaml", "beta");
+        // Valid YAML with its name, but a step no loader accepts: only a run selecting it fails.
+        std::fs::write(d.path().join("c.yaml"), "suite: gamma\ncases:\n  - id: x\n    spec: s\n    steps:\n      - frobnicate: 1\n").unwrap();
+        assert_eq!(names(d.path(), &["alpha"]).unwrap(), ["alpha"]);
+        assert_eq!(names(d.path(), &["b"]).unwrap(), ["beta"], "by file stem");
+        let e = names(d.path(), &["gamma"]).unwrap_err();
+        assert!(e.contains("c.yaml") && e.contains("frobnicate"), "{e}");
+        let e = names(d.path(), &[]).unwrap_err();
+        assert!(e.contains("c.yaml"), "every file is checked when none is selected: {e}");
+    }
+
+    #[test]
+    fn names_stay_unique_and_known_across_files_not_loaded() {
+        let d = tempfile::tempdir().unwrap();
+        suite(d.path(), "a.yaml", "alpha");
+        suite(d.path(), "b.yaml", "beta");
+        suite(d.path(), "c.yaml", "beta");
+        let e = names(d.path(), &["alpha"]).unwrap_err();
+        assert!(e.contains("\"beta\" is also used by") && e.contains("b.yaml"), "{e}");
+        std::fs::remove_file(d.path().join("c.yaml")).unwrap();
+        let e = names(d.path(), &["delta"]).unwrap_err();
+        assert!(e.contains("no suite named \"delta\"; there are alpha, beta"), "{e}");
+        // A file whose name cannot even be read is loaded to say why.
+        std::fs::write(d.path().join("z.yaml"), "suite: [unclosed\n").unwrap();
+        let e = names(d.path(), &["alpha"]).unwrap_err();
+        assert!(e.contains("z.yaml"), "{e}");
+    }
 
     #[rstest]
     #[case(None, "config/a", true)]
