@@ -282,7 +282,11 @@ mod tests {
         suite(d.path(), "a.yaml", "alpha");
         suite(d.path(), "b.yaml", "beta");
         // Valid YAML with its name, but a step no loader accepts: only a run selecting it fails.
-        std::fs::write(d.path().join("c.yaml"), "suite: gamma\ncases:\n  - id: x\n    spec: s\n    steps:\n      - frobnicate: 1\n").unwrap();
+        std::fs::write(
+            d.path().join("c.yaml"),
+            "suite: gamma\ncases:\n  - id: x\n    spec: s\n    steps:\n      - frobnicate: 1\n",
+        )
+        .unwrap();
         assert_eq!(names(d.path(), &["alpha"]).unwrap(), ["alpha"]);
         assert_eq!(names(d.path(), &["b"]).unwrap(), ["beta"], "by file stem");
         let e = names(d.path(), &["gamma"]).unwrap_err();

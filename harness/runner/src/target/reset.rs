@@ -28,9 +28,10 @@ pub(super) fn run(
     };
     log.step("prepare", format!("reset: {} until {until}", reset.command));
     let line = format!("{}{line_ending}", reset.command).into_bytes();
-    let sent =
-        port.write(&line).map_err(|source| TargetError::ResetWrite { command: reset.command.clone(), source })?;
-    log.entry(Entry { at: sent, dir: Dir::TeToUe, class: None, bytes: line, marks: vec![] });
+    // Stamped when it began to go out (see `sync`).
+    let start = port.now();
+    port.write(&line).map_err(|source| TargetError::ResetWrite { command: reset.command.clone(), source })?;
+    log.entry(Entry { at: start, dir: Dir::TeToUe, class: None, bytes: line, marks: vec![] });
     let wait = if pat.is_some() { reset.timeout } else { ANSWER_WAIT.min(reset.timeout) };
     let deadline = port.now() + wait;
     let mut lexer = miplcheck_at::Lexer::new();

@@ -86,8 +86,11 @@ pub(super) fn sync_after(
     let mut heard: Vec<u8> = Vec::new();
     for try_ in 0..tries {
         let at = format!("AT{line_ending}").into_bytes();
-        let sent = port.write(&at).map_err(TargetError::SyncWrite)?;
-        log.entry(Entry { at: sent, dir: Dir::TeToUe, class: None, bytes: at, marks: vec![] });
+        // Stamped when it began to go out, as a send step's command is: the answer may come
+        // before a slow write returns, and the transcript must not show it first.
+        let start = port.now();
+        port.write(&at).map_err(TargetError::SyncWrite)?;
+        log.entry(Entry { at: start, dir: Dir::TeToUe, class: None, bytes: at, marks: vec![] });
         let deadline = port.now() + per_try;
         let mut lexer = miplcheck_at::Lexer::new();
         loop {
@@ -177,6 +180,65 @@ mod tests {
             self.now += Duration::from_millis(1);
             Received::Data(Chunk { at: self.now, bytes: b"+CEREG: 0\r\n".to_vec() })
         }
+    }
+
+    /// A modem that answers 1 ms after the command starts to go out, on a machine where `write`
+    /// takes 5 ms to return.
+    struct SlowWrite {
+        now: Duration,
+        pending: Vec<Chunk>,
+    }
+
+    impl Port for SlowWrite {
+        fn describe(&self) -> String {
+            "slow write".into()
+        }
+        fn now(&self) -> Duration {
+            self.now
+        }
+        fn write(&mut self, bytes: &[u8]) -> io::Result<Duration> {
+            let answer = if bytes.starts_with(b"AT+QRST") { &b"\r\nOK\r\n\r\nRDY\r\n"[..] } else { b"\r\nOK\r\n" };
+            self.pending.push(Chunk { at: self.now + Duration::from_millis(1), bytes: answer.to_vec() });
+            self.now += Duration::from_millis(5);
+            Ok(self.now)
+        }
+        fn read_until(&mut self, deadline: Duration) -> Received {
+            match self.pending.pop() {
+                Some(c) => Received::Data(c),
+                None => {
+                    self.now = self.now.max(deadline);
+                    Received::Timeout
+                }
+            }
+        }
+    }
+
+    fn stamps(log: &Transcript) -> Vec<(Duration, Dir)> {
+        log.items
+            .iter()
+            .filter_map(|i| match i {
+                crate::transcript::Item::Entry(e) => Some((e.at, e.dir)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_sync_and_the_reset_are_stamped_when_they_began_to_go_out() {
+        let (zero, one) = (Duration::ZERO, Duration::from_millis(1));
+        let mut port = SlowWrite { now: zero, pending: vec![] };
+        let mut log = Transcript::default();
+        sync(&mut port, "\r", 3, Duration::from_secs(1), &mut log).unwrap();
+        assert_eq!(stamps(&log), [(zero, Dir::TeToUe), (one, Dir::UeToTe)], "the answer never before its command");
+        let mut port = SlowWrite { now: zero, pending: vec![] };
+        let mut log = Transcript::default();
+        let reset = crate::rig::Reset {
+            command: "AT+QRST=1".into(),
+            ready: Some("RDY".into()),
+            timeout: Duration::from_secs(2),
+        };
+        super::super::reset::run(&mut port, &reset, "\r", &mut log).unwrap();
+        assert_eq!(stamps(&log)[..2], [(zero, Dir::TeToUe), (one, Dir::UeToTe)]);
     }
 
     #[test]
