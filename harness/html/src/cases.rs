@@ -63,8 +63,48 @@ pub fn place(c: &CaseRecord) -> String {
     parts.join(" · ")
 }
 
-/// One suite: its table, then its cases.
-pub fn suite(out: &mut String, name: &str, cases: &[(&CaseRecord, String)], suite_id: &str, side: &mut Side) {
+/// Each case's steps, snapshot diff and transcript (see [`case`]), in the order given, made on
+/// every core: on a big run they are nearly all of the page's bytes.
+pub fn bodies(cases: &[&CaseRecord]) -> Vec<String> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
+    let per = cases.len().div_ceil(threads).max(64);
+    if cases.len() <= per {
+        return cases.iter().map(|c| body(c)).collect();
+    }
+    std::thread::scope(|scope| {
+        let parts: Vec<_> = cases
+            .chunks(per)
+            .map(|part| scope.spawn(move || part.iter().map(|c| body(c)).collect::<Vec<_>>()))
+            .collect();
+        parts.into_iter().flat_map(|p| p.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
+    })
+}
+
+fn body(c: &CaseRecord) -> String {
+    let mut body = String::new();
+    if !c.steps.is_empty() {
+        steps(&mut body, c);
+    }
+    if let Some(d) = &c.snapshot_diff {
+        body.push_str(r#"<h3>Snapshot diff <small>− golden, + this run</small></h3>"#);
+        body.push_str(&transcript::diff(d));
+    }
+    if c.verdict != Verdict::Skipped || !c.transcript.is_empty() {
+        body.push_str("<h3>Transcript</h3>");
+        body.push_str(&transcript::table(&c.transcript));
+    }
+    body
+}
+
+/// One suite: its table, then its cases, each with the next of `bodies` (see [`bodies`]).
+pub fn suite(
+    out: &mut String,
+    name: &str,
+    cases: &[(&CaseRecord, String)],
+    suite_id: &str,
+    bodies: &mut impl Iterator<Item = String>,
+    side: &mut Side,
+) {
     let count = |v: Verdict| cases.iter().filter(|(c, _)| c.verdict == v).count();
     let duration: f64 = cases.iter().map(|(c, _)| c.duration_ms).filter(|d| d.is_finite()).sum();
     let _ = write!(
@@ -102,7 +142,7 @@ pub fn suite(out: &mut String, name: &str, cases: &[(&CaseRecord, String)], suit
     }
     out.push_str(r#"</tbody></table><h3>Steps and transcripts <small>click a case to open it</small></h3>"#);
     for (c, id) in cases {
-        case(out, c, id, side);
+        case(out, c, id, bodies.next().unwrap_or_default(), side);
     }
     out.push_str("</section>");
 }
@@ -115,8 +155,9 @@ pub const BENCH_STYLE: &str = "
 details.attempt { margin: 6px 0 6px 12px; }
 ";
 
-/// One case, collapsed unless it failed; a collapsed case's transcript may go to a side file.
-pub fn case(out: &mut String, c: &CaseRecord, id: &str, side: &mut Side) {
+/// One case, collapsed unless it failed, with its `body`; a collapsed case's body may go to a
+/// side file.
+pub fn case(out: &mut String, c: &CaseRecord, id: &str, body: String, side: &mut Side) {
     let v = c.verdict;
     let mut flags = String::new();
     if c.flaky() {
@@ -182,18 +223,6 @@ pub fn case(out: &mut String, c: &CaseRecord, id: &str, side: &mut Side) {
         }
         out.push_str("</ul></div>");
     }
-    let mut body = String::new();
-    if !c.steps.is_empty() {
-        steps(&mut body, c);
-    }
-    if let Some(d) = &c.snapshot_diff {
-        body.push_str(r#"<h3>Snapshot diff <small>− golden, + this run</small></h3>"#);
-        body.push_str(&transcript::diff(d));
-    }
-    if v != Verdict::Skipped || !c.transcript.is_empty() {
-        body.push_str("<h3>Transcript</h3>");
-        body.push_str(&transcript::table(&c.transcript));
-    }
     // A case that starts open tells its story without a click, so it is all here; a passing
     // case's steps and transcript wait in a side file until it is opened.
     let what = format!("{} steps and {} transcript lines", c.steps.len(), c.transcript.len());
@@ -252,6 +281,26 @@ fn steps(out: &mut String, c: &CaseRecord) {
 mod tests {
     use super::super::fixture::{step, with_steps};
     use miplcheck_record::{JudgedOn, StepRecord};
+
+    #[test]
+    fn bodies_made_on_many_threads_come_back_in_order() {
+        use super::super::fixture::case;
+        use miplcheck_record::Verdict;
+        let cases: Vec<_> = (0..700)
+            .map(|i| {
+                case(
+                    "s",
+                    &format!("c{i}"),
+                    Verdict::Passed,
+                    vec![step("step 1", &format!("AT+X={i}"), Some(1.0), 300.0)],
+                )
+            })
+            .collect();
+        let refs: Vec<_> = cases.iter().collect();
+        let one_by_one: Vec<String> = refs.iter().map(|c| super::body(c)).collect();
+        assert_eq!(super::bodies(&refs), one_by_one);
+        assert!(one_by_one[699].contains("AT+X=699"));
+    }
 
     #[test]
     fn a_corrected_step_shows_the_judged_figure_and_its_raw_latency() {

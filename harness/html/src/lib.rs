@@ -23,7 +23,7 @@ mod units;
 pub mod windows;
 
 use escape::esc;
-use miplcheck_record::{RackRecord, RunRecord, Verdict};
+use miplcheck_record::{CaseRecord, RackRecord, RunRecord, Verdict};
 use std::fmt::Write;
 
 /// The report's file name, beside `run.json`.
@@ -75,8 +75,10 @@ fn render_with(record: &RunRecord, side: &mut side::Side) -> String {
         body.push_str(r#"<p class="muted">This run has no cases.</p>"#);
     }
     body.push_str("</section>");
+    let in_order: Vec<&CaseRecord> = suites.iter().flat_map(|(_, list)| list.iter().map(|(c, _)| *c)).collect();
+    let mut bodies = cases::bodies(&in_order).into_iter();
     for ((name, list), id) in suites.iter().zip(&suite_ids) {
-        cases::suite(&mut body, name, list, id, side);
+        cases::suite(&mut body, name, list, id, &mut bodies, side);
     }
     let _ = write!(
         body,

@@ -16,9 +16,8 @@ use std::path::{Path, PathBuf};
 pub fn write_page(page: &Path, record: &RunRecord) -> std::io::Result<usize> {
     let folder = miplcheck_html::render_folder(record);
     let dir = page.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    for (name, text) in &folder.files {
-        super::atomic::write(&dir.join(name), text.as_bytes())?;
-    }
+    let files: Vec<_> = folder.files.iter().map(|(name, text)| (dir.join(name), text.as_bytes())).collect();
+    super::atomic::write_many(&files)?;
     super::atomic::write(page, folder.html.as_bytes())?;
     let side = dir.join(DIR);
     if let Ok(entries) = std::fs::read_dir(&side) {
