@@ -290,7 +290,7 @@ pub(crate) fn exit(
 fn reporters(
     dir: &Path,
     terminal: Box<dyn miplcheck_runner::report::Reporter>,
-    coverage_out: Box<dyn std::io::Write>,
+    coverage_out: Box<dyn std::io::Write + Send>,
 ) -> Fanout {
     let dir = dir.to_path_buf();
     Fanout::new()

@@ -50,7 +50,10 @@ pub fn golden(plan: &Plan) -> String {
 
 /// Starts `git -C dir ARGS…`; [`finish`] reads what it printed.
 fn git(dir: &Path, args: &[&str]) -> Option<Child> {
+    // `--no-optional-locks`: a status that only reads, never refreshing the index under the
+    // user's feet (and a run that does not wait for the index lock).
     Command::new("git")
+        .arg("--no-optional-locks")
         .arg("-C")
         .arg(dir)
         .args(args)

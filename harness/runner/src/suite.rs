@@ -227,16 +227,27 @@ impl Suite {
         Self::parse(path, &text)
     }
 
-    /// The suite's name alone (its `suite:` key), read without checking the rest: how a run that
-    /// selects other suites learns every file's name (they must be unique) without paying for
-    /// their checks. `None` when the file cannot be read or parsed; [`Suite::load`] then says why.
+    /// The suite's name alone, read without parsing or checking the rest: how a run that selects
+    /// other suites learns every file's name (they must be unique) without paying for their
+    /// checks. Only a plain `suite: NAME` line at the start of a line (a top-level key: anything
+    /// nested is indented) of a file with one document counts; `None` for anything else, and
+    /// the caller loads the file, so a file this cannot read is judged by [`Suite::load`].
     pub fn name_of(path: &Path) -> Option<String> {
-        #[derive(Deserialize)]
-        struct Head {
-            suite: String,
-        }
         let text = std::fs::read_to_string(path).ok()?;
-        serde_saphyr::from_str::<Head>(&text).ok().map(|h| h.suite)
+        // A second document, or a flow mapping, could hold another `suite:`: leave it to the parser.
+        if text.lines().any(|l| l.starts_with("---") || l.starts_with("...") || l.starts_with('{')) {
+            return None;
+        }
+        let mut names = text.lines().filter_map(|l| l.strip_prefix("suite:"));
+        let value = names.next()?;
+        if names.next().is_some() {
+            return None;
+        }
+        let value = value.split(" #").next()?.trim();
+        let value = value.strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(value);
+        let value = value.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')).unwrap_or(value);
+        let plain = !value.is_empty() && value.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        plain.then(|| value.to_string())
     }
 
     pub fn parse(path: &Path, text: &str) -> Result<Suite, InputError> {
@@ -508,6 +519,32 @@ cases:
 
     fn parse(text: &str) -> Result<Suite, InputError> {
         Suite::parse(Path::new("suites/t.yaml"), text)
+    }
+
+    #[rstest]
+    #[case("suite: config\ncases: []\n", Some("config"))]
+    #[case("# a comment\ntitle: x\nsuite: \"m5310a-data\"  # the name\ncases: []\n", Some("m5310a-data"))]
+    #[case("suite: 'rwx'\n", Some("rwx"))]
+    #[case("cases:\n  - suite: nested\n", None)]
+    #[case("suite: a\n---\nsuite: b\n", None)]
+    #[case("{suite: flow}\n", None)]
+    #[case("suite: has space\n", None)]
+    #[case("suite:\n  config\n", None)]
+    #[case("suite: a\nsuite: b\n", None)]
+    fn a_name_is_read_only_when_it_is_certain(#[case] text: &str, #[case] want: Option<&str>) {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("s.yaml");
+        std::fs::write(&p, text).unwrap();
+        assert_eq!(Suite::name_of(&p).as_deref(), want);
+    }
+
+    #[test]
+    fn every_suite_of_the_repository_is_named_alike_by_both_readers() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../suites");
+        for path in discover(&dir).unwrap() {
+            let full = Suite::load(&path).unwrap();
+            assert_eq!(Suite::name_of(&path), Some(full.name), "{}", path.display());
+        }
     }
 
     #[test]

@@ -23,7 +23,11 @@ impl<W: Write> CoverageReport<W> {
     }
 }
 
-impl<W: Write> Reporter for CoverageReport<W> {
+impl<W: Write + Send> Reporter for CoverageReport<W> {
+    fn prints(&self) -> bool {
+        true
+    }
+
     fn on(&mut self, event: &Event<'_>) -> std::io::Result<()> {
         match event {
             Event::RunStarted { rig, .. } => {

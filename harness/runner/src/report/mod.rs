@@ -58,8 +58,17 @@ pub enum Event<'a> {
     RunFinished(&'a Summary),
 }
 
-pub trait Reporter {
+/// A form of the run. `Send` because the run's end reaches the reporters that only write files
+/// all at once.
+pub trait Reporter: Send {
     fn on(&mut self, event: &Event<'_>) -> std::io::Result<()>;
+
+    /// Whether it prints for a person (the terminal, the coverage line): such reporters get the
+    /// run's end after every other has written its files, one after another in their order, so
+    /// what is printed keeps its order and names files that are there.
+    fn prints(&self) -> bool {
+        false
+    }
 }
 
 /// Sends each event to every reporter; a reporter that fails is reported once and dropped, so a
@@ -90,8 +99,34 @@ impl Fanout {
     }
 
     pub fn emit(&mut self, event: &Event<'_>) {
+        let results: Vec<std::io::Result<()>> = match event {
+            // The end is where every report file is written and synced: by the file reporters
+            // all at once, so the syncs overlap instead of adding up; then the printing ones.
+            // Every other event is one reporter after another.
+            Event::RunFinished(_) => {
+                let mut results: Vec<Option<std::io::Result<()>>> = std::thread::scope(|scope| {
+                    let running: Vec<_> = self
+                        .reporters
+                        .iter_mut()
+                        .map(|(_, r)| (!r.prints()).then(|| scope.spawn(move || r.on(event))))
+                        .collect();
+                    running
+                        .into_iter()
+                        .map(|t| t.map(|t| t.join().unwrap_or_else(|e| std::panic::resume_unwind(e))))
+                        .collect()
+                });
+                for (slot, (_, r)) in results.iter_mut().zip(&mut self.reporters) {
+                    if slot.is_none() {
+                        *slot = Some(r.on(event));
+                    }
+                }
+                results.into_iter().flatten().collect()
+            }
+            _ => self.reporters.iter_mut().map(|(_, r)| r.on(event)).collect(),
+        };
         let failures = &mut self.failures;
-        self.reporters.retain_mut(|(name, r)| match r.on(event) {
+        let mut results = results.into_iter();
+        self.reporters.retain_mut(|(name, _)| match results.next().unwrap_or(Ok(())) {
             Ok(()) => true,
             // Its reader went away (`miplcheck run … | head`): nothing to say about it.
             Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
@@ -139,4 +174,65 @@ pub fn write_record(dir: &std::path::Path, record: &miplcheck_record::RunRecord)
         fail("coverage", format!("{}: {e}", dir.display()));
     }
     failures
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::mpsc::{channel, Receiver, Sender};
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    /// At the run's end, tells the other file reporter it is here and waits to hear the same:
+    /// only reporters run at once both get past it.
+    struct Meets {
+        tell: Sender<()>,
+        hear: Receiver<()>,
+        log: Arc<Mutex<Vec<&'static str>>>,
+        name: &'static str,
+    }
+
+    impl Reporter for Meets {
+        fn on(&mut self, event: &Event<'_>) -> std::io::Result<()> {
+            if let Event::RunFinished(_) = event {
+                let _ = self.tell.send(());
+                self.hear
+                    .recv_timeout(Duration::from_secs(60))
+                    .map_err(|_| std::io::Error::other("the other file reporter never came"))?;
+                self.log.lock().unwrap().push(self.name);
+            }
+            Ok(())
+        }
+    }
+
+    struct Prints(Arc<Mutex<Vec<&'static str>>>, &'static str);
+
+    impl Reporter for Prints {
+        fn on(&mut self, event: &Event<'_>) -> std::io::Result<()> {
+            if let Event::RunFinished(_) = event {
+                self.0.lock().unwrap().push(self.1);
+            }
+            Ok(())
+        }
+        fn prints(&self) -> bool {
+            true
+        }
+    }
+
+    #[test]
+    fn the_end_reaches_file_reporters_at_once_and_then_the_printing_ones_in_order() {
+        let log = Arc::new(Mutex::new(vec![]));
+        let ((a_tell, a_hear), (b_tell, b_hear)) = (channel(), channel());
+        let a = Meets { tell: a_tell, hear: b_hear, log: log.clone(), name: "junit" };
+        let b = Meets { tell: b_tell, hear: a_hear, log: log.clone(), name: "html" };
+        let mut fan = Fanout::new()
+            .add("terminal", Box::new(Prints(log.clone(), "terminal")))
+            .add("junit", Box::new(a))
+            .add("coverage", Box::new(Prints(log.clone(), "coverage")))
+            .add("html", Box::new(b));
+        fan.emit(&Event::RunFinished(&Summary::default()));
+        assert!(fan.failures().is_empty(), "{:?}", fan.failures());
+        let log = log.lock().unwrap();
+        assert_eq!(log[2..], ["terminal", "coverage"], "printed after the files, in order: {log:?}");
+    }
 }

@@ -221,7 +221,11 @@ impl<W: Write> Terminal<W> {
     }
 }
 
-impl<W: Write> Reporter for Terminal<W> {
+impl<W: Write + Send> Reporter for Terminal<W> {
+    fn prints(&self) -> bool {
+        true
+    }
+
     fn on(&mut self, event: &Event<'_>) -> std::io::Result<()> {
         match event {
             Event::RunStarted { rig, cases, .. } => {
