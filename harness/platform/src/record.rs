@@ -57,6 +57,20 @@ impl WireRecord {
     }
 }
 
+/// An operation's answer as suites' `answer:` patterns and the platform console see it: the code,
+/// then options and payload as [`describe`] shows them, without `mid=` and `token=`
+/// (`2.05 cf=text/plain 1.88`).
+pub fn answer_text(code: &str, packet: &Packet) -> String {
+    let described = describe(packet);
+    let rest: Vec<&str> =
+        described.split(' ').skip(2).filter(|w| !w.starts_with("mid=") && !w.starts_with("token=")).collect();
+    if rest.is_empty() {
+        code.to_string()
+    } else {
+        format!("{code} {}", rest.join(" "))
+    }
+}
+
 pub fn describe(p: &Packet) -> String {
     let mut s = String::new();
     let t = match p.header.get_type() {
