@@ -46,6 +46,13 @@ impl WireRecord {
         }
     }
 
+    /// A device's notification (RFC 7641): a response from the device with an Observe option.
+    pub fn is_notification(&self) -> bool {
+        self.dir == WireDir::UeToPlatform
+            && Packet::from_bytes(&self.bytes)
+                .is_ok_and(|p| matches!(p.header.code, MessageClass::Response(_)) && p.get_observe_value().is_some())
+    }
+
     /// The description without `mid=` and `token=`, which change from run to run: what suite
     /// `wire:` patterns match.
     pub fn summary(&self) -> String {
