@@ -3,7 +3,6 @@
 //! read / write / execute / observe against an emulated BC39 registered over real UDP, whose MCU
 //! answers on the pty; a device that never answers is OneNET's time-out.
 
-#[allow(dead_code)]
 mod common;
 use common::mcu::Mcu;
 use common::served::{coap_port, Served};

@@ -2,7 +2,6 @@
 //! BC39 registered with it over real UDP, its MCU answering on the pty; the answers and a
 //! notification printed decoded, and the same as one JSON object a line with `--json`.
 
-#[allow(dead_code)]
 mod common;
 use common::mcu::Mcu;
 use common::served::{coap_port, Served};

@@ -32,7 +32,10 @@ use crate::Control;
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::IntoResponse;
-use axum::routing::get;
+use axum::routing::{get, on, MethodFilter, MethodRouter};
+
+const GET: MethodFilter = MethodFilter::GET;
+const POST: MethodFilter = MethodFilter::POST;
 use axum::Router;
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -114,12 +117,32 @@ type Q = Query<HashMap<String, String>>;
 fn router(api: Arc<Api>) -> Router {
     Router::new()
         .route("/devices", get(list_devices).post(create_device))
-        .route("/nbiot", get(read).post(write))
-        .route("/nbiot/execute", axum::routing::post(execute))
-        .route("/nbiot/observe", axum::routing::post(observe))
-        .route("/nbiot/resources", get(resources))
+        .route("/nbiot", by_query(GET, nbiot::read).merge(by_query_and_body(POST, nbiot::write)))
+        .route("/nbiot/execute", by_query_and_body(POST, nbiot::execute))
+        .route("/nbiot/observe", by_query(POST, nbiot::observe))
+        .route("/nbiot/resources", by_query(GET, nbiot::resources))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
         .with_state(api)
+}
+
+/// A call that reads only its URL parameters, as a handler.
+fn by_query(method: MethodFilter, call: fn(&Api, &query::Params) -> Reply) -> MethodRouter<Arc<Api>> {
+    on(method, move |State(api): State<Arc<Api>>, headers: HeaderMap, Query(q): Q| async move {
+        guarded(api, &headers, move |a| call(a, &query::Params(q))).await
+    })
+}
+
+/// A call that reads its URL parameters and a JSON body, as a handler.
+fn by_query_and_body(
+    method: MethodFilter,
+    call: fn(&Api, &query::Params, &serde_json::Value) -> Reply,
+) -> MethodRouter<Arc<Api>> {
+    on(
+        method,
+        move |State(api): State<Arc<Api>>, headers: HeaderMap, Query(q): Q, body: axum::body::Bytes| async move {
+            with_body(api, &headers, &body, move |a, b| call(a, &query::Params(q), b)).await
+        },
+    )
 }
 
 /// Runs `f` when the request carries the right `api-key`; OneNET's errno 1 otherwise.
@@ -167,34 +190,4 @@ async fn create_device(
     body: axum::body::Bytes,
 ) -> axum::response::Response {
     with_body(api, &headers, &body, devices::create).await
-}
-
-async fn read(State(api): State<Arc<Api>>, headers: HeaderMap, Query(q): Q) -> axum::response::Response {
-    guarded(api, &headers, move |a| nbiot::read(a, &query::Params(q))).await
-}
-
-async fn write(
-    State(api): State<Arc<Api>>,
-    headers: HeaderMap,
-    Query(q): Q,
-    body: axum::body::Bytes,
-) -> axum::response::Response {
-    with_body(api, &headers, &body, move |a, b| nbiot::write(a, &query::Params(q), b)).await
-}
-
-async fn execute(
-    State(api): State<Arc<Api>>,
-    headers: HeaderMap,
-    Query(q): Q,
-    body: axum::body::Bytes,
-) -> axum::response::Response {
-    with_body(api, &headers, &body, move |a, b| nbiot::execute(a, &query::Params(q), b)).await
-}
-
-async fn observe(State(api): State<Arc<Api>>, headers: HeaderMap, Query(q): Q) -> axum::response::Response {
-    guarded(api, &headers, move |a| nbiot::observe(a, &query::Params(q))).await
-}
-
-async fn resources(State(api): State<Arc<Api>>, headers: HeaderMap, Query(q): Q) -> axum::response::Response {
-    guarded(api, &headers, move |a| nbiot::resources(a, &query::Params(q))).await
 }
