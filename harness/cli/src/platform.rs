@@ -16,9 +16,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// `miplcheck platform --help`: what to type, and how to reach it over HTTP.
-const EXAMPLES: &str = "Commands on stdin (EP: the device's endpoint name or a part of it, its IMEI; it may be left out
-before a path when one device is registered):
-  list                                   the devices registered, online or not
+const EXAMPLES: &str = "Commands on stdin (EP: the device's endpoint name or a part of it, its IMEI; left out before a
+path, the first device registered):
+  list                                   the devices registered now
   read EP /3311/0/5700                   discover EP /3311       observe EP /3311/0/5700
   cancel EP /3311/0/5700                 execute EP /3303/0/5605 [ARGS]
   write EP /3311/0/5706 text hello       write EP /3311/0/5706 opaque 68656C6C6F
@@ -30,7 +30,7 @@ stdin does not.
 
 Examples:
   miplcheck platform --listen 127.0.0.1:5683
-  echo 'read 866971030000001 /3311/0/5700' | miplcheck platform --json
+  miplcheck platform --json --no-auto-observe      (one JSON object a line, for scripts)
   MIPL_API_KEY=s3cret miplcheck platform --http 127.0.0.1:8080 --api-key-env MIPL_API_KEY
   curl -H 'api-key: s3cret' 'http://127.0.0.1:8080/nbiot?imei=866971030000001&obj_id=3311&obj_inst_id=0&res_id=5700'";
 
