@@ -7,6 +7,7 @@ mod diff;
 mod exit;
 mod merge;
 mod out;
+mod platform;
 mod report;
 mod run;
 
@@ -33,9 +34,10 @@ enum Command {
     Run(Box<run::RunArgs>),
     /// Serve the emulator for other tools (a terminal program, your MCU code, another harness).
     Emulate(EmulateArgs),
-    /// Serve the mock OneNET platform (LwM2M bootstrap and registration over CoAP/UDP) and print
-    /// every datagram, decoded.
-    Platform(PlatformArgs),
+    /// Serve the mock OneNET platform (LwM2M bootstrap and registration over CoAP/UDP), print
+    /// every datagram decoded, take commands on stdin (`read EP /3311/0/5700`, `help`), and with
+    /// `--http` serve OneNET's HTTP API.
+    Platform(platform::PlatformArgs),
     /// Which commands, URCs, event, result and error codes of each manual the golden snapshots
     /// exercise, with the cases and the manual section.
     Coverage(coverage::CoverageArgs),
@@ -50,20 +52,6 @@ enum Command {
     /// Put the shards of one plan (`run --partition`) together as one run, or whole runs of
     /// different rigs as one rack: a record per rig in plan order, every report, the evidence.
     Merge(merge::MergeArgs),
-}
-
-#[derive(Args)]
-struct PlatformArgs {
-    /// Where to listen.
-    #[arg(long, default_value = "127.0.0.1:5683")]
-    listen: std::net::SocketAddr,
-    /// Do not observe, discover and read right after registration (OneNET's "obsv" off).
-    #[arg(long)]
-    no_auto_observe: bool,
-    /// Refuse registrations without this auth code (CoAP option 63); better given through the
-    /// MIPL_AUTH_CODE environment variable than on the command line.
-    #[arg(long, env = "MIPL_AUTH_CODE", hide_env_values = true)]
-    auth_code: Option<String>,
 }
 
 #[derive(Args)]
@@ -108,7 +96,7 @@ fn main() -> ExitCode {
     let outcome = match cli.command {
         Command::Run(a) => run::run(*a),
         Command::Emulate(a) => emulate(a),
-        Command::Platform(a) => platform(a),
+        Command::Platform(a) => platform::run(a),
         Command::Coverage(a) => coverage::run(a),
         Command::Diff(a) => diff::run(a),
         Command::Report(a) => report::run(a),
@@ -120,37 +108,6 @@ fn main() -> ExitCode {
         Err(e) => {
             eprintln!("error: {e}");
             e.exit().into()
-        }
-    }
-}
-
-fn platform(a: PlatformArgs) -> Result<Exit, Error> {
-    use miplcheck_platform::{udp, Control, PlatformOptions};
-    let opts = PlatformOptions {
-        auto_observe: !a.no_auto_observe,
-        auth_code: a.auth_code,
-        server_uri: format!("coap://{}", a.listen),
-        ..Default::default()
-    };
-    let epoch = std::time::Instant::now();
-    let pf = udp::spawn(a.listen, opts, epoch).map_err(|e| Error::Usage(format!("--listen {}: {e}", a.listen)))?;
-    out::warn_if_wide("the mock platform", pf.addr);
-    // A reader that went away (`| head`) ends the service quietly.
-    if !say!("mock OneNET platform on coap://{} (Ctrl-C stops it)", pf.addr) {
-        return Ok(Exit::Ok);
-    }
-    loop {
-        std::thread::sleep(std::time::Duration::from_millis(100));
-        for r in pf.take_records() {
-            // Whatever a datagram carries (an `ep=` with terminal escapes) is shown escaped.
-            let text = miplcheck_record::printable(&r.describe());
-            if !say!("{:>10.3}s {} {text}", r.at.as_secs_f64(), r.dir.arrow()) {
-                return Ok(Exit::Ok);
-            }
-        }
-        // What the platform did on its own: expiries, evictions, refusals and their reasons.
-        for n in pf.take_notes() {
-            println!("{:>10.3}s PF    {} {}", n.at.as_secs_f64(), n.peer.as_deref().unwrap_or("-"), n.text);
         }
     }
 }

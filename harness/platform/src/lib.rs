@@ -11,6 +11,7 @@
 mod control;
 mod dtls_link;
 mod handover;
+pub mod http;
 pub mod pcapng;
 pub mod record;
 mod server;

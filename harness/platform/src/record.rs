@@ -46,6 +46,13 @@ impl WireRecord {
         }
     }
 
+    /// A device's notification (RFC 7641): a response from the device with an Observe option.
+    pub fn is_notification(&self) -> bool {
+        self.dir == WireDir::UeToPlatform
+            && Packet::from_bytes(&self.bytes)
+                .is_ok_and(|p| matches!(p.header.code, MessageClass::Response(_)) && p.get_observe_value().is_some())
+    }
+
     /// The description without `mid=` and `token=`, which change from run to run: what suite
     /// `wire:` patterns match.
     pub fn summary(&self) -> String {
@@ -54,6 +61,20 @@ impl WireRecord {
             .filter(|w| !w.starts_with("mid=") && !w.starts_with("token="))
             .collect::<Vec<_>>()
             .join(" ")
+    }
+}
+
+/// An operation's answer as suites' `answer:` patterns and the platform console see it: the code,
+/// then options and payload as [`describe`] shows them, without `mid=` and `token=`
+/// (`2.05 cf=text/plain 1.88`).
+pub fn answer_text(code: &str, packet: &Packet) -> String {
+    let described = describe(packet);
+    let rest: Vec<&str> =
+        described.split(' ').skip(2).filter(|w| !w.starts_with("mid=") && !w.starts_with("token=")).collect();
+    if rest.is_empty() {
+        code.to_string()
+    } else {
+        format!("{code} {}", rest.join(" "))
     }
 }
 

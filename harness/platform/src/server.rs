@@ -133,6 +133,13 @@ pub enum Operation {
         format: ContentFormat,
         payload: Vec<u8>,
     },
+    /// A write that replaces the whole instance or resource (PUT, OneNET's write mode 1), where
+    /// [`Operation::Write`] to an instance is a partial update (POST, mode 2).
+    Replace {
+        path: Path,
+        format: ContentFormat,
+        payload: Vec<u8>,
+    },
     Execute {
         path: Path,
         args: String,
@@ -985,6 +992,11 @@ impl<P: Clone + Ord + Debug + std::fmt::Display> Platform<P> {
                 p.add_option(CoapOption::ContentFormat, format.number().to_be_bytes().to_vec());
                 p.payload = payload.clone();
                 (if path.resource.is_some() { RequestType::Put } else { RequestType::Post }, *path)
+            }
+            Operation::Replace { path, format, payload } => {
+                p.add_option(CoapOption::ContentFormat, format.number().to_be_bytes().to_vec());
+                p.payload = payload.clone();
+                (RequestType::Put, *path)
             }
             Operation::Execute { path, args } => {
                 p.payload = args.as_bytes().to_vec();

@@ -4,11 +4,15 @@
 //! read /3311/0/5805            discover /3311          observe /3311/0      cancel /3311/0
 //! write /3311/0/5706 text hello        write /3311/0/5706 opaque 68656C6C6F
 //! write /3311/0 tlv 5706="hello";5850=1      execute /3303/0/5605 reset
+//! replace /3311/0 tlv 5706="hello" (PUT: the whole instance, OneNET's write mode 1)
 //! attributes /3303/0/5700 pmin=2&pmax=190    auto-observe off       dtls on     auth-code on
 //! bootstrap-psk on (hand out secrets.server_psk for the DTLS port)
 //! refuse bootstrap (4.03)      ignore register (no answer)      accept update (behave again)
 //! sota suites/data/mcu_sw_v2.bin from MCU_SW_V1 block 512
 //! ```
+//!
+//! The platform console (`miplcheck platform`) reads the same words with the device first
+//! ([`parse_for_device`]): `read 866971030000001 /3311/0/5700`.
 //!
 //! `sota <package-file> [from <version>] [block <size>]` pushes a software package as BC39 §5.10
 //! does (see `miplcheck_platform::sota`). The file is read here, so a missing one is an input
@@ -63,11 +67,19 @@ pub enum PlatformStepError {
     WriteFormat,
     /// A verb that is no platform operation.
     #[error(
-        "{0:?} is not a platform operation; use read, discover, observe, cancel, write, execute, attributes, sota or auto-observe"
+        "{0:?} is not a platform operation; use read, discover, observe, cancel, write, replace, execute, attributes, sota or auto-observe"
     )]
     UnknownVerb(
         /// The verb.
         String,
+    ),
+    /// A console operation without the device it is for.
+    #[error("{0} needs the device (its endpoint name or IMEI) and then {1}")]
+    NoDevice(
+        /// The verb.
+        String,
+        /// What follows the device.
+        &'static str,
     ),
     /// `sota` with no package file.
     #[error("{SOTA_USAGE}")]
@@ -186,6 +198,10 @@ pub fn parse(text: &str, root: &std::path::Path) -> Result<PlatformStep, Platfor
             _ => Err(PlatformStepError::OnOff("auto-observe")),
         };
     }
+    // An unknown verb is named as such, not as a bad path after it (`list`, `reed /3311`).
+    if !DEVICE_VERBS.iter().any(|(v, _)| *v == verb) {
+        return Err(PlatformStepError::UnknownVerb(verb.to_string()));
+    }
     let (path_text, args) = rest.split_once(' ').unwrap_or((rest, ""));
     let path: Path = path_text.parse()?;
     let args = args.trim();
@@ -202,20 +218,65 @@ pub fn parse(text: &str, root: &std::path::Path) -> Result<PlatformStep, Platfor
             Operation::WriteAttributes { path, query: args.to_string() }
         }
         "write" => {
-            let (format, value) = args.split_once(' ').unwrap_or((args, ""));
-            let value = value.trim();
-            match format {
-                "text" => Operation::Write { path, format: ContentFormat::Text, payload: value.as_bytes().to_vec() },
-                "opaque" => Operation::Write { path, format: ContentFormat::Opaque, payload: unhex(value)? },
-                "tlv" => {
-                    Operation::Write { path, format: ContentFormat::Tlv, payload: tlv::encode(&resources(value)?) }
-                }
-                _ => return Err(PlatformStepError::WriteFormat),
-            }
+            let (format, payload) = content(args)?;
+            Operation::Write { path, format, payload }
+        }
+        "replace" => {
+            let (format, payload) = content(args)?;
+            Operation::Replace { path, format, payload }
         }
         _ => return Err(PlatformStepError::UnknownVerb(verb.to_string())),
     };
     Ok(PlatformStep::Operate(op))
+}
+
+/// The verbs that act on one device, and what follows the device in each.
+const DEVICE_VERBS: &[(&str, &str)] = &[
+    ("read", "a path"),
+    ("discover", "a path"),
+    ("observe", "a path"),
+    ("cancel", "a path"),
+    ("write", "a path, text|opaque|tlv and the value"),
+    ("replace", "a path, text|opaque|tlv and the value"),
+    ("execute", "a path and optional arguments"),
+    ("attributes", "a path and a query like pmin=2&pmax=190"),
+    ("sota", "a package file"),
+];
+
+/// Reads a console command: an operation with the device it is for (`read EP /3311/0/5700`; a
+/// part of the endpoint name is enough, the IMEI), or a setting as [`parse`] reads it
+/// (`auto-observe off`). The device may be left out before a path (`read /3311/0/5700`): the
+/// operation then goes to the only device, or the first registered.
+pub fn parse_for_device(
+    text: &str,
+    root: &std::path::Path,
+) -> Result<(Option<String>, PlatformStep), PlatformStepError> {
+    let text = text.trim();
+    let (verb, rest) = text.split_once(' ').unwrap_or((text, ""));
+    let Some((_, after)) = DEVICE_VERBS.iter().find(|(v, _)| *v == verb) else {
+        return Ok((None, parse(text, root)?));
+    };
+    let rest = rest.trim_start();
+    if rest.starts_with('/') && verb != "sota" {
+        return Ok((None, parse(text, root)?));
+    }
+    let (device, rest) = rest.split_once(' ').unwrap_or((rest, ""));
+    if device.is_empty() || rest.trim().is_empty() {
+        return Err(PlatformStepError::NoDevice(verb.to_string(), after));
+    }
+    Ok((Some(device.to_string()), parse(&format!("{verb} {rest}"), root)?))
+}
+
+/// A write's content: `text hello`, `opaque 68656C6C6F`, `tlv 5706="hello";5850=1`.
+fn content(args: &str) -> Result<(ContentFormat, Vec<u8>), PlatformStepError> {
+    let (format, value) = args.split_once(' ').unwrap_or((args, ""));
+    let value = value.trim();
+    match format {
+        "text" => Ok((ContentFormat::Text, value.as_bytes().to_vec())),
+        "opaque" => Ok((ContentFormat::Opaque, unhex(value)?)),
+        "tlv" => Ok((ContentFormat::Tlv, tlv::encode(&resources(value)?))),
+        _ => Err(PlatformStepError::WriteFormat),
+    }
 }
 
 /// `suites/data/mcu_sw_v2.bin from MCU_SW_V1 block 512`.
@@ -289,6 +350,7 @@ mod tests {
     #[case("write /3311/0/5706 text hello")]
     #[case("write /3311/0/5706 opaque 68656C6C6F")]
     #[case("write /3311/0 tlv 5706=\"hello\";5850=1;5851=0x00000002DFDC1C3E")]
+    #[case("replace /3311/0 tlv 5706=\"hello\"")]
     #[case("execute /3303/0/5605 reset")]
     #[case("attributes /3303/0/5700 pmin=2&pmax=190")]
     #[case("auto-observe off")]
@@ -336,6 +398,34 @@ mod tests {
         assert!(e.contains(says), "{e}");
     }
 
+    #[rstest]
+    #[case("read 866971030000001 /3311/0/5700", Some("866971030000001"), "read /3311/0/5700")]
+    #[case("read /3311/0/5700", None, "read /3311/0/5700")]
+    #[case("write 8669 /3311/0/5706 text hi there", Some("8669"), "write /3311/0/5706 text hi there")]
+    #[case("execute dev /3303/0/5605", Some("dev"), "execute /3303/0/5605")]
+    #[case("attributes dev /3303/0/5700 pmin=2&pmax=9", Some("dev"), "attributes /3303/0/5700 pmin=2&pmax=9")]
+    #[case("auto-observe off", None, "auto-observe off")]
+    #[case("refuse register", None, "refuse register")]
+    fn a_console_command_is_a_step_with_its_device(
+        #[case] line: &str,
+        #[case] device: Option<&str>,
+        #[case] step: &str,
+    ) {
+        let (d, s) = parse_for_device(line, &root()).unwrap();
+        assert_eq!((d.as_deref(), s), (device, parse(step, &root()).unwrap()));
+    }
+
+    #[rstest]
+    #[case("read", "read needs the device")]
+    #[case("read 8669", "read needs the device (its endpoint name or IMEI) and then a path")]
+    #[case("write 8669 /3311/0/5706 json {}", "text, opaque or tlv")]
+    #[case("sota suites/data/mcu_sw_v2.bin", "a package file")]
+    #[case("list", "not a platform operation")]
+    fn a_console_command_without_its_device_says_so(#[case] line: &str, #[case] says: &str) {
+        let e = parse_for_device(line, &root()).unwrap_err().to_string();
+        assert!(e.contains(says), "{e}");
+    }
+
     #[test]
     fn step_errors_read_as_before() {
         let e = parse("sota suites/data/mcu_sw_v2.bin to V2", &root()).unwrap_err();
@@ -347,7 +437,7 @@ mod tests {
         let e = parse("reed /3311", &root()).unwrap_err().to_string();
         assert_eq!(
             e,
-            "\"reed\" is not a platform operation; use read, discover, observe, cancel, write, execute, attributes, sota or auto-observe"
+            "\"reed\" is not a platform operation; use read, discover, observe, cancel, write, replace, execute, attributes, sota or auto-observe"
         );
         assert_eq!(
             parse("write /3311/0 tlv 5706=x", &root()).unwrap_err().to_string(),

@@ -12,3 +12,6 @@ pub fn root() -> PathBuf {
 pub fn miplcheck(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_miplcheck")).args(args).current_dir(root()).env("CI", "true").output().unwrap()
 }
+
+pub mod mcu;
+pub mod served;

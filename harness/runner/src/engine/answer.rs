@@ -25,7 +25,7 @@ pub(super) fn run(
             OpOutcome::Answered { code, packet, at } => {
                 let latency = at.saturating_sub(started);
                 out.latency = Some(latency);
-                let text = answer_text(&code, &packet);
+                let text = miplcheck_platform::record::answer_text(&code, &packet);
                 if pattern.captures(&text).is_none() {
                     return Err(format!(
                         "the device answered `{}`, expected `{}`",
@@ -48,18 +48,5 @@ pub(super) fn run(
             }
             OpOutcome::Pending => session.pause(hard),
         }
-    }
-}
-
-/// An answer as `answer:` patterns see it: the code, then options and payload as the wire
-/// description shows them (`2.05 cf=text/plain 1.88`).
-fn answer_text(code: &str, packet: &coap_lite::Packet) -> String {
-    let described = miplcheck_platform::record::describe(packet);
-    let rest: Vec<&str> =
-        described.split(' ').skip(2).filter(|w| !w.starts_with("mid=") && !w.starts_with("token=")).collect();
-    if rest.is_empty() {
-        code.to_string()
-    } else {
-        format!("{code} {}", rest.join(" "))
     }
 }
