@@ -31,6 +31,9 @@ pub struct Basics {
     /// The Update Result (LwM2M object 5, resource 5) an installed firmware leaves for the first
     /// registration after its reboot (`crate::client::fota`); kept across that reboot only.
     pub fota_result: Option<u8>,
+    /// Reboots since the bench last reset the modem: seeds message IDs and tokens with the opens,
+    /// since a module that registers again after a reboot must not repeat its last MIDs.
+    pub boots: u32,
 }
 
 /// How a command reboots the modem; either way every setting is back to power-on and the LwM2M
@@ -61,6 +64,7 @@ impl Basics {
             reboot: None,
             revision,
             fota_result: None,
+            boots: 0,
         }
     }
 }

@@ -270,8 +270,10 @@ impl Modem {
     fn reboot(&mut self, reboot: Reboot, answer: Option<Emission>, now: Stamp) -> Vec<Emission> {
         let revision = std::mem::take(&mut self.basics.revision);
         let fota_result = self.basics.fota_result.take();
+        let boots = self.basics.boots.wrapping_add(1);
         self.reset();
         self.basics.revision = revision;
+        self.basics.boots = boots;
         let restart = &self.dialect().restart;
         let banner = |closing: bool| -> Vec<u8> {
             let closing = restart.closing.iter().filter(|_| closing);

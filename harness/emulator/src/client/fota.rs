@@ -9,9 +9,9 @@
 //! erases the package with an empty `PUT /5/0/0`. State (`/5/0/3`) and Update Result are the
 //! LwM2M 1.0 object 5 values. The events, as this module reports them:
 //!
-//! - 40 the first block is taken; 50 instead when the header names another module (4.00,
-//!   Update Result 6); 41 when the package will not fit (4.13 with Size1, result 2) or its header
-//!   is unreadable (4.00, result 6);
+//! - 40 once the header (in block 0, or the first blocks) names this module; 50 instead when it
+//!   names another (4.00, Update Result 6); 41 when the package will not fit (4.13 with Size1,
+//!   result 2) or its header is unreadable (4.00, result 6);
 //! - 47 when no block came for [`DOWNLOAD_IDLE`] mid-download (result 4): the next block at the
 //!   offset reached resumes it silently, block 0 starts again;
 //! - 42 the last block stored (state 2);
@@ -176,7 +176,6 @@ impl Client {
                 return;
             }
             f.state = State::Downloading;
-            ctx.event(Event::FotaDownloading);
         } else if f.state != State::Downloading || num as usize * (16usize << szx) != f.package.len() {
             // RFC 7959 §2.9.2: not the block that continues what the module holds.
             self.reply(from, req, ResponseType::RequestEntityIncomplete, None, ctx);
@@ -201,7 +200,11 @@ impl Client {
                     self.reply(from, req, ResponseType::BadRequest, None, ctx);
                     return;
                 }
-                Ok(Some(h)) => f.header = Some(h),
+                Ok(Some(h)) => {
+                    // The download begins once the package is known to be for this module.
+                    f.header = Some(h);
+                    ctx.event(Event::FotaDownloading);
+                }
                 Err(_) => {
                     f.stop(State::Idle, result::UNSUPPORTED);
                     ctx.event(Event::FotaDownloadFailed);

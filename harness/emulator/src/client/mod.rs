@@ -236,7 +236,8 @@ impl Client {
             .endpoint_name
             .bytes()
             .fold(0xB39u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)))
-            .wrapping_add(u64::from(a.generation).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+            .wrapping_add(u64::from(a.generation).wrapping_mul(0x9E37_79B9_7F4A_7C15))
+            .wrapping_add(u64::from(ctx.basics.boots) << 40);
         let mut c = Client {
             sota: a.sota,
             fota: fota::Fota::after_boot(ctx.basics.fota_result.take()),
