@@ -64,8 +64,8 @@ impl Header {
         let Some(end) = head.windows(2).position(|w| w == b"\n\n") else {
             return if bytes.len() >= MAX_HEADER { Err(PackageError::HeaderTooLong) } else { Ok(None) };
         };
-        let text = std::str::from_utf8(&head[..end])
-            .map_err(|_| PackageError::Line { line: 0, why: "not UTF-8".into() })?;
+        let text =
+            std::str::from_utf8(&head[..end]).map_err(|_| PackageError::Line { line: 0, why: "not UTF-8".into() })?;
         let mut lines = text.split('\n');
         if lines.next() != Some(MAGIC) {
             return Err(PackageError::Magic);
@@ -83,7 +83,10 @@ impl Header {
                 "revision" if value.len() > MAX_REVISION => return Err(bad("the revision is over 48 bytes")),
                 "revision" => &mut revision,
                 "size" => &mut size,
-                "sha256" if value.len() != 64 || !value.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) => {
+                "sha256"
+                    if value.len() != 64
+                        || !value.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) =>
+                {
                     return Err(bad("sha256 is 64 lower-case hex digits"))
                 }
                 "sha256" => &mut sha256,
@@ -94,7 +97,8 @@ impl Header {
             }
         }
         let size: String = size.ok_or(PackageError::Missing("size"))?;
-        let size = size.parse().map_err(|_| PackageError::Line { line: 0, why: format!("size {size:?} is not a number") })?;
+        let size =
+            size.parse().map_err(|_| PackageError::Line { line: 0, why: format!("size {size:?} is not a number") })?;
         Ok(Some(Header {
             model: model.ok_or(PackageError::Missing("model"))?,
             revision: revision.ok_or(PackageError::Missing("revision"))?,
@@ -112,8 +116,9 @@ impl Header {
     /// The header's bytes for `image` (what `suites/data/fw_*.bin` were made with).
     pub fn build(model: &str, revision: &str, image: &[u8]) -> Vec<u8> {
         let sha = sha256_hex(image);
-        let mut out = format!("{MAGIC}\nmodel: {model}\nrevision: {revision}\nsize: {}\nsha256: {sha}\n\n", image.len())
-            .into_bytes();
+        let mut out =
+            format!("{MAGIC}\nmodel: {model}\nrevision: {revision}\nsize: {}\nsha256: {sha}\n\n", image.len())
+                .into_bytes();
         out.extend_from_slice(image);
         out
     }

@@ -21,11 +21,11 @@ pub mod udp;
 
 pub use control::Control;
 pub use dtls_link::{dtls_addr_for, MAX_DTLS_SESSIONS};
+pub use fota::{package_revision, FotaError, FotaFault, FotaJob};
 pub use record::{WireDir, WireRecord};
 pub use server::{
     Device, Fault, Interface, Note, OpId, OpOutcome, OperateError, Operation, Platform, PlatformOptions,
     DEFAULT_LIFETIME, LIFETIME_GRACE, MAX_BOOTSTRAPS, MAX_DEVICES, MAX_NOTES, MAX_NOTIFICATIONS, MAX_OBSERVATIONS,
     MAX_OFFLINE, MAX_OUTCOMES, MAX_PENDING, MAX_PENDING_PER_DEVICE, MAX_RECORDS,
 };
-pub use fota::{package_revision, FotaError, FotaFault, FotaJob};
 pub use sota::{SotaError, SotaJob, SotaReport};

@@ -369,9 +369,10 @@ impl Run {
                 let version = version_text(p);
                 self.report.version_after = Some(version.clone());
                 match self.job.fota.as_ref().map(|f| f.revision.clone()) {
-                    Some(want) if want != version => {
-                        self.fail(format!("failed: device reports revision {version} after the update, expected {want}"), now)
-                    }
+                    Some(want) if want != version => self.fail(
+                        format!("failed: device reports revision {version} after the update, expected {want}"),
+                        now,
+                    ),
                     Some(_) => self.send(Stage::Result, now),
                     None => self.send(Stage::Erase, now),
                 }
@@ -399,7 +400,13 @@ impl Run {
 
     /// The Update answered: wait for the device to come back (it may already have).
     fn wait_for_update(&mut self, now: Duration) -> Next {
-        self.report.exchanges.push(Exchange { stage: Stage::Update, sent: now, bytes: 0, answer: None, answered: None });
+        self.report.exchanges.push(Exchange {
+            stage: Stage::Update,
+            sent: now,
+            bytes: 0,
+            answer: None,
+            answered: None,
+        });
         self.stage = Stage::Update;
         if let Some(how) = self.update_seen.take() {
             return self.updated(&how, now);

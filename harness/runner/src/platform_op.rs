@@ -377,6 +377,14 @@ mod tests {
     }
 
     #[test]
+    fn a_fota_job_reads_its_package_and_the_revision_in_it() {
+        let step = parse("fota suites/data/fw_bc39_v2.bin block 256 fault link-lost-at 50%", &root()).unwrap();
+        let PlatformStep::Operate(Operation::Fota(job)) = step else { panic!("{step:?}") };
+        assert_eq!(job.revision, "BC39NBR01A05_ONT");
+        assert_eq!((job.package.len(), job.block_size, job.fault), (3133, 256, Some(FotaFault::LinkLostAt(50))));
+    }
+
+    #[test]
     fn a_sota_job_reads_its_package() {
         let step = parse("sota suites/data/mcu_sw_v2.bin from MCU_SW_V1 block 1024", &root()).unwrap();
         let PlatformStep::Operate(Operation::Sota(job)) = step else { panic!("{step:?}") };
@@ -403,6 +411,16 @@ mod tests {
     #[case("sota suites/data/mcu_sw_v2.bin block 500", "block size 500")]
     #[case("sota suites/data/mcu_sw_v2.bin block big", "not a number")]
     #[case("sota suites/data/mcu_sw_v2.bin from A from B", "twice")]
+    #[case("fota", "no package file")]
+    #[case("fota suites/data/mcu_sw_v2.bin", "not a FOTA package")]
+    #[case("fota suites/data/fw_bc39_v2.bin fault", "needs a value")]
+    #[case("fota suites/data/fw_bc39_v2.bin fault melt", "no fault \"melt\"")]
+    #[case("fota suites/data/fw_bc39_v2.bin fault link-lost-at", "needs a share")]
+    #[case("fota suites/data/fw_bc39_v2.bin fault link-lost-at half", "not a share")]
+    #[case("fota suites/data/fw_bc39_v2.bin fault link-lost-at 100%", "1% to 99%")]
+    #[case("fota suites/data/fw_bc39_v2.bin fault corrupt fault corrupt", "twice")]
+    #[case("fota suites/data/fw_bc39_v2.bin block 500", "block size 500")]
+    #[case("fota suites/data/fw_bc39_v2.bin from V1", "\"from\"")]
     fn refuses(#[case] s: &str, #[case] says: &str) {
         let e = parse(s, &root()).unwrap_err().to_string();
         assert!(e.contains(says), "{e}");

@@ -133,7 +133,9 @@ impl Client {
         }
         let text = |n: u8| Some((ContentFormat::Text, n.to_string().into_bytes()));
         match (method, path.resource) {
-            (RequestType::Get, Some(3)) => self.reply(from, req, ResponseType::Content, text(self.fota.state as u8), ctx),
+            (RequestType::Get, Some(3)) => {
+                self.reply(from, req, ResponseType::Content, text(self.fota.state as u8), ctx)
+            }
             (RequestType::Get, Some(5)) => {
                 self.reply(from, req, ResponseType::Content, text(self.fota.result), ctx);
                 if self.fota.after_boot == AfterBoot::ResultRead {
