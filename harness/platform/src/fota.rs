@@ -151,6 +151,7 @@ impl FotaJob {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use miplcheck_lwm2m::block::Block;
     use miplcheck_lwm2m::package::Header;
 
     #[test]
@@ -160,6 +161,62 @@ mod tests {
         assert!(package_revision(b"\x7fELF").unwrap_err().to_string().starts_with("not a FOTA package"));
         let big = vec![0; MAX_PACKAGE + 1];
         assert_eq!(package_revision(&big), Err(FotaError::TooBig(MAX_PACKAGE + 1)));
+    }
+
+    /// The job as `crate::sota::Run` walks it: `/3/0/3`, the blocks with the link lost after half
+    /// of them (nothing sent until [`OUTAGE`]), and a device back on the wrong revision.
+    #[test]
+    fn the_walk_holds_a_block_through_the_outage_and_checks_the_revision() {
+        use crate::sota::{Next, Run};
+        use coap_lite::{CoapOption, MessageClass, Packet, ResponseType};
+        let ack = |code: ResponseType, payload: &[u8], block: Option<&Packet>| {
+            let mut p = Packet::new();
+            p.header.code = MessageClass::Response(code);
+            p.payload = payload.to_vec();
+            if let Some(v) = block.and_then(|b| b.get_option(CoapOption::Block1)).and_then(|l| l.front()) {
+                p.add_option(CoapOption::Block1, v.clone());
+            }
+            p
+        };
+        let s = Duration::from_secs(1);
+        let package = Header::build("BC39", "V2", &[9; 200]);
+        let job = FotaJob::new(package, "V2").with_block_size(64).unwrap().with_fault(FotaFault::LinkLostAt(50)).unwrap();
+        let (mut run, first) = Run::start(job.into_job(), "ep".into(), Duration::ZERO);
+        assert_eq!(crate::record::describe(&first), "CON GET /3/0/3 mid=0");
+        let mut next = run.on_answer(&ack(ResponseType::Content, b"V1", None), s);
+        let mut sent = 0;
+        loop {
+            match next {
+                Next::Send(p) if p.get_option(CoapOption::Block1).is_some() => {
+                    sent += 1;
+                    next = run.on_answer(&ack(ResponseType::Continue, b"", Some(&p)), s);
+                }
+                _ => break,
+            }
+        }
+        assert_eq!(next, Next::Wait, "the link is lost after {sent} blocks");
+        assert_eq!(run.deadline(), Some(s + OUTAGE));
+        assert_eq!(run.poll(s + OUTAGE - Duration::from_millis(1)), Next::Wait);
+        let Next::Send(held) = run.poll(s + OUTAGE) else { panic!("the held block goes out after the outage") };
+        assert!(held.get_option(CoapOption::Block1).is_some());
+        assert_eq!(sent, 3, "2/5 blocks is under half, 3/5 over");
+        // The rest, the execute, the device back on another revision.
+        let mut next = Next::Send(held);
+        while let Next::Send(p) = next {
+            let path = crate::record::describe(&p);
+            next = if path.contains("POST /5/0/2") {
+                let n = run.on_answer(&ack(ResponseType::Changed, b"", None), s);
+                assert_eq!(n, Next::Wait);
+                run.on_registration("registration", s)
+            } else if path.contains("GET /3/0/3") {
+                run.on_answer(&ack(ResponseType::Content, b"V1", None), s)
+            } else {
+                let more = Block::decode(p.get_option(CoapOption::Block1).unwrap().front().unwrap()).unwrap().more;
+                let code = if more { ResponseType::Continue } else { ResponseType::Changed };
+                run.on_answer(&ack(code, b"", Some(&p)), s)
+            };
+        }
+        assert_eq!(run.report().summary(), "fota failed: device reports revision V1 after the update, expected V2");
     }
 
     /// The suites' packages (`suites/data/fw_*.bin`) are packages, for the module they name.
