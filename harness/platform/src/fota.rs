@@ -180,7 +180,8 @@ mod tests {
         };
         let s = Duration::from_secs(1);
         let package = Header::build("BC39", "V2", &[9; 200]);
-        let job = FotaJob::new(package, "V2").with_block_size(64).unwrap().with_fault(FotaFault::LinkLostAt(50)).unwrap();
+        let job =
+            FotaJob::new(package, "V2").with_block_size(64).unwrap().with_fault(FotaFault::LinkLostAt(50)).unwrap();
         let (mut run, first) = Run::start(job.into_job(), "ep".into(), Duration::ZERO);
         assert_eq!(crate::record::describe(&first), "CON GET /3/0/3 mid=0");
         let mut next = run.on_answer(&ack(ResponseType::Content, b"V1", None), s);
