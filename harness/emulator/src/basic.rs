@@ -30,12 +30,13 @@ pub fn handle(inv: &Invocation, b: &mut Basics, opts: &Options, beh: &dyn Behavi
     if name.eq_ignore_ascii_case(&restart_name(dialect)) && form != Form::Test {
         return Some(restart(inv, b, dialect));
     }
-    let fw = || opts.firmware.as_deref().unwrap_or(beh.default_firmware());
+    // The rig's firmware at power-on (`Modem`), or the revision a FOTA package installed.
+    let fw = b.revision.clone();
     let r = match (name, form) {
         ("", _) => Reply::ok(),
         // V.250 §6.1.3 leaves the text to the manufacturer; Quectel and CMIOT modules print
         // manufacturer, model and revision, one a line.
-        ("I", _) => Reply::ok().line(dialect.manufacturer).line(dialect.model).lines(beh.revision_lines(fw())),
+        ("I", _) => Reply::ok().line(dialect.manufacturer).line(dialect.model).lines(beh.revision_lines(&fw)),
         ("+CGMI", Form::Test) | ("+CGMM", Form::Test) => Reply::ok(),
         ("+CGMI", Form::Exec) => Reply::ok().line(dialect.manufacturer),
         ("+CGMM", Form::Exec) => Reply::ok().line(dialect.model),
@@ -58,7 +59,7 @@ pub fn handle(inv: &Invocation, b: &mut Basics, opts: &Options, beh: &dyn Behavi
             Reply::ok()
         }
         ("+CGMR", Form::Test) | ("+CIMI", Form::Test) => Reply::ok(),
-        ("+CGMR", Form::Exec) => Reply::ok().lines(beh.revision_lines(fw())),
+        ("+CGMR", Form::Exec) => Reply::ok().lines(beh.revision_lines(&fw)),
         ("+CGSN", Form::Test) => Reply::ok().line("+CGSN: (0-3)"),
         ("+CGSN", Form::Exec) => Reply::ok().line(opts.imei.clone()),
         ("+CGSN", Form::Set) => match int_param(inv, "snt", 0..=3) {

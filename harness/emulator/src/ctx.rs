@@ -23,8 +23,17 @@ pub struct Basics {
     pub connected: bool,
     pub cfun: u8,
     pub attached: bool,
-    /// A command asked for a reboot once its answer is out.
+    /// A command asked for a reboot once its answer is out (or an installed firmware, at once).
     pub reboot: Option<Reboot>,
+    /// What `AT+CGMR` reports and `/3/0/3` reads: the rig's firmware at power-on, the revision a
+    /// FOTA package carried once it is installed (kept across reboots; see `Modem::reset`).
+    pub revision: String,
+    /// The Update Result (LwM2M object 5, resource 5) an installed firmware leaves for the first
+    /// registration after its reboot (`crate::client::fota`); kept across that reboot only.
+    pub fota_result: Option<u8>,
+    /// Reboots since the bench last reset the modem: seeds message IDs and tokens with the opens,
+    /// since a module that registers again after a reboot must not repeat its last MIDs.
+    pub boots: u32,
 }
 
 /// How a command reboots the modem; either way every setting is back to power-on and the LwM2M
@@ -36,10 +45,14 @@ pub enum Reboot {
     /// The dialect's reset command ([`miplcheck_at::dialect::Restart`]): deaf for its boot time,
     /// then its banner.
     Restart,
+    /// A FOTA package installed (`crate::client::fota`): no answer to print, deaf for the boot
+    /// time, then the dialect's banner; the new revision and its result survive it.
+    Firmware,
 }
 
 impl Basics {
-    pub fn power_on(opts: &Options) -> Self {
+    /// At power-on, running `revision`.
+    pub fn power_on(opts: &Options, revision: String) -> Self {
         Basics {
             echo: opts.echo,
             cmee: opts.cmee,
@@ -49,6 +62,9 @@ impl Basics {
             cfun: 1,
             attached: true,
             reboot: None,
+            revision,
+            fota_result: None,
+            boots: 0,
         }
     }
 }

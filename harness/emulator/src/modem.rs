@@ -58,8 +58,9 @@ impl Modem {
     pub fn new(opts: Options) -> Result<Self, OptionsError> {
         opts.validate()?;
         let behaviour = behaviour_for(&opts.dialect)?;
+        let revision = rig_revision(&opts, behaviour.as_ref());
         Ok(Modem {
-            basics: Basics::power_on(&opts),
+            basics: Basics::power_on(&opts, revision),
             opts,
             behaviour,
             line: vec![],
@@ -80,7 +81,17 @@ impl Modem {
         let mut ctx = Ctx { now, basics: &mut self.basics, opts: &self.opts, urcs: vec![], datagrams: vec![] };
         self.behaviour.datagram(from, bytes, &mut ctx);
         let (urcs, dgs) = (ctx.urcs, ctx.datagrams);
-        self.flush(now, urcs, dgs)
+        let mut out = self.flush(now, urcs, dgs);
+        out.extend(self.installed(now));
+        out
+    }
+
+    /// A FOTA package installed by a datagram or a timer (`Reboot::Firmware`): the reboot, at once.
+    fn installed(&mut self, now: Stamp) -> Vec<Emission> {
+        match self.basics.reboot.take() {
+            Some(r) => self.reboot(r, None, now),
+            None => vec![],
+        }
     }
 
     /// Timers due by `now` (retransmissions, registration time-out, lifetime, radio release).
@@ -92,6 +103,7 @@ impl Modem {
         self.behaviour.poll(&mut ctx);
         let (urcs, dgs) = (ctx.urcs, ctx.datagrams);
         let mut out = self.flush(now, urcs, dgs);
+        out.extend(self.installed(now));
         if self.held.as_ref().is_some_and(|(_, until)| now >= *until) {
             out.extend(self.held.take().map(|(e, _)| e));
         }
@@ -154,11 +166,13 @@ impl Modem {
         &self.opts
     }
 
-    /// Power cycle: every setting back to its power-on value (BC39 §3.2: "掉电后不保存").
+    /// Power cycle: every setting back to its power-on value (BC39 §3.2: "掉电后不保存"), on
+    /// the rig's firmware: a revision a FOTA installed is gone, as if the bench had flashed the
+    /// rig's firmware back, so every case starts from the rig (a reboot keeps it; see `reboot`).
     /// The rig's faults keep counting: a wedged modem stays wedged (`[emulator.faults]`).
     pub fn reset(&mut self) {
         self.behaviour = behaviour_for(&self.opts.dialect).expect("validated at construction");
-        self.basics = Basics::power_on(&self.opts);
+        self.basics = Basics::power_on(&self.opts, rig_revision(&self.opts, self.behaviour.as_ref()));
         self.line.clear();
         self.overflow = false;
         self.busy_until = Stamp::ZERO;
@@ -225,7 +239,7 @@ impl Modem {
         };
         let answer = self.answer(&name, reply, now);
         if let Some(reboot) = self.basics.reboot.take() {
-            return self.reboot(reboot, answer);
+            return self.reboot(reboot, Some(answer), now);
         }
         let networked = !datagrams.is_empty();
         let mut urcs = self.flush(now, urcs, datagrams);
@@ -249,28 +263,46 @@ impl Modem {
         out
     }
 
-    /// The answer is out first; everything after it meets a modem just powered on: the LwM2M
-    /// client is dropped without a deregistration, so the platform sees the device vanish. The
-    /// faults keep counting, as for any reset.
-    fn reboot(&mut self, reboot: Reboot, mut answer: Emission) -> Vec<Emission> {
+    /// The answer (if a command caused it) is out first; everything after it meets a modem just
+    /// powered on: the LwM2M client is dropped without a deregistration, so the platform sees the
+    /// device vanish. The installed firmware stays (and, after a FOTA install, the result it left
+    /// for the next registration); the faults keep counting, as for any reset.
+    fn reboot(&mut self, reboot: Reboot, answer: Option<Emission>, now: Stamp) -> Vec<Emission> {
+        let revision = std::mem::take(&mut self.basics.revision);
+        let fota_result = self.basics.fota_result.take();
+        let boots = self.basics.boots.wrapping_add(1);
         self.reset();
+        self.basics.revision = revision;
+        self.basics.boots = boots;
+        let restart = &self.dialect().restart;
+        let banner = |closing: bool| -> Vec<u8> {
+            let closing = restart.closing.iter().filter(|_| closing);
+            restart.banner.iter().chain(closing).map(|l| format!("\r\n{l}\r\n")).collect::<String>().into_bytes()
+        };
+        let at = answer.as_ref().map_or(now, |a| a.at);
         match reboot {
             Reboot::Cfun(fun) => {
                 basic::set_fun(&mut self.basics, fun.into());
-                self.busy_until = answer.at;
-                vec![answer]
+                self.busy_until = at;
+                answer.into_iter().collect()
             }
             Reboot::Restart => {
-                let restart = &self.dialect().restart;
+                let mut answer = answer.unwrap_or(Emission { at, bytes: vec![] });
                 if restart.answer != "OK" {
                     answer.bytes = format!("\r\n{}\r\n", restart.answer).into_bytes();
                 }
-                let up = answer.at.saturating_add(Stamp::from_millis(restart.boot_ms));
+                let up = at.saturating_add(Stamp::from_millis(restart.boot_ms));
                 self.booting_until = up;
                 self.busy_until = up;
-                let banner: String =
-                    restart.banner.iter().chain(&restart.closing).map(|l| format!("\r\n{l}\r\n")).collect();
-                vec![answer, Emission { at: up, bytes: banner.into_bytes() }]
+                vec![answer, Emission { at: up, bytes: banner(true) }]
+            }
+            Reboot::Firmware => {
+                // No command to close: the banner without the reset command's final result.
+                self.basics.fota_result = fota_result;
+                let up = at.saturating_add(Stamp::from_millis(restart.boot_ms));
+                self.booting_until = up;
+                self.busy_until = up;
+                vec![Emission { at: up, bytes: banner(false) }]
             }
         }
     }
@@ -296,6 +328,11 @@ impl Modem {
         reply.lines = reply.lines.iter().map(|l| self.opts.quirks.respace(l)).collect();
         Emission { at, bytes: reply.render(self.basics.cmee, self.dialect()) }
     }
+}
+
+/// The revision the rig names, or the dialect's own.
+fn rig_revision(opts: &Options, behaviour: &dyn Behaviour) -> String {
+    opts.firmware.clone().unwrap_or_else(|| behaviour.default_firmware().to_string())
 }
 
 #[cfg(test)]

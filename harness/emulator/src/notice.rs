@@ -81,6 +81,18 @@ pub enum Event {
     SotaDownloaded,
     SotaErase,
     SotaUpgrade,
+    /// The module's own firmware over object 5 (`crate::client::fota`, BC39 §4.7 events 40–50).
+    FotaDownloading,
+    FotaDownloadFailed,
+    FotaDownloaded,
+    FotaUpdating,
+    FotaUpdated,
+    FotaUpdateFailed,
+    FotaUpdateOver,
+    FotaInterrupted,
+    FotaErased,
+    FotaEraseFailed,
+    FotaNotForModule,
 }
 
 impl Event {
@@ -106,6 +118,17 @@ impl Event {
         "sota-downloaded",
         "sota-erase",
         "sota-upgrade",
+        "fota-downloading",
+        "fota-download-failed",
+        "fota-downloaded",
+        "fota-updating",
+        "fota-updated",
+        "fota-update-failed",
+        "fota-update-over",
+        "fota-interrupted",
+        "fota-erased",
+        "fota-erase-failed",
+        "fota-not-for-module",
     ];
 
     pub fn name(&self) -> &'static str {
@@ -131,6 +154,17 @@ impl Event {
             SotaDownloaded => 17,
             SotaErase => 18,
             SotaUpgrade => 19,
+            FotaDownloading => 20,
+            FotaDownloadFailed => 21,
+            FotaDownloaded => 22,
+            FotaUpdating => 23,
+            FotaUpdated => 24,
+            FotaUpdateFailed => 25,
+            FotaUpdateOver => 26,
+            FotaInterrupted => 27,
+            FotaErased => 28,
+            FotaEraseFailed => 29,
+            FotaNotForModule => 30,
         };
         Self::NAMES[i]
     }
@@ -199,6 +233,17 @@ mod tests {
             Event::SotaDownloaded,
             Event::SotaErase,
             Event::SotaUpgrade,
+            Event::FotaDownloading,
+            Event::FotaDownloadFailed,
+            Event::FotaDownloaded,
+            Event::FotaUpdating,
+            Event::FotaUpdated,
+            Event::FotaUpdateFailed,
+            Event::FotaUpdateOver,
+            Event::FotaInterrupted,
+            Event::FotaErased,
+            Event::FotaEraseFailed,
+            Event::FotaNotForModule,
         ];
         let names: std::collections::BTreeSet<_> = all.iter().map(Event::name).collect();
         assert_eq!(names.len(), Event::NAMES.len());

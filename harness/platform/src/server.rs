@@ -56,6 +56,9 @@ pub enum OperateError {
     /// The SOTA job cannot run as asked.
     #[error(transparent)]
     Sota(#[from] SotaError),
+    /// The FOTA job cannot run as asked.
+    #[error(transparent)]
+    Fota(#[from] crate::fota::FotaError),
     /// The platform's thread is gone (see [`crate::udp::Handle::operate`]).
     #[error("the platform stopped")]
     Stopped,
@@ -151,6 +154,8 @@ pub enum Operation {
     },
     /// A software package pushed through object 5 (see [`crate::sota`]).
     Sota(SotaJob),
+    /// The module's own firmware pushed through object 5 (see [`crate::fota`]).
+    Fota(crate::fota::FotaJob),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -962,6 +967,10 @@ impl<P: Clone + Ord + Debug + std::fmt::Display> Platform<P> {
         let (peer, endpoint) = (d.peer.clone(), d.endpoint.clone());
         let (id, dg) = match op {
             Operation::Sota(job) => self.start_sota(peer, endpoint, job, now)?,
+            Operation::Fota(job) => {
+                job.check()?;
+                self.start_sota(peer, endpoint, job.into_job(), now)?
+            }
             op => self.send_op(peer, &endpoint, op, true, now)?,
         };
         Ok((id, vec![dg]))
@@ -1008,7 +1017,7 @@ impl<P: Clone + Ord + Debug + std::fmt::Display> Platform<P> {
                 }
                 (RequestType::Put, *path)
             }
-            Operation::Sota(_) => return Err(OperateError::SotaNotByRequest),
+            Operation::Sota(_) | Operation::Fota(_) => return Err(OperateError::SotaNotByRequest),
         };
         p.header.code = MessageClass::Request(method);
         for s in path.segments() {

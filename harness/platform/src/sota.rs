@@ -23,6 +23,7 @@
 //! registration updates and the time. Whatever happens, a job ends with a [`SotaReport`] whose
 //! [`SotaReport::summary`] is the operation's one-line outcome.
 
+use crate::fota::FotaFault;
 use coap_lite::{CoapOption, MessageClass, MessageType, Packet, RequestType, ResponseType};
 use miplcheck_lwm2m::block::uint_bytes;
 pub use miplcheck_lwm2m::block::Block;
@@ -73,11 +74,13 @@ pub struct SotaJob {
     /// 16 to 1024, a power of two.
     pub block_size: usize,
     pub update_wait: Duration,
+    /// Run as the module's own firmware update (`crate::fota`): its resources, checks and faults.
+    pub(crate) fota: Option<crate::fota::Plan>,
 }
 
 impl SotaJob {
     pub fn new(package: Vec<u8>) -> Self {
-        SotaJob { package, from: None, block_size: DEFAULT_BLOCK_SIZE, update_wait: DEFAULT_UPDATE_WAIT }
+        SotaJob { package, from: None, block_size: DEFAULT_BLOCK_SIZE, update_wait: DEFAULT_UPDATE_WAIT, fota: None }
     }
 
     pub fn with_from(mut self, version: impl Into<String>) -> Self {
@@ -134,6 +137,10 @@ pub enum Stage {
     Update,
     /// `GET /5/0/7` after the update.
     VersionAfter,
+    /// FOTA: `GET /5/0/5` (Update Result) after the version read.
+    Result,
+    /// FOTA with fault `erase-while-updating`: the empty `PUT /5/0/0` right after the Update.
+    EraseEarly,
     /// The empty `PUT /5/0/0`.
     Erase,
 }
@@ -146,6 +153,8 @@ impl fmt::Display for Stage {
             Stage::Execute => f.write_str("execute"),
             Stage::Update => f.write_str("registration update"),
             Stage::VersionAfter => f.write_str("version read after update"),
+            Stage::Result => f.write_str("update result read"),
+            Stage::EraseEarly => f.write_str("erase while updating"),
             Stage::Erase => f.write_str("erase"),
         }
     }
@@ -180,6 +189,12 @@ pub struct SotaReport {
     /// `failed at block 3: 5.00`; `None` while running and on success.
     pub failure: Option<String>,
     pub finished: Option<Duration>,
+    /// `sota`, or `fota` for the module's own firmware (`crate::fota`).
+    pub kind: &'static str,
+    /// FOTA: what `/5/0/5` (Update Result) read after the update.
+    pub update_result: Option<String>,
+    /// FOTA with fault `erase-while-updating`: the answer to that erase.
+    pub early_erase: Option<String>,
 }
 
 impl SotaReport {
@@ -189,15 +204,19 @@ impl SotaReport {
 
     /// The one-line outcome a suite's `answer:` step matches:
     /// `sota 10000 bytes in 20 blocks sha256=0123456789abcdef MCU_SW_V1 -> MCU_SW_V2 erased`,
-    /// `sota failed at block 3: 5.00`, `sota failed: device reports version X, expected Y`.
+    /// `sota failed at block 3: 5.00`, `sota failed: device reports version X, expected Y`; a
+    /// FOTA job's starts `fota` and adds the Update Result read (`result 1`) and any early erase.
     pub fn summary(&self) -> String {
         if let Some(f) = &self.failure {
-            return format!("sota {f}");
+            return format!("{} {f}", self.kind);
         }
         let v = |v: &Option<String>| v.clone().unwrap_or_else(|| "?".into());
         let end = if self.finished.is_some() { "erased" } else { "running" };
+        let result = self.update_result.as_ref().map(|r| format!(" result {r}")).unwrap_or_default();
+        let early = self.early_erase.as_ref().map(|e| format!(" (erase while updating: {e})")).unwrap_or_default();
         format!(
-            "sota {} bytes in {} blocks sha256={} {} -> {} {end}",
+            "{} {} bytes in {} blocks sha256={} {} -> {}{result} {end}{early}",
+            self.kind,
             self.bytes,
             self.blocks,
             &self.sha256[..16.min(self.sha256.len())],
@@ -234,6 +253,10 @@ pub(crate) struct Run {
     report: SotaReport,
     /// The device's last answer, kept for the operation's outcome.
     last: Option<Packet>,
+    /// FOTA fault `link-lost-at`: the block held back until the outage is over (then `None`,
+    /// and `lost` stays set so the link is lost once).
+    held: Option<Packet>,
+    lost: bool,
 }
 
 impl Run {
@@ -249,6 +272,9 @@ impl Run {
             exchanges: vec![],
             failure: None,
             finished: None,
+            kind: if job.fota.is_some() { "fota" } else { "sota" },
+            update_result: None,
+            early_erase: None,
         };
         let mut run = Run {
             size: job.block_size,
@@ -260,6 +286,8 @@ impl Run {
             deadline: None,
             report,
             last: None,
+            held: None,
+            lost: false,
         };
         let p = run.request(Stage::VersionBefore, now);
         (run, p)
@@ -324,27 +352,36 @@ impl Run {
                 if !is(ResponseType::Changed) {
                     return self.fail(format!("failed at execute: {code}"), now);
                 }
-                self.report.exchanges.push(Exchange {
-                    stage: Stage::Update,
-                    sent: now,
-                    bytes: 0,
-                    answer: None,
-                    answered: None,
-                });
-                self.stage = Stage::Update;
-                if let Some(how) = self.update_seen.take() {
-                    return self.updated(&how, now);
+                if self.fault() == Some(FotaFault::EraseWhileUpdating) {
+                    return self.send(Stage::EraseEarly, now);
                 }
-                self.deadline = Some(now + self.job.update_wait);
-                Next::Wait
+                self.wait_for_update(now)
             }
-            // Nothing is in flight while waiting; the platform routes answers by token.
+            Stage::EraseEarly => {
+                self.report.early_erase = Some(code);
+                self.wait_for_update(now)
+            }
             Stage::Update => Next::Wait,
             Stage::VersionAfter => {
                 if !is(ResponseType::Content) {
                     return self.fail(format!("failed at {}: {code}", self.stage), now);
                 }
-                self.report.version_after = Some(version_text(p));
+                let version = version_text(p);
+                self.report.version_after = Some(version.clone());
+                match self.job.fota.as_ref().map(|f| f.revision.clone()) {
+                    Some(want) if want != version => self.fail(
+                        format!("failed: device reports revision {version} after the update, expected {want}"),
+                        now,
+                    ),
+                    Some(_) => self.send(Stage::Result, now),
+                    None => self.send(Stage::Erase, now),
+                }
+            }
+            Stage::Result => {
+                if !is(ResponseType::Content) {
+                    return self.fail(format!("failed at {}: {code}", self.stage), now);
+                }
+                self.report.update_result = Some(version_text(p));
                 self.send(Stage::Erase, now)
             }
             Stage::Erase => {
@@ -355,6 +392,28 @@ impl Run {
                 Next::Done
             }
         }
+    }
+
+    fn fault(&self) -> Option<FotaFault> {
+        self.job.fota.as_ref().and_then(|f| f.fault)
+    }
+
+    /// The Update answered: wait for the device to come back (it may already have).
+    fn wait_for_update(&mut self, now: Duration) -> Next {
+        self.report.exchanges.push(Exchange {
+            stage: Stage::Update,
+            sent: now,
+            bytes: 0,
+            answer: None,
+            answered: None,
+        });
+        self.stage = Stage::Update;
+        if let Some(how) = self.update_seen.take() {
+            return self.updated(&how, now);
+        }
+        self.deadline = Some(now + self.job.update_wait);
+        // Nothing is in flight while waiting; the platform routes answers by token.
+        Next::Wait
     }
 
     fn on_block_answer(&mut self, p: &Packet, num: u32, code: String, now: Duration) -> Next {
@@ -391,6 +450,15 @@ impl Run {
         if next >= MAX_BLOCKS {
             return self.fail(format!("failed at block {num}: blocks of {} need NUM past 2^20", self.size), now);
         }
+        if let Some(FotaFault::LinkLostAt(share)) = self.fault() {
+            if !self.lost && self.offset * 100 >= usize::from(share) * self.job.package.len() {
+                // The link is gone: the next block goes out once it is back.
+                self.lost = true;
+                self.held = Some(self.request(Stage::Block(next as u32), now));
+                self.deadline = Some(now + crate::fota::OUTAGE);
+                return Next::Wait;
+            }
+        }
         self.send(Stage::Block(next as u32), now)
     }
 
@@ -411,7 +479,7 @@ impl Run {
     /// The device updated its registration (`update`) or registered again (`registration`).
     pub(crate) fn on_registration(&mut self, how: &str, now: Duration) -> Next {
         match self.stage {
-            Stage::Execute => {
+            Stage::Execute | Stage::EraseEarly => {
                 self.update_seen = Some(how.to_string());
                 Next::Wait
             }
@@ -433,6 +501,13 @@ impl Run {
     /// Time passing: only the wait for the update has a deadline of its own.
     pub(crate) fn poll(&mut self, now: Duration) -> Next {
         match self.deadline() {
+            Some(t) if t <= now && self.held.is_some() => {
+                self.deadline = None;
+                match self.held.take() {
+                    Some(p) => Next::Send(p),
+                    None => Next::Wait,
+                }
+            }
             Some(t) if t <= now => {
                 let secs = self.job.update_wait.as_secs_f64();
                 self.fail(format!("failed: no registration update within {secs} s of the execute"), now)
@@ -465,17 +540,20 @@ impl Run {
     fn request(&mut self, stage: Stage, now: Duration) -> Packet {
         self.stage = stage;
         let mut p = Packet::new();
+        // FOTA reads the device's Firmware Version; SOTA the MCU's PkgVersion (BC39 §3.2.17).
+        let version = if self.job.fota.is_some() { Path::resource(3, 0, 3) } else { Path::resource(5, 0, 7) };
         let (method, path) = match stage {
             // The update is waited for, never requested; it shares the read's arm to keep this total.
-            Stage::VersionBefore | Stage::VersionAfter | Stage::Update => (RequestType::Get, Path::resource(5, 0, 7)),
-            Stage::Block(_) | Stage::Erase => (RequestType::Put, Path::resource(5, 0, 0)),
+            Stage::VersionBefore | Stage::VersionAfter | Stage::Update => (RequestType::Get, version),
+            Stage::Result => (RequestType::Get, Path::resource(5, 0, 5)),
+            Stage::Block(_) | Stage::Erase | Stage::EraseEarly => (RequestType::Put, Path::resource(5, 0, 0)),
             Stage::Execute => (RequestType::Post, Path::resource(5, 0, 2)),
         };
         p.header.code = MessageClass::Request(method);
         for s in path.segments() {
             p.add_option(CoapOption::UriPath, s.into_bytes());
         }
-        if matches!(stage, Stage::Block(_) | Stage::Erase) {
+        if matches!(stage, Stage::Block(_) | Stage::Erase | Stage::EraseEarly) {
             p.add_option(CoapOption::ContentFormat, uint_bytes(u32::from(ContentFormat::Opaque.number())));
         }
         if let Stage::Block(num) = stage {
@@ -485,7 +563,11 @@ impl Run {
             let block = Block { num, more, szx: szx(self.size).unwrap_or(6) };
             p.add_option(CoapOption::Block1, block.encode());
             if num == 0 {
-                p.add_option(SIZE1, uint_bytes(u32::try_from(self.job.package.len()).unwrap_or(u32::MAX)));
+                let size = match self.fault() {
+                    Some(FotaFault::TooLarge) => crate::fota::TOO_LARGE_SIZE,
+                    _ => u32::try_from(self.job.package.len()).unwrap_or(u32::MAX),
+                };
+                p.add_option(SIZE1, uint_bytes(size));
             }
             p.payload = self.job.package[start..start + len].to_vec();
         }

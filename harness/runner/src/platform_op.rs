@@ -9,6 +9,7 @@
 //! bootstrap-psk on (hand out secrets.server_psk for the DTLS port)
 //! refuse bootstrap (4.03)      ignore register (no answer)      accept update (behave again)
 //! sota suites/data/mcu_sw_v2.bin from MCU_SW_V1 block 512
+//! fota suites/data/fw_bc39_v2.bin block 256 fault link-lost-at 50%
 //! ```
 //!
 //! The platform console (`miplcheck platform`) reads the same words with the device first
@@ -18,11 +19,17 @@
 //! does (see `miplcheck_platform::sota`). The file is read here, so a missing one is an input
 //! error too; its path is relative to the repository root, the parent of the suite's folder
 //! (`suites/data/…` from `suites/sota.yaml`), and like the version it has no blanks.
+//!
+//! `fota <package-file> [block <size>] [fault <fault>]` delivers the module's own firmware
+//! (`miplcheck_platform::fota`); the revision it must leave the module on is the package's own
+//! (`miplcheck_platform::package_revision`). The faults: `link-lost-at <N>%`, `corrupt`,
+//! `too-large`, `erase-while-updating`. A package file over `fota::MAX_PACKAGE` is refused
+//! unread.
 
 use miplcheck_lwm2m::path::PathError;
 use miplcheck_lwm2m::tlv::{self, Tlv};
 use miplcheck_lwm2m::{ContentFormat, Path};
-use miplcheck_platform::{Fault, Interface, Operation, SotaJob};
+use miplcheck_platform::{Fault, FotaFault, FotaJob, Interface, Operation, SotaJob};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum PlatformStep {
@@ -40,6 +47,9 @@ pub enum PlatformStep {
 
 /// What [`sota`] says when its words are not `<file> [from <version>] [block <size>]`.
 const SOTA_USAGE: &str = "sota takes a package file, then optionally `from <version>` and `block <size>`";
+
+/// What [`fota`] says when its words are not `<file> [block <size>] [fault <fault>]`.
+const FOTA_USAGE: &str = "fota takes a package file, then optionally `block <size>` and `fault link-lost-at <N>%|corrupt|too-large|erase-while-updating`";
 
 /// Why a suite's `platform:` step cannot be read ([`parse`]).
 #[derive(Debug, thiserror::Error)]
@@ -67,7 +77,7 @@ pub enum PlatformStepError {
     WriteFormat,
     /// A verb that is no platform operation.
     #[error(
-        "{0:?} is not a platform operation; use read, discover, observe, cancel, write, replace, execute, attributes, sota or auto-observe"
+        "{0:?} is not a platform operation; use read, discover, observe, cancel, write, replace, execute, attributes, sota, fota or auto-observe"
     )]
     UnknownVerb(
         /// The verb.
@@ -121,6 +131,15 @@ pub enum PlatformStepError {
     /// The SOTA job the step describes is refused by the platform (`miplcheck_platform::sota`), in its words.
     #[error(transparent)]
     SotaJob(#[from] miplcheck_platform::SotaError),
+    /// `fota` words that do not read as [`FOTA_USAGE`] says.
+    #[error("{0}: {FOTA_USAGE}")]
+    FotaUsage(
+        /// What was wrong.
+        String,
+    ),
+    /// The FOTA job the step describes is refused by the platform (`miplcheck_platform::fota`).
+    #[error(transparent)]
+    FotaJob(#[from] miplcheck_platform::FotaError),
     /// An `opaque` value, or a TLV value after `0x`, that is not hexadecimal bytes.
     #[error("{0:?} is not hexadecimal bytes")]
     NotHex(
@@ -154,6 +173,9 @@ pub fn parse(text: &str, root: &std::path::Path) -> Result<PlatformStep, Platfor
     let rest = rest.trim();
     if verb == "sota" {
         return sota(rest, root).map(|job| PlatformStep::Operate(Operation::Sota(job)));
+    }
+    if verb == "fota" {
+        return fota(rest, root).map(|job| PlatformStep::Operate(Operation::Fota(job)));
     }
     if verb == "auth-code" {
         return match rest {
@@ -295,12 +317,7 @@ fn sota(args: &str, root: &std::path::Path) -> Result<SotaJob, PlatformStepError
             return Err(PlatformStepError::SotaTwice(key.to_string()));
         }
     }
-    let path = root.join(file);
-    let package = std::fs::read(&path).map_err(|source| PlatformStepError::SotaPackage {
-        file: file.to_string(),
-        looked: path.clone(),
-        source,
-    })?;
+    let package = read_package(file, root, usize::MAX)?;
     let mut job = SotaJob::new(package);
     if let Some(v) = from {
         job = job.with_from(v);
@@ -308,6 +325,61 @@ fn sota(args: &str, root: &std::path::Path) -> Result<SotaJob, PlatformStepError
     if let Some(b) = block {
         let size = b.parse().map_err(|_| PlatformStepError::BlockNotNumber(b.to_string()))?;
         job = job.with_block_size(size)?;
+    }
+    job.check()?;
+    Ok(job)
+}
+
+/// A package file under `root`, refused unread when it is over `limit` bytes.
+fn read_package(file: &str, root: &std::path::Path, limit: usize) -> Result<Vec<u8>, PlatformStepError> {
+    use std::io::Read;
+    let path = root.join(file);
+    let failed = |source| PlatformStepError::SotaPackage { file: file.to_string(), looked: path.clone(), source };
+    let f = std::fs::File::open(&path).map_err(failed)?;
+    let mut package = vec![];
+    f.take(limit.saturating_add(1) as u64).read_to_end(&mut package).map_err(failed)?;
+    Ok(package)
+}
+
+/// `suites/data/fw_bc39_v2.bin block 256 fault link-lost-at 50%`.
+fn fota(args: &str, root: &std::path::Path) -> Result<FotaJob, PlatformStepError> {
+    let usage = |why: String| PlatformStepError::FotaUsage(why);
+    let mut words = args.split_whitespace();
+    let file = words.next().ok_or_else(|| usage("no package file".into()))?;
+    let (mut block, mut fault) = (None, None);
+    while let Some(key) = words.next() {
+        let value = words.next().ok_or_else(|| usage(format!("{key:?} needs a value")))?;
+        let f = match (key, value) {
+            ("block", b) => {
+                let size: usize = b.parse().map_err(|_| PlatformStepError::BlockNotNumber(b.to_string()))?;
+                if block.replace(size).is_some() {
+                    return Err(PlatformStepError::SotaTwice("block".into()));
+                }
+                continue;
+            }
+            ("fault", "corrupt") => FotaFault::Corrupt,
+            ("fault", "too-large") => FotaFault::TooLarge,
+            ("fault", "erase-while-updating") => FotaFault::EraseWhileUpdating,
+            ("fault", "link-lost-at") => {
+                let share = words.next().ok_or_else(|| usage("link-lost-at needs a share like 50%".into()))?;
+                let n = share.strip_suffix('%').and_then(|n| n.parse().ok());
+                FotaFault::LinkLostAt(n.ok_or_else(|| usage(format!("{share:?} is not a share like 50%")))?)
+            }
+            ("fault", other) => return Err(usage(format!("no fault {other:?}"))),
+            (other, _) => return Err(usage(format!("{other:?}"))),
+        };
+        if fault.replace(f).is_some() {
+            return Err(PlatformStepError::SotaTwice("fault".into()));
+        }
+    }
+    let package = read_package(file, root, miplcheck_platform::fota::MAX_PACKAGE)?;
+    let revision = miplcheck_platform::package_revision(&package)?;
+    let mut job = FotaJob::new(package, revision);
+    if let Some(b) = block {
+        job = job.with_block_size(b)?;
+    }
+    if let Some(f) = fault {
+        job = job.with_fault(f)?;
     }
     job.check()?;
     Ok(job)
@@ -367,6 +439,14 @@ mod tests {
     }
 
     #[test]
+    fn a_fota_job_reads_its_package_and_the_revision_in_it() {
+        let step = parse("fota suites/data/fw_bc39_v2.bin block 256 fault link-lost-at 50%", &root()).unwrap();
+        let PlatformStep::Operate(Operation::Fota(job)) = step else { panic!("{step:?}") };
+        assert_eq!(job.revision, "BC39NBR01A05_ONT");
+        assert_eq!((job.package.len(), job.block_size, job.fault), (3133, 256, Some(FotaFault::LinkLostAt(50))));
+    }
+
+    #[test]
     fn a_sota_job_reads_its_package() {
         let step = parse("sota suites/data/mcu_sw_v2.bin from MCU_SW_V1 block 1024", &root()).unwrap();
         let PlatformStep::Operate(Operation::Sota(job)) = step else { panic!("{step:?}") };
@@ -393,6 +473,16 @@ mod tests {
     #[case("sota suites/data/mcu_sw_v2.bin block 500", "block size 500")]
     #[case("sota suites/data/mcu_sw_v2.bin block big", "not a number")]
     #[case("sota suites/data/mcu_sw_v2.bin from A from B", "twice")]
+    #[case("fota", "no package file")]
+    #[case("fota suites/data/mcu_sw_v2.bin", "not a FOTA package")]
+    #[case("fota suites/data/fw_bc39_v2.bin fault", "needs a value")]
+    #[case("fota suites/data/fw_bc39_v2.bin fault melt", "no fault \"melt\"")]
+    #[case("fota suites/data/fw_bc39_v2.bin fault link-lost-at", "needs a share")]
+    #[case("fota suites/data/fw_bc39_v2.bin fault link-lost-at half", "not a share")]
+    #[case("fota suites/data/fw_bc39_v2.bin fault link-lost-at 100%", "1% to 99%")]
+    #[case("fota suites/data/fw_bc39_v2.bin fault corrupt fault corrupt", "twice")]
+    #[case("fota suites/data/fw_bc39_v2.bin block 500", "block size 500")]
+    #[case("fota suites/data/fw_bc39_v2.bin from V1", "\"from\"")]
     fn refuses(#[case] s: &str, #[case] says: &str) {
         let e = parse(s, &root()).unwrap_err().to_string();
         assert!(e.contains(says), "{e}");
@@ -437,7 +527,7 @@ mod tests {
         let e = parse("reed /3311", &root()).unwrap_err().to_string();
         assert_eq!(
             e,
-            "\"reed\" is not a platform operation; use read, discover, observe, cancel, write, replace, execute, attributes, sota or auto-observe"
+            "\"reed\" is not a platform operation; use read, discover, observe, cancel, write, replace, execute, attributes, sota, fota or auto-observe"
         );
         assert_eq!(
             parse("write /3311/0 tlv 5706=x", &root()).unwrap_err().to_string(),

@@ -6,6 +6,7 @@
 //!
 //! It names no dialect and knows nothing of the Modem: it answers through the `Ctx` it is lent.
 
+pub mod fota;
 pub mod sota;
 pub mod values;
 
@@ -161,6 +162,8 @@ pub struct Client {
     bootstrapped: bool,
     /// Object 5 for a software upgrade, once the TE set a version (BC39 §3.2.17).
     sota: Option<sota::Sota>,
+    /// Object 5 for the module's own firmware (FOTA), whenever SOTA does not hold it.
+    fota: fota::Fota,
     ep: Endpoint<String>,
     server: String,
     endpoint_name: String,
@@ -233,9 +236,11 @@ impl Client {
             .endpoint_name
             .bytes()
             .fold(0xB39u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)))
-            .wrapping_add(u64::from(a.generation).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+            .wrapping_add(u64::from(a.generation).wrapping_mul(0x9E37_79B9_7F4A_7C15))
+            .wrapping_add(u64::from(ctx.basics.boots) << 40);
         let mut c = Client {
             sota: a.sota,
+            fota: fota::Fota::after_boot(ctx.basics.fota_result.take()),
             profile: a.profile,
             bootstrapped: false,
             ep: Endpoint::new(Params::with_ack_timeout(a.ack_timeout), seed),
@@ -404,6 +409,11 @@ impl Client {
         self.notify_parts.iter().map(|p| p.value.len()).sum()
     }
 
+    /// Object 5 as the module's firmware update holds it.
+    pub fn fota(&self) -> &fota::Fota {
+        &self.fota
+    }
+
     pub fn registered(&self) -> bool {
         matches!(self.phase, Phase::Registered { .. })
     }
@@ -542,6 +552,7 @@ impl Client {
             // M5310-A §2.4: sent once; if it fails the lifetime simply runs out.
             self.update(self.lifetime, false, false, ctx);
         }
+        self.fota_poll(ctx);
         if self.idle_at.is_some_and(|t| ctx.now >= t) {
             if self.ep.in_flight() == 0 {
                 self.idle_at = None;
@@ -560,7 +571,7 @@ impl Client {
             _ => (None, None),
         };
         let hs = self.secure.as_ref().and_then(|s| s.deadline);
-        [self.ep.next_deadline(), a, b, self.idle_at, hs].into_iter().flatten().min()
+        [self.ep.next_deadline(), a, b, self.idle_at, hs, self.fota.deadline()].into_iter().flatten().min()
     }
 
     fn answered(&mut self, p: Packet, ctx: &mut Ctx) {
@@ -577,6 +588,7 @@ impl Client {
                 self.phase = Phase::Registered { location: loc.join("/"), renew: None, expires: Duration::ZERO };
                 self.start_lifetime(ctx.now);
                 ctx.event(Event::Registered);
+                self.fota_registered(ctx);
             }
             Mine::Register => {
                 self.phase = Phase::Deregistering;
@@ -643,7 +655,7 @@ impl Client {
         let observe = req.get_observe_value().and_then(Result::ok);
         let queries = wire::strings(&req, CoapOption::UriQuery);
         let msg_id = u32::from(mid);
-        if self.sota_request(&from, &req, path, ctx) {
+        if self.sota_request(&from, &req, path, ctx) || self.fota_request(&from, &req, path, ctx) {
             return;
         }
         let profile = self.profile.clone();

@@ -64,11 +64,7 @@ impl Client {
         let mem = self.sota.as_ref().map(|s| s.mem_size).unwrap_or(0);
         if num == 0 {
             if uint(req, CoapOption::Size1).is_some_and(|total| total > mem) {
-                // RFC 7959 §2.9.3: too large, and how large may be.
-                let mut p = Packet::new();
-                p.header.code = MessageClass::Response(ResponseType::RequestEntityTooLarge);
-                p.add_option(CoapOption::Size1, uint_bytes(mem));
-                self.respond_with(from, req, p, ctx);
+                self.respond_with(from, req, too_large(mem), ctx);
                 return;
             }
             ctx.event(Event::SotaDownloading);
@@ -124,9 +120,17 @@ impl Client {
         Reply::ok()
     }
 
-    fn respond_with(&mut self, to: &str, req: &Packet, p: Packet, ctx: &mut Ctx) {
+    pub(super) fn respond_with(&mut self, to: &str, req: &Packet, p: Packet, ctx: &mut Ctx) {
         if let Ok(d) = self.ep.respond(to.to_string(), req, p, ctx.now) {
             self.transmit(&d.peer, d.bytes, ctx);
         }
     }
+}
+
+/// RFC 7959 §2.9.3: 4.13, and in Size1 how large a package may be.
+pub(super) fn too_large(limit: u32) -> Packet {
+    let mut p = Packet::new();
+    p.header.code = MessageClass::Response(ResponseType::RequestEntityTooLarge);
+    p.add_option(CoapOption::Size1, uint_bytes(limit));
+    p
 }
