@@ -68,13 +68,13 @@ pub fn write(dialect: &Dialect, said: &[Said], known: &Known, naming: &Naming) -
     for s in &steps {
         match s {
             Step::Send { template, expect, fin, name, latency } => {
-                let _ = writeln!(y, "      - send: {}", quote(template));
+                let _ = writeln!(y, "      - send: {}", block(template));
                 if !expect.is_empty() {
                     let items: Vec<String> = expect.iter().map(|e| quote(e)).collect();
                     let _ = writeln!(y, "        expect: [{}]", items.join(", "));
                 }
                 if let Some(f) = fin {
-                    let _ = writeln!(y, "        final: {}", quote(f));
+                    let _ = writeln!(y, "        final: {}", block(f));
                 }
                 let manual = dialect.command(name).map(|c| c.max_response());
                 if let Some((w, why)) = send_window(*latency, manual, naming.margin) {
@@ -82,7 +82,7 @@ pub fn write(dialect: &Dialect, said: &[Said], known: &Known, naming: &Naming) -
                 }
             }
             Step::Urc { pattern, after } => {
-                let _ = writeln!(y, "      - urc: {}", quote(pattern));
+                let _ = writeln!(y, "      - urc: {}", block(pattern));
                 if let Some(w) = urc_window(*after, naming.margin) {
                     let _ = writeln!(
                         y,
@@ -122,6 +122,22 @@ pub fn send_window(latency: Duration, manual: Option<Duration>, margin: f64) -> 
 pub fn urc_window(after: Duration, margin: f64) -> Option<Duration> {
     let need = round_up(scaled(after, margin), Duration::from_secs(1));
     (need > DEFAULT_URC_WINDOW).then_some(need)
+}
+
+/// A block value as the hand-written suites have them, `send: AT+MIPLOPEN=${ref},600,60`, plain
+/// where YAML reads a plain scalar back as exactly `s` (an AT command or `+NAME` line with no
+/// `: `, ` #` or quote at its ends); quoted otherwise.
+fn block(s: &str) -> String {
+    let plain = (s.starts_with("AT") || s.starts_with('+'))
+        && !s.contains(": ")
+        && !s.contains(" #")
+        && !s.ends_with([':', ' ', '\'', '"'])
+        && !s.chars().any(|c| c.is_control());
+    if plain {
+        s.to_string()
+    } else {
+        quote(s)
+    }
 }
 
 /// A YAML scalar that reads back as exactly `s`: single-quoted, or double-quoted with escapes when
@@ -198,13 +214,14 @@ mod tests {
             Said::Urc { at: ms(9000), line: "+MIPLEVENT: 0,6".into(), since: ms(1000) },
             exchange("AT+MIPLCLOSE=1", &[], "+CIS ERROR: 601", 5),
             exchange("AT+X='it''s'", &["a\u{1b}b"], "OK", 5),
+            exchange("AT+X=\"a: b\" #c", &[], "OK", 5),
         ];
         let dialect = Dialect::by_name("bc39").unwrap();
         let (text, warnings) = write(dialect, &said, &Known::default(), &naming()).unwrap();
         assert!(warnings.is_empty());
         let suite = Suite::parse(std::path::Path::new("recorded.yaml"), &text).unwrap_or_else(|e| panic!("{e}\n{text}"));
         let case = &suite.cases[0];
-        assert_eq!((suite.name.as_str(), case.id.as_str(), case.steps.len()), ("recorded", "session", 5), "{text}");
+        assert_eq!((suite.name.as_str(), case.id.as_str(), case.steps.len()), ("recorded", "session", 6), "{text}");
         assert!(case.spec.starts_with("BC39 §"), "a spec the loader takes, left for the user");
         assert_eq!(case.steps[1].window, Some(Duration::from_millis(2700)), "900 ms × 3 > the manual's window\n{text}");
         assert_eq!(case.steps[2].window, Some(Duration::from_secs(24)), "{text}");
@@ -212,6 +229,9 @@ mod tests {
         assert_eq!(final_.source(), "+CIS ERROR: 601");
         let Action::Send { line, expect, .. } = &case.steps[4].action else { panic!() };
         assert_eq!((line.source(), expect[0].source()), ("AT+X='it''s'", "a\u{1b}b"));
+        let Action::Send { line, .. } = &case.steps[5].action else { panic!() };
+        assert_eq!(line.source(), "AT+X=\"a: b\" #c");
+        assert!(text.contains("      - send: AT+MIPLCREATE\n"), "plain where it can be\n{text}");
     }
 
     #[test]

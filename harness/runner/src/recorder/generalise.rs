@@ -51,9 +51,11 @@ fn literal(s: &str) -> String {
     s.replace('{', "{{").replace('}', "}}")
 }
 
-/// Whether a value is a volatile identifier the modem hands out (`<ref>`, `<msgId>`, …).
-fn identifier(name: &str) -> bool {
-    name == "ref" || name.ends_with("id")
+/// Whether a parameter is an identifier the modem hands out afresh (`<ref>`, `<msgId>`): what is
+/// captured. An object, instance or resource ID comes from the MCU or the platform's request and
+/// is the same in every run, so it stays literal and is checked.
+fn volatile(name: &str) -> bool {
+    name == "ref" || name == "msgid"
 }
 
 /// A command's arguments bound to the dialect's (canonical) parameter names, where the set form
@@ -80,6 +82,11 @@ impl Commands {
             Some(n) if a.value() == value && !value.is_empty() => Some(n.as_str()),
             _ => None,
         })
+    }
+
+    /// Whether a command after `i` uses `value` under `name`.
+    fn used_later(&self, i: usize, name: &str, value: &str) -> bool {
+        self.args.range(i + 1..).flat_map(|(_, a)| a).any(|(n, a)| n.as_deref() == Some(name) && a.value() == value)
     }
 
     /// Whether a command before `i` gave `value` itself under `name` (an object ID the MCU added is
@@ -148,7 +155,7 @@ struct Generaliser<'a> {
     dialect: &'a Dialect,
     known: &'a Known,
     commands: &'a Commands,
-    /// Captured so far, by name: the value a later `${name}` stands for.
+    /// Captured so far, by variable name (`msgid`, `msgid_2`): the value a later `${name}` stands for.
     vars: BTreeMap<String, String>,
     /// Identities used by a command before an answer captured them.
     needs: BTreeSet<&'static str>,
@@ -167,7 +174,7 @@ impl<'a> Generaliser<'a> {
             let mut texts = Vec::new();
             for (name, a) in args {
                 let v = a.value();
-                let by_var = name.as_deref().filter(|n| self.vars.get(*n).is_some_and(|x| x == v));
+                let by_var = name.as_deref().and_then(|n| self.var_for(n, v));
                 let by_platform = self.known.platform.as_ref().and_then(|(h, p)| {
                     if v == p.to_string() {
                         Some("platform.port".to_string())
@@ -175,7 +182,7 @@ impl<'a> Generaliser<'a> {
                         (v == h).then(|| "platform.host".to_string())
                     }
                 });
-                match by_var.map(str::to_string).or(by_platform) {
+                match by_var.or(by_platform) {
                     Some(n) if !v.is_empty() => {
                         changed = true;
                         texts.push(if a.quoted { format!("\"${{{n}}}\"") } else { format!("${{{n}}}") });
@@ -234,28 +241,47 @@ impl<'a> Generaliser<'a> {
         if self.known.secrets.values().any(|s| !s.is_empty() && s == v) {
             return "{_}".into();
         }
-        if let Some(n) = name {
-            if self.vars.get(n).is_some_and(|x| x == v) {
-                return format!("${{{n}}}");
-            }
+        if let Some(known) = name.and_then(|n| self.var_for(n, v)) {
+            return format!("${{{known}}}");
         }
         let reused = self.commands.later_use(i, v).map(str::to_string);
         let capture = match (name, reused) {
             // A URC's field, used again under its own name.
-            (Some(n), Some(u)) if n == u && !self.commands.given_before(i, n, v) => Some(n.to_string()),
+            (Some(n), Some(u)) if n == u && volatile(n) && !self.commands.given_before(i, n, v) => Some(n.to_string()),
             // An information line's field, used again as an identifier.
-            (None, Some(u)) if identifier(&u) && !self.commands.given_before(i, &u, v) => Some(u),
+            (None, Some(u)) if volatile(&u) && !self.commands.given_before(i, &u, v) => Some(u),
             _ => None,
         };
+        // A message ID is handed out afresh every time: captured even when no one answers it, so
+        // the snapshot names it rather than holding this session's number.
+        let capture = capture.or_else(|| name.filter(|n| *n == "msgid").map(str::to_string));
         match capture {
-            Some(n) if in_line.insert(n.clone()) => {
+            Some(base) => {
+                let n = self.fresh(i, &base, in_line);
+                in_line.insert(n.clone());
                 self.vars.insert(n.clone(), v.to_string());
                 format!("{{{n}}}")
             }
-            // Handed out afresh every time and answered by no one: any value.
-            _ if name == Some("msgid") => "{_}".into(),
-            _ => self.hide(&literal(&a.raw)),
+            None => self.hide(&literal(&a.raw)),
         }
+    }
+
+    /// The variable holding `value` that was captured as `base` (`msgid`, `msgid_2`, …), if any.
+    fn var_for(&self, base: &str, value: &str) -> Option<String> {
+        self.vars
+            .iter()
+            .filter(|(k, v)| *v == value && (*k == base || k.strip_prefix(base).is_some_and(|r| r.starts_with('_'))))
+            .map(|(k, _)| k.clone())
+            .next()
+    }
+
+    /// A name for a new capture of `base` after `i`: `base` itself unless it holds a value a later
+    /// command still uses (two requests pending at once), else `base_2`, `base_3`, …
+    fn fresh(&self, i: usize, base: &str, in_line: &BTreeSet<String>) -> String {
+        let free = |n: &String| {
+            !in_line.contains(n) && self.vars.get(n).is_none_or(|old| !self.commands.used_later(i, base, old))
+        };
+        std::iter::once(base.to_string()).chain((2..).map(|k| format!("{base}_{k}"))).find(free).expect("unbounded")
     }
 
     /// A whole value that is the IMEI or IMSI: captured the first time, compared after.
@@ -343,9 +369,34 @@ mod tests {
                 "AT+MIPLADDOBJ=${ref},3311,2,\"11\",4,2",
                 "AT+MIPLOPEN=${ref},600,60",
                 "urc +MIPLEVENT: ${ref},6",
-                "urc +MIPLOBSERVE: ${ref},{_},1,3311,0,-1",
+                "urc +MIPLOBSERVE: ${ref},{msgid},1,3311,0,-1",
                 "urc +MIPLDISCOVER: ${ref},{msgid},3311",
                 "AT+MIPLDISCOVERRSP=${ref},${msgid},1,4,\"5850\"",
+            ]
+        );
+    }
+
+    #[test]
+    fn requests_pending_at_once_keep_their_own_captures() {
+        let said = [
+            cmd("AT+MIPLCREATE", &["+MIPLCREATE: 0"]),
+            urc("+MIPLREAD: 0,101,3311,0,5850"),
+            urc("+MIPLREAD: 0,102,3311,0,5851"),
+            cmd("AT+MIPLREADRSP=0,102,1,3311,0,5851,1,1,0,0,0", &[]),
+            cmd("AT+MIPLREADRSP=0,101,1,3311,0,5850,1,1,1,0,0", &[]),
+            urc("+MIPLREAD: 0,103,3311,0,5850"),
+            cmd("AT+MIPLREADRSP=0,103,1,3311,0,5850,1,1,1,0,0", &[]),
+        ];
+        let got = texts(&steps(bc39(), &said, &Known::default()));
+        assert_eq!(
+            got[1..],
+            [
+                "urc +MIPLREAD: ${ref},{msgid},3311,0,5850",
+                "urc +MIPLREAD: ${ref},{msgid_2},3311,0,5851",
+                "AT+MIPLREADRSP=${ref},${msgid_2},1,3311,0,5851,1,1,0,0,0",
+                "AT+MIPLREADRSP=${ref},${msgid},1,3311,0,5850,1,1,1,0,0",
+                "urc +MIPLREAD: ${ref},{msgid},3311,0,5850",
+                "AT+MIPLREADRSP=${ref},${msgid},1,3311,0,5850,1,1,1,0,0",
             ]
         );
     }
