@@ -143,7 +143,7 @@ mod tests {
     #[rstest]
     #[case(Traffic::FromTe(b"AT+CGMR\r"), "     1.250s TE→UE AT+CGMR\\r")]
     #[case(Traffic::ToTe(b"\r\nOK\r\n"), "     1.250s UE→TE \\r\\nOK\\r\\n")]
-    #[case(Traffic::ToTe(b"\x1b[2J"), "     1.250s UE→TE \\u{1b}[2J")]
+    #[case(Traffic::ToTe(b"\x1b[2J"), "     1.250s UE→TE \\x1B[2J")]
     fn lines_are_timed_and_escaped(#[case] t: Traffic<'_>, #[case] want: &str) {
         assert_eq!(line(Duration::from_millis(1250), t, &Privacy::default()), want);
     }

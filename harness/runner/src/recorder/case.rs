@@ -126,12 +126,12 @@ pub fn urc_window(after: Duration, margin: f64) -> Option<Duration> {
 
 /// A block value as the hand-written suites have them, `send: AT+MIPLOPEN=${ref},600,60`, plain
 /// where YAML reads a plain scalar back as exactly `s` (an AT command or `+NAME` line with no
-/// `: `, ` #` or quote at its ends); quoted otherwise.
+/// `: ` or ` #` inside, no `:` or blank at its end); quoted otherwise.
 fn block(s: &str) -> String {
     let plain = (s.starts_with("AT") || s.starts_with('+'))
         && !s.contains(": ")
         && !s.contains(" #")
-        && !s.ends_with([':', ' ', '\'', '"'])
+        && !s.ends_with([':', ' '])
         && !s.chars().any(|c| c.is_control());
     if plain {
         s.to_string()
