@@ -54,7 +54,10 @@ fn options(a: &EmulateArgs) -> Result<(Options, Privacy), Error> {
         (Some(path), _) => {
             let rig = Rig::load(path).map_err(Error::Input)?;
             let Target::Emulator { options, .. } = &rig.target else {
-                return Err(Error::Usage(format!("--rig {}: not an emulator rig (kind = \"emulator\")", path.display())));
+                return Err(Error::Usage(format!(
+                    "--rig {}: not an emulator rig (kind = \"emulator\")",
+                    path.display()
+                )));
             };
             let privacy = Privacy::new(&rig.secrets).with_identities(
                 Some(&options.imei),
@@ -126,8 +129,8 @@ pub fn run(a: EmulateArgs) -> Result<Exit, Error> {
     if !a.pty {
         return Err(Error::Usage("say where to serve: --pty or --tcp ADDR".into()));
     }
-    let p = serve::on_pty_tapped(modem, tap)
-        .map_err(|e| Error::Failed(format!("cannot open a pseudo-terminal: {e}")))?;
+    let p =
+        serve::on_pty_tapped(modem, tap).map_err(|e| Error::Failed(format!("cannot open a pseudo-terminal: {e}")))?;
     say!("{}", p.path.display());
     eprintln!("{} emulator on {} (Ctrl-C stops it)", o.dialect, p.path.display());
     p.running.wait();
@@ -158,7 +161,8 @@ mod tests {
 
     #[test]
     fn a_datagram_is_decoded() {
-        let got = line(Duration::ZERO, Traffic::DatagramOut("127.0.0.1:5683", b"\x40\x01\x00\x01"), &Privacy::default());
+        let got =
+            line(Duration::ZERO, Traffic::DatagramOut("127.0.0.1:5683", b"\x40\x01\x00\x01"), &Privacy::default());
         assert!(got.contains("UE→PF 127.0.0.1:5683 CON GET"), "{got}");
     }
 }

@@ -93,9 +93,9 @@ pub fn run(a: RecordArgs) -> Result<Exit, Error> {
         return Err(usage("--platform", format!("{} has no [platform] table", a.rig.display())));
     }
     let listener = match &a.tcp {
-        Some(addr) => {
-            Some(std::net::TcpListener::bind(addr).map_err(|e| usage("--tcp", format!("cannot listen on {addr}: {e}")))?)
-        }
+        Some(addr) => Some(
+            std::net::TcpListener::bind(addr).map_err(|e| usage("--tcp", format!("cannot listen on {addr}: {e}")))?,
+        ),
         None => None,
     };
     miplcheck_runner::interrupt::install().map_err(|e| Error::Failed(format!("cannot handle signals: {e}")))?;
@@ -115,7 +115,10 @@ pub fn run(a: RecordArgs) -> Result<Exit, Error> {
         }
         Some(l) => {
             let local = l.local_addr().map(|a| a.to_string()).unwrap_or_default();
-            crate::out::warn_if_wide("the recorder's MCU port", l.local_addr().map_err(|e| Error::Failed(e.to_string()))?);
+            crate::out::warn_if_wide(
+                "the recorder's MCU port",
+                l.local_addr().map_err(|e| Error::Failed(e.to_string()))?,
+            );
             say!("tcp {local}");
             match forward::accept_tcp(l).map_err(|e| Error::Failed(format!("--tcp {local}: {e}")))? {
                 Some(port) => Box::new(port),

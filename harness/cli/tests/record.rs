@@ -184,8 +184,11 @@ fn a_recorded_session_replays_and_fails_against_a_quirked_rig() {
     assert!(!yaml.contains(platform.rsplit_once(':').unwrap().1), "the platform's port is a variable\n{yaml}");
     let snap = golden.join("bc39/driver__recorded.snap");
     let snapshot = std::fs::read_to_string(&snap).unwrap();
-    assert!(snapshot.contains("+MIPLOBSERVE: {ref#1},{msgid#1},1,3311,0,-1")
-            && snapshot.contains("+MIPLDISCOVER: {ref#1},{msgid#2},3311") && !snapshot.contains("866971030000001"));
+    assert!(
+        snapshot.contains("+MIPLOBSERVE: {ref#1},{msgid#1},1,3311,0,-1")
+            && snapshot.contains("+MIPLDISCOVER: {ref#1},{msgid#2},3311")
+            && !snapshot.contains("866971030000001")
+    );
     assert!(out.contains(&format!("snapshot: {}", snap.display())), "{out}");
 
     let (code, out) = run(&root().join("rigs/emulator-bc39.toml"), dir.path(), "again");
@@ -261,7 +264,8 @@ fn record_refuses_to_overwrite_a_case() {
     let dir = tempfile::tempdir().unwrap();
     let case = dir.path().join("there.yaml");
     std::fs::write(&case, "x").unwrap();
-    let o = common::miplcheck(&["record", "--rig", "rigs/emulator-bc39.toml", "--pty", "--out", case.to_str().unwrap()]);
+    let o =
+        common::miplcheck(&["record", "--rig", "rigs/emulator-bc39.toml", "--pty", "--out", case.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("--out"), "{o:?}");
     assert_eq!(std::fs::read_to_string(&case).unwrap(), "x");

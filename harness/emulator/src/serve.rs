@@ -28,7 +28,10 @@ pub enum Traffic<'a> {
 
 /// An observer of the served traffic, called on the modem's thread with the instant it happened:
 /// keep it quick, or the modem's answers wait for it.
-pub type Tap = Arc<dyn Fn(Instant, Traffic<'_>) + Send + Sync>;
+pub type Tap = Arc<TapFn>;
+
+/// What a [`Tap`] holds.
+pub type TapFn = dyn Fn(Instant, Traffic<'_>) + Send + Sync;
 
 enum Event {
     Input(Vec<u8>),
@@ -311,7 +314,7 @@ fn event_loop(
     rx: &Receiver<Event>,
     writer: &mut dyn Write,
     net: &mut Network,
-    tap: Option<&(dyn Fn(Instant, Traffic<'_>) + Send + Sync)>,
+    tap: Option<&TapFn>,
 ) {
     let epoch = Instant::now();
     let seen = |t: Traffic<'_>| {

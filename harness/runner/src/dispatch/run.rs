@@ -318,7 +318,11 @@ impl Plan {
     }
 
     /// A command's information lines, asked outside any case (no secrets, no platform).
-    fn ask(&self, port: &mut dyn miplcheck_transport::Port, command: &str) -> Result<Vec<String>, crate::engine::AskError> {
+    fn ask(
+        &self,
+        port: &mut dyn miplcheck_transport::Port,
+        command: &str,
+    ) -> Result<Vec<String>, crate::engine::AskError> {
         let secrets = BTreeMap::new();
         let tolerate = crate::rig::Tolerate::default();
         let ctx = Context {

@@ -33,7 +33,12 @@ pub enum CaseError {
 }
 
 /// The suite file's text, and a warning for each command left out.
-pub fn write(dialect: &Dialect, said: &[Said], known: &Known, naming: &Naming) -> Result<(String, Vec<String>), CaseError> {
+pub fn write(
+    dialect: &Dialect,
+    said: &[Said],
+    known: &Known,
+    naming: &Naming,
+) -> Result<(String, Vec<String>), CaseError> {
     let mut warnings = Vec::new();
     for s in said {
         if let Said::Command(x) = s {
@@ -55,7 +60,11 @@ pub fn write(dialect: &Dialect, said: &[Said], known: &Known, naming: &Naming) -
         naming.rig.replace('\n', " "),
         steps.len() - commands
     );
-    let _ = writeln!(y, "# TODO: cite the manual section this case checks in both `spec:` lines (`{} §3.2.1`),", dialect.model);
+    let _ = writeln!(
+        y,
+        "# TODO: cite the manual section this case checks in both `spec:` lines (`{} §3.2.1`),",
+        dialect.model
+    );
     let _ = writeln!(y, "# and say in `title:` what it checks. Windows are the measured times × {}.", naming.margin);
     let _ = writeln!(y, "suite: {}", quote(&naming.suite));
     let _ = writeln!(y, "title: {}", quote(&format!("Recorded from {}", naming.rig)));
@@ -219,7 +228,8 @@ mod tests {
         let dialect = Dialect::by_name("bc39").unwrap();
         let (text, warnings) = write(dialect, &said, &Known::default(), &naming()).unwrap();
         assert!(warnings.is_empty());
-        let suite = Suite::parse(std::path::Path::new("recorded.yaml"), &text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        let suite =
+            Suite::parse(std::path::Path::new("recorded.yaml"), &text).unwrap_or_else(|e| panic!("{e}\n{text}"));
         let case = &suite.cases[0];
         assert_eq!((suite.name.as_str(), case.id.as_str(), case.steps.len()), ("recorded", "session", 6), "{text}");
         assert!(case.spec.starts_with("BC39 §"), "a spec the loader takes, left for the user");

@@ -129,7 +129,9 @@ mod tests {
     fn bytes_cross_both_ways_and_are_kept_in_order() {
         let (path, mut mcu_end) = offer_pty().unwrap();
         let mut mcu = serial::open(&SerialSettings::at_path(path.to_string_lossy())).unwrap();
-        let modem_rig = crate::rig::Rig::parse(std::path::Path::new("rig.toml"), "kind = \"emulator\"\ndialect = \"bc39\"\n").unwrap();
+        let modem_rig =
+            crate::rig::Rig::parse(std::path::Path::new("rig.toml"), "kind = \"emulator\"\ndialect = \"bc39\"\n")
+                .unwrap();
         let mut target = crate::target::open(&modem_rig).unwrap();
         target.prepare().unwrap();
         let worker = std::thread::spawn(move || {

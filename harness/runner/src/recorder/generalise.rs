@@ -134,7 +134,8 @@ pub fn steps(dialect: &Dialect, said: &[Said], known: &Known) -> Vec<Step> {
     }
     // Identities a command carried before any answer showed them: asked first, as basics.yaml does.
     let mut first = Vec::new();
-    for (need, command, pattern) in [("imei", "AT+CGSN=1", "+CGSN: {imei:\\d{15}}"), ("imsi", "AT+CIMI", "{imsi:\\d{6,15}}")]
+    for (need, command, pattern) in
+        [("imei", "AT+CGSN=1", "+CGSN: {imei:\\d{15}}"), ("imsi", "AT+CIMI", "{imsi:\\d{6,15}}")]
     {
         if g.needs.contains(need) {
             let name = Command::parse(command).map(|c| c.name).unwrap_or_default();
@@ -418,7 +419,10 @@ mod tests {
         };
         let got = texts(&steps(bc39(), &said, &known));
         let all = got.join("\n");
-        assert!(!all.contains("FhyvhmgIRQrde4In") && !all.contains("866971030000001") && !all.contains("4600400"), "{all}");
+        assert!(
+            !all.contains("FhyvhmgIRQrde4In") && !all.contains("866971030000001") && !all.contains("4600400"),
+            "{all}"
+        );
         assert_eq!(got[0], "AT+CGSN=1 +CGSN: {imei:\\d{15}}", "asked first, since a command carries it");
         assert_eq!(got[1], "AT+MIPLCONFIG=5,\"${secret.psk}\"");
         assert_eq!(got[3], "AT+CGSN=1 +CGSN: ${imei}");

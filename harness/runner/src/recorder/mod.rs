@@ -97,7 +97,12 @@ impl Recorder {
 
     /// Closes the modem link and the platform, and writes the case read from `session` to `out`
     /// (through a temporary file): the warnings on what was left out.
-    pub fn write(self, session: &forward::Session, naming: &case::Naming, out: &Path) -> Result<Vec<String>, RecordError> {
+    pub fn write(
+        self,
+        session: &forward::Session,
+        naming: &case::Naming,
+        out: &Path,
+    ) -> Result<Vec<String>, RecordError> {
         let Recorder { rig, target, platform, known } = self;
         // A serial port is opened exclusively: the replay opens it again.
         drop(target);
@@ -105,7 +110,9 @@ impl Recorder {
         let said = session::read(rig.dialect, &session.chunks);
         let (text, mut warnings) = case::write(rig.dialect, &said, &known, naming)?;
         if session.truncated {
-            warnings.push(format!("the session went past {MAX_RECORDED_BYTES} bytes; the rest was forwarded, not recorded"));
+            warnings.push(format!(
+                "the session went past {MAX_RECORDED_BYTES} bytes; the rest was forwarded, not recorded"
+            ));
         }
         crate::report::atomic::write(out, text.as_bytes())
             .map_err(|source| RecordError::Write { path: out.display().to_string(), source })?;
