@@ -141,22 +141,26 @@ fn run(rig: &Path, dir: &Path, out: &str) -> (Option<i32>, String) {
     (o.status.code(), format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr)))
 }
 
+/// A temporary folder, the suite file `suites/<stem>.yaml` to record to and the golden folder.
+fn places(stem: &str) -> (tempfile::TempDir, std::path::PathBuf, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let case = dir.path().join(format!("suites/{stem}.yaml"));
+    let golden = dir.path().join("golden");
+    (dir, case, golden)
+}
+
+/// `miplcheck record` on the BC39 emulator rig into `case` and `golden`, with `args`.
+fn record(case: &Path, golden: &Path, args: &[&str]) -> Proc {
+    let (case, golden) = (case.to_str().unwrap(), golden.to_str().unwrap());
+    let mut all = vec!["record", "--rig", "rigs/emulator-bc39.toml", "--out", case, "--golden", golden];
+    all.extend(args);
+    Proc::start(&all)
+}
+
 #[test]
 fn a_recorded_session_replays_and_fails_against_a_quirked_rig() {
-    let dir = tempfile::tempdir().unwrap();
-    let case = dir.path().join("suites/driver.yaml");
-    let golden = dir.path().join("golden");
-    let rec = Proc::start(&[
-        "record",
-        "--rig",
-        "rigs/emulator-bc39.toml",
-        "--platform",
-        "--pty",
-        "--out",
-        case.to_str().unwrap(),
-        "--golden",
-        golden.to_str().unwrap(),
-    ]);
+    let (dir, case, golden) = places("driver");
+    let rec = record(&case, &golden, &["--platform", "--pty"]);
     let pty = rec.line();
     assert!(pty.starts_with("/dev/"), "the pty's path first: {pty}");
     let platform = rec.line();
@@ -204,22 +208,8 @@ fn a_recorded_session_replays_and_fails_against_a_quirked_rig() {
 
 #[test]
 fn a_tcp_session_ends_when_the_mcu_hangs_up_and_writes_no_identity_or_secret() {
-    let dir = tempfile::tempdir().unwrap();
-    let case = dir.path().join("suites/ids.yaml");
-    let golden = dir.path().join("golden");
-    let rec = Proc::start(&[
-        "record",
-        "--rig",
-        "rigs/emulator-bc39.toml",
-        "--tcp",
-        "127.0.0.1:0",
-        "--out",
-        case.to_str().unwrap(),
-        "--golden",
-        golden.to_str().unwrap(),
-        "--case-id",
-        "identities",
-    ]);
+    let (dir, case, golden) = places("ids");
+    let rec = record(&case, &golden, &["--tcp", "127.0.0.1:0", "--case-id", "identities"]);
     let first = rec.line();
     let addr = first.strip_prefix("tcp ").unwrap_or_else(|| panic!("{first}"));
     let mut mcu = Mcu::on_tcp(addr);
@@ -257,6 +247,17 @@ fn a_session_without_a_command_writes_nothing() {
     assert_eq!(code, Some(1), "{out}\n{err}");
     assert!(err.contains("the MCU sent no command that was answered"), "{err}");
     assert!(!case.exists());
+}
+
+#[test]
+fn help_lists_record_and_emulate_with_examples() {
+    let top = String::from_utf8(common::miplcheck(&["--help"]).stdout).unwrap();
+    assert!(top.contains("record") && top.contains("emulate"), "{top}");
+    for sub in ["record", "emulate"] {
+        let o = common::miplcheck(&[sub, "--help"]);
+        let help = String::from_utf8(o.stdout).unwrap();
+        assert!(help.contains("Examples:") && help.contains(&format!("miplcheck {sub} --rig")), "{help}");
+    }
 }
 
 #[test]

@@ -111,20 +111,22 @@ mod tests {
         Duration::from_millis(n)
     }
 
-    fn chunk(at: u64, dir: Dir, bytes: &[u8]) -> Chunk {
-        Chunk { at: ms(at), dir, bytes: bytes.to_vec() }
+    /// BC39's reading of chunks given as (ms, direction, bytes).
+    fn read_bc39(chunks: &[(u64, Dir, &[u8])]) -> Vec<Said> {
+        let chunks: Vec<Chunk> =
+            chunks.iter().map(|(at, dir, b)| Chunk { at: ms(*at), dir: *dir, bytes: b.to_vec() }).collect();
+        read(Dialect::by_name("bc39").unwrap(), &chunks)
     }
 
     #[test]
     fn commands_answers_and_urcs_are_told_apart() {
-        let chunks = [
-            chunk(0, Dir::FromTe, b"AT+MIPLCREATE\r"),
-            chunk(5, Dir::ToTe, b"AT+MIPLCREATE\r\r\n+MIPLCREATE:0\r\n\r\nOK\r\n"),
-            chunk(10, Dir::FromTe, b"AT+MIPLOPEN=0,600,60\r"),
-            chunk(30, Dir::ToTe, b"AT+MIPLOPEN=0,600,60\r\r\nOK\r\n"),
-            chunk(90, Dir::ToTe, b"\r\n+MIPLEVENT: 0,6\r\n"),
-        ];
-        let said = read(Dialect::by_name("bc39").unwrap(), &chunks);
+        let said = read_bc39(&[
+            (0, Dir::FromTe, b"AT+MIPLCREATE\r"),
+            (5, Dir::ToTe, b"AT+MIPLCREATE\r\r\n+MIPLCREATE:0\r\n\r\nOK\r\n"),
+            (10, Dir::FromTe, b"AT+MIPLOPEN=0,600,60\r"),
+            (30, Dir::ToTe, b"AT+MIPLOPEN=0,600,60\r\r\nOK\r\n"),
+            (90, Dir::ToTe, b"\r\n+MIPLEVENT: 0,6\r\n"),
+        ]);
         assert_eq!(said.len(), 3, "{said:?}");
         let Said::Command(x) = &said[0] else { panic!("{said:?}") };
         assert_eq!((x.line.as_str(), x.info.as_slice()), ("AT+MIPLCREATE", &["+MIPLCREATE:0".to_string()][..]));
@@ -136,20 +138,18 @@ mod tests {
 
     #[test]
     fn a_command_split_over_writes_is_one_command() {
-        let chunks = [
-            chunk(0, Dir::FromTe, b"AT+CG"),
-            chunk(1, Dir::FromTe, b"MR\r"),
-            chunk(3, Dir::ToTe, b"\r\nBC39\r\n\r\nOK\r\n"),
-        ];
-        let said = read(Dialect::by_name("bc39").unwrap(), &chunks);
+        let said = read_bc39(&[
+            (0, Dir::FromTe, b"AT+CG"),
+            (1, Dir::FromTe, b"MR\r"),
+            (3, Dir::ToTe, b"\r\nBC39\r\n\r\nOK\r\n"),
+        ]);
         let Said::Command(x) = &said[0] else { panic!("{said:?}") };
         assert_eq!((x.line.as_str(), x.sent, x.info.len()), ("AT+CGMR", ms(1), 1));
     }
 
     #[test]
     fn no_final_code_is_kept_as_none() {
-        let chunks = [chunk(0, Dir::FromTe, b"AT+CGMR\r")];
-        let said = read(Dialect::by_name("bc39").unwrap(), &chunks);
+        let said = read_bc39(&[(0, Dir::FromTe, b"AT+CGMR\r")]);
         assert!(matches!(&said[0], Said::Command(x) if x.fin.is_none()));
     }
 }
