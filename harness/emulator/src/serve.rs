@@ -309,13 +309,7 @@ impl Network {
     }
 }
 
-fn event_loop(
-    modem: &mut Modem,
-    rx: &Receiver<Event>,
-    writer: &mut dyn Write,
-    net: &mut Network,
-    tap: Option<&TapFn>,
-) {
+fn event_loop(modem: &mut Modem, rx: &Receiver<Event>, writer: &mut dyn Write, net: &mut Network, tap: Option<&TapFn>) {
     let epoch = Instant::now();
     let seen = |t: Traffic<'_>| {
         if let Some(tap) = tap {

@@ -25,6 +25,11 @@ pub struct Naming {
     pub margin: f64,
 }
 
+/// The most commands and URCs one recorded case holds: a regression case longer than this is
+/// not one a person reads, and generalising is quadratic in it (each value looked for in every
+/// later command), so the time stays bounded whatever a session holds.
+pub const MAX_SAID: usize = 2000;
+
 /// Why no case could be written.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CaseError {
@@ -40,6 +45,10 @@ pub fn write(
     naming: &Naming,
 ) -> Result<(String, Vec<String>), CaseError> {
     let mut warnings = Vec::new();
+    if said.len() > MAX_SAID {
+        warnings.push(format!("the session said {} things; the case keeps the first {MAX_SAID}", said.len()));
+    }
+    let said = &said[..said.len().min(MAX_SAID)];
     for s in said {
         if let Said::Command(x) = s {
             if x.fin.is_none() {
@@ -242,6 +251,14 @@ mod tests {
         let Action::Send { line, .. } = &case.steps[5].action else { panic!() };
         assert_eq!(line.source(), "AT+X=\"a: b\" #c");
         assert!(text.contains("      - send: AT+MIPLCREATE\n"), "plain where it can be\n{text}");
+    }
+
+    #[test]
+    fn a_long_session_is_cut_with_a_warning() {
+        let said: Vec<Said> = (0..MAX_SAID + 5).map(|_| exchange("AT", &[], "OK", 1)).collect();
+        let (text, warnings) = write(Dialect::by_name("bc39").unwrap(), &said, &Known::default(), &naming()).unwrap();
+        assert_eq!(text.matches("- send: AT\n").count(), MAX_SAID);
+        assert!(warnings[0].contains("keeps the first 2000"), "{warnings:?}");
     }
 
     #[test]
