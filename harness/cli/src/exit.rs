@@ -12,7 +12,8 @@ pub enum Exit {
     /// Every case passed; no regression; coverage complete; a service ended cleanly.
     Ok,
     /// The check did not pass: a case failed (`run`), B regresses (`diff`), something the
-    /// emulator can produce is uncovered (`coverage --require-complete`), or a report or service
+    /// emulator can produce is uncovered (`coverage --require-complete`), a recording had no
+    /// answered command or its case did not pass again (`record`), or a report or service
     /// could not do its work (`report` could not write, `emulate` could not serve).
     Failed,
     /// Bad input: a rig, suite, run record or argument that cannot be used; the message names the
@@ -54,12 +55,14 @@ impl From<Exit> for ExitCode {
 pub const HELP: &str = "Exit status:
   0  passed: every case passed, no regression, coverage complete
   1  failed: a case failed (run, or the runs merge put together), B regresses (diff), coverage incomplete
-     (coverage --require-complete), or a report or service could not do its work
+     (coverage --require-complete), a recorded session had no answered command or its case did not pass
+     again (record), or a report or service could not do its work
   2  bad input: a rig, suite, run record or argument that cannot be used (the message names file, line, field);
      for merge, shards that do not make one run (one missing, a case twice, other suites)
   3  a report could not be written (the message names the file): what is on disk is not the whole run
   4  infrastructure: no case failed, but some could not be judged (a port gone, a connection refused,
-     no answer to the sync, a rig found unhealthy); a firmware failure (1) takes precedence (run, merge)
+     no answer to the sync, a rig found unhealthy; record: the rig's modem could not be reached); a firmware
+     failure (1) takes precedence (run, merge)
   130, 143  stopped by SIGINT (Ctrl-C) or SIGTERM: the reports hold the cases that finished, marked incomplete";
 
 /// Why a command stopped.

@@ -4,16 +4,16 @@
 mod accept;
 mod coverage;
 mod diff;
+mod emulate;
 mod exit;
 mod merge;
 mod out;
 mod platform;
+mod record;
 mod report;
 mod run;
 
-use clap::{Args, Parser, Subcommand};
-use exit::{Error, Exit};
-use miplcheck_emulator::{serve, Modem, Options};
+use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -33,7 +33,10 @@ enum Command {
     /// Run suites against the rig's modem and write reports.
     Run(Box<run::RunArgs>),
     /// Serve the emulator for other tools (a terminal program, your MCU code, another harness).
-    Emulate(EmulateArgs),
+    Emulate(emulate::EmulateArgs),
+    /// Sit between an MCU and the rig's modem, forward both ways, and write what was said as a
+    /// suite case (with its golden snapshot) when the session ends.
+    Record(Box<record::RecordArgs>),
     /// Serve the mock OneNET platform (LwM2M bootstrap and registration over CoAP/UDP), print
     /// every datagram decoded, take commands on stdin (`read EP /3311/0/5700`, `help`), and with
     /// `--http` serve OneNET's HTTP API.
@@ -54,28 +57,6 @@ enum Command {
     Merge(merge::MergeArgs),
 }
 
-#[derive(Args)]
-struct EmulateArgs {
-    /// `bc39` or `m5310a`.
-    #[arg(long, required_unless_present = "rig")]
-    dialect: Option<String>,
-    /// Serve the emulator an emulator rig file describes (its `[emulator]` table: identities,
-    /// firmware, delays, quirks, faults), e.g. to put it behind ser2net as a bench modem.
-    #[arg(long, conflicts_with = "dialect")]
-    rig: Option<std::path::PathBuf>,
-    /// Serve on a new pseudo-terminal and print its path.
-    #[arg(long, conflicts_with = "tcp")]
-    pty: bool,
-    /// Serve on a TCP address, e.g. 127.0.0.1:7000.
-    #[arg(long)]
-    tcp: Option<String>,
-    /// Answer every command this much later (e.g. 250ms).
-    #[arg(long, value_parser = humantime::parse_duration)]
-    delay: Option<std::time::Duration>,
-    /// Start with echo off (ATE0).
-    #[arg(long)]
-    no_echo: bool,
-}
 
 fn main() -> ExitCode {
     use std::io::IsTerminal;
@@ -88,14 +69,17 @@ fn main() -> ExitCode {
     // `run --help` gives its examples and the exit statuses a rack's CI reads.
     let command = <Cli as clap::CommandFactory>::command()
         .mut_subcommand("run", |c| c.after_help(format!("{}\n\n{}", run::EXAMPLES, exit::HELP)))
-        .mut_subcommand("merge", |c| c.after_help(merge::HELP));
+        .mut_subcommand("merge", |c| c.after_help(merge::HELP))
+        .mut_subcommand("emulate", |c| c.after_help(emulate::EXAMPLES))
+        .mut_subcommand("record", |c| c.after_help(format!("{}\n\n{}", record::EXAMPLES, exit::HELP)));
     let cli = match <Cli as clap::FromArgMatches>::from_arg_matches(&command.get_matches()) {
         Ok(cli) => cli,
         Err(e) => e.exit(),
     };
     let outcome = match cli.command {
         Command::Run(a) => run::run(*a),
-        Command::Emulate(a) => emulate(a),
+        Command::Emulate(a) => emulate::run(a),
+        Command::Record(a) => record::run(*a),
         Command::Platform(a) => platform::run(a),
         Command::Coverage(a) => coverage::run(a),
         Command::Diff(a) => diff::run(a),
@@ -112,47 +96,3 @@ fn main() -> ExitCode {
     }
 }
 
-fn emulate(a: EmulateArgs) -> Result<Exit, Error> {
-    let mut o = match (&a.rig, &a.dialect) {
-        (Some(path), _) => {
-            let rig = miplcheck_runner::rig::Rig::load(path).map_err(Error::Input)?;
-            match rig.target {
-                miplcheck_runner::rig::Target::Emulator { options, .. } => options,
-                _ => {
-                    return Err(Error::Usage(format!(
-                        "--rig {}: not an emulator rig (kind = \"emulator\")",
-                        path.display()
-                    )))
-                }
-            }
-        }
-        (None, Some(d)) => Options::for_dialect(d),
-        (None, None) => unreachable!("clap requires --dialect or --rig"),
-    };
-    if a.no_echo {
-        o.echo = false;
-    }
-    if let Some(d) = a.delay {
-        o.delays.insert("*".into(), d);
-    }
-    let modem = Modem::new(o.clone()).map_err(|e| Error::Usage(format!("--dialect: {e}")))?;
-    if let Some(addr) = a.tcp {
-        let listener = std::net::TcpListener::bind(&addr).map_err(|e| Error::Usage(format!("--tcp {addr}: {e}")))?;
-        if let Ok(local) = listener.local_addr() {
-            out::warn_if_wide("the emulator's AT port", local);
-        }
-        say!("{} emulator on tcp {}", o.dialect, listener.local_addr().map(|a| a.to_string()).unwrap_or(addr));
-        drop(modem);
-        let make = move || Modem::new(o.clone()).expect("validated above");
-        serve::on_tcp(listener, make).map_err(|e| Error::Failed(e.to_string()))?;
-        return Ok(Exit::Ok);
-    }
-    if !a.pty {
-        return Err(Error::Usage("say where to serve: --pty or --tcp ADDR".into()));
-    }
-    let p = serve::on_pty(modem).map_err(|e| Error::Failed(format!("cannot open a pseudo-terminal: {e}")))?;
-    say!("{}", p.path.display());
-    eprintln!("{} emulator on {} (Ctrl-C stops it)", o.dialect, p.path.display());
-    p.running.wait();
-    Ok(Exit::Ok)
-}

@@ -1,5 +1,6 @@
 //! Serving a [`Modem`] in real time on a pty or a TCP socket, for the runner, other tools and
-//! people at a terminal (`miplcheck emulate --pty`).
+//! people at a terminal (`miplcheck emulate --pty`). A [`Tap`] sees the traffic as it is served
+//! (`miplcheck emulate --log`); it observes only and cannot change what the modem is sent or sends.
 
 use crate::modem::{Emission, Modem};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
@@ -11,6 +12,26 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
+
+/// What crossed the served modem's links, as the serve loop handled it.
+#[derive(Debug, Clone, Copy)]
+pub enum Traffic<'a> {
+    /// Bytes from the TE (the MCU, a terminal) to the modem.
+    FromTe(&'a [u8]),
+    /// Bytes the modem wrote to the TE.
+    ToTe(&'a [u8]),
+    /// A datagram the modem sent, to `ip:port`.
+    DatagramOut(&'a str, &'a [u8]),
+    /// A datagram that came to the modem's socket, from `ip:port` (also one it then drops).
+    DatagramIn(&'a str, &'a [u8]),
+}
+
+/// An observer of the served traffic, called on the modem's thread with the instant it happened:
+/// keep it quick, or the modem's answers wait for it.
+pub type Tap = Arc<TapFn>;
+
+/// What a [`Tap`] holds.
+pub type TapFn = dyn Fn(Instant, Traffic<'_>) + Send + Sync;
 
 enum Event {
     Input(Vec<u8>),
@@ -72,17 +93,27 @@ pub struct PtyModem {
 }
 
 pub fn on_pty(modem: Modem) -> io::Result<PtyModem> {
+    on_pty_tapped(modem, None)
+}
+
+/// [`on_pty`] with the traffic shown to `tap`.
+pub fn on_pty_tapped(modem: Modem, tap: Option<Tap>) -> io::Result<PtyModem> {
     let pty = Pty::open()?;
     let path = pty.path.clone();
     let master = pty.master.try_clone()?;
     let stop = Arc::new(AtomicBool::new(false));
     let reader = PollReader { file: master, stop: stop.clone() };
-    let running = start(modem, reader, PtyWriter(pty), stop)?;
+    let running = start(modem, reader, PtyWriter(pty), stop, tap)?;
     Ok(PtyModem { path, running })
 }
 
 /// Serves one TCP connection at a time on `listener`, a fresh power-on modem for each.
 pub fn on_tcp(listener: std::net::TcpListener, make: impl Fn() -> Modem) -> io::Result<()> {
+    on_tcp_tapped(listener, make, None)
+}
+
+/// [`on_tcp`] with the traffic shown to `tap`.
+pub fn on_tcp_tapped(listener: std::net::TcpListener, make: impl Fn() -> Modem, tap: Option<Tap>) -> io::Result<()> {
     for conn in listener.incoming() {
         // One failed accept (a peer that reset at once) must not stop the emulator.
         let conn = match conn {
@@ -98,14 +129,21 @@ pub fn on_tcp(listener: std::net::TcpListener, make: impl Fn() -> Modem) -> io::
         conn.set_write_timeout(Some(Duration::from_secs(10)))?;
         let reader = conn.try_clone()?;
         let stop = Arc::new(AtomicBool::new(false));
-        let running = start(make(), TimeoutReader { inner: reader, stop: stop.clone() }, conn, stop)?;
+        let running = start(make(), TimeoutReader { inner: reader, stop: stop.clone() }, conn, stop, tap.clone())?;
         running.wait();
     }
     Ok(())
 }
 
-/// Keeps the pty (and its slave keep-alive) alive as long as the writer.
-struct PtyWriter(Pty);
+/// Writes a pty's master side, keeping the pty (and its slave keep-alive) alive as long as the
+/// writer: also the recorder's end of the pty it offers an MCU.
+pub struct PtyWriter(Pty);
+
+impl PtyWriter {
+    pub fn new(pty: Pty) -> Self {
+        PtyWriter(pty)
+    }
+}
 
 impl Write for PtyWriter {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
@@ -116,10 +154,17 @@ impl Write for PtyWriter {
     }
 }
 
-/// Reads the pty master with a poll timeout so the thread can be stopped.
-struct PollReader {
+/// Reads the pty master with a poll timeout so the thread can be stopped: once `stop` is set, a
+/// read returns 0 within 100 ms.
+pub struct PollReader {
     file: std::fs::File,
     stop: Arc<AtomicBool>,
+}
+
+impl PollReader {
+    pub fn new(file: std::fs::File, stop: Arc<AtomicBool>) -> Self {
+        PollReader { file, stop }
+    }
 }
 
 impl Read for PollReader {
@@ -159,7 +204,13 @@ impl<R: Read> Read for TimeoutReader<R> {
     }
 }
 
-fn start<R, W>(mut modem: Modem, mut reader: R, mut writer: W, stop: Arc<AtomicBool>) -> io::Result<Running>
+fn start<R, W>(
+    mut modem: Modem,
+    mut reader: R,
+    mut writer: W,
+    stop: Arc<AtomicBool>,
+    tap: Option<Tap>,
+) -> io::Result<Running>
 where
     R: Read + Send + 'static,
     W: Write + Send + 'static,
@@ -184,7 +235,7 @@ where
     })?;
     let mut udp = Network { tx: tx.clone(), stop: stop.clone(), sockets: Vec::new() };
     let thread = std::thread::Builder::new().name("emulator".into()).spawn(move || {
-        event_loop(&mut modem, &rx, &mut writer, &mut udp);
+        event_loop(&mut modem, &rx, &mut writer, &mut udp, tap.as_deref());
     })?;
     Ok(Running { control: tx, stop_reader: stop, thread: Some(thread) })
 }
@@ -258,8 +309,13 @@ impl Network {
     }
 }
 
-fn event_loop(modem: &mut Modem, rx: &Receiver<Event>, writer: &mut dyn Write, net: &mut Network) {
+fn event_loop(modem: &mut Modem, rx: &Receiver<Event>, writer: &mut dyn Write, net: &mut Network, tap: Option<&TapFn>) {
     let epoch = Instant::now();
+    let seen = |t: Traffic<'_>| {
+        if let Some(tap) = tap {
+            tap(Instant::now(), t);
+        }
+    };
     let mut queue: Vec<Emission> = Vec::new();
     // The servers the modem was configured with and has sent to, by address, under the name it
     // was given: replies come back from them; anything else is dropped.
@@ -272,13 +328,18 @@ fn event_loop(modem: &mut Modem, rx: &Receiver<Event>, writer: &mut dyn Write, n
         let wait = next.map(|t| t.saturating_sub(now)).unwrap_or(Duration::from_secs(3600));
         match rx.recv_timeout(wait) {
             Ok(Event::Input(bytes)) => {
+                seen(Traffic::FromTe(&bytes));
                 let out = modem.input(&bytes, epoch.elapsed());
                 queue.extend(out);
             }
             Ok(Event::Datagram(from, bytes)) => match names.get(&from) {
-                Some(name) => queue.extend(modem.datagram(name, &bytes, epoch.elapsed())),
+                Some(name) => {
+                    seen(Traffic::DatagramIn(&from, &bytes));
+                    queue.extend(modem.datagram(name, &bytes, epoch.elapsed()))
+                }
                 // Not from the configured server: a note in the log, nothing on the AT port.
                 None => {
+                    seen(Traffic::DatagramIn(&from, &bytes));
                     if strangers.insert(from.clone()) {
                         tracing::warn!(
                             "dropped a {}-byte datagram from {from}: not a server this modem was configured with \
@@ -311,6 +372,7 @@ fn event_loop(modem: &mut Modem, rx: &Receiver<Event>, writer: &mut dyn Write, n
             match d.to.to_socket_addrs().ok().and_then(|mut a| a.next()) {
                 Some(addr) => {
                     names.insert(addr.to_string(), d.to.clone());
+                    seen(Traffic::DatagramOut(&addr.to_string(), &d.bytes));
                     net.send(addr, &d.bytes);
                 }
                 None => tracing::warn!("cannot resolve {}; datagram dropped", d.to),
@@ -320,6 +382,7 @@ fn event_loop(modem: &mut Modem, rx: &Receiver<Event>, writer: &mut dyn Write, n
         queue.sort_by_key(|e| e.at);
         while queue.first().is_some_and(|e| e.at <= now) {
             let e = queue.remove(0);
+            seen(Traffic::ToTe(&e.bytes));
             if writer.write_all(&e.bytes).and_then(|_| writer.flush()).is_err() {
                 return;
             }

@@ -71,3 +71,27 @@ fn the_reset_command_prints_its_banner_after_the_boot_time(#[case] dialect: &str
     port.write(b"AT\r").unwrap();
     assert_eq!(read_until(&mut port, "OK\r\n", &mut vec![]), "\r\nOK\r\n", "up again, answering");
 }
+
+/// A tap sees what the modem is sent and what it writes, byte for byte, and changes neither.
+#[test]
+fn a_tap_sees_both_ways() {
+    use miplcheck_emulator::serve::{on_pty_tapped, Traffic};
+    use std::sync::{Arc, Mutex};
+    let seen: Arc<Mutex<Vec<(bool, Vec<u8>)>>> = Arc::default();
+    let log = seen.clone();
+    let tap = Arc::new(move |_: std::time::Instant, t: Traffic<'_>| match t {
+        Traffic::FromTe(b) => log.lock().unwrap().push((true, b.to_vec())),
+        Traffic::ToTe(b) => log.lock().unwrap().push((false, b.to_vec())),
+        Traffic::DatagramOut(..) | Traffic::DatagramIn(..) => {}
+    });
+    let pty = on_pty_tapped(Modem::new(Options::for_dialect("bc39")).unwrap(), Some(tap)).unwrap();
+    let mut port = open(&SerialSettings::at_path(pty.path.to_string_lossy())).unwrap();
+    port.write(b"AT+MIPLVER?\r").unwrap();
+    let mut got = vec![];
+    let heard = read_until(&mut port, "OK\r\n", &mut got);
+    let seen = seen.lock().unwrap().clone();
+    let sent: Vec<u8> = seen.iter().filter(|(te, _)| *te).flat_map(|(_, b)| b.clone()).collect();
+    let written: Vec<u8> = seen.iter().filter(|(te, _)| !*te).flat_map(|(_, b)| b.clone()).collect();
+    assert_eq!(sent, b"AT+MIPLVER?\r");
+    assert_eq!(String::from_utf8_lossy(&written), heard, "what the tap saw is what the TE got");
+}

@@ -73,3 +73,12 @@ pub fn requested() -> Option<Signal> {
         _ => Some(Signal::Interrupt),
     }
 }
+
+/// Forgets a stop that was asked for, so what follows runs (the recorder, stopped by Ctrl-C, then
+/// replays the case it wrote); a later signal asks again.
+pub fn clear() {
+    if let Some(flags) = FLAGS.get() {
+        flags.seen.store(false, Ordering::SeqCst);
+        flags.which.store(0, Ordering::SeqCst);
+    }
+}

@@ -33,6 +33,7 @@ pub mod probe;
 pub mod provenance;
 pub mod quarantine;
 pub mod rack;
+pub mod recorder;
 pub mod report;
 pub mod rig;
 pub mod suite;

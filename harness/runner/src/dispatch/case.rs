@@ -54,15 +54,8 @@ impl Plan {
         let prepared = began.elapsed();
         // A fresh platform for every case, so no registration or observation carries over and
         // message IDs do not depend on which cases ran before.
-        let platform: Option<Box<dyn Control>> = match &self.rig.platform {
-            None => None,
-            Some(p) => {
-                let opts = miplcheck_platform::PlatformOptions {
-                    auto_observe: p.auto_observe,
-                    auth_code: if p.check_auth_code { self.rig.secrets.get("auth_code").cloned() } else { None },
-                    server_uri: format!("coap://{}:{{port}}", p.advertise),
-                    ..Default::default()
-                };
+        let platform: Option<Box<dyn Control>> = match (&self.rig.platform, self.rig.platform_options()) {
+            (Some(p), Some(opts)) => {
                 // On the target's own clock where it has one (the emulator in virtual time), else
                 // on UDP with its records on the port's epoch.
                 match target.start_platform(p, opts.clone()) {
@@ -82,6 +75,7 @@ impl Plan {
                     }
                 }
             }
+            _ => None,
         };
         let advertise = self.rig.platform.as_ref().map(|p| p.advertise.as_str()).unwrap_or("");
         let ctx = Context {

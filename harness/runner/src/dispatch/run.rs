@@ -256,7 +256,7 @@ impl Plan {
     /// What the modem says it is, before the first case: `AT+CGMR`, `AT+CGSN=1`, `AT+CIMI`
     /// (3GPP TS 27.007 §5.3, §5.4, §5.6), and from that what the run may show of it: the
     /// rig's secrets and, unless its `[privacy]` keeps them, the IMEI and IMSI masked.
-    fn identify(&self, target: &mut dyn Target) -> (Firmware, Privacy) {
+    pub(crate) fn identify(&self, target: &mut dyn Target) -> (Firmware, Privacy) {
         let secrets_only = Privacy::new(&self.rig.secrets);
         if let Err(e) = target.prepare() {
             return (
@@ -268,22 +268,29 @@ impl Plan {
                 secrets_only,
             );
         }
-        let secrets = BTreeMap::new();
-        let tolerate = crate::rig::Tolerate::default();
-        let ctx = Context {
-            dialect: self.rig.dialect,
-            timing: &self.rig.timing,
-            line_ending: &self.rig.line_ending,
-            secrets: &secrets,
-            platform: None,
-            tolerate: &tolerate,
-            progress: None,
-        };
         let port = target.port();
-        let revision = match crate::engine::ask(port, &ctx, "AT+CGMR") {
+        let revision = match self.ask(port, "AT+CGMR") {
             Ok(lines) => lines.join(" / "),
             Err(e) => format!("unknown: {e}"),
         };
+        let (imei, imsi, notes) = self.ask_identities(port);
+        let privacy = secrets_only.with_identities(imei.as_deref(), imsi.as_deref(), self.rig.privacy.identity);
+        let imei = imei.map(|i| privacy.text(&i));
+        let note = (!notes.is_empty()).then(|| privacy.text(&notes.join("; ")));
+        if let Some(n) = &note {
+            tracing::warn!("{}", miplcheck_record::printable(n));
+        }
+        (Firmware { revision: privacy.text(&revision), imei, note }, privacy)
+    }
+}
+
+impl Plan {
+    /// The IMEI and IMSI the modem reports (`AT+CGSN=1`, `AT+CIMI`), unmasked, and a note for each
+    /// it did not: for the run's privacy rules and for the recorder, which must not write them.
+    pub(crate) fn ask_identities(
+        &self,
+        port: &mut dyn miplcheck_transport::Port,
+    ) -> (Option<String>, Option<String>, Vec<String>) {
         let digits = |lines: Vec<String>| {
             lines.iter().find_map(|l| {
                 let d: String = l.chars().filter(char::is_ascii_digit).collect();
@@ -292,7 +299,7 @@ impl Plan {
         };
         // A probe that fails is said in the record, not left as a silent null.
         let mut notes = Vec::new();
-        let mut probe = |command: &str, what: &str| match crate::engine::ask(port, &ctx, command) {
+        let mut probe = |command: &str, what: &str| match self.ask(port, command) {
             Ok(lines) => {
                 let found = digits(lines);
                 if found.is_none() {
@@ -307,13 +314,27 @@ impl Plan {
         };
         let imei = probe("AT+CGSN=1", "IMEI");
         let imsi = probe("AT+CIMI", "IMSI");
-        let privacy = secrets_only.with_identities(imei.as_deref(), imsi.as_deref(), self.rig.privacy.identity);
-        let imei = imei.map(|i| privacy.text(&i));
-        let note = (!notes.is_empty()).then(|| privacy.text(&notes.join("; ")));
-        if let Some(n) = &note {
-            tracing::warn!("{}", miplcheck_record::printable(n));
-        }
-        (Firmware { revision: privacy.text(&revision), imei, note }, privacy)
+        (imei, imsi, notes)
+    }
+
+    /// A command's information lines, asked outside any case (no secrets, no platform).
+    fn ask(
+        &self,
+        port: &mut dyn miplcheck_transport::Port,
+        command: &str,
+    ) -> Result<Vec<String>, crate::engine::AskError> {
+        let secrets = BTreeMap::new();
+        let tolerate = crate::rig::Tolerate::default();
+        let ctx = Context {
+            dialect: self.rig.dialect,
+            timing: &self.rig.timing,
+            line_ending: &self.rig.line_ending,
+            secrets: &secrets,
+            platform: None,
+            tolerate: &tolerate,
+            progress: None,
+        };
+        crate::engine::ask(port, &ctx, command)
     }
 }
 

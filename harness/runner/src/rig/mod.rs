@@ -686,6 +686,18 @@ impl Rig {
         })
     }
 
+    /// How the rig's mock platform is started for a case (`[platform]`; `None` without one): the
+    /// auth code checked when the rig asks, the server URI it hands out in bootstrap.
+    pub fn platform_options(&self) -> Option<miplcheck_platform::PlatformOptions> {
+        let p = self.platform.as_ref()?;
+        Some(miplcheck_platform::PlatformOptions {
+            auto_observe: p.auto_observe,
+            auth_code: if p.check_auth_code { self.secrets.get("auth_code").cloned() } else { None },
+            server_uri: format!("coap://{}:{{port}}", p.advertise),
+            ..Default::default()
+        })
+    }
+
     /// The rig with the emulator reached in virtual time (for tests of timing logic).
     /// The IMEI and IMSI the rig itself says its modem has: an emulator's; none for a bench modem,
     /// which is asked before a run.
