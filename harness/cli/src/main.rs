@@ -57,7 +57,6 @@ enum Command {
     Merge(merge::MergeArgs),
 }
 
-
 fn main() -> ExitCode {
     use std::io::IsTerminal;
     tracing_subscriber::fmt()
@@ -95,4 +94,3 @@ fn main() -> ExitCode {
         }
     }
 }
-
