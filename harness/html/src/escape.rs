@@ -4,17 +4,29 @@
 /// Text made safe for element content and for double- or single-quoted attribute values.
 pub fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + s.len() / 8);
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
+    esc_into(&mut out, s);
     out
+}
+
+/// [`esc`] onto the end of `out`: the runs between the five characters it replaces are copied
+/// whole, since a big page is mostly transcript text that needs none.
+pub fn esc_into(out: &mut String, s: &str) {
+    let mut start = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let with = match b {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            b'\'' => "&#39;",
+            _ => continue,
+        };
+        // An ASCII byte: a character boundary on both sides.
+        out.push_str(&s[start..i]);
+        out.push_str(with);
+        start = i + 1;
+    }
+    out.push_str(&s[start..]);
 }
 
 /// A fragment identifier made from arbitrary names: ASCII letters, digits, `-` and `_` are kept,
@@ -30,7 +42,7 @@ pub fn wire_text(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 32);
     let mut rest = s;
     while let Some(i) = rest.find('\\') {
-        out.push_str(&esc(&rest[..i]));
+        esc_into(&mut out, &rest[..i]);
         let tail = &rest[i..];
         let b = tail.as_bytes();
         let len = match b.get(1) {
@@ -46,11 +58,11 @@ pub fn wire_text(s: &str) -> String {
         } else {
             // `\\` (or a lone backslash): keep both characters as text.
             let keep = if b.get(1) == Some(&b'\\') { 2 } else { 1 };
-            out.push_str(&esc(&tail[..keep]));
+            esc_into(&mut out, &tail[..keep]);
             rest = &tail[keep..];
         }
     }
-    out.push_str(&esc(rest));
+    esc_into(&mut out, rest);
     out
 }
 
@@ -74,6 +86,24 @@ mod tests {
         );
         assert_eq!(wire_text(r"end\"), r"end\");
         assert_eq!(wire_text(r"\xZ"), r"\xZ");
+    }
+
+    #[test]
+    fn escaping_keeps_every_other_character_as_it_is() {
+        let s = "é→ <b>&\"'\u{2028}x";
+        let by_char: String = s
+            .chars()
+            .map(|c| match c {
+                '&' => "&amp;".to_string(),
+                '<' => "&lt;".into(),
+                '>' => "&gt;".into(),
+                '"' => "&quot;".into(),
+                '\'' => "&#39;".into(),
+                c => c.to_string(),
+            })
+            .collect();
+        assert_eq!(esc(s), by_char);
+        assert_eq!(esc(""), "");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! transcript's class column (echo, info, final, urc, coap) is kept, so the MCU's side, the modem's
 //! answers and the datagrams are told apart at a glance and still by text when printed in grey.
 
-use super::escape::{esc, wire_text};
+use super::escape::{esc, esc_into, wire_text};
 use super::units;
 use miplcheck_record::{Class, Dir, Line, LineKind};
 use std::fmt::Write;
@@ -31,17 +31,20 @@ pub fn table(lines: &[Line]) -> String {
             }
             (_, Some(dir)) => {
                 let class = l.class.map(Class::name).unwrap_or("");
-                let _ = write!(
-                    out,
-                    r#"<tr class="{}{}{}"><td class="t">{}</td><td class="d"><b class="dir">{}</b></td><td class="c">{}</td><td class="x">{}</td></tr>"#,
-                    dir_class(dir),
-                    if class.is_empty() { "" } else { " " },
-                    esc(&class.replace(|c: char| !c.is_ascii_alphanumeric(), "-")),
-                    time(l.at_ms),
-                    dir,
-                    esc(class),
-                    wire_text(&l.text)
-                );
+                // Written in place, not through `format!`: a big run's pages are millions of rows.
+                out.push_str(r#"<tr class=""#);
+                out.push_str(dir_class(dir));
+                if !class.is_empty() {
+                    out.push(' ');
+                    esc_into(&mut out, &class.replace(|c: char| !c.is_ascii_alphanumeric(), "-"));
+                }
+                out.push_str(r#""><td class="t">"#);
+                time_into(&mut out, l.at_ms);
+                let _ = write!(out, r#"</td><td class="d"><b class="dir">{dir}</b></td><td class="c">"#);
+                esc_into(&mut out, class);
+                out.push_str(r#"</td><td class="x">"#);
+                out.push_str(&wire_text(&l.text));
+                out.push_str("</td></tr>");
             }
             _ => {
                 // Notes are the runner's own words (`step 3 failed: …`), not bytes on a wire.
@@ -61,10 +64,15 @@ pub fn table(lines: &[Line]) -> String {
 }
 
 fn time(at_ms: Option<f64>) -> String {
-    match at_ms {
-        // Seconds from the case's first line, as the transcript files print them.
-        Some(ms) if ms.is_finite() => format!("{:.3}&#8239;s", ms / 1000.0),
-        _ => String::new(),
+    let mut out = String::new();
+    time_into(&mut out, at_ms);
+    out
+}
+
+fn time_into(out: &mut String, at_ms: Option<f64>) {
+    // Seconds from the case's first line, as the transcript files print them.
+    if let Some(ms) = at_ms.filter(|ms| ms.is_finite()) {
+        let _ = write!(out, "{:.3}&#8239;s", ms / 1000.0);
     }
 }
 
