@@ -72,12 +72,15 @@ fn the_reset_command_prints_its_banner_after_the_boot_time(#[case] dialect: &str
     assert_eq!(read_until(&mut port, "OK\r\n", &mut vec![]), "\r\nOK\r\n", "up again, answering");
 }
 
+/// What a tap saw: (from the TE?, the bytes), in order.
+type Seen = std::sync::Arc<std::sync::Mutex<Vec<(bool, Vec<u8>)>>>;
+
 /// A tap sees what the modem is sent and what it writes, byte for byte, and changes neither.
 #[test]
 fn a_tap_sees_both_ways() {
     use miplcheck_emulator::serve::{on_pty_tapped, Traffic};
-    use std::sync::{Arc, Mutex};
-    let seen: Arc<Mutex<Vec<(bool, Vec<u8>)>>> = Arc::default();
+    use std::sync::Arc;
+    let seen: Seen = Arc::default();
     let log = seen.clone();
     let tap = Arc::new(move |_: std::time::Instant, t: Traffic<'_>| match t {
         Traffic::FromTe(b) => log.lock().unwrap().push((true, b.to_vec())),
