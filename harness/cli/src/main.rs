@@ -20,8 +20,7 @@ use std::process::ExitCode;
 #[command(
     name = "miplcheck",
     version,
-    about = "Conformance harness for OneNET LwM2M (MIPL) AT commands of NB-IoT modems",
-    after_help = exit::HELP
+    about = "Conformance harness for OneNET LwM2M (MIPL) AT commands of NB-IoT modems"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -57,6 +56,18 @@ enum Command {
     Merge(merge::MergeArgs),
 }
 
+/// `miplcheck --help`: a line for each thing people do with it, then the exit statuses (each
+/// command's `--help` has its own examples).
+const EXAMPLES: &str = "Examples:
+  miplcheck run --rig rigs/virtual-bc39.toml --rig rigs/virtual-m5310a.toml   every suite, both emulators, virtual time
+  miplcheck run --rig my-bc39.toml --suite register --out reports/fw-2.1   one suite on a bench modem (rig from rigs/serial-bc39.example.toml)
+  miplcheck diff reports/fw-2.0 reports/fw-2.1          firmware N against N+1; exit 1 on a regression
+  miplcheck emulate --rig rigs/emulator-bc39.toml --pty --log    a modem for your MCU code, its AT traffic printed
+  miplcheck record --rig rigs/emulator-bc39.toml --pty --out suites/my-driver.yaml   your MCU's session made a case
+  miplcheck platform --listen 127.0.0.1:5683            the mock OneNET; type `help` for its commands
+  MIPL_API_KEY=k miplcheck platform --http 127.0.0.1:8080   …and OneNET's HTTP API (curl -H 'api-key: k' …)
+  miplcheck coverage --require-complete                 what the golden snapshots exercise of each manual";
+
 fn main() -> ExitCode {
     use std::io::IsTerminal;
     tracing_subscriber::fmt()
@@ -67,6 +78,7 @@ fn main() -> ExitCode {
         .init();
     // `run --help` gives its examples and the exit statuses a rack's CI reads.
     let command = <Cli as clap::CommandFactory>::command()
+        .after_help(format!("{EXAMPLES}\n\n{}", exit::HELP))
         .mut_subcommand("run", |c| c.after_help(format!("{}\n\n{}", run::EXAMPLES, exit::HELP)))
         .mut_subcommand("merge", |c| c.after_help(merge::HELP))
         .mut_subcommand("emulate", |c| c.after_help(emulate::EXAMPLES))

@@ -253,6 +253,12 @@ fn a_session_without_a_command_writes_nothing() {
 fn help_lists_record_and_emulate_with_examples() {
     let top = String::from_utf8(common::miplcheck(&["--help"]).stdout).unwrap();
     assert!(top.contains("record") && top.contains("emulate"), "{top}");
+    // The top-level help shows each hands-on command in use, before the exit statuses.
+    let examples = &top[top.find("Examples:").expect("examples in --help")..];
+    for used in ["miplcheck emulate --rig", "miplcheck record --rig", "miplcheck platform --listen", "--http"] {
+        assert!(examples.contains(used), "{used} in {examples}");
+    }
+    assert!(examples.find("Exit status:") > examples.find("miplcheck record"), "{examples}");
     for sub in ["record", "emulate"] {
         let o = common::miplcheck(&[sub, "--help"]);
         let help = String::from_utf8(o.stdout).unwrap();
