@@ -584,6 +584,21 @@ cases:
         6,
         "cannot read the SOTA package suites/data/no.bin"
     )]
+    #[case(
+        "suite: x\ncases:\n  - id: a\n    spec: BC39 §1\n    steps:\n      - send: AT\n      - onenet: poke /3311\n",
+        7,
+        "field `cases[0].steps[1].onenet`: unknown call \"poke\""
+    )]
+    #[case(
+        "suite: x\ncases:\n  - id: a\n    spec: BC39 §1\n    steps:\n      - onenet: write /3311/0/5850 1\n",
+        6,
+        "`write` takes an instance like /3311/0"
+    )]
+    #[case(
+        "suite: x\ncases:\n  - id: a\n    spec: BC39 §1\n    steps:\n      - onenet: read /3311\n        window: 5s\n",
+        6,
+        "onenet steps have no window"
+    )]
     fn bad_suites_name_the_line(#[case] text: &str, #[case] line: usize, #[case] says: &str) {
         let e = parse(text).unwrap_err();
         let shown = e.to_string();
@@ -592,6 +607,20 @@ cases:
             assert_eq!(e.line, Some(line), "{shown}");
         }
         assert!(shown.contains(says), "{shown}");
+    }
+
+    #[test]
+    fn onenet_steps_need_the_api_key_and_the_platform() {
+        let s = parse(
+            "suite: x\nrequires: [onenet-http]\ncases:\n  - id: a\n    spec: BC39 §1\n    steps:\n      - onenet: read /3311/0/5700\n      - onenet-answer: errno 0 succ{*}\n",
+        )
+        .unwrap();
+        let c = &s.cases[0];
+        assert!(s.uses_platform(c));
+        assert!(s.secrets_used(c).contains("api_key"));
+        assert_eq!(c.requires, ["onenet-http"]);
+        assert_eq!(c.steps[0].describe(), "onenet read /3311/0/5700");
+        assert_eq!(c.steps[1].describe(), "onenet-answer errno 0 succ{*}");
     }
 
     #[test]

@@ -1256,6 +1256,22 @@ mod tests {
     }
 
     #[test]
+    fn http_needs_the_api_key_and_sockets() {
+        let e = parse("kind = \"emulator\"\ndialect = \"bc39\"\n[platform]\nhttp = true\n").unwrap_err();
+        assert!(e.to_string().contains("needs `api_key` in [secrets]"), "{e}");
+        assert_eq!(e.line, Some(4), "{e}");
+        let r = parse(
+            "kind = \"emulator\"\ndialect = \"bc39\"\n[secrets]\napi_key = \"k3y-for-tests\"\n[platform]\nhttp = true\n",
+        )
+        .unwrap();
+        assert!(r.serves_http() && r.has(Rig::ONENET_HTTP));
+        let r = r.with_virtual_link();
+        assert!(!r.serves_http() && !r.has(Rig::ONENET_HTTP), "a virtual-time link has no sockets");
+        let plain = parse("kind = \"emulator\"\ndialect = \"bc39\"\n[platform]\n").unwrap();
+        assert!(!plain.has(Rig::ONENET_HTTP));
+    }
+
+    #[test]
     fn debug_output_hides_secret_values() {
         let r = parse("kind = \"emulator\"\ndialect = \"bc39\"\n[secrets]\npsk = \"FhyvhmgIRQrde4In\"\n").unwrap();
         let shown = format!("{r:?}");
