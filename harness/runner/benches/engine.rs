@@ -25,6 +25,7 @@ fn bench(c: &mut Criterion) {
         line_ending: &rig.line_ending,
         secrets: &rig.secrets,
         platform: None,
+        onenet: None,
         tolerate: &rig.tolerate,
         progress: None,
     };

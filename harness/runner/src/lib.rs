@@ -23,6 +23,7 @@ pub mod input_error;
 pub mod interrupt;
 pub mod labgrid;
 pub mod line_time;
+pub mod onenet_api;
 pub mod outcome;
 pub mod partition;
 pub mod pattern;

@@ -58,6 +58,11 @@ struct RawStep {
     answer: Option<String>,
     /// Datagrams on the wire, in order: `UE→PF CON POST /rd?{_}`.
     wire: Option<Vec<String>>,
+    /// Start a call of the OneNET HTTP API (`read /3311/0/5700`); it runs while later steps go on.
+    onenet: Option<String>,
+    /// The answer to the last `onenet:` call: `errno 0 succ{*}`.
+    #[serde(rename = "onenet-answer")]
+    onenet_answer: Option<String>,
     /// A file the modem should hand over piece by piece (SOTA): with `each`, `reply`, `until`.
     package: Option<String>,
     each: Option<String>,
@@ -81,8 +86,14 @@ impl Suite {
     /// Whether a case (with its setup and teardown) needs the rig's mock platform.
     pub fn uses_platform(&self, case: &Case) -> bool {
         self.setup.iter().chain(&case.steps).chain(&self.teardown).any(|s| {
-            matches!(s.action, Action::Platform(..) | Action::Answer(_) | Action::Wire(_))
-                || s.references().iter().any(|r| r.starts_with("platform."))
+            matches!(
+                s.action,
+                Action::Platform(..)
+                    | Action::Answer(_)
+                    | Action::Wire(_)
+                    | Action::Onenet(..)
+                    | Action::OnenetAnswer(_)
+            ) || s.references().iter().any(|r| r.starts_with("platform."))
         })
     }
 
@@ -97,6 +108,9 @@ impl Suite {
         }
         if steps().any(|s| matches!(s.action, Action::Platform(crate::platform_op::PlatformStep::AuthCode(true), _))) {
             used.insert("auth_code".into());
+        }
+        if steps().any(|s| matches!(s.action, Action::Onenet(..))) {
+            used.insert("api_key".into());
         }
         used
     }
@@ -142,6 +156,10 @@ pub enum Action {
     /// (hex) and is answered with `reply`, until a URC matches `until`; then the pieces must make
     /// the file, byte for byte.
     Package(Box<Package>),
+    /// Start a call of the OneNET HTTP API on a thread (the MCU answers the modem meanwhile).
+    Onenet(crate::onenet_api::Call, String),
+    /// Wait for the answer to the last `onenet:` call and match it (`errno 0 succ …`).
+    OnenetAnswer(Pattern),
 }
 
 #[derive(Debug, Clone)]
@@ -177,6 +195,8 @@ impl Step {
             Action::Answer(p) => format!("answer {}", p.source()),
             Action::Wire(ps) => format!("wire {}", ps.iter().map(Pattern::source).collect::<Vec<_>>().join(" · ")),
             Action::Package(p) => format!("package {} until {}", p.file.display(), p.until.source()),
+            Action::Onenet(_, text) => format!("onenet {text}"),
+            Action::OnenetAnswer(p) => format!("onenet-answer {}", p.source()),
         }
     }
 
@@ -191,13 +211,13 @@ impl Step {
             Action::Urcs { patterns, .. } | Action::Wire(patterns) => {
                 patterns.iter().flat_map(|p| p.references().iter().cloned()).collect()
             }
-            Action::Answer(p) => p.references().to_vec(),
+            Action::Answer(p) | Action::OnenetAnswer(p) => p.references().to_vec(),
             Action::Package(p) => {
                 let mut r = p.reply.holes().unwrap_or_default();
                 r.extend(p.each.references().iter().chain(p.until.references()).cloned());
                 r
             }
-            Action::Wait(_) | Action::Platform(..) => vec![],
+            Action::Wait(_) | Action::Platform(..) | Action::Onenet(..) => vec![],
         }
     }
 
@@ -206,9 +226,9 @@ impl Step {
         let pats: Vec<&Pattern> = match &self.action {
             Action::Send { expect, final_, .. } => expect.iter().chain(std::iter::once(final_)).collect(),
             Action::Urcs { patterns, .. } | Action::Wire(patterns) => patterns.iter().collect(),
-            Action::Answer(p) => vec![p],
+            Action::Answer(p) | Action::OnenetAnswer(p) => vec![p],
             Action::Package(p) => vec![&p.each, &p.until],
-            Action::Wait(_) | Action::Platform(..) => vec![],
+            Action::Wait(_) | Action::Platform(..) | Action::Onenet(..) => vec![],
         };
         pats.iter().flat_map(|p| p.capture_names().iter().cloned()).collect()
     }
@@ -400,12 +420,15 @@ fn step(
         r.answer.is_some(),
         r.wire.is_some(),
         r.package.is_some(),
+        r.onenet.is_some(),
+        r.onenet_answer.is_some(),
     ];
     if kinds.iter().filter(|k| **k).count() != 1 {
         return Err(err(
             line,
             at,
-            "a step is exactly one of: send, urc, urcs, unordered, wait, platform, answer, wire, package".into(),
+            "a step is exactly one of: send, urc, urcs, unordered, wait, platform, answer, wire, package, onenet, onenet-answer"
+                .into(),
         ));
     }
     if r.package.is_none() && (r.each.is_some() || r.reply.is_some() || r.until.is_some()) {
@@ -437,6 +460,11 @@ fn step(
         Action::Platform(parsed, op.trim().to_string())
     } else if let Some(a) = &r.answer {
         Action::Answer(pat(a, "answer")?)
+    } else if let Some(call) = &r.onenet {
+        let parsed = crate::onenet_api::parse(call).map_err(|e| err(line, &format!("{at}.onenet"), e))?;
+        Action::Onenet(parsed, call.trim().to_string())
+    } else if let Some(a) = &r.onenet_answer {
+        Action::OnenetAnswer(pat(a, "onenet-answer")?)
     } else if let Some(w) = &r.wire {
         if w.is_empty() {
             return Err(err(line, &format!("{at}.wire"), "list at least one datagram".into()));
@@ -460,8 +488,8 @@ fn step(
     } else {
         Action::Wait(r.wait.expect("counted above"))
     };
-    if matches!(action, Action::Wait(_) | Action::Platform(..)) && r.window.is_some() {
-        return Err(err(line, &format!("{at}.window"), "wait and platform steps have no window".into()));
+    if matches!(action, Action::Wait(_) | Action::Platform(..) | Action::Onenet(..)) && r.window.is_some() {
+        return Err(err(line, &format!("{at}.window"), "wait, platform and onenet steps have no window".into()));
     }
     if r.window.is_some_and(|w| w.is_zero()) {
         return Err(err(line, &format!("{at}.window"), "a window must be longer than 0".into()));
@@ -605,6 +633,21 @@ cases:
         6,
         "cannot read the SOTA package suites/data/no.bin"
     )]
+    #[case(
+        "suite: x\ncases:\n  - id: a\n    spec: BC39 §1\n    steps:\n      - send: AT\n      - onenet: poke /3311\n",
+        7,
+        "field `cases[0].steps[1].onenet`: unknown call \"poke\""
+    )]
+    #[case(
+        "suite: x\ncases:\n  - id: a\n    spec: BC39 §1\n    steps:\n      - onenet: write /3311/0/5850 1\n",
+        6,
+        "`write` takes an instance like /3311/0"
+    )]
+    #[case(
+        "suite: x\ncases:\n  - id: a\n    spec: BC39 §1\n    steps:\n      - onenet: read /3311\n        window: 5s\n",
+        6,
+        "onenet steps have no window"
+    )]
     fn bad_suites_name_the_line(#[case] text: &str, #[case] line: usize, #[case] says: &str) {
         let e = parse(text).unwrap_err();
         let shown = e.to_string();
@@ -613,6 +656,20 @@ cases:
             assert_eq!(e.line, Some(line), "{shown}");
         }
         assert!(shown.contains(says), "{shown}");
+    }
+
+    #[test]
+    fn onenet_steps_need_the_api_key_and_the_platform() {
+        let s = parse(
+            "suite: x\nrequires: [onenet-http]\ncases:\n  - id: a\n    spec: BC39 §1\n    steps:\n      - onenet: read /3311/0/5700\n      - onenet-answer: errno 0 succ{*}\n",
+        )
+        .unwrap();
+        let c = &s.cases[0];
+        assert!(s.uses_platform(c));
+        assert!(s.secrets_used(c).contains("api_key"));
+        assert_eq!(c.requires, ["onenet-http"]);
+        assert_eq!(c.steps[0].describe(), "onenet read /3311/0/5700");
+        assert_eq!(c.steps[1].describe(), "onenet-answer errno 0 succ{*}");
     }
 
     #[test]

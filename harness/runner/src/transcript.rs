@@ -43,6 +43,12 @@ pub enum Item {
         at: Stamp,
         text: String,
     },
+    /// A call of the OneNET HTTP API or its answer (`HTTP GET /nbiot?…`, `HTTP → errno 0 succ …`):
+    /// timed like a note for people, and kept in the snapshot where the AT side had got to.
+    Api {
+        at: Stamp,
+        text: String,
+    },
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -65,6 +71,10 @@ impl Transcript {
         self.items.push(Item::Note { at, text: text.into() });
     }
 
+    pub fn api(&mut self, at: Stamp, text: impl Into<String>) {
+        self.items.push(Item::Api { at, text: text.into() });
+    }
+
     pub fn mark(&mut self, index: usize, mark: Mark) {
         if let Some(Item::Entry(e)) = self.items.get_mut(index) {
             if mark.range.end <= e.bytes.len() && !e.marks.iter().any(|m| m.range == mark.range) {
@@ -79,7 +89,7 @@ impl Transcript {
     pub fn lines(&self, privacy: &Privacy) -> Vec<Line> {
         let stamp = |i: &Item| match i {
             Item::Entry(e) => e.at,
-            Item::Note { at, .. } => *at,
+            Item::Note { at, .. } | Item::Api { at, .. } => *at,
             Item::Step { .. } => Stamp::ZERO,
         };
         let mut items: Vec<&Item> = Vec::with_capacity(self.items.len());
@@ -101,7 +111,7 @@ impl Transcript {
             .into_iter()
             .map(|item| match item {
                 Item::Step { label, what } => Line::step(label, &privacy.text(what)),
-                Item::Note { at, text } => Line::note(ms(*at), privacy.text(text)),
+                Item::Note { at, text } | Item::Api { at, text } => Line::note(ms(*at), privacy.text(text)),
                 Item::Entry(e) => {
                     let mut line = Line::entry(
                         ms(e.at),
@@ -174,6 +184,9 @@ impl Transcript {
                     bytes.extend_from_slice(&e.bytes[pos..]);
                     let _ =
                         writeln!(out, "{} {:<6} {}", e.dir.arrow(), e.class.unwrap_or(""), escape(&r.bytes(&bytes)));
+                }
+                Item::Api { text, .. } => {
+                    let _ = writeln!(out, "{}", escape(&r.bytes(text.as_bytes())));
                 }
                 Item::Note { .. } => {}
             }

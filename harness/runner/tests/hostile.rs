@@ -89,6 +89,7 @@ fn write_golden(p: &Plan, script: Vec<Vec<(u64, Vec<u8>)>>) {
         line_ending: &p.rig.line_ending,
         secrets: &p.rig.secrets,
         platform: None,
+        onenet: None,
         tolerate: &p.rig.tolerate,
         progress: None,
     };

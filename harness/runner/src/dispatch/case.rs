@@ -7,6 +7,7 @@ use super::{shown, Plan};
 use crate::engine::{run_case, CaseRun, Context};
 use crate::golden::{self, Snapshot};
 use crate::handoff::{self, Judged};
+use crate::onenet_api::Client as OnenetClient;
 use crate::outcome::CaseResult;
 use crate::privacy::Privacy;
 use crate::suite::{Case, Suite};
@@ -15,7 +16,11 @@ use crate::transcript::Redactor;
 use miplcheck_platform::Control;
 use miplcheck_record::{FailedAt, Verdict};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Instant;
+
+/// How long one OneNET API call may take: past the API's own longest time-out (40 s).
+const ONENET_CALL_LIMIT: std::time::Duration = std::time::Duration::from_secs(60);
 
 impl Plan {
     /// One case with the rig's secrets redacted and the identities the rig itself declares (an
@@ -54,7 +59,9 @@ impl Plan {
         let prepared = began.elapsed();
         // A fresh platform for every case, so no registration or observation carries over and
         // message IDs do not depend on which cases ran before.
-        let platform: Option<Box<dyn Control>> = match (&self.rig.platform, self.rig.platform_options()) {
+        // A UDP platform is shared with the HTTP API's server thread when the rig serves it.
+        let mut udp: Option<Arc<miplcheck_platform::udp::Handle>> = None;
+        let boxed: Option<Box<dyn Control>> = match (&self.rig.platform, self.rig.platform_options()) {
             (Some(p), Some(opts)) => {
                 // On the target's own clock where it has one (the emulator in virtual time), else
                 // on UDP with its records on the port's epoch.
@@ -63,7 +70,10 @@ impl Plan {
                     None => {
                         let epoch = target.port().epoch().unwrap_or_else(Instant::now);
                         match miplcheck_platform::udp::spawn(p.listen, opts, epoch) {
-                            Ok(h) => Some(Box::new(h)),
+                            Ok(h) => {
+                                udp = Some(Arc::new(h));
+                                None
+                            }
                             Err(e) => {
                                 return unrun(
                                     Verdict::Error,
@@ -77,13 +87,36 @@ impl Plan {
             }
             _ => None,
         };
+        let platform: Option<&dyn Control> = boxed.as_deref().or(udp.as_deref().map(|h| h as &dyn Control));
+        // OneNET's HTTP API on a free port of the platform's address, stopped when the case ends.
+        let http = match (&udp, &self.rig.platform, self.rig.serves_http()) {
+            (Some(h), Some(p), true) => {
+                let key = self.rig.secrets.get("api_key").cloned().unwrap_or_default();
+                let addr = std::net::SocketAddr::new(p.listen.ip(), 0);
+                match miplcheck_platform::http::serve(addr, h.clone(), key.clone()) {
+                    Ok(server) => {
+                        let client = OnenetClient::new(&format!("http://{}", server.addr), &key, ONENET_CALL_LIMIT);
+                        Some((server.addr.to_string(), client, server))
+                    }
+                    Err(e) => {
+                        return unrun(
+                            Verdict::Error,
+                            Some(FailedAt::Prepare),
+                            format!("cannot serve the OneNET HTTP API on {addr}: {e}"),
+                        )
+                    }
+                }
+            }
+            _ => None,
+        };
         let advertise = self.rig.platform.as_ref().map(|p| p.advertise.as_str()).unwrap_or("");
         let ctx = Context {
             dialect: self.rig.dialect,
             timing: &self.rig.timing,
             line_ending: &self.rig.line_ending,
             secrets: &self.rig.secrets,
-            platform: platform.as_deref().map(|h| (h, advertise)),
+            platform: platform.map(|h| (h, advertise)),
+            onenet: http.as_ref().map(|(addr, client, _)| (client, addr.as_str())),
             tolerate: &self.rig.tolerate,
             progress: self.progress.as_ref(),
         };
@@ -91,7 +124,7 @@ impl Plan {
         let run = run_case(target.port(), &ctx, suite, case);
         let judged = self.judge(suite, case, &run, privacy.redactor());
         CaseResult {
-            capture: platform.as_ref().map(|pf| handoff::capture(&run, pf.addr().to_string(), wall_epoch, privacy)),
+            capture: platform.map(|pf| handoff::capture(&run, pf.addr().to_string(), wall_epoch, privacy)),
             record: handoff::record(suite, case, &run, judged, privacy, prepared),
         }
     }

@@ -219,10 +219,14 @@ impl Plan {
         if !case.applies_to(self.rig.dialect.name) {
             return Some(format!("for {} only", case.dialects.join(", ")));
         }
-        let missing: Vec<&str> =
-            case.requires.iter().filter(|r| !self.rig.capabilities.contains(r)).map(String::as_str).collect();
+        let missing: Vec<&str> = case.requires.iter().filter(|r| !self.rig.has(r)).map(String::as_str).collect();
         if !missing.is_empty() {
-            return Some(format!("the rig lacks {}", missing.join(", ")));
+            let why = if missing.contains(&crate::rig::Rig::ONENET_HTTP) {
+                ": the OneNET HTTP API needs `[platform] http = true` on a rig with sockets, not in virtual time"
+            } else {
+                ""
+            };
+            return Some(format!("the rig lacks {}{why}", missing.join(", ")));
         }
         None
     }

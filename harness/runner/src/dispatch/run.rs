@@ -331,6 +331,7 @@ impl Plan {
             line_ending: &self.rig.line_ending,
             secrets: &secrets,
             platform: None,
+            onenet: None,
             tolerate: &tolerate,
             progress: None,
         };

@@ -45,6 +45,7 @@ use std::time::Duration;
 
 mod answer;
 mod matching;
+mod onenet;
 mod package;
 mod platform;
 mod send;
@@ -64,6 +65,9 @@ pub struct Context<'a> {
     pub secrets: &'a BTreeMap<String, String>,
     /// The mock platform for this case, and the host the modem is told to use.
     pub platform: Option<(&'a dyn miplcheck_platform::Control, &'a str)>,
+    /// The platform's OneNET HTTP API for `onenet:` steps, and where it listens (`host:port`,
+    /// `${platform.http}`); none when the rig's `[platform]` has no `http = true`.
+    pub onenet: Option<(&'a crate::onenet_api::Client, &'a str)>,
     /// Departures the rig accepts; tolerated event codes are read as the ones expected.
     pub tolerate: &'a crate::rig::Tolerate,
     /// Told each step as it starts (`step 4: urc +MIPLEVENT: 0,6`), for a progress line.
@@ -165,6 +169,8 @@ pub struct Session<'p, 'c> {
     wire_from: Stamp,
     /// Raw datagrams for the capture file.
     wire_raw: Vec<miplcheck_platform::WireRecord>,
+    /// The last `onenet:` call in flight (its answer comes on the channel) and when it started.
+    last_call: Option<(std::sync::mpsc::Receiver<Result<serde_json::Value, String>>, Stamp)>,
 }
 
 pub fn run_case(port: &mut dyn Port, ctx: &Context<'_>, suite: &Suite, case: &Case) -> CaseRun {
@@ -334,6 +340,9 @@ impl<'p, 'c> Session<'p, 'c> {
                 vars.insert(name.into(), cfg.to_hex());
             }
         }
+        if let Some((_, http)) = ctx.onenet {
+            vars.insert("platform.http".into(), http.to_string());
+        }
         let started = port.now();
         Session {
             port,
@@ -351,6 +360,7 @@ impl<'p, 'c> Session<'p, 'c> {
             wire_backlog: vec![],
             wire_from: started,
             wire_raw: vec![],
+            last_call: None,
         }
     }
 
@@ -386,6 +396,8 @@ impl<'p, 'c> Session<'p, 'c> {
             Action::Answer(p) => answer::run(self, step, p, &mut out),
             Action::Wire(ps) => wire::run(self, step, ps, &mut out),
             Action::Package(p) => package::run(self, step, p, &mut out),
+            Action::Onenet(call, _) => onenet::start(self, call),
+            Action::OnenetAnswer(p) => onenet::answer(self, step, p, &mut out),
         };
         self.pull_wire();
         if let Err(why) = r {

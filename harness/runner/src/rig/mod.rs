@@ -247,6 +247,12 @@ pub struct PlatformRig {
     /// Refuse registrations without the rig's `secrets.auth_code` in option 63.
     #[serde(default)]
     pub check_auth_code: bool,
+    /// Serve OneNET's HTTP API (`platform::http`) beside each case's platform, on a free port of
+    /// the `listen` address (`${platform.http}`), with `secrets.api_key` as its key: the rig then
+    /// has the capability `onenet-http` that `onenet:` steps need. Not on a virtual-time link,
+    /// which has no sockets.
+    #[serde(default)]
+    pub http: bool,
 }
 
 fn default_listen() -> std::net::SocketAddr {
@@ -661,6 +667,10 @@ impl Rig {
             if p.get_ref().check_auth_code && !secrets.contains_key("auth_code") {
                 return Err(err(Some(p.span()), "platform.check_auth_code", "needs `auth_code` in [secrets]".into()));
             }
+            if p.get_ref().http && !secrets.contains_key("api_key") {
+                let at = find_key_in(text, p.span(), "http").or(Some(p.span()));
+                return Err(err(at, "platform.http", "needs `api_key` in [secrets] (the API's key)".into()));
+            }
         }
         let probe = raw.probe.as_ref().map(|p| probe_rig(path, text, p.get_ref())).transpose()?;
         let timing = Timing { line: line_time(&target), ..raw.timing };
@@ -721,6 +731,21 @@ impl Rig {
             ));
         }
         w
+    }
+
+    /// The capability OneNET HTTP API steps need; a rig has it by `[platform] http = true`.
+    pub const ONENET_HTTP: &'static str = "onenet-http";
+
+    /// Whether each case's platform serves the OneNET HTTP API: `[platform] http = true`, on a
+    /// link with sockets (not virtual time).
+    pub fn serves_http(&self) -> bool {
+        self.platform.as_ref().is_some_and(|p| p.http)
+            && !matches!(self.target, Target::Emulator { link: EmulatorLink::Virtual, .. })
+    }
+
+    /// Whether the rig has `capability`: declared, or `onenet-http` when [`Rig::serves_http`].
+    pub fn has(&self, capability: &str) -> bool {
+        self.capabilities.iter().any(|c| c == capability) || (capability == Self::ONENET_HTTP && self.serves_http())
     }
 
     pub fn with_virtual_link(mut self) -> Rig {
@@ -1240,6 +1265,22 @@ mod tests {
         } else {
             assert_eq!(r.unwrap().probe.unwrap().chip, "STM32L476QQ");
         }
+    }
+
+    #[test]
+    fn http_needs_the_api_key_and_sockets() {
+        let e = parse("kind = \"emulator\"\ndialect = \"bc39\"\n[platform]\nhttp = true\n").unwrap_err();
+        assert!(e.to_string().contains("needs `api_key` in [secrets]"), "{e}");
+        assert_eq!(e.line, Some(4), "{e}");
+        let r = parse(
+            "kind = \"emulator\"\ndialect = \"bc39\"\n[secrets]\napi_key = \"k3y-for-tests\"\n[platform]\nhttp = true\n",
+        )
+        .unwrap();
+        assert!(r.serves_http() && r.has(Rig::ONENET_HTTP));
+        let r = r.with_virtual_link();
+        assert!(!r.serves_http() && !r.has(Rig::ONENET_HTTP), "a virtual-time link has no sockets");
+        let plain = parse("kind = \"emulator\"\ndialect = \"bc39\"\n[platform]\n").unwrap();
+        assert!(!plain.has(Rig::ONENET_HTTP));
     }
 
     #[test]

@@ -94,6 +94,7 @@ mod tests {
             advertise: advertise.into(),
             auto_observe: true,
             check_auth_code: false,
+            http: false,
         }
     }
 
