@@ -63,21 +63,45 @@ pub fn place(c: &CaseRecord) -> String {
     parts.join(" · ")
 }
 
-/// Each case's steps, snapshot diff and transcript (see [`case`]), in the order given, made on
-/// every core: on a big run they are nearly all of the page's bytes.
-pub fn bodies(cases: &[&CaseRecord]) -> Vec<String> {
+/// A case's steps, snapshot diff and transcript: markup for the page, or, for a case whose body
+/// waits in a side file, the string literal the side file holds.
+pub enum Body {
+    /// Markup that goes in the page.
+    Inline(String),
+    /// [`Side::literal`] of the markup.
+    Side(String),
+}
+
+/// Each case's [`Body`] (see [`case`]), in the order given, made on every core: on a big run they
+/// are nearly all of the page's bytes. With `to_side`, those that wait in a side file come as
+/// its literal.
+pub fn bodies(cases: &[&CaseRecord], to_side: bool) -> Vec<Body> {
+    let make = |c: &CaseRecord| {
+        let markup = body(c);
+        if to_side && deferred(c) {
+            Body::Side(Side::literal(&markup))
+        } else {
+            Body::Inline(markup)
+        }
+    };
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
     let per = cases.len().div_ceil(threads).max(64);
     if cases.len() <= per {
-        return cases.iter().map(|c| body(c)).collect();
+        return cases.iter().map(|c| make(c)).collect();
     }
     std::thread::scope(|scope| {
         let parts: Vec<_> = cases
             .chunks(per)
-            .map(|part| scope.spawn(move || part.iter().map(|c| body(c)).collect::<Vec<_>>()))
+            .map(|part| scope.spawn(move || part.iter().map(|c| make(c)).collect::<Vec<_>>()))
             .collect();
         parts.into_iter().flat_map(|p| p.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
     })
+}
+
+/// Does a case's body wait in a side file (when the page has them)? A case that starts open tells
+/// its story without a click, so it is all in the page; so is one with no transcript.
+fn deferred(c: &CaseRecord) -> bool {
+    !starts_open(c) && !c.transcript.is_empty()
 }
 
 fn body(c: &CaseRecord) -> String {
@@ -102,7 +126,7 @@ pub fn suite(
     name: &str,
     cases: &[(&CaseRecord, String)],
     suite_id: &str,
-    bodies: &mut impl Iterator<Item = String>,
+    bodies: &mut impl Iterator<Item = Body>,
     side: &mut Side,
 ) {
     let count = |v: Verdict| cases.iter().filter(|(c, _)| c.verdict == v).count();
@@ -142,7 +166,7 @@ pub fn suite(
     }
     out.push_str(r#"</tbody></table><h3>Steps and transcripts <small>click a case to open it</small></h3>"#);
     for (c, id) in cases {
-        case(out, c, id, bodies.next().unwrap_or_default(), side);
+        case(out, c, id, bodies.next().unwrap_or(Body::Inline(String::new())), side);
     }
     out.push_str("</section>");
 }
@@ -157,7 +181,7 @@ details.attempt { margin: 6px 0 6px 12px; }
 
 /// One case, collapsed unless it failed, with its `body`; a collapsed case's body may go to a
 /// side file.
-pub fn case(out: &mut String, c: &CaseRecord, id: &str, body: String, side: &mut Side) {
+pub fn case(out: &mut String, c: &CaseRecord, id: &str, body: Body, side: &mut Side) {
     let v = c.verdict;
     let mut flags = String::new();
     if c.flaky() {
@@ -223,11 +247,13 @@ pub fn case(out: &mut String, c: &CaseRecord, id: &str, body: String, side: &mut
         }
         out.push_str("</ul></div>");
     }
-    // A case that starts open tells its story without a click, so it is all here; a passing
-    // case's steps and transcript wait in a side file until it is opened.
-    let what = format!("{} steps and {} transcript lines", c.steps.len(), c.transcript.len());
-    if starts_open(c) || c.transcript.is_empty() || !side.defer(out, id, &body, &what) {
-        out.push_str(&body);
+    // A passing case's steps and transcript wait in a side file until it is opened ([`deferred`]).
+    match body {
+        Body::Side(literal) => {
+            let what = format!("{} steps and {} transcript lines", c.steps.len(), c.transcript.len());
+            side.put(out, id, &literal, &what);
+        }
+        Body::Inline(markup) => out.push_str(&markup),
     }
     out.push_str("</div></details>");
 }
@@ -284,21 +310,31 @@ mod tests {
 
     #[test]
     fn bodies_made_on_many_threads_come_back_in_order() {
-        use super::super::fixture::case;
+        use super::super::fixture::{case, entry};
         use miplcheck_record::Verdict;
         let cases: Vec<_> = (0..700)
             .map(|i| {
-                case(
+                let mut c = case(
                     "s",
                     &format!("c{i}"),
                     Verdict::Passed,
                     vec![step("step 1", &format!("AT+X={i}"), Some(1.0), 300.0)],
-                )
+                );
+                c.transcript = vec![entry(0.0, miplcheck_record::Dir::TeToUe, None, &format!("AT+X={i}\\r"))];
+                c
             })
             .collect();
         let refs: Vec<_> = cases.iter().collect();
         let one_by_one: Vec<String> = refs.iter().map(|c| super::body(c)).collect();
-        assert_eq!(super::bodies(&refs), one_by_one);
+        let text = |b: super::Body| match b {
+            super::Body::Inline(m) => ("inline", m),
+            super::Body::Side(l) => ("side", l),
+        };
+        let inline: Vec<_> = super::bodies(&refs, false).into_iter().map(text).collect();
+        assert_eq!(inline, one_by_one.iter().map(|m| ("inline", m.clone())).collect::<Vec<_>>());
+        // For a page with side files a passing case's body comes as the literal the file holds.
+        let side: Vec<_> = super::bodies(&refs, true).into_iter().map(text).collect();
+        assert_eq!(side, one_by_one.iter().map(|m| ("side", super::Side::literal(m))).collect::<Vec<_>>());
         assert!(one_by_one[699].contains("AT+X=699"));
     }
 

@@ -40,16 +40,18 @@ pub fn slug(s: &str) -> String {
 /// not drown the words. `\\` is a literal backslash and is left as text.
 pub fn wire_text(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 32);
+    wire_text_into(&mut out, s);
+    out
+}
+
+/// [`wire_text`] written onto `out`. Each control byte keeps a span of its own: pages of old
+/// records render to the byte as they did.
+pub fn wire_text_into(out: &mut String, s: &str) {
     let mut rest = s;
     while let Some(i) = rest.find('\\') {
-        esc_into(&mut out, &rest[..i]);
+        esc_into(out, &rest[..i]);
         let tail = &rest[i..];
-        let b = tail.as_bytes();
-        let len = match b.get(1) {
-            Some(b'r' | b'n' | b't') => 2,
-            Some(b'x') if b.len() >= 4 && b[2].is_ascii_hexdigit() && b[3].is_ascii_hexdigit() => 4,
-            _ => 0,
-        };
+        let len = ctl(tail);
         if len > 0 {
             out.push_str("<span class=\"ctl\">");
             out.push_str(&tail[..len]);
@@ -57,13 +59,22 @@ pub fn wire_text(s: &str) -> String {
             rest = &tail[len..];
         } else {
             // `\\` (or a lone backslash): keep both characters as text.
-            let keep = if b.get(1) == Some(&b'\\') { 2 } else { 1 };
-            esc_into(&mut out, &tail[..keep]);
+            let keep = if tail.as_bytes().get(1) == Some(&b'\\') { 2 } else { 1 };
+            esc_into(out, &tail[..keep]);
             rest = &tail[keep..];
         }
     }
-    esc_into(&mut out, rest);
-    out
+    esc_into(out, rest);
+}
+
+/// How long the transcript escape for a control byte at the start of `t` is (`\r` 2, `\x1B` 4),
+/// or 0 when `t` does not start with one.
+fn ctl(t: &str) -> usize {
+    match t.as_bytes() {
+        [b'\\', b'r' | b'n' | b't', ..] => 2,
+        [b'\\', b'x', h, l, ..] if h.is_ascii_hexdigit() && l.is_ascii_hexdigit() => 4,
+        _ => 0,
+    }
 }
 
 #[cfg(test)]

@@ -76,7 +76,7 @@ fn render_with(record: &RunRecord, side: &mut side::Side) -> String {
     }
     body.push_str("</section>");
     let in_order: Vec<&CaseRecord> = suites.iter().flat_map(|(_, list)| list.iter().map(|(c, _)| *c)).collect();
-    let mut bodies = cases::bodies(&in_order).into_iter();
+    let mut bodies = cases::bodies(&in_order, side.enabled()).into_iter();
     for ((name, list), id) in suites.iter().zip(&suite_ids) {
         cases::suite(&mut body, name, list, id, &mut bodies, side);
     }

@@ -57,28 +57,41 @@ impl Side {
         format!("{DIR}/report-{n:04}.js")
     }
 
-    /// Puts `body`, the markup of case `id` (a fragment id, so plain in an attribute), in a side
-    /// file and a placeholder saying `what` it is in `out`; false when this page keeps everything
-    /// inline.
-    pub fn defer(&mut self, out: &mut String, id: &str, body: &str, what: &str) -> bool {
-        if !self.enabled {
-            return false;
-        }
+    /// Does this page put collapsed cases' transcripts in side files?
+    pub fn enabled(&self) -> bool {
+        self.enabled
+    }
+
+    /// `body`, a case's markup, as the string literal [`Side::put`] takes: made beside the
+    /// markup, on the thread that made it, since a big run's side files are most of its bytes.
+    pub fn literal(body: &str) -> String {
+        let mut out = String::with_capacity(body.len() + body.len() / 16 + 2);
+        js_string(&mut out, body);
+        out
+    }
+
+    /// Puts `literal` (the markup of case `id` made by [`Side::literal`]; `id` is a fragment id,
+    /// so plain in an attribute) in a side file and a placeholder saying `what` it is in `out`.
+    /// Only for a page that [`Side::enabled`].
+    pub fn put(&mut self, out: &mut String, id: &str, literal: &str, what: &str) {
+        debug_assert!(self.enabled, "a side file for a page that keeps everything inline");
         if self.current.len() >= CHUNK {
             self.flush();
+        }
+        if self.current.is_empty() {
+            self.current.reserve(CHUNK + CHUNK / 8);
         }
         let file = Side::name(self.files.len() + 1);
         self.current.push_str(if self.current.is_empty() { "miplcheckSide({\n" } else { ",\n" });
         js_string(&mut self.current, id);
         self.current.push(':');
-        js_string(&mut self.current, body);
+        self.current.push_str(literal);
         // The words are for a page read without its script; the script replaces them.
         let _ = write!(
             out,
             r#"<div class="side" data-side="{file}" data-case="{id}"><p class="muted">{}, in <code>{file}</code>: shown when the case is opened.</p></div>"#,
             super::escape::esc(what)
         );
-        true
     }
 
     fn flush(&mut self) {

@@ -3,7 +3,7 @@
 //! transcript's class column (echo, info, final, urc, coap) is kept, so the MCU's side, the modem's
 //! answers and the datagrams are told apart at a glance and still by text when printed in grey.
 
-use super::escape::{esc, esc_into, wire_text};
+use super::escape::{esc, esc_into, wire_text_into};
 use super::units;
 use miplcheck_record::{Class, Dir, Line, LineKind};
 use std::fmt::Write;
@@ -43,7 +43,7 @@ pub fn table(lines: &[Line]) -> String {
                 let _ = write!(out, r#"</td><td class="d"><b class="dir">{dir}</b></td><td class="c">"#);
                 esc_into(&mut out, class);
                 out.push_str(r#"</td><td class="x">"#);
-                out.push_str(&wire_text(&l.text));
+                wire_text_into(&mut out, &l.text);
                 out.push_str("</td></tr>");
             }
             _ => {

@@ -50,11 +50,27 @@ fn sig3(v: f64) -> String {
     } else {
         2
     };
-    let s = format!("{v:.decimals$}");
-    if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    // Rounded in integers: `format!` with a precision falls back to exact big-number arithmetic
+    // for many values, and a big run's page prints a million of these.
+    // Near a halfway point the product's rounding error could tip it, so those (and the huge)
+    // take the exact path.
+    let scale = [1.0, 10.0, 100.0][decimals];
+    let product = v * scale;
+    let scaled = product.round();
+    if !(0.0..1e15).contains(&scaled) || ((product - product.trunc()) - 0.5).abs() < 1e-6 {
+        let s = format!("{v:.decimals$}");
+        return if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s };
+    }
+    let n = scaled as u64;
+    let (whole, mut frac, mut digits) = (n / scale as u64, n % scale as u64, decimals);
+    while digits > 0 && frac % 10 == 0 {
+        frac /= 10;
+        digits -= 1;
+    }
+    if digits == 0 {
+        whole.to_string()
     } else {
-        s
+        format!("{whole}.{frac:0digits$}")
     }
 }
 
@@ -74,5 +90,42 @@ mod tests {
         assert_eq!(decade(0.01), "10 µs");
         assert_eq!(decade(1000.0), "1 s");
         assert_eq!(decade(1.0), "1 ms");
+    }
+
+    #[test]
+    fn three_digits_round_as_printing_does() {
+        for (v, want) in [
+            (0.0, "0"),
+            (1.5, "1.5"),
+            (1.05, "1.05"),
+            (9.996, "10"),
+            (99.96, "100"),
+            (12.0, "12"),
+            (12.04, "12"),
+            (12.06, "12.1"),
+            (114.4, "114"),
+            (999.6, "1000"),
+            (3.01, "3.01"),
+            (3.1, "3.1"),
+            (4.755, "4.75"),
+            (0.125, "0.12"),
+            (1e20, "100000000000000000000"),
+        ] {
+            assert_eq!(sig3(v), want, "{v}");
+        }
+        // Against the exact formatting, halfway points too.
+        for i in 0..20_000u32 {
+            let v = f64::from(i) * 0.0137 + 0.0011;
+            let d = if v >= 100.0 {
+                0
+            } else if v >= 10.0 {
+                1
+            } else {
+                2
+            };
+            let s = format!("{v:.d$}");
+            let exact = if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s };
+            assert_eq!(sig3(v), exact, "{v}");
+        }
     }
 }
