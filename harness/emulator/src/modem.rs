@@ -313,8 +313,16 @@ impl Modem {
         if let (miplcheck_at::syntax::Form::Test, Some(t)) = (inv.command.form, inv.spec.test_response) {
             return (Reply::ok().line(t), vec![], vec![]);
         }
+        let radio = self.basics.cfun;
         if let Some(r) = basic::handle(inv, &mut self.basics, &self.opts, self.behaviour.as_ref()) {
-            return (r, vec![], vec![]);
+            if self.basics.cfun == radio {
+                return (r, vec![], vec![]);
+            }
+            // The radio went on or off: the LwM2M client hears of it now (off stops an open
+            // instance, BC39 §4.7 event 10), its URCs after the command's answer.
+            let mut ctx = Ctx { now, basics: &mut self.basics, opts: &self.opts, urcs: vec![], datagrams: vec![] };
+            self.behaviour.poll(&mut ctx);
+            return (r, ctx.urcs, ctx.datagrams);
         }
         let mut ctx = Ctx { now, basics: &mut self.basics, opts: &self.opts, urcs: vec![], datagrams: vec![] };
         let r = self.behaviour.handle(inv, &mut ctx).unwrap_or_else(|| Reply::error(cme::NOT_SUPPORTED));
