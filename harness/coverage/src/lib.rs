@@ -48,7 +48,8 @@ impl Category {
 pub enum Status {
     Covered,
     Uncovered,
-    /// An event code the emulator cannot emit: no case against it can cover it.
+    /// An event code no case showed that the emulator's own tables cannot emit: a producer to
+    /// add (or a case that sets the code, `emulator-events`). Still a gap for completeness.
     NotProduced,
 }
 
@@ -135,7 +136,8 @@ pub struct Summary {
     pub forms: Tally,
     pub urcs: Tally,
     pub events: Tally,
-    /// Events the emulator can produce: the goal.
+    /// Events the emulator's own tables produce (shown beside the manual's; every event of the
+    /// manual is the goal).
     pub producible_events: Tally,
     pub result_codes: Tally,
     pub error_codes: Tally,
