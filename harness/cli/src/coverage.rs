@@ -1,6 +1,6 @@
 //! `miplcheck coverage`: which commands, URCs, event, result and error codes of each manual the
 //! golden snapshots exercise. Exit status: 0, or 1 with `--require-complete` when a command, URC or
-//! event the emulator can produce is uncovered; 2 on bad input.
+//! event of the manual is uncovered; 2 on bad input.
 
 use crate::exit::{Error, Exit};
 use clap::{Args, ValueEnum};
@@ -27,7 +27,7 @@ pub struct CoverageArgs {
     /// Write the report here instead of to standard output.
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Exit 1 when a command, URC or event code the emulator can produce is uncovered.
+    /// Exit 1 when a command, URC or event code of the manual is uncovered.
     #[arg(long)]
     require_complete: bool,
     /// Text format: list every item with the cases that exercise it.
@@ -88,7 +88,7 @@ pub fn run(a: CoverageArgs) -> Result<Exit, Error> {
     emit(a.out.as_deref(), &text)?;
     let complete = reports.iter().all(|c| c.summary().complete);
     if a.require_complete && !complete {
-        eprintln!("coverage is not complete: a command, URC or event the emulator can produce is uncovered");
+        eprintln!("coverage is not complete: a command, URC or event of the manual is uncovered");
         return Ok(Exit::Failed);
     }
     Ok(Exit::Ok)

@@ -11,8 +11,8 @@ use std::process::ExitCode;
 pub enum Exit {
     /// Every case passed; no regression; coverage complete; a service ended cleanly.
     Ok,
-    /// The check did not pass: a case failed (`run`), B regresses (`diff`), something the
-    /// emulator can produce is uncovered (`coverage --require-complete`), a recording had no
+    /// The check did not pass: a case failed (`run`), B regresses (`diff`), a command, URC
+    /// or event of the manual is uncovered (`coverage --require-complete`), a recording had no
     /// answered command or its case did not pass again (`record`), or a report or service
     /// could not do its work (`report` could not write, `emulate` could not serve).
     Failed,

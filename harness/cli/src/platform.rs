@@ -179,6 +179,10 @@ impl Console {
                 self.pf.set_fault(what, fault);
                 self.done(line)
             }
+            PlatformStep::DeleteDevice(name) => match self.pf.delete_device(name.as_deref().or(device)) {
+                Ok(()) => self.done(line),
+                Err(e) => self.error(line, &e.to_string()),
+            },
             PlatformStep::Dtls(_) | PlatformStep::AuthCode(_) | PlatformStep::BootstrapPsk(_) => {
                 self.error(line, "this needs a rig's secret; the console takes none (start it with --auth-code)")
             }

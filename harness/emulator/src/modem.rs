@@ -52,6 +52,10 @@ pub struct Modem {
     /// How far the rig's faults have got: kept across [`Modem::reset`], as the faults count from
     /// the modem's creation.
     faults: Counters,
+    /// The rig's own event codes (`[emulator.quirks] events`), which a case's are laid over.
+    rig_events: std::collections::BTreeMap<String, u16>,
+    /// A case's event codes ([`Modem::set_case_events`]), in force from the next reset.
+    case_events: std::collections::BTreeMap<String, u16>,
 }
 
 impl Modem {
@@ -61,6 +65,8 @@ impl Modem {
         let revision = rig_revision(&opts, behaviour.as_ref());
         Ok(Modem {
             basics: Basics::power_on(&opts, revision),
+            rig_events: opts.quirks.events.clone(),
+            case_events: Default::default(),
             opts,
             behaviour,
             line: vec![],
@@ -171,6 +177,9 @@ impl Modem {
     /// rig's firmware back, so every case starts from the rig (a reboot keeps it; see `reboot`).
     /// The rig's faults keep counting: a wedged modem stays wedged (`[emulator.faults]`).
     pub fn reset(&mut self) {
+        let mut events = self.rig_events.clone();
+        events.extend(self.case_events.iter().map(|(k, v)| (k.clone(), *v)));
+        self.opts.quirks.events = events;
         self.behaviour = behaviour_for(&self.opts.dialect).expect("validated at construction");
         self.basics = Basics::power_on(&self.opts, rig_revision(&self.opts, self.behaviour.as_ref()));
         self.line.clear();
@@ -179,6 +188,14 @@ impl Modem {
         self.outbox.clear();
         self.held = None;
         self.booting_until = Stamp::ZERO;
+    }
+
+    /// Event codes by event name over the rig's (a suite case's `emulator-events`: a reading
+    /// only a manual's example gives, M5310-A §5.3.4's 20 for a deregistration), from the next
+    /// [`Modem::reset`] on, as a bench sets up a firmware before a case; an empty map brings back
+    /// the rig's codes. Names the emulator does not report are ignored, as the suite checked them.
+    pub fn set_case_events(&mut self, events: std::collections::BTreeMap<String, u16>) {
+        self.case_events = events;
     }
 
     /// When the firmware hears the TE again after the dialect's reset command (now, if it is up).
@@ -313,8 +330,16 @@ impl Modem {
         if let (miplcheck_at::syntax::Form::Test, Some(t)) = (inv.command.form, inv.spec.test_response) {
             return (Reply::ok().line(t), vec![], vec![]);
         }
+        let radio = self.basics.cfun;
         if let Some(r) = basic::handle(inv, &mut self.basics, &self.opts, self.behaviour.as_ref()) {
-            return (r, vec![], vec![]);
+            if self.basics.cfun == radio {
+                return (r, vec![], vec![]);
+            }
+            // The radio went on or off: the LwM2M client hears of it now (off stops an open
+            // instance, BC39 §4.7 event 10), its URCs after the command's answer.
+            let mut ctx = Ctx { now, basics: &mut self.basics, opts: &self.opts, urcs: vec![], datagrams: vec![] };
+            self.behaviour.poll(&mut ctx);
+            return (r, ctx.urcs, ctx.datagrams);
         }
         let mut ctx = Ctx { now, basics: &mut self.basics, opts: &self.opts, urcs: vec![], datagrams: vec![] };
         let r = self.behaviour.handle(inv, &mut ctx).unwrap_or_else(|| Reply::error(cme::NOT_SUPPORTED));
@@ -465,6 +490,21 @@ mod tests {
         assert_eq!(text(&m.input(b"AT+MIPLVER?\r", Stamp::ZERO)), "\r\n+MIPLVER: 2.3.0\r\n\r\nOK\r\n");
         assert_eq!(text(&m.input(b"AT+CGMR\r", Stamp::ZERO)), "\r\nERROR\r\n", "each entry counts its own");
         assert!(!text(&m.input(b"AT+CGMR\r", Stamp::ZERO)).contains("ERROR"));
+    }
+
+    #[test]
+    fn a_cases_event_codes_lie_over_the_rigs_from_the_next_reset() {
+        let mut o = Options::for_dialect("m5310a");
+        o.quirks.events.insert("update-done".into(), 10);
+        let mut m = Modem::new(o).unwrap();
+        m.set_case_events([("deregistered".to_string(), 20), ("update-done".to_string(), 11)].into());
+        assert_eq!(m.options().quirks.events.get("deregistered"), None, "not before the reset");
+        m.reset();
+        let both = [("deregistered".to_string(), 20), ("update-done".to_string(), 11)].into();
+        assert_eq!(m.options().quirks.events, both, "the case's code wins over the rig's");
+        m.set_case_events(Default::default());
+        m.reset();
+        assert_eq!(m.options().quirks.events, [("update-done".to_string(), 10)].into(), "the rig's again");
     }
 
     #[test]

@@ -77,6 +77,22 @@ pub enum Event {
     NotifyAcked {
         ackid: u16,
     },
+    /// The instance stopped (BC39 §4.7 event 10): see `client::Phase::Stopped`.
+    Halted,
+    /// A separate CON response got no ACK (BC39 §4.7 event 20, `<extend>` the TE's message ID).
+    ResponseFailed {
+        msg_id: u32,
+    },
+    /// A separate CON response was acknowledged (BC39 §4.7 event 21).
+    ResponseDone {
+        msg_id: u32,
+    },
+    /// An update answered 4.04: the platform no longer knows the registration, it deleted the
+    /// device (M5310-A §4.2 event 31, 设备被平台删除).
+    Deleted,
+    /// The DTLS association was quiet for the `AT+MIPLDTLSNAT` interval: the module takes its
+    /// address as aged out of the NAT and negotiates again (M5310-A §2.7, §4.2 event 32).
+    DtlsAged,
     SotaDownloading,
     SotaDownloaded,
     SotaErase,
@@ -129,6 +145,11 @@ impl Event {
         "fota-erased",
         "fota-erase-failed",
         "fota-not-for-module",
+        "halted",
+        "response-failed",
+        "response-done",
+        "device-deleted",
+        "dtls-address-aged",
     ];
 
     pub fn name(&self) -> &'static str {
@@ -165,6 +186,11 @@ impl Event {
             FotaErased => 28,
             FotaEraseFailed => 29,
             FotaNotForModule => 30,
+            Halted => 31,
+            ResponseFailed { .. } => 32,
+            ResponseDone { .. } => 33,
+            Deleted => 34,
+            DtlsAged => 35,
         };
         Self::NAMES[i]
     }
@@ -174,6 +200,8 @@ impl Event {
         match self {
             Event::UpdateNeeded { left } => Some(*left),
             Event::NotifyFailed { ackid } | Event::NotifyAcked { ackid } => Some(u64::from(*ackid)),
+            // BC39 §4.7 defines `<extend>` for 20 (响应命令的消息 ID) and not for 21.
+            Event::ResponseFailed { msg_id } => Some(u64::from(*msg_id)),
             _ => None,
         }
     }
@@ -244,6 +272,11 @@ mod tests {
             Event::FotaErased,
             Event::FotaEraseFailed,
             Event::FotaNotForModule,
+            Event::Halted,
+            Event::ResponseFailed { msg_id: 1 },
+            Event::ResponseDone { msg_id: 1 },
+            Event::Deleted,
+            Event::DtlsAged,
         ];
         let names: std::collections::BTreeSet<_> = all.iter().map(Event::name).collect();
         assert_eq!(names.len(), Event::NAMES.len());
@@ -257,5 +290,15 @@ mod tests {
         o.insert("deregistered".to_string(), 20);
         assert_eq!(event_code(table, &o, &Event::Deregistered), Some(20));
         assert_eq!(event_code(table, &o, &Event::Connected), None);
+    }
+
+    /// BC39 §4.7 gives `<extend>` for 20 (the response's message ID) and 14, not for 21.
+    #[rstest::rstest]
+    #[case(Event::ResponseFailed { msg_id: 18172 }, Some(18172))]
+    #[case(Event::ResponseDone { msg_id: 18172 }, None)]
+    #[case(Event::Halted, None)]
+    #[case(Event::UpdateNeeded { left: 30 }, Some(30))]
+    fn extend_follows_section_4_7(#[case] e: Event, #[case] extend: Option<u64>) {
+        assert_eq!(e.extend(), extend);
     }
 }

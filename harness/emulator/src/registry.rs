@@ -80,12 +80,12 @@ mod tests {
     #[test]
     fn the_codes_each_dialect_produces() {
         let bc39: &[u16] = &[
-            1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 13, 14, 15, 25, 26, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52,
-            53, 54,
+            1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 20, 21, 25, 26, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49,
+            50, 51, 52, 53, 54,
         ];
         assert_eq!(events_produced("bc39"), bc39);
         assert_eq!(events_produced("BC39"), bc39);
-        assert_eq!(events_produced("m5310a"), &[2, 3, 6, 7, 11, 15, 26]);
+        assert_eq!(events_produced("m5310a"), &[2, 3, 6, 7, 11, 15, 26, 31, 32]);
     }
 
     #[test]

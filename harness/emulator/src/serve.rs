@@ -38,6 +38,8 @@ enum Event {
     /// A datagram from the network: who sent it (`ip:port`) and the bytes.
     Datagram(String, Vec<u8>),
     Reset,
+    /// A case's event codes, from the next reset on ([`Modem::set_case_events`]).
+    CaseEvents(std::collections::BTreeMap<String, u16>),
     /// Bytes the harness writes to the TE side itself, after everything the modem wrote before.
     Mark(Vec<u8>),
     Stop,
@@ -56,6 +58,12 @@ impl Running {
     /// Power-cycles the modem: settings back to power-on values, answers in flight dropped.
     pub fn reset(&self) {
         let _ = self.control.send(Event::Reset);
+    }
+
+    /// A case's event codes over the rig's, from the next [`Running::reset`] on (see
+    /// [`Modem::set_case_events`]).
+    pub fn case_events(&self, events: std::collections::BTreeMap<String, u16>) {
+        let _ = self.control.send(Event::CaseEvents(events));
     }
 
     /// Writes `bytes` to the TE side after everything the modem has made due so far, and before
@@ -356,6 +364,7 @@ fn event_loop(modem: &mut Modem, rx: &Receiver<Event>, writer: &mut dyn Write, n
                 names.clear();
                 strangers.clear();
             }
+            Ok(Event::CaseEvents(events)) => modem.set_case_events(events),
             Ok(Event::Mark(bytes)) => {
                 // Due now, behind whatever is due by now (the queue is stable-sorted below).
                 queue.push(Emission { at: epoch.elapsed(), bytes });

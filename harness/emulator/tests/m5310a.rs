@@ -140,6 +140,16 @@ fn close_reports_15_and_the_quirk_reports_20() {
     assert_eq!(q.at("AT+MIPLCLOSE=0"), "\r\nOK\r\n\r\n+MIPLEVENT:0,20\r\n");
 }
 
+/// §4.2 event 31: the platform deleted the device, and its update says so with 4.04.
+#[test]
+fn an_update_the_platform_answers_4_04_reports_31_and_ends_the_registration() {
+    let mut b = bench();
+    register(&mut b);
+    b.pf.delete_device(None, b.now).unwrap();
+    assert_eq!(b.at("AT+MIPLUPDATE=0,3000,0"), "\r\nOK\r\n\r\n+MIPLEVENT:0,31\r\n");
+    assert_eq!(b.at("AT+MIPLUPDATE=0,3000,0"), "\r\n+CIS ERROR:602\r\n", "not registered any more");
+}
+
 #[test]
 fn automatic_update_30_s_before_the_lifetime_ends() {
     let mut b = bench();

@@ -269,7 +269,10 @@ fn an_unacknowledged_con_notification_reports_25() {
         now = t;
         let e = b.modem.poll(now);
         b.take_serial(e);
-        resent += b.modem.take_datagrams().len();
+        // Only the notification's re-sends: the auto-observe's discover, which nobody answers,
+        // is ACKed empty after the TE's 10 s (BC39 §4.3).
+        let notification = |d: &[u8]| coap_lite::Packet::from_bytes(d).is_ok_and(|p| !p.payload.is_empty());
+        resent += b.modem.take_datagrams().iter().filter(|d| notification(&d.bytes)).count();
         if b.serial.contains("+MIPLEVENT: 0,25,300") || now > Duration::from_secs(300) {
             break;
         }
@@ -295,7 +298,11 @@ fn update_refused_is_12_and_unanswered_is_13() {
     b.pf.on_datagram("other".to_string(), &del.to_bytes().unwrap(), b.now);
     assert!(b.pf.devices().is_empty());
     assert_eq!(urc_lines(&b.at("AT+MIPLUPDATE=0,600,0")), ["OK", "+MIPLEVENT: 0,12"]);
+    // A 4.04 says the registration is gone (LwM2M 1.0 §8.2.5): nothing is left to update.
+    assert!(b.at("AT+MIPLUPDATE=0,600,0").contains("+CME ERROR: 3"));
     // No platform at all: the update is re-sent, then times out with event 13.
+    let mut b = Bench::new(PlatformOptions { auto_observe: false, ..Default::default() });
+    b.register();
     b.serial.clear();
     let e = b.modem.input(b"AT+MIPLUPDATE=0,600,0\r", b.now);
     b.take_serial(e);
@@ -412,4 +419,51 @@ fn strictness_quirks_trailing_semicolon_and_answered_observe(
     assert!(r.contains(discover), "{r}");
     let wire = b.wire_text().join("\n");
     assert_eq!(wire.contains("</3311/0/5850>,</3311/0/5851>"), lenient, "{wire}");
+}
+
+#[test]
+fn the_radio_going_off_stops_the_instance_with_event_10() {
+    let mut b = Bench::new(PlatformOptions { auto_observe: false, ..Default::default() });
+    b.register();
+    b.serial.clear();
+    assert_eq!(urc_lines(&b.at("AT+CFUN=0")), ["OK", "+MIPLEVENT: 0,10"]);
+    // Stopped: nothing goes out, nothing is timed, only deleting is left (BC39 §4.7 停止状态).
+    assert!(b.modem.take_datagrams().is_empty());
+    b.run(Duration::from_secs(700));
+    assert_eq!(urc_lines(&std::mem::take(&mut b.serial)), Vec::<&str>::new(), "no event 14 or 9 after a stop");
+    assert!(b.at("AT+MIPLCLOSE=0").contains("+CME ERROR: 3"));
+    assert!(b.at("AT+MIPLDELETE=0").contains("OK"));
+}
+
+/// BC39 §4.1–§4.7: past the TE's 10 s a request is ACKed empty, and the answer goes as a separate
+/// CON: acknowledged, event 21; never acknowledged, event 20 with the TE's message ID.
+#[rstest::rstest]
+#[case(None, "+MIPLEVENT: 0,21")]
+#[case(Some(miplcheck_platform::Fault::Ignore), "+MIPLEVENT: 0,20,{mid}")]
+#[case(Some(miplcheck_platform::Fault::Refuse), "+MIPLEVENT: 0,20,{mid}")]
+fn an_answer_past_10_s_travels_separately(#[case] fault: Option<miplcheck_platform::Fault>, #[case] event: &str) {
+    let mut b = Bench::new(PlatformOptions { auto_observe: false, ..Default::default() });
+    b.register();
+    let id = b.op(Operation::Read(Path::resource(3311, 0, 5805)));
+    let urc = std::mem::take(&mut b.serial);
+    let mid: u32 = urc.trim().split(',').nth(1).unwrap().parse().unwrap();
+    b.run(Duration::from_secs(9));
+    assert!(!b.wire_text().iter().any(|w| w.starts_with("UE→PF ACK")), "held for a piggy-backed answer before 10 s");
+    b.run(Duration::from_secs(2));
+    assert!(b.wire_text().iter().any(|w| w.starts_with("UE→PF ACK mid=")), "{:?}", b.wire_text());
+    b.pf.set_fault(miplcheck_platform::Interface::Response, fault);
+    let mut seen = b.at(&format!("AT+MIPLREADRSP=0,{mid},1,3311,0,5805,4,4,1.88,0,0"));
+    b.run(Duration::from_secs(120));
+    seen.push_str(&b.serial);
+    let want = event.replace("{mid}", &mid.to_string());
+    assert_eq!(urc_lines(&seen), ["OK", want.as_str()]);
+    let separate = b.wire_text().iter().filter(|w| w.starts_with("UE→PF CON 2.05")).count();
+    match fault {
+        None => {
+            assert_eq!(answered(&b.pf, id), ("2.05".to_string(), b"1.88".to_vec()));
+            assert_eq!(separate, 1);
+        }
+        Some(miplcheck_platform::Fault::Ignore) => assert_eq!(separate, 5, "sent, then MAX_RETRANSMIT re-sends"),
+        Some(miplcheck_platform::Fault::Refuse) => assert_eq!(separate, 1, "an RST ends it at once"),
+    }
 }

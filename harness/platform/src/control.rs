@@ -44,6 +44,10 @@ pub trait Control {
     /// shakes hands again after its bootstrap.
     fn assign_psk(&self, assigned: Option<(String, Vec<u8>)>);
 
+    /// Deletes the device's registration (the first whose endpoint name contains `device`, or
+    /// the first of all), as OneNET's console does; the device is not told.
+    fn delete_device(&self, device: Option<&str>) -> Result<(), OperateError>;
+
     /// Misbehaves on an interface from now on (refuse, or ignore), or behaves again with `None`.
     fn set_fault(&self, what: Interface, fault: Option<Fault>);
 

@@ -229,6 +229,10 @@ impl<P: Clone + Ord> PendingSet<P> {
         Some(p)
     }
 
+    fn contains(&self, token: &[u8]) -> bool {
+        self.by_token.contains_key(token)
+    }
+
     fn token_of(&self, peer: &P, mid: u16) -> Option<Vec<u8>> {
         self.by_mid.get(&(peer.clone(), mid)).cloned()
     }
@@ -307,6 +311,10 @@ pub enum Interface {
     Update,
     /// Notifications: refused with RST (RFC 7641 §3.6), or never acknowledged.
     Notify,
+    /// Separate CON responses to the platform's requests (RFC 7252 §5.2.2), after the device's
+    /// empty ACK: refused with RST, or never acknowledged, so the device's retransmissions run
+    /// out (BC39 §4.7 event 20).
+    Response,
 }
 
 /// How the platform misbehaves on an interface, so a suite can see the device's failure events.
@@ -373,6 +381,16 @@ impl<P: Clone + Ord + Debug + std::fmt::Display> Platform<P> {
 
     pub fn devices(&self) -> &[Device<P>] {
         &self.devices
+    }
+
+    /// Deletes a device's registration, as OneNET's console deletes a device: nothing is sent,
+    /// and the device learns of it from the 4.04 its next update gets (M5310-A §4.2 event 31).
+    pub fn delete_device(&mut self, device: Option<&str>, now: Duration) -> Result<(), OperateError> {
+        self.expire_devices(now);
+        let matches = |name: &str| device.is_none_or(|n| name.contains(n));
+        let i = self.devices.iter().position(|d| matches(&d.endpoint)).ok_or(OperateError::NoDevice)?;
+        self.remove_device(i, "deleted by the platform", now);
+        Ok(())
     }
 
     /// Every datagram since the last call, in order (at most [`MAX_RECORDS`]; see
@@ -495,6 +513,24 @@ impl<P: Clone + Ord + Debug + std::fmt::Display> Platform<P> {
                     && p.get_observe_value().is_some()
                     && p.header.get_type() != coap_lite::MessageType::Acknowledgement;
                 if notification {
+                    return match fault {
+                        Fault::Ignore => vec![],
+                        Fault::Refuse => {
+                            let d = self.ep.reset(from, p.header.message_id);
+                            vec![self.out(d, now)]
+                        }
+                    };
+                }
+            }
+        }
+        if let Some(fault) = self.faults.get(&Interface::Response).copied() {
+            if let Ok(p) = Packet::from_bytes(bytes) {
+                let separate = matches!(p.header.code, MessageClass::Response(_))
+                    && p.header.get_type() == coap_lite::MessageType::Confirmable
+                    && self.pending.contains(p.get_token());
+                if separate {
+                    let what = if fault == Fault::Ignore { "not acknowledged" } else { "refused with RST" };
+                    self.note(now, Some(&from), format!("a separate response {what} (the suite's fault)"));
                     return match fault {
                         Fault::Ignore => vec![],
                         Fault::Refuse => {
@@ -1520,6 +1556,21 @@ mod tests {
         // Registering again brings it back.
         assert_eq!(answer_of(&pf.on_datagram("dev", &post("rd", &[EP, "lt=5"], 4), 13 * S)).0, "2.01");
         assert!(pf.operate(None, Operation::Read(Path::resource(3311, 0, 5700)), 13 * S).is_ok());
+    }
+
+    /// M5310-A §4.2 event 31: a device the platform deleted learns it from its next update.
+    #[test]
+    fn a_deleted_device_gets_4_04_for_its_update() {
+        let mut pf: Platform<&str> = Platform::new(PlatformOptions { auto_observe: false, ..Default::default() });
+        assert_eq!(pf.delete_device(None, Duration::ZERO), Err(OperateError::NoDevice));
+        pf.on_datagram("dev", &post("rd", &[EP, "lt=600"], 1), Duration::ZERO);
+        assert_eq!(pf.delete_device(Some("nobody"), S), Err(OperateError::NoDevice));
+        assert_eq!(pf.devices().len(), 1, "a name that matches nothing deletes nothing");
+        assert!(pf.delete_device(Some("866971030000001"), S).is_ok());
+        assert!(pf.devices().is_empty());
+        let notes: Vec<String> = pf.take_notes().into_iter().map(|n| n.text).collect();
+        assert_eq!(notes, ["/rd/1 (866971030000001;460040000000001) deleted by the platform"]);
+        assert_eq!(answer_of(&pf.on_datagram("dev", &post("rd/1", &[], 2), 2 * S)).0, "4.04");
     }
 
     /// Everything the platform sends from `from` on until nothing is left to send.

@@ -188,6 +188,10 @@ impl Control for SimPlatform {
         g.pf.set_assigned_psk(assigned);
     }
 
+    fn delete_device(&self, device: Option<&str>) -> Result<(), OperateError> {
+        self.act(|pf, now| (pf.delete_device(device, now), vec![]))
+    }
+
     fn set_fault(&self, what: Interface, fault: Option<Fault>) {
         self.inner().pf.set_fault(what, fault);
     }

@@ -24,6 +24,7 @@ enum Cmd {
     Dtls(Option<Vec<u8>>, oneshot::Sender<()>),
     AuthCode(Option<String>, oneshot::Sender<()>),
     Fault(Interface, Option<Fault>, oneshot::Sender<()>),
+    DeleteDevice(Option<String>, oneshot::Sender<Result<(), OperateError>>),
     /// What the bootstrap server hands out for the DTLS port: URI and key.
     AssignPsk(Option<(String, Vec<u8>)>, oneshot::Sender<()>),
     Stop,
@@ -107,6 +108,12 @@ impl Control for Handle {
 
     fn assign_psk(&self, assigned: Option<(String, Vec<u8>)>) {
         self.apply(|done| Cmd::AssignPsk(assigned, done));
+    }
+
+    fn delete_device(&self, device: Option<&str>) -> Result<(), OperateError> {
+        let (tx, rx) = oneshot::channel();
+        self.tx.send(Cmd::DeleteDevice(device.map(str::to_string), tx)).map_err(|_| OperateError::Stopped)?;
+        rx.blocking_recv().map_err(|_| OperateError::Stopped)?
     }
 
     fn set_fault(&self, what: Interface, fault: Option<Fault>) {
@@ -209,6 +216,10 @@ pub fn spawn(listen: SocketAddr, mut opts: PlatformOptions, epoch: Instant) -> s
                         }
                         Some(Cmd::Devices(reply)) => {
                             let _ = reply.send(pf.devices().to_vec());
+                            vec![]
+                        }
+                        Some(Cmd::DeleteDevice(dev, reply)) => {
+                            let _ = reply.send(pf.delete_device(dev.as_deref(), epoch.elapsed()));
                             vec![]
                         }
                         Some(Cmd::Fault(what, fault, done)) => {

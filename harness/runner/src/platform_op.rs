@@ -8,6 +8,8 @@
 //! attributes /3303/0/5700 pmin=2&pmax=190    auto-observe off       dtls on     auth-code on
 //! bootstrap-psk on (hand out secrets.server_psk for the DTLS port)
 //! refuse bootstrap (4.03)      ignore register (no answer)      accept update (behave again)
+//! ignore response (a separate CON response never ACKed)   refuse response (RST)
+//! delete-device (the registration deleted, as OneNET's console does; `delete-device <name>`)
 //! sota suites/data/mcu_sw_v2.bin from MCU_SW_V1 block 512
 //! fota suites/data/fw_bc39_v2.bin block 256 fault link-lost-at 50%
 //! ```
@@ -43,6 +45,9 @@ pub enum PlatformStep {
     BootstrapPsk(bool),
     /// `refuse bootstrap` (4.03), `ignore update` (no answer at all), `accept register` (behave).
     Fault(Interface, Option<Fault>),
+    /// `delete-device [<name>]`: the platform deletes the registration (of the device whose
+    /// endpoint name contains `<name>`, or of the first), telling the device nothing.
+    DeleteDevice(Option<String>),
 }
 
 /// What [`sota`] says when its words are not `<file> [from <version>] [block <size>]`.
@@ -61,7 +66,7 @@ pub enum PlatformStepError {
         &'static str,
     ),
     /// `refuse`, `ignore` or `accept` given no interface it knows.
-    #[error("{0} takes bootstrap, register, update or notify")]
+    #[error("{0} takes bootstrap, register, update, notify or response")]
     FaultInterface(
         /// The verb.
         String,
@@ -195,9 +200,13 @@ pub fn parse(text: &str, root: &std::path::Path) -> Result<PlatformStep, Platfor
             "register" => Interface::Register,
             "update" => Interface::Update,
             "notify" => Interface::Notify,
+            "response" => Interface::Response,
             _ => return Err(PlatformStepError::FaultInterface(verb.to_string())),
         };
         return Ok(PlatformStep::Fault(what, fault));
+    }
+    if verb == "delete-device" {
+        return Ok(PlatformStep::DeleteDevice((!rest.is_empty()).then(|| rest.to_string())));
     }
     if verb == "bootstrap-psk" {
         return match rest {
@@ -446,6 +455,13 @@ mod tests {
         assert_eq!((job.package.len(), job.block_size, job.fault), (3133, 256, Some(FotaFault::LinkLostAt(50))));
     }
 
+    #[rstest]
+    #[case("delete-device", None)]
+    #[case("delete-device 869975030000461", Some("869975030000461"))]
+    fn delete_device_names_the_device_or_none(#[case] s: &str, #[case] device: Option<&str>) {
+        assert_eq!(parse(s, &root()).unwrap(), PlatformStep::DeleteDevice(device.map(str::to_string)));
+    }
+
     #[test]
     fn a_sota_job_reads_its_package() {
         let step = parse("sota suites/data/mcu_sw_v2.bin from MCU_SW_V1 block 1024", &root()).unwrap();
@@ -496,6 +512,7 @@ mod tests {
     #[case("attributes dev /3303/0/5700 pmin=2&pmax=9", Some("dev"), "attributes /3303/0/5700 pmin=2&pmax=9")]
     #[case("auto-observe off", None, "auto-observe off")]
     #[case("refuse register", None, "refuse register")]
+    #[case("ignore response", None, "ignore response")]
     fn a_console_command_is_a_step_with_its_device(
         #[case] line: &str,
         #[case] device: Option<&str>,

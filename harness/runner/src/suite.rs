@@ -6,7 +6,7 @@ use crate::input_error::{field_path, InputError};
 use crate::pattern::{Pattern, Template};
 use serde::Deserialize;
 use serde_saphyr::Spanned;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -35,6 +35,8 @@ struct RawCase {
     dialects: Option<Vec<String>>,
     #[serde(default)]
     requires: Vec<String>,
+    #[serde(default, rename = "emulator-events")]
+    emulator_events: BTreeMap<String, u16>,
     steps: Vec<Spanned<RawStep>>,
 }
 
@@ -125,6 +127,10 @@ pub struct Case {
     pub dialects: Vec<String>,
     /// Rig capabilities the case needs (`dtls`, `sota`, `rai`).
     pub requires: Vec<String>,
+    /// Event codes by event name over the emulator's own for this case, as a rig's
+    /// `[emulator.quirks] events` (`{ deregistered = 20 }`): how a case shows a reading only a
+    /// manual's example gives (M5310-A §5.3.4). Such a case runs on emulator rigs only.
+    pub emulator_events: BTreeMap<String, u16>,
     pub steps: Vec<Step>,
     pub line: usize,
 }
@@ -341,6 +347,7 @@ impl Suite {
                     return Err(err(line, &format!("{at}.dialects"), format!("unknown dialect {d:?}")));
                 }
             }
+            emulator_events(&rc.emulator_events, &dialects, line, &format!("{at}.emulator-events"), &err)?;
             let steps = steps(&rc.steps, &format!("{at}.steps"), root, &err)?;
             if steps.is_empty() {
                 return Err(err(line, &format!("{at}.steps"), "a case needs at least one step".into()));
@@ -367,6 +374,7 @@ impl Suite {
                 title: rc.title.clone(),
                 dialects,
                 requires,
+                emulator_events: rc.emulator_events.clone(),
                 steps,
                 line,
             });
@@ -381,6 +389,28 @@ impl Suite {
             cases,
         })
     }
+}
+
+/// A case's `emulator-events`: names the emulator reports, codes in the manual of each dialect
+/// the case applies to.
+fn emulator_events(
+    events: &BTreeMap<String, u16>,
+    dialects: &[String],
+    line: usize,
+    at: &str,
+    err: &dyn Fn(usize, &str, String) -> InputError,
+) -> Result<(), InputError> {
+    let known = miplcheck_emulator::notice::Event::NAMES;
+    for (name, code) in events {
+        if !known.contains(&name.as_str()) {
+            return Err(err(line, at, format!("no event {name:?}; the emulator reports {}", known.join(", "))));
+        }
+        let manuals = dialects.iter().filter_map(|d| miplcheck_at::Dialect::by_name(d));
+        if let Some(d) = manuals.into_iter().find(|d| d.event(*code).is_none()) {
+            return Err(err(line, at, format!("event code {code} is not in the {} manual's table", d.name)));
+        }
+    }
+    Ok(())
 }
 
 /// Names the rig provides rather than an earlier capture: `${secret.psk}`, `${platform.port}`.
@@ -648,6 +678,16 @@ cases:
         6,
         "onenet steps have no window"
     )]
+    #[case(
+        "suite: x\ndialects: [m5310a]\ncases:\n  - id: a\n    spec: M5310-A §5.3.4\n    emulator-events: { closed: 20 }\n    steps:\n      - send: AT\n",
+        4,
+        "field `cases[0].emulator-events`: no event \"closed\"; the emulator reports bootstrap-started"
+    )]
+    #[case(
+        "suite: x\ndialects: [m5310a]\ncases:\n  - id: a\n    spec: M5310-A §5.3.4\n    emulator-events: { deregistered: 21 }\n    steps:\n      - send: AT\n",
+        4,
+        "event code 21 is not in the m5310a manual's table"
+    )]
     fn bad_suites_name_the_line(#[case] text: &str, #[case] line: usize, #[case] says: &str) {
         let e = parse(text).unwrap_err();
         let shown = e.to_string();
@@ -656,6 +696,16 @@ cases:
             assert_eq!(e.line, Some(line), "{shown}");
         }
         assert!(shown.contains(says), "{shown}");
+    }
+
+    #[test]
+    fn a_case_may_set_the_emulators_event_codes() {
+        let s = parse(
+            "suite: x\ndialects: [m5310a]\ncases:\n  - id: a\n    spec: M5310-A §5.3.4\n    emulator-events: { deregistered: 20 }\n    steps:\n      - send: AT\n  - id: b\n    spec: M5310-A §1.8\n    steps:\n      - send: AT\n",
+        )
+        .unwrap();
+        assert_eq!(s.cases[0].emulator_events, [("deregistered".to_string(), 20)].into());
+        assert!(s.cases[1].emulator_events.is_empty());
     }
 
     #[test]

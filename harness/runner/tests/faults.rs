@@ -395,3 +395,26 @@ fn without_a_platform_network_cases_are_skipped_not_refused() {
     let (s, c) = p.selected().find(|(s, _)| s.name == "config").unwrap();
     assert_eq!(p.skip_reason(s, c), None);
 }
+
+/// A case that sets the emulator's event codes (`emulator-events`) has no meaning on a bench
+/// modem: skipped there, run on the emulator.
+#[test]
+fn a_case_with_emulator_events_runs_on_the_emulator_only() {
+    let plan =
+        |rig: &Path| Plan::load(rig, &root().join("suites"), &root().join("golden"), Selection::default()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let serial = dir.path().join("bench.toml");
+    std::fs::write(
+        &serial,
+        "kind = \"serial\"\ndialect = \"m5310a\"\n[serial]\nport = \"/dev/ttyUSB9\"\n[platform]\nlisten = \"127.0.0.1:0\"\nadvertise = \"127.0.0.1\"\n[secrets]\nauth_code = \"cmiot1234\"\npsk = \"abcdefge\"\nserver_psk = \"cPYxj0cTs9qMVL72\"\n",
+    )
+    .unwrap();
+    let case = "close-as-section-5-3-4-prints-it";
+    let bench = plan(&serial);
+    let (s, c) = bench.selected().find(|(_, c)| c.id == case).unwrap();
+    let why = bench.skip_reason(s, c).unwrap();
+    assert!(why.contains("for emulator rigs only"), "{why}");
+    let emulator = plan(&root().join("rigs/virtual-m5310a.toml"));
+    let (s, c) = emulator.selected().find(|(_, c)| c.id == case).unwrap();
+    assert_eq!(emulator.skip_reason(s, c), None);
+}

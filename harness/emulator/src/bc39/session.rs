@@ -51,6 +51,8 @@ fn set(m: &mut Bc39, inv: &Invocation, ctx: &mut Ctx) -> Result<Reply, Reply> {
                 auth_code: if c.auth.on { c.auth.secret.clone() } else { None },
                 ack_timeout: u64::from(c.ack_timeout),
                 psk: if c.dtls.on { c.dtls.secret.as_ref().map(|k| k.as_bytes().to_vec()) } else { None },
+                // BC39 has no AT+MIPLDTLSNAT: its association is never renegotiated on a timer.
+                dtls_nat: None,
                 profile: profile(c.obs_autoack, ctx),
                 sota: m.sota.clone().map(|(v, mem)| crate::client::sota::Sota::new(v, mem)),
             };
@@ -111,5 +113,7 @@ fn profile(obs_autoack: bool, ctx: &Ctx) -> Profile {
         honour_accept: !ctx.opts.quirks.ignore_accept,
         accept_answered_observe: ctx.opts.quirks.accept_answered_observe,
         notify_id: NotifyId::Advisory,
+        // §4.1–§4.6: the TE "应在 10 秒内" answer each request URC.
+        separate_after: Some(Duration::from_secs(10)),
     }
 }

@@ -38,6 +38,10 @@ enum Phase {
         expires: Duration,
     },
     Deregistering,
+    /// The instance stopped (BC39 §4.7 event 10, 停止状态): the network went away under it
+    /// (`AT+CFUN=0`), as OneNET's SDK halts its state machine on a network failure. Nothing is
+    /// sent or timed any more; the TE's next step is `AT+MIPLDELETE` or a new `AT+MIPLOPEN`.
+    Stopped,
 }
 
 /// When to report event 14 before the lifetime ends. BC39 names no margin; this is the 30 s the
@@ -65,6 +69,11 @@ pub(crate) struct Incoming {
     parts: Vec<Part>,
     /// What the TE was shown.
     notice: Option<Notice>,
+    /// When the module stops holding a CON for a piggy-backed answer and ACKs it empty
+    /// ([`Profile::separate_after`]); `None` once done, or for a NON or a module without one.
+    ack_by: Option<Duration>,
+    /// The request was ACKed empty: the answer goes as a separate CON (RFC 7252 §5.2.2).
+    separate: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -111,6 +120,12 @@ pub struct Profile {
     pub honour_accept: bool,
     /// Quirk: an answer to an observe the module already answered itself gets OK.
     pub accept_answered_observe: bool,
+    /// How long the module holds a platform's CON request for the TE's answer to go piggy-backed;
+    /// past it the request is ACKed empty and the answer, when the TE gives it, travels as a
+    /// separate CON response (RFC 7252 §5.2.2) whose ACK is event 21 and whose failure is event
+    /// 20 (BC39 §4.7). BC39: 10 s, the time §4.1–§4.6 give the TE to answer each URC. `None`:
+    /// piggy-backed however late (M5310-A §5.3.3.2: the platform re-sends and then times out).
+    pub separate_after: Option<Duration>,
 }
 
 /// How a NOTIFY's `<msgId>` picks the observation it goes out on. In both, an ID naming a live
@@ -184,6 +199,8 @@ pub struct Client {
     notify_parts: Vec<Part>,
     /// CON notifications in flight: MID → ackid, and whether to release the radio on the ACK.
     con_notifies: BTreeMap<u16, (u16, bool)>,
+    /// Separate CON responses in flight: MID → the TE's message ID (event 20's `<extend>`).
+    separate_responses: BTreeMap<u16, u32>,
     release_on_ack: BTreeMap<u16, ()>,
     idle_at: Option<Duration>,
     secure: Option<Secure>,
@@ -210,6 +227,9 @@ pub struct OpenArgs {
     pub ack_timeout: u64,
     /// DTLS with this pre-shared key (identity: the IMEI) when `AT+MIPLCONFIG=5,1,…` set one.
     pub psk: Option<Vec<u8>>,
+    /// `AT+MIPLDTLSNAT`'s interval (M5310-A §2.7): a DTLS association quiet this long is taken as
+    /// aged out of the NAT (event 32) and negotiated again; `None`: never.
+    pub dtls_nat: Option<Duration>,
     pub profile: Profile,
     pub sota: Option<sota::Sota>,
 }
@@ -219,6 +239,8 @@ pub struct OpenArgs {
 enum AfterHandshake {
     Bootstrap,
     Register,
+    /// A re-negotiation while registered: an update tells the platform where the device is now.
+    Update,
 }
 
 /// The DTLS association with the current server.
@@ -227,6 +249,10 @@ struct Secure {
     session: Option<miplcheck_lwm2m::dtls::Session>,
     then: Option<AfterHandshake>,
     deadline: Option<Duration>,
+    /// The re-negotiation interval (`AT+MIPLDTLSNAT`), and when it runs out: the last datagram
+    /// on the association, either way, plus the interval.
+    nat: Option<Duration>,
+    aged_at: Option<Duration>,
 }
 
 impl Client {
@@ -259,9 +285,17 @@ impl Client {
             observe_counter: 0,
             notify_parts: vec![],
             con_notifies: BTreeMap::new(),
+            separate_responses: BTreeMap::new(),
             release_on_ack: BTreeMap::new(),
             idle_at: None,
-            secure: a.psk.map(|psk| Secure { psk, session: None, then: None, deadline: None }),
+            secure: a.psk.map(|psk| Secure {
+                psk,
+                session: None,
+                then: None,
+                deadline: None,
+                nat: a.dtls_nat,
+                aged_at: None,
+            }),
             // DTLS gives no answer to a wrong key (RFC 6347 §4.1.2.7): give up after this.
             handshake_limit: Duration::from_secs(4 * a.ack_timeout),
         };
@@ -364,6 +398,22 @@ impl Client {
     fn send_raw(&mut self, to: &str, bytes: Vec<u8>, ctx: &mut Ctx) {
         ctx.send(to, bytes);
         self.idle_at = Some(ctx.now + ctx.opts.rrc_inactivity);
+        self.dtls_traffic(ctx.now);
+    }
+
+    /// A datagram went or came over DTLS: the NAT binding is fresh again.
+    fn dtls_traffic(&mut self, now: Duration) {
+        if let Some(s) = self.secure.as_mut() {
+            s.aged_at = s.nat.filter(|_| s.session.is_some()).map(|n| now + n);
+        }
+    }
+
+    /// `AT+MIPLDTLSNAT` on an open instance: the new interval counts from now.
+    pub fn set_dtls_nat(&mut self, nat: Option<Duration>, now: Duration) {
+        if let Some(s) = self.secure.as_mut() {
+            s.nat = nat;
+        }
+        self.dtls_traffic(now);
     }
 
     /// A registration or update was accepted at `now`: the lifetime starts again.
@@ -451,11 +501,15 @@ impl Client {
     }
 
     pub fn datagram(&mut self, from: &str, bytes: &[u8], ctx: &mut Ctx) {
+        if self.phase == Phase::Stopped {
+            return;
+        }
         let Some(session) = self.secure.as_mut().and_then(|s| s.session.as_mut()) else {
             self.coap(from, bytes, ctx);
             return;
         };
         let progress = session.on_datagram(bytes);
+        self.dtls_traffic(ctx.now);
         for d in progress.send {
             self.send_raw(from, d, ctx);
         }
@@ -467,6 +521,9 @@ impl Client {
             match then {
                 Some(AfterHandshake::Bootstrap) => self.bootstrap(ctx),
                 Some(AfterHandshake::Register) => self.register(ctx),
+                Some(AfterHandshake::Update) => {
+                    self.update(self.lifetime, false, false, ctx);
+                }
                 None => {}
             }
         }
@@ -506,6 +563,21 @@ impl Client {
     }
 
     pub fn poll(&mut self, ctx: &mut Ctx) {
+        if self.phase == Phase::Stopped {
+            return;
+        }
+        if ctx.basics.cfun == 0 {
+            self.stop(ctx);
+            return;
+        }
+        self.ack_held_requests(ctx);
+        let aged = self.registered()
+            && self.secure.as_ref().is_some_and(|s| s.then.is_none() && s.aged_at.is_some_and(|t| ctx.now >= t));
+        if aged {
+            // M5310-A §4.2 event 32 (DTLS IP 老化), then §2.7's re-negotiation.
+            ctx.event(Event::DtlsAged);
+            self.handshake(AfterHandshake::Update, ctx);
+        }
         if let Some(sec) = self.secure.as_mut() {
             if sec.deadline.is_some_and(|t| ctx.now >= t) {
                 // BC39 §4.7 event 5: the connection (here: the DTLS handshake) failed.
@@ -564,14 +636,45 @@ impl Client {
         }
     }
 
+    /// The instance stops (event 10): every exchange dropped, no deregistration (there is no
+    /// network to send it on), nothing timed any more.
+    fn stop(&mut self, ctx: &mut Ctx) {
+        self.phase = Phase::Stopped;
+        self.end_observations(|_| true);
+        self.incoming.clear();
+        self.mine.clear();
+        self.con_notifies.clear();
+        self.separate_responses.clear();
+        self.release_on_ack.clear();
+        self.idle_at = None;
+        if let Some(s) = self.secure.as_mut() {
+            s.session = None;
+            s.then = None;
+            s.deadline = None;
+            s.aged_at = None;
+        }
+        self.ep = Endpoint::new(self.ep.params(), 0);
+        ctx.event(Event::Halted);
+    }
+
+    /// Whether the instance stopped (event 10).
+    pub fn stopped(&self) -> bool {
+        self.phase == Phase::Stopped
+    }
+
     pub fn next_deadline(&self) -> Option<Duration> {
+        if self.phase == Phase::Stopped {
+            return None;
+        }
+        let held = self.incoming.values().filter_map(|i| i.ack_by).min();
         let (a, b) = match &self.phase {
             Phase::Registering { deadline } => (Some(*deadline), None),
             Phase::Registered { renew, expires, .. } => (*renew, Some(*expires)),
             _ => (None, None),
         };
         let hs = self.secure.as_ref().and_then(|s| s.deadline);
-        [self.ep.next_deadline(), a, b, self.idle_at, hs, self.fota.deadline()].into_iter().flatten().min()
+        let aged = self.secure.as_ref().and_then(|s| s.aged_at).filter(|_| self.registered());
+        [self.ep.next_deadline(), a, b, self.idle_at, hs, self.fota.deadline(), held, aged].into_iter().flatten().min()
     }
 
     fn answered(&mut self, p: Packet, ctx: &mut Ctx) {
@@ -594,6 +697,13 @@ impl Client {
                 self.phase = Phase::Deregistering;
                 ctx.event(Event::RegisterFailed);
             }
+            Mine::Update if p.header.code == MessageClass::Response(ResponseType::NotFound) => {
+                // The platform no longer knows the registration (LwM2M 1.0 §8.2.5: 4.04 to an
+                // update): it deleted the device, which is registered no more.
+                self.phase = Phase::Deregistering;
+                self.end_observations(|_| true);
+                ctx.event(Event::Deleted);
+            }
             Mine::Update => {
                 if ok {
                     self.start_lifetime(ctx.now);
@@ -611,6 +721,9 @@ impl Client {
     }
 
     fn acked(&mut self, mid: u16, ok: bool, ctx: &mut Ctx) {
+        if let Some(msg_id) = self.separate_responses.remove(&mid) {
+            ctx.event(if ok { Event::ResponseDone { msg_id } } else { Event::ResponseFailed { msg_id } });
+        }
         if let Some((ackid, release)) = self.con_notifies.remove(&mid) {
             ctx.event(if ok { Event::NotifyAcked { ackid } } else { Event::NotifyFailed { ackid } });
             if release {
@@ -620,6 +733,9 @@ impl Client {
     }
 
     fn timed_out(&mut self, mid: u16, token: &[u8], ctx: &mut Ctx) {
+        if let Some(msg_id) = self.separate_responses.remove(&mid) {
+            ctx.event(Event::ResponseFailed { msg_id });
+        }
         if let Some((ackid, _)) = self.con_notifies.remove(&mid) {
             ctx.event(Event::NotifyFailed { ackid });
         }
@@ -661,7 +777,9 @@ impl Client {
         let profile = self.profile.clone();
         let pending = |req: Packet, from: String, n: Notice, ctx: &mut Ctx| {
             ctx.notice(n.clone());
-            Incoming { from, request: req, path, parts: vec![], notice: Some(n) }
+            let con = req.header.get_type() == MessageType::Confirmable;
+            let ack_by = profile.separate_after.filter(|_| con).map(|d| ctx.now + d);
+            Incoming { from, request: req, path, parts: vec![], notice: Some(n), ack_by, separate: false }
         };
         match (method, observe) {
             (RequestType::Get, _) if path == Path::instance(3, 0) => {
@@ -805,6 +923,53 @@ impl Client {
         body: Option<(ContentFormat, Vec<u8>)>,
         ctx: &mut Ctx,
     ) {
+        let p = self.answer_packet(req, code, body);
+        if let Ok(d) = self.ep.respond(to.to_string(), req, p, ctx.now) {
+            self.transmit(&d.peer, d.bytes, ctx);
+        }
+    }
+
+    /// The TE's answer to a request the module already ACKed empty: a separate CON response with
+    /// the request's token (RFC 7252 §5.2.2). Its ACK is event 21, an RST or running out of
+    /// retransmissions event 20 with the TE's message ID (BC39 §4.7).
+    fn reply_separately(
+        &mut self,
+        inc: &Incoming,
+        msg_id: u32,
+        code: ResponseType,
+        body: Option<(ContentFormat, Vec<u8>)>,
+        ctx: &mut Ctx,
+    ) {
+        let mut p = self.answer_packet(&inc.request, code, body);
+        p.header.set_type(MessageType::Confirmable);
+        p.set_token(inc.request.get_token().to_vec());
+        match self.ep.send(inc.from.clone(), p, ctx.now) {
+            Ok((mid, d)) => {
+                self.separate_responses.insert(mid, msg_id);
+                self.transmit(&d.peer, d.bytes, ctx);
+            }
+            Err(_) => ctx.event(Event::ResponseFailed { msg_id }),
+        }
+    }
+
+    /// Requests held past [`Profile::separate_after`] are ACKed empty, so the platform stops
+    /// re-sending while the TE takes its time.
+    fn ack_held_requests(&mut self, ctx: &mut Ctx) {
+        let due: Vec<u32> =
+            self.incoming.iter().filter(|(_, i)| i.ack_by.is_some_and(|t| ctx.now >= t)).map(|(id, _)| *id).collect();
+        for id in due {
+            let Some(inc) = self.incoming.get_mut(&id) else { continue };
+            inc.ack_by = None;
+            inc.separate = true;
+            let (from, mid) = (inc.from.clone(), inc.request.header.message_id);
+            let d = self.ep.empty_ack(from, mid, ctx.now);
+            self.transmit(&d.peer, d.bytes, ctx);
+        }
+    }
+
+    /// An answer to `req`: the code, the body in the format the request accepts (4.06 when it
+    /// cannot be), Observe 0 on a successful observe.
+    fn answer_packet(&self, req: &Packet, code: ResponseType, body: Option<(ContentFormat, Vec<u8>)>) -> Packet {
         let mut p = Packet::new();
         let mut code = code;
         if let Some((cf, b)) = body {
@@ -820,9 +985,7 @@ impl Client {
         if req.get_observe_value().and_then(Result::ok) == Some(0) && code == ResponseType::Content {
             p.set_observe_value(0);
         }
-        if let Ok(d) = self.ep.respond(to.to_string(), req, p, ctx.now) {
-            self.transmit(&d.peer, d.bytes, ctx);
-        }
+        p
     }
 
     /// The TE's answer to a URC: `AT+MIPL…RSP=<ref>,<msgId>,<result>…`.
@@ -857,7 +1020,11 @@ impl Client {
             _ => None,
         };
         let inc = self.incoming.remove(&msg_id).expect("looked up above");
-        self.reply(&inc.from, &inc.request, code, body, ctx);
+        if inc.separate {
+            self.reply_separately(&inc, msg_id, code, body, ctx);
+        } else {
+            self.reply(&inc.from, &inc.request, code, body, ctx);
+        }
         Reply::ok()
     }
 

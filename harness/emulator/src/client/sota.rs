@@ -73,7 +73,15 @@ impl Client {
         let format = wire::number(req, CoapOption::ContentFormat).map(ContentFormat::from_number);
         let n = Notice::Write { mid, path, format, values: vec![(path, req.payload.clone())] };
         ctx.notice(n.clone());
-        let held = Incoming { from: from.to_string(), request: req.clone(), path, parts: vec![], notice: Some(n) };
+        let held = Incoming {
+            from: from.to_string(),
+            request: req.clone(),
+            path,
+            parts: vec![],
+            notice: Some(n),
+            ack_by: None,
+            separate: false,
+        };
         if let Some(s) = self.sota.as_mut() {
             s.held = Some((held, num, more, szx));
         }

@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 
 /// M5310-A §4.2, with §1.6's reading for a registration that timed out or a DTLS handshake that
 /// failed (both are a failed registration to the TE). Events the manual does not list (BC39's 1,
-/// 4, 9, 14, 25, …) are not reported. 31 and 32 (device deleted, DTLS address aged out) wait until
-/// it is clear the module can get into those states.
+/// 4, 9, 14, 25, …) are not reported. 31: an update the platform answers 4.04 (it deleted the
+/// device); 32: the `AT+MIPLDTLSNAT` interval passed without a datagram (§2.7).
 pub const EVENTS: EventTable = &[
     ("bootstrap-done", 2),
     ("bootstrap-failed", 3),
@@ -20,6 +20,8 @@ pub const EVENTS: EventTable = &[
     ("update-done", 11),
     ("deregistered", 15),
     ("notify-acked", 26),
+    ("device-deleted", 31),
+    ("dtls-address-aged", 32),
 ];
 
 fn at(path: &Path) -> String {

@@ -75,9 +75,17 @@ pub fn handle(m: &mut M5310a, inv: &Invocation, ctx: &mut Ctx) -> Result<Reply, 
                 return Err(err(cis::SYNTAX));
             }
             m.device.as_mut().ok_or_else(|| err(cis::RESOURCE))?.dtls_nat = t as u32;
+            if let Some(c) = m.client.as_mut() {
+                c.set_dtls_nat(nat_interval(t as u32), ctx.now);
+            }
             Ok(Reply::ok())
         }
     }
+}
+
+/// `AT+MIPLDTLSNAT`'s seconds as the client's re-negotiation interval: 0 is off (§2.7).
+fn nat_interval(seconds: u32) -> Option<Duration> {
+    (seconds > 0).then(|| Duration::from_secs(u64::from(seconds)))
 }
 
 fn open(m: &mut M5310a, inv: &Invocation, ctx: &mut Ctx) -> Result<Reply, Reply> {
@@ -109,6 +117,7 @@ fn open(m: &mut M5310a, inv: &Invocation, ctx: &mut Ctx) -> Result<Reply, Reply>
         auth_code: d.authcode.clone(),
         ack_timeout: 2,
         psk: if d.dtls() { Some(d.psk.clone().unwrap_or_default().into_bytes()) } else { None },
+        dtls_nat: nat_interval(d.dtls_nat),
         profile: Profile {
             manufacturer: "China Mobile",
             model: "M5310-A",
@@ -130,6 +139,9 @@ fn open(m: &mut M5310a, inv: &Invocation, ctx: &mut Ctx) -> Result<Reply, Reply>
             honour_accept: !ctx.opts.quirks.ignore_accept,
             accept_answered_observe: ctx.opts.quirks.accept_answered_observe,
             notify_id: NotifyId::Named,
+            // §5.3.3.2: an unanswered request is re-sent by the platform, twice, then it times
+            // out: the module never ACKs it empty, so every answer goes piggy-backed.
+            separate_after: None,
         },
         // The M531X manual has no software-upgrade commands.
         sota: None,

@@ -50,6 +50,7 @@ impl Plan {
                 capture: None,
             };
         }
+        target.case_events(&case.emulator_events);
         if let Err(why) = target.prepare() {
             let mut failed = unrun(Verdict::Error, Some(FailedAt::Prepare), why.to_string());
             // What the sync sent and heard, so the failure can be read in the transcript.

@@ -219,6 +219,9 @@ impl Plan {
         if !case.applies_to(self.rig.dialect.name) {
             return Some(format!("for {} only", case.dialects.join(", ")));
         }
+        if !case.emulator_events.is_empty() && !matches!(self.rig.target, crate::rig::Target::Emulator { .. }) {
+            return Some("it sets the emulator's event codes (`emulator-events`): for emulator rigs only".into());
+        }
         let missing: Vec<&str> = case.requires.iter().filter(|r| !self.rig.has(r)).map(String::as_str).collect();
         if !missing.is_empty() {
             let why = if missing.contains(&crate::rig::Rig::ONENET_HTTP) {

@@ -13,6 +13,7 @@ pub(super) fn run(session: &mut Session<'_, '_>, action: &PlatformStep) -> Resul
     match action {
         PlatformStep::AutoObserve(on) => pf.set_auto_observe(*on),
         PlatformStep::Fault(what, fault) => pf.set_fault(*what, *fault),
+        PlatformStep::DeleteDevice(device) => pf.delete_device(device.as_deref()).map_err(|e| e.to_string())?,
         PlatformStep::BootstrapPsk(on) => {
             let assigned = match (on, pf.dtls_addr()) {
                 (false, _) => None,

@@ -33,6 +33,9 @@ impl Target for VirtualEmulator {
     fn port(&mut self) -> &mut dyn Port {
         &mut self.port
     }
+    fn case_events(&mut self, events: &std::collections::BTreeMap<String, u16>) {
+        self.port.modem().set_case_events(events.clone());
+    }
     fn prepare(&mut self) -> Result<(), TargetError> {
         self.port.reset();
         Ok(())
@@ -69,6 +72,9 @@ impl Target for PtyEmulator {
     }
     fn port(&mut self) -> &mut dyn Port {
         &mut self.port
+    }
+    fn case_events(&mut self, events: &std::collections::BTreeMap<String, u16>) {
+        self.pty.running.case_events(events.clone());
     }
     fn prepare(&mut self) -> Result<(), TargetError> {
         self.pty.running.reset();

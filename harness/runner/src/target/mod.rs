@@ -36,6 +36,12 @@ pub trait Target: Send {
     fn port(&mut self) -> &mut dyn Port;
     /// Brings the modem to its power-on state with nothing left on the line.
     fn prepare(&mut self) -> Result<(), TargetError>;
+    /// The case's event codes over the emulator's own (a suite case's `emulator-events`), from
+    /// the next [`Target::prepare`] on; an empty map brings back the rig's. Only the emulator
+    /// has codes to change, so by default nothing is done (such cases skip other rigs).
+    fn case_events(&mut self, events: &std::collections::BTreeMap<String, u16>) {
+        let _ = events;
+    }
     /// What the last [`Target::prepare`] exchanged with the modem (its AT/OK sync), taken: a case
     /// that could not be prepared keeps it as its transcript.
     fn preparation(&mut self) -> Transcript {
@@ -291,6 +297,8 @@ pub struct Reopening {
     sysfs: PathBuf,
     /// The port last opened (serial path, TCP address), for the power commands' environment.
     port_name: Option<String>,
+    /// The case's event codes ([`Target::case_events`]), handed to each target opened.
+    case_events: std::collections::BTreeMap<String, u16>,
 }
 
 impl Reopening {
@@ -310,6 +318,7 @@ impl Reopening {
             last_error: None,
             failed: Transcript::default(),
             sysfs: root,
+            case_events: Default::default(),
         };
         if let Err(e) = r.reopen() {
             r.last_error = Some(e.to_string());
@@ -330,7 +339,9 @@ impl Reopening {
         if name.is_some() {
             self.port_name = name;
         }
-        Ok(self.inner.insert(t))
+        let t = self.inner.insert(t);
+        t.case_events(&self.case_events);
+        Ok(t)
     }
 
     /// The open target, opened now if it is not.
@@ -402,6 +413,14 @@ impl Target for Reopening {
             return Err(e);
         }
         Ok(())
+    }
+
+    fn case_events(&mut self, events: &std::collections::BTreeMap<String, u16>) {
+        // Kept for a target opened again by the prepare that follows.
+        self.case_events = events.clone();
+        if let Some(t) = self.inner.as_mut() {
+            t.case_events(events);
+        }
     }
 
     fn preparation(&mut self) -> Transcript {
