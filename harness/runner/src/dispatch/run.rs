@@ -90,13 +90,13 @@ impl Plan {
         let (firmware, privacy) = match watch.unhealthy() {
             None if !runs_any => {
                 let revision = "unknown: no case ran on this rig".to_string();
-                (Firmware { revision, imei: None, note: None }, Privacy::new(&self.rig.secrets))
+                (Firmware { revision, imei: None, note: None, flash: None }, Privacy::new(&self.rig.secrets))
             }
             None => self.identify(target),
             Some(why) => {
                 let privacy = Privacy::new(&self.rig.secrets);
                 let revision = format!("unknown: the rig is unhealthy ({})", privacy.text(why));
-                (Firmware { revision, imei: None, note: None }, privacy)
+                (Firmware { revision, imei: None, note: None, flash: None }, privacy)
             }
         };
         let info = RigInfo {
@@ -264,6 +264,7 @@ impl Plan {
                     revision: format!("unknown: {}", secrets_only.text(&e.to_string())),
                     imei: None,
                     note: None,
+                    flash: None,
                 },
                 secrets_only,
             );
@@ -280,7 +281,7 @@ impl Plan {
         if let Some(n) = &note {
             tracing::warn!("{}", miplcheck_record::printable(n));
         }
-        (Firmware { revision: privacy.text(&revision), imei, note }, privacy)
+        (Firmware { revision: privacy.text(&revision), imei, note, flash: None }, privacy)
     }
 }
 
