@@ -181,6 +181,13 @@ impl Modem {
         self.booting_until = Stamp::ZERO;
     }
 
+    /// The bench has flashed the firmware the modem now runs (a FOTA install it rebooted into):
+    /// from now on [`Modem::reset`] brings this revision back instead of the rig's, as a module
+    /// keeps what was written to its flash. Nothing else changes.
+    pub fn keep_firmware(&mut self) {
+        self.opts.firmware = Some(self.basics.revision.clone());
+    }
+
     /// When the firmware hears the TE again after the dialect's reset command (now, if it is up).
     pub fn ready_at(&self) -> Stamp {
         self.booting_until
@@ -473,6 +480,22 @@ mod tests {
         m.input(b"ATE0\r", Stamp::ZERO);
         m.reset();
         assert!(text(&m.input(b"AT\r", Stamp::ZERO)).starts_with("AT\r"));
+    }
+
+    #[test]
+    fn a_kept_firmware_survives_the_reset_an_installed_one_does_not() {
+        let mut m = quiet("bc39");
+        let cgmr = |m: &mut Modem| text(&m.input(b"AT+CGMR\r", Stamp::ZERO));
+        let rig = cgmr(&mut m);
+        // What a FOTA install leaves (client::fota sets it before the reboot).
+        m.basics.revision = "BC39NBR01A05_ONT".into();
+        m.reset();
+        assert_eq!(cgmr(&mut m), rig, "a reset flashes the rig's firmware back");
+        m.basics.revision = "BC39NBR01A05_ONT".into();
+        m.keep_firmware();
+        m.reset();
+        m.input(b"ATE0\r", Stamp::ZERO);
+        assert!(cgmr(&mut m).contains("BC39NBR01A05_ONT"), "kept: {}", cgmr(&mut m));
     }
 
     #[test]

@@ -38,6 +38,8 @@ enum Event {
     /// A datagram from the network: who sent it (`ip:port`) and the bytes.
     Datagram(String, Vec<u8>),
     Reset,
+    /// The bench flashed what the modem runs: later resets keep it ([`Modem::keep_firmware`]).
+    KeepFirmware,
     /// Bytes the harness writes to the TE side itself, after everything the modem wrote before.
     Mark(Vec<u8>),
     Stop,
@@ -56,6 +58,12 @@ impl Running {
     /// Power-cycles the modem: settings back to power-on values, answers in flight dropped.
     pub fn reset(&self) {
         let _ = self.control.send(Event::Reset);
+    }
+
+    /// The bench has flashed the firmware the modem now runs: later resets keep its revision
+    /// ([`Modem::keep_firmware`]).
+    pub fn keep_firmware(&self) {
+        let _ = self.control.send(Event::KeepFirmware);
     }
 
     /// Writes `bytes` to the TE side after everything the modem has made due so far, and before
@@ -356,6 +364,7 @@ fn event_loop(modem: &mut Modem, rx: &Receiver<Event>, writer: &mut dyn Write, n
                 names.clear();
                 strangers.clear();
             }
+            Ok(Event::KeepFirmware) => modem.keep_firmware(),
             Ok(Event::Mark(bytes)) => {
                 // Due now, behind whatever is due by now (the queue is stable-sorted below).
                 queue.push(Emission { at: epoch.elapsed(), bytes });

@@ -5,6 +5,7 @@
 //! [`power`] strategy), which [`Reopening`] runs with the port opened again as needed.
 
 mod driver;
+pub mod flash;
 mod health;
 pub mod place;
 pub mod power;
@@ -65,6 +66,13 @@ pub trait Target: Send {
     fn reset(&mut self) -> Option<Result<String, TargetError>> {
         None
     }
+    /// The bench has flashed the firmware the modem now runs (`[flash] via = "fota"`): the
+    /// emulator's resets keep it from now on, as a module keeps what is in its flash. A bench
+    /// modem keeps it anyway: nothing to do.
+    fn keep_firmware(&mut self) {}
+    /// Lets go of the link so a flash tool can take the port; the next [`Target::prepare`] opens
+    /// it again. Only [`Reopening`] can.
+    fn release(&mut self) {}
     /// Starts the case's mock platform on the target's own clock, where it has one: the emulator
     /// in virtual time gets a [`SimPlatform`](miplcheck_platform::sim::SimPlatform) wired to its
     /// modem. `None`: the target runs in real time and the dispatcher starts the platform on UDP.
@@ -424,6 +432,17 @@ impl Target for Reopening {
             Ok(t) => t.reset(),
             Err(e) => Some(Err(e)),
         }
+    }
+
+    fn keep_firmware(&mut self) {
+        // An emulator opened again later is a fresh one on the rig's firmware: only this one keeps it.
+        if let Some(t) = self.inner.as_mut() {
+            t.keep_firmware();
+        }
+    }
+
+    fn release(&mut self) {
+        self.inner = None;
     }
 
     fn start_platform(
