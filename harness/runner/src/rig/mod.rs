@@ -3,7 +3,8 @@
 //! ```toml
 //! kind = "emulator"          # emulator | serial | tcp | rfc2217 | labgrid
 //! dialect = "bc39"
-//! [emulator]                 # miplcheck_emulator::Options
+//! [emulator]                 # miplcheck_emulator::Options, and flash_slot = "slot/modem.bin": an
+//!                            #   image a [flash] command writes there is booted when the emulator opens
 //! [emulator.faults]          # misbehaviour for rack tests, counted across the per-case resets:
 //!                            #   hang_after = 40   (no echo, no answer after 40 command lines)
 //!                            #   fail_first = { command = "+MIPLVER", times = 1 }   (or a list)
@@ -277,6 +278,9 @@ fn yes() -> bool {
 struct EmulatorTable {
     #[serde(default)]
     link: EmulatorLink,
+    /// The emulator's flash, for a `[flash] command` to write to: a file, relative to the rig
+    /// file, that the emulator boots from each time it is opened (see [`Target::Emulator`]).
+    flash_slot: Option<PathBuf>,
     #[serde(default)]
     imei: Option<String>,
     imsi: Option<String>,
@@ -423,6 +427,10 @@ pub enum Target {
     Emulator {
         options: EmulatorOptions,
         link: EmulatorLink,
+        /// `[emulator] flash_slot`: where a flash command puts an image for it. Each time the
+        /// emulator is opened, a package found there is flashed ([`miplcheck_emulator::Modem::flash`]);
+        /// none there, or one it refuses, and it runs the rig's firmware.
+        flash_slot: Option<PathBuf>,
     },
     Serial(SerialSettings),
     Tcp {
@@ -538,7 +546,8 @@ impl Rig {
                 o.faults = table.faults;
                 // Building the modem checks the options and that the emulator speaks the dialect.
                 miplcheck_emulator::Modem::new(o.clone()).map_err(|m| err(span.clone(), "emulator", m.to_string()))?;
-                Target::Emulator { options: o, link: table.link }
+                let flash_slot = table.flash_slot.map(|f| path.parent().unwrap_or(Path::new("")).join(f));
+                Target::Emulator { options: o, link: table.link, flash_slot }
             }
             Kind::Serial => {
                 let s = raw.serial.as_ref().ok_or_else(|| {
@@ -932,6 +941,19 @@ mod tests {
         assert_eq!(r.golden, "bc39");
         assert_eq!(r.name, "test");
         assert!(matches!(r.target, Target::Emulator { link: EmulatorLink::Pty, .. }));
+    }
+
+    #[test]
+    fn an_emulator_flash_slot_is_beside_the_rig_file() {
+        let r =
+            parse("kind = \"emulator\"\ndialect = \"bc39\"\n[emulator]\nflash_slot = \"slot/modem.bin\"\n").unwrap();
+        let Target::Emulator { flash_slot, .. } = r.target else { panic!() };
+        assert_eq!(flash_slot.as_deref(), Some(Path::new("rigs/slot/modem.bin")));
+        let Target::Emulator { flash_slot, .. } = parse("kind = \"emulator\"\ndialect = \"bc39\"\n").unwrap().target
+        else {
+            panic!()
+        };
+        assert_eq!(flash_slot, None);
     }
 
     #[test]

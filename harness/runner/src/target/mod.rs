@@ -249,8 +249,11 @@ pub fn open(rig: &Rig) -> Result<Box<dyn Target>, TargetError> {
 /// port it found: the serial path, the TCP address, or nothing for an emulator.
 fn open_under(rig: &Rig, sysfs: &Path) -> Result<(Box<dyn Target>, Option<String>), TargetError> {
     match &rig.target {
-        RigTarget::Emulator { options, link } => {
-            let modem = Modem::new(options.clone())?;
+        RigTarget::Emulator { options, link, flash_slot } => {
+            let mut modem = Modem::new(options.clone())?;
+            if let Some(slot) = flash_slot {
+                boot_from_slot(&mut modem, slot);
+            }
             match link {
                 EmulatorLink::Virtual => Ok((Box::new(VirtualEmulator::new(SimPort::new(modem))), None)),
                 EmulatorLink::Pty => {
@@ -282,6 +285,32 @@ fn open_under(rig: &Rig, sysfs: &Path) -> Result<(Box<dyn Target>, Option<String
                 .map_err(|source| TargetError::Connect { address: settings.address.clone(), source })?;
             Ok((Box::new(Remote::new(Box::new(port), rig)), Some(settings.address.clone())))
         }
+    }
+}
+
+/// The largest image read from an emulator's flash slot (the platform's own limit on a package).
+const MAX_SLOT: u64 = miplcheck_platform::fota::MAX_PACKAGE as u64;
+
+/// What the emulator's bootloader finds in its flash slot: a package there is flashed; nothing
+/// there is its own firmware; an image it cannot read or refuses leaves that firmware, said in
+/// the log, and the flash's revision check is what tells the run.
+fn boot_from_slot(modem: &mut Modem, slot: &Path) {
+    use std::io::Read;
+    let image = match std::fs::File::open(slot) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return,
+        Err(e) => Err(e.to_string()),
+        Ok(f) => {
+            let mut bytes = Vec::new();
+            match f.take(MAX_SLOT + 1).read_to_end(&mut bytes) {
+                Ok(_) if bytes.len() as u64 > MAX_SLOT => Err(format!("larger than {MAX_SLOT} bytes")),
+                Ok(_) => Ok(bytes),
+                Err(e) => Err(e.to_string()),
+            }
+        }
+    };
+    match image.and_then(|bytes| modem.flash(&bytes)) {
+        Ok(revision) => tracing::info!("emulator: booted {revision} from {}", slot.display()),
+        Err(why) => tracing::warn!("emulator: the image in {} is not booted: {why}", slot.display()),
     }
 }
 
