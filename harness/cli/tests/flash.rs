@@ -3,7 +3,8 @@
 //! FOTA job (`[flash] via = "fota"`), its revision proved by `AT+CGMR` before any case, and
 //! `miplcheck diff` of the two records as the gate; a package that is not the revision expected
 //! refused with exit 5 and no case run; and a `[flash] command` (a real shell script) that
-//! succeeds, fails or overruns, its output kept on disk and a failure the bench's (exit 4).
+//! succeeds — writing the emulator's `flash_slot`, N to N+1 — fails or overruns, its output kept
+//! on disk and a failure the bench's (exit 4).
 
 mod common;
 use common::{miplcheck, root};
@@ -128,7 +129,7 @@ fn script(dir: &Path, then: &str, timeout: &str) -> String {
     let path = dir.join("flash.sh");
     std::fs::write(
         &path,
-        format!("set -e\necho \"flashing $1 on $MIPLCHECK_RIG\"\ncp \"$1\" '{}/'\n{then}\n", slot.display()),
+        format!("set -e\necho \"flashing $1 on $MIPLCHECK_RIG\"\ncp \"$1\" '{}/modem.bin'\n{then}\n", slot.display()),
     )
     .unwrap();
     format!("[flash]\ncommand = \"sh '{}' ${{firmware}}\"\ntimeout = \"{timeout}\"\n", path.display())
@@ -138,14 +139,11 @@ fn script(dir: &Path, then: &str, timeout: &str) -> String {
 fn a_flash_command_that_succeeds_is_checked_by_the_revision_it_leaves() {
     let dir = tempfile::tempdir().unwrap();
     let bench = rig(dir.path(), "bench", &script(dir.path(), "echo done", "20s"));
-    // The emulator keeps its own firmware whatever a script copies: N is what it then reports.
+    // This emulator has no flash slot, so what the script copies is not booted: it reports N.
     let out = dir.path().join("same");
     let (code, said) = run(&bench, &out, &["--firmware", PACKAGE, "--expect-revision", N]);
     assert_eq!(code, Some(0), "{said}");
-    assert_eq!(
-        std::fs::read(dir.path().join("slot/fw_bc39_v2.bin")).unwrap(),
-        std::fs::read(root().join(PACKAGE)).unwrap()
-    );
+    assert_eq!(std::fs::read(dir.path().join("slot/modem.bin")).unwrap(), std::fs::read(root().join(PACKAGE)).unwrap());
     let f = &record(&out)["firmware"]["flash"];
     assert_eq!((f["outcome"].as_str(), f["after"].as_str()), (Some("qualified"), Some(N)), "{f}");
     assert!(f["via"].as_str().unwrap().starts_with("command `sh "), "{f}");
@@ -159,6 +157,32 @@ fn a_flash_command_that_succeeds_is_checked_by_the_revision_it_leaves() {
     let (code, said) = run(&bench, &out, &["--firmware", PACKAGE]);
     assert_eq!(code, Some(5), "{said}");
     assert!(said.contains(&format!("wrong firmware: expected {N_PLUS_1}, modem reports {N}")), "{said}");
+}
+
+#[test]
+fn a_flash_script_writing_the_emulator_s_flash_slot_takes_it_from_n_to_n_plus_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = std::fs::read_to_string(root().join("rigs/virtual-bc39.toml")).unwrap();
+    let slot = dir.path().join("slot/modem.bin");
+    let with_slot = base.replace("[emulator]\n", &format!("[emulator]\nflash_slot = '{}'\n", slot.display()));
+    assert_ne!(with_slot, base);
+    let bench = dir.path().join("bench.toml");
+    std::fs::write(&bench, format!("{with_slot}\n{}", script(dir.path(), "echo written", "20s"))).unwrap();
+    let out = dir.path().join("N+1");
+    let (code, said) = run(&bench, &out, &["--firmware", PACKAGE]);
+    assert_eq!(code, Some(0), "{said}");
+    let r = record(&out);
+    let f = &r["firmware"]["flash"];
+    assert_eq!((f["before"].as_str(), f["after"].as_str()), (Some(N), Some(N_PLUS_1)), "{f}");
+    assert_eq!((f["outcome"].as_str(), f["expected_from"].as_str()), (Some("qualified"), Some("package")));
+    assert_eq!(r["firmware"]["revision"], format!("Revision: {N_PLUS_1}"), "the cases ran on N+1");
+    assert!(verdicts(&r).iter().all(|(v, _)| v == "passed"), "{:?}", verdicts(&r));
+    // An image for another model over it: the bootloader refuses it and boots the rig's own
+    // firmware, which the revision check refuses.
+    let out = dir.path().join("other-model");
+    let (code, said) = run(&bench, &out, &["--firmware", "suites/data/fw_m5310a_v2.bin"]);
+    assert_eq!(code, Some(5), "{said}");
+    assert!(said.contains(&format!("modem reports {N}")), "{said}");
 }
 
 #[test]
