@@ -76,7 +76,8 @@ impl FirmwareFile {
     }
 
     /// Whether `rig` can flash it: a `[flash]` table, and for `via = "fota"` a package the
-    /// platform's FOTA job can deliver.
+    /// platform's FOTA job can deliver to this model (another model's would only be refused by
+    /// the module, so it is refused here, before anything touches the modem).
     pub fn check_rig(&self, rig: &Rig) -> Result<(), InputError> {
         let Some(flash) = &rig.flash else {
             return Err(InputError::new(
@@ -95,6 +96,19 @@ impl FirmwareFile {
                 InputError::new(&self.path, format!("cannot go through the FOTA job of [flash] via = \"fota\": {e}"))
                     .field("--firmware")
             })?;
+            let model = miplcheck_lwm2m::package::parse(&self.bytes).map(|h| h.model).unwrap_or_default();
+            if model != rig.dialect.model {
+                return Err(InputError::new(
+                    &self.path,
+                    format!(
+                        "is a package for {model}, but {} is a {} ({}): its FOTA job would be refused",
+                        rig.path.display(),
+                        rig.dialect.model,
+                        rig.dialect.name
+                    ),
+                )
+                .field("--firmware"));
+            }
         }
         Ok(())
     }
@@ -121,6 +135,25 @@ mod tests {
         let f = FirmwareFile::load(&data("fw_bc39_v2.bin"), Some("BC39NBR01A09_ONT")).unwrap();
         assert_eq!((f.expected.as_str(), f.expected_from), ("BC39NBR01A09_ONT", "--expect-revision"));
         assert_eq!(f.package_revision.as_deref(), Some("BC39NBR01A05_ONT"));
+    }
+
+    #[test]
+    fn a_rig_must_say_how_to_flash_and_fota_takes_only_its_model_s_package() {
+        let rig = |flash: &str| {
+            let text =
+                format!("kind = \"emulator\"\ndialect = \"bc39\"\n[platform]\nlisten = \"127.0.0.1:0\"\n{flash}");
+            Rig::parse(Path::new("rigs/bench.toml"), &text).unwrap()
+        };
+        let bc39 = FirmwareFile::load(&data("fw_bc39_v2.bin"), None).unwrap();
+        let m5310a = FirmwareFile::load(&data("fw_m5310a_v2.bin"), None).unwrap();
+        let e = bc39.check_rig(&rig("")).unwrap_err();
+        assert!(e.to_string().contains("add a [flash] table") && e.field.as_deref() == Some("flash"), "{e}");
+        let fota = rig("[flash]\nvia = \"fota\"\n");
+        assert!(bc39.check_rig(&fota).is_ok());
+        let e = m5310a.check_rig(&fota).unwrap_err();
+        assert!(e.to_string().contains("a package for M5310-A, but rigs/bench.toml is a BC39"), "{e}");
+        // A command flashes whatever the vendor's tool takes; the revision check judges it after.
+        assert!(m5310a.check_rig(&rig("[flash]\ncommand = \"true ${firmware}\"\n")).is_ok());
     }
 
     #[test]
