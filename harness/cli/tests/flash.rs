@@ -104,6 +104,33 @@ fn n_to_n_plus_1_by_fota_qualifies_and_the_diff_against_n_gates_clean() {
 }
 
 #[test]
+fn the_m5310a_goes_to_its_next_revision_by_fota_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = std::fs::read_to_string(root().join("rigs/virtual-m5310a.toml")).unwrap();
+    let bench = dir.path().join("bench.toml");
+    std::fs::write(&bench, format!("{base}\n[flash]\nvia = \"fota\"\n")).unwrap();
+    let out = dir.path().join("out");
+    let o = miplcheck(&[
+        "run",
+        "--rig",
+        bench.to_str().unwrap(),
+        "--suite",
+        "m5310a-register",
+        "--firmware",
+        "suites/data/fw_m5310a_v2.bin",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let f = &record(&out)["firmware"]["flash"];
+    assert_eq!(
+        (f["outcome"].as_str(), f["before"].as_str(), f["after"].as_str()),
+        (Some("qualified"), Some("M5310-A_V1.6"), Some("M5310-A_V1.7")),
+        "{f}"
+    );
+}
+
+#[test]
 fn a_package_that_is_not_the_expected_revision_exits_5_with_no_case_run() {
     let dir = tempfile::tempdir().unwrap();
     let fota = rig(dir.path(), "bench", "[flash]\nvia = \"fota\"\n");
@@ -212,7 +239,7 @@ fn a_flash_command_that_fails_or_overruns_is_the_bench_s_with_its_output_kept() 
 }
 
 #[test]
-fn firmware_without_a_flash_table_or_a_known_revision_is_bad_input() {
+fn firmware_without_a_flash_table_a_known_revision_or_the_rig_s_model_is_bad_input() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     let (code, said) = run(&root().join("rigs/virtual-bc39.toml"), &out, &["--firmware", PACKAGE]);
@@ -222,5 +249,8 @@ fn firmware_without_a_flash_table_or_a_known_revision_is_bad_input() {
     let (code, said) = run(&bench, &out, &["--firmware", "suites/data/mcu_sw_v2.bin"]);
     assert_eq!(code, Some(2), "{said}");
     assert!(said.contains("give --expect-revision REV"), "{said}");
+    let (code, said) = run(&bench, &out, &["--firmware", "suites/data/fw_m5310a_v2.bin"]);
+    assert_eq!(code, Some(2), "{said}");
+    assert!(said.contains("is a package for M5310-A, but") && said.contains("is a BC39 (bc39)"), "{said}");
     assert!(!out.join("run.json").exists(), "nothing ran");
 }
