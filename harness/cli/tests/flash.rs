@@ -104,6 +104,31 @@ fn n_to_n_plus_1_by_fota_qualifies_and_the_diff_against_n_gates_clean() {
 }
 
 #[test]
+fn the_gate_fails_when_a_case_that_passed_on_n_fails_on_n_plus_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let run_basics = |rig: &Path, out: &Path, extra: &[&str]| {
+        let mut args = vec!["run", "--rig", rig.to_str().unwrap(), "--suite", "basics", "--out", out.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        let o = miplcheck(&args);
+        (o.status.code(), text(&o))
+    };
+    let n = dir.path().join("N");
+    let (code, said) = run_basics(&root().join("rigs/virtual-bc39.toml"), &n, &[]);
+    assert_eq!(code, Some(0), "{said}");
+    // basics/revision's golden transcript has N's AT+CGMR answer: N+1 changes it.
+    let fota = rig(dir.path(), "bench", "[flash]\nvia = \"fota\"\n");
+    let b = dir.path().join("N+1");
+    let (code, said) = run_basics(&fota, &b, &["--firmware", PACKAGE]);
+    assert_eq!(code, Some(1), "{said}");
+    assert!(said.contains("basics/revision"), "{said}");
+    let d = dir.path().join("diff");
+    let o = miplcheck(&["diff", n.to_str().unwrap(), b.to_str().unwrap(), "--out", d.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let md = std::fs::read_to_string(d.join("diff.md")).unwrap();
+    assert!(md.contains("revision") && md.contains(N_PLUS_1), "{md}");
+}
+
+#[test]
 fn the_m5310a_goes_to_its_next_revision_by_fota_too() {
     let dir = tempfile::tempdir().unwrap();
     let base = std::fs::read_to_string(root().join("rigs/virtual-m5310a.toml")).unwrap();
