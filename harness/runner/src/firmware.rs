@@ -53,7 +53,15 @@ impl FirmwareFile {
             return Err(bad(format!("{} bytes: larger than the {MAX_FIRMWARE} a firmware file may be", meta.len())));
         }
         let bytes = std::fs::read(path).map_err(|e| bad(format!("cannot read the firmware file: {e}")))?;
-        let package_revision = miplcheck_lwm2m::package::parse(&bytes).ok().map(|h| h.revision);
+        let header = miplcheck_lwm2m::package::parse(&bytes).ok();
+        // A package that does not match its own header is a bad file, not a failed flash.
+        if let Some(h) = header.as_ref().filter(|h| !h.verifies(&bytes[h.len..])) {
+            return Err(bad(format!(
+                "is a package for {} {} whose image does not match its header's SHA-256: a damaged copy?",
+                h.model, h.revision
+            )));
+        }
+        let package_revision = header.map(|h| h.revision);
         let (expected, expected_from) = match (expect.map(str::trim), &package_revision) {
             (Some(""), _) => {
                 return Err(InputError::new(path, "must name a revision").field("--expect-revision"));
@@ -163,6 +171,12 @@ mod tests {
         assert_eq!(e.field.as_deref(), Some("--firmware"));
         let f = FirmwareFile::load(&data("mcu_sw_v2.bin"), Some("MCU_V2")).unwrap();
         assert_eq!(f.expected, "MCU_V2");
+        let dir = tempfile::tempdir().unwrap();
+        let mut damaged = std::fs::read(data("fw_bc39_v2.bin")).unwrap();
+        *damaged.last_mut().unwrap() ^= 0xFF;
+        std::fs::write(dir.path().join("fw.bin"), &damaged).unwrap();
+        let e = FirmwareFile::load(&dir.path().join("fw.bin"), Some("BC39NBR01A05_ONT")).unwrap_err();
+        assert!(e.to_string().contains("does not match its header's SHA-256"), "{e}");
         let e = FirmwareFile::load(&data("nothing.bin"), None).unwrap_err();
         assert!(e.to_string().contains("cannot read the firmware file"), "{e}");
     }
