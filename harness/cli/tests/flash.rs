@@ -72,6 +72,8 @@ fn n_to_n_plus_1_by_fota_qualifies_and_the_diff_against_n_gates_clean() {
     let b = dir.path().join("N+1");
     let (code, said) = run(&fota, &b, &["--firmware", PACKAGE]);
     assert_eq!(code, Some(0), "{said}");
+    let says = "flashed fw_bc39_v2.bin (3133 bytes, sha256:";
+    assert!(said.contains(says) && said.contains(&format!("by fota: {N} -> {N_PLUS_1}")), "{said}");
     let r = record(&b);
     assert_eq!(r["firmware"]["revision"], format!("Revision: {N_PLUS_1}"), "the cases ran on N+1");
     let f = &r["firmware"]["flash"];
