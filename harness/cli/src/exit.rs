@@ -26,6 +26,10 @@ pub enum Exit {
     /// connection refused, a modem that did not answer the sync, a rig given up on as unhealthy.
     /// Not the firmware's fault; look at the rigs.
     Infrastructure,
+    /// `run --firmware`: the flash went through, but the modem reports another revision than the
+    /// one expected, so nothing was qualified: no case ran. The record says "wrong firmware:
+    /// expected X, modem reports Y".
+    WrongFirmware,
     /// The run was stopped by a signal and wrote its reports for the cases that finished, marked
     /// incomplete: 130 for SIGINT (Ctrl-C), 143 for SIGTERM, as a shell reports them.
     Interrupted(miplcheck_runner::interrupt::Signal),
@@ -40,6 +44,7 @@ impl Exit {
             Exit::BadInput => 2,
             Exit::ReportsIncomplete => 3,
             Exit::Infrastructure => 4,
+            Exit::WrongFirmware => 5,
             Exit::Interrupted(signal) => signal.exit_status(),
         }
     }
@@ -62,7 +67,9 @@ pub const HELP: &str = "Exit status:
   3  a report could not be written (the message names the file): what is on disk is not the whole run
   4  infrastructure: no case failed, but some could not be judged (a port gone, a connection refused,
      no answer to the sync, a rig found unhealthy; record: the rig's modem could not be reached); a firmware
-     failure (1) takes precedence (run, merge)
+     failure (1) takes precedence (run, merge); run --firmware: the flash itself failed or overran
+  5  wrong firmware (run --firmware): after the flash the modem reports another revision than expected;
+     no case ran (the record says \"wrong firmware: expected X, modem reports Y\")
   130, 143  stopped by SIGINT (Ctrl-C) or SIGTERM: the reports hold the cases that finished, marked incomplete";
 
 /// Why a command stopped.
@@ -109,6 +116,8 @@ mod tests {
         assert!(HELP.contains("0  passed") && HELP.contains("1  failed") && HELP.contains("2  bad input"));
         assert_eq!(Exit::ReportsIncomplete.code(), 3);
         assert_eq!(Exit::Infrastructure.code(), 4);
+        assert_eq!(Exit::WrongFirmware.code(), 5);
+        assert!(HELP.contains("5  wrong firmware"));
         assert_eq!(Exit::Interrupted(miplcheck_runner::interrupt::Signal::Terminate).code(), 143);
     }
 }

@@ -4,6 +4,8 @@
 use crate::exit::{Error, Exit};
 use crate::say;
 use clap::Args;
+use miplcheck_record::FlashOutcome;
+use miplcheck_runner::firmware::FirmwareFile;
 use miplcheck_runner::partition::{self, Partition};
 use miplcheck_runner::policy::{HealthTable, MaxFail, Policy, RetriesTable, RetryOn};
 use miplcheck_runner::quarantine::Quarantine;
@@ -28,7 +30,9 @@ pub const EXAMPLES: &str = "Examples:
   miplcheck run --rack rigs/rack/nightly.toml --list            the plan per rig, touching no modem
   miplcheck run --rig rigs/emulator-m5310a.toml --status-level pass   no SKIP lines
   miplcheck run --rack rigs/rack/nightly.toml --partition hash:2/3 --out shard-2   one host's share
-  miplcheck merge shard-1 shard-2 shard-3 --out tonight          the shards as one run";
+  miplcheck merge shard-1 shard-2 shard-3 --out tonight          the shards as one run
+  miplcheck run --rig rigs/virtual-bc39.toml --firmware suites/data/fw_bc39_v2.bin --out reports/B
+                                            flash (the rig's [flash]) and qualify a firmware";
 
 #[derive(Args)]
 pub struct RunArgs {
@@ -97,6 +101,14 @@ pub struct RunArgs {
     /// Print the whole transcript of a failed case.
     #[arg(short, long)]
     verbose: bool,
+    /// Flash this firmware file with the rig's `[flash]` before the first case, and run the cases
+    /// only if the modem then reports the expected revision (exit 5 if not).
+    #[arg(long, value_name = "FILE")]
+    firmware: Option<PathBuf>,
+    /// The revision `AT+CGMR` must report after `--firmware` is flashed; the package's own by
+    /// default (required for a vendor image that is not a miplcheck package).
+    #[arg(long, value_name = "REV", requires = "firmware")]
+    expect_revision: Option<String>,
 }
 
 fn parse_retry_on(s: &str) -> Result<RetryOn, String> {
@@ -157,13 +169,21 @@ pub fn run(a: RunArgs) -> Result<Exit, Error> {
     let max_fail = Arc::new(MaxFail::new(max_fail));
     let cli_retries = RetriesTable { count: a.retries, delay: a.retry_delay, backoff: a.retry_backoff, on: a.retry_on };
     let origin = miplcheck_runner::provenance::suites(&suites, revision.join().unwrap_or(None));
+    let firmware = match &a.firmware {
+        Some(f) => Some(Arc::new(FirmwareFile::load(f, a.expect_revision.as_deref())?)),
+        None => None,
+    };
     let mut plans = Vec::new();
     for path in &bench.rigs {
         let rig = Rig::load(path)?;
         for w in rig.warnings() {
             eprintln!("warning: {w}");
         }
+        if let Some(f) = &firmware {
+            f.check_rig(&rig)?;
+        }
         let mut plan = Plan::for_rig(rig, suites.clone(), &a.golden, selection.clone())?;
+        plan.firmware = firmware.clone();
         // The command line over the rig file over the rack file over the defaults.
         let (rack_retries, rack_health) = file.map(|f| (f.retries, f.health)).unwrap_or_default();
         plan.policy = Policy::default()
@@ -214,7 +234,12 @@ fn one(a: &RunArgs, plan: &Plan, out: &Path) -> Result<Exit, Error> {
         eprintln!("error: the {} report could not be written: {}", f.report, f.error);
     }
     let unhealthy = summary.health.as_ref().is_some_and(|h| h.state == miplcheck_record::HealthState::Unhealthy);
-    Ok(exit(summary.interrupted, !events.failures().is_empty(), &summary.totals, unhealthy))
+    let wrong = summary.flash.as_ref().filter(|f| f.outcome == FlashOutcome::WrongFirmware);
+    if let Some(f) = wrong {
+        eprintln!("error: {}; no case ran", flash_reason(f));
+    }
+    let base = exit(summary.interrupted, !events.failures().is_empty(), &summary.totals, unhealthy);
+    Ok(or_wrong_firmware(base, wrong.is_some()))
 }
 
 /// A rack: every rig in its own folder under `out`, the rack's reports at the top.
@@ -266,7 +291,15 @@ fn many(a: &RunArgs, rack: &Rack, out: &Path) -> Result<Exit, Error> {
         incomplete = true;
     }
     let unhealthy = run.unhealthy().next().is_some();
-    Ok(exit(run.interrupted(), incomplete, &totals, unhealthy))
+    let wrong: Vec<_> = run
+        .rigs
+        .iter()
+        .filter_map(|r| r.summary.flash.as_ref().filter(|f| f.outcome == FlashOutcome::WrongFirmware).map(|f| (r, f)))
+        .collect();
+    for (r, f) in &wrong {
+        eprintln!("error: {}: {}; its cases did not run", r.folder.display(), flash_reason(f));
+    }
+    Ok(or_wrong_firmware(exit(run.interrupted(), incomplete, &totals, unhealthy), !wrong.is_empty()))
 }
 
 /// The exit status, in one order: a signal, then reports missing, then a firmware failure,
@@ -284,6 +317,21 @@ pub(crate) fn exit(
         None if totals.errors > 0 || unhealthy => Exit::Infrastructure,
         None => Exit::Ok,
     }
+}
+
+/// A wrong firmware on a rig comes after a signal and missing reports, and before everything
+/// else: its cases did not run, so the run qualified nothing, whatever other rigs did.
+fn or_wrong_firmware(base: Exit, wrong: bool) -> Exit {
+    match base {
+        Exit::Interrupted(_) | Exit::ReportsIncomplete => base,
+        _ if wrong => Exit::WrongFirmware,
+        _ => base,
+    }
+}
+
+/// What a flash says of itself (`wrong firmware: expected X, modem reports Y`), printable.
+fn flash_reason(f: &miplcheck_record::Flash) -> String {
+    miplcheck_record::printable(f.reason.as_deref().unwrap_or("wrong firmware"))
 }
 
 /// Every reporter a rig's run writes into `dir`.
@@ -354,4 +402,20 @@ fn list(rack: &Rack, shard: Option<&miplcheck_record::Partition>) -> Result<Exit
 fn default_out(name: &str) -> PathBuf {
     let stamp = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string().replace(':', "");
     Path::new("reports").join(format!("{name}-{stamp}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use miplcheck_runner::interrupt::Signal;
+
+    #[test]
+    fn a_wrong_firmware_comes_after_a_signal_and_missing_reports_only() {
+        assert_eq!(or_wrong_firmware(Exit::Ok, true), Exit::WrongFirmware);
+        assert_eq!(or_wrong_firmware(Exit::Failed, true), Exit::WrongFirmware, "another rig failing");
+        assert_eq!(or_wrong_firmware(Exit::Infrastructure, true), Exit::WrongFirmware, "its cases are not-run errors");
+        assert_eq!(or_wrong_firmware(Exit::ReportsIncomplete, true), Exit::ReportsIncomplete);
+        assert_eq!(or_wrong_firmware(Exit::Interrupted(Signal::Interrupt), true), Exit::Interrupted(Signal::Interrupt));
+        assert_eq!(or_wrong_firmware(Exit::Failed, false), Exit::Failed);
+    }
 }

@@ -432,7 +432,7 @@ pub(crate) mod testing {
                 window_scale: 1.0,
                 secrets: vec![],
             },
-            firmware: Firmware { revision: format!("Revision:{rig}"), imei: None, note: None },
+            firmware: Firmware { revision: format!("Revision:{rig}"), imei: None, note: None, flash: None },
             summary: Totals { passed: cases.len(), ..Totals::default() },
             cases,
             incomplete: None,

@@ -198,6 +198,32 @@ impl Modem {
         self.case_events = events;
     }
 
+    /// The bench has flashed the firmware the modem now runs (a FOTA install it rebooted into):
+    /// from now on [`Modem::reset`] brings this revision back instead of the rig's, as a module
+    /// keeps what was written to its flash. Nothing else changes.
+    pub fn keep_firmware(&mut self) {
+        self.opts.firmware = Some(self.basics.revision.clone());
+    }
+
+    /// What a bootloader does with an image a bench tool wrote to the module's flash (not over
+    /// the air): a miplcheck package (`docs/dialects.md` "FOTA") for this model whose image
+    /// matches its header becomes the firmware, and the modem powers on into it; every later
+    /// [`Modem::reset`] keeps it. Anything else is refused with why, and the firmware stays, as a
+    /// module that rejects an image boots the one it had.
+    pub fn flash(&mut self, package: &[u8]) -> Result<String, String> {
+        let h = miplcheck_lwm2m::package::parse(package).map_err(|e| e.to_string())?;
+        let model = self.dialect().model;
+        if h.model != model {
+            return Err(format!("the package is for {}, not {model}", h.model));
+        }
+        if !h.verifies(&package[h.len..]) {
+            return Err("its image does not match the header's SHA-256".into());
+        }
+        self.opts.firmware = Some(h.revision.clone());
+        self.reset();
+        Ok(h.revision)
+    }
+
     /// When the firmware hears the TE again after the dialect's reset command (now, if it is up).
     pub fn ready_at(&self) -> Stamp {
         self.booting_until
@@ -513,6 +539,40 @@ mod tests {
         m.input(b"ATE0\r", Stamp::ZERO);
         m.reset();
         assert!(text(&m.input(b"AT\r", Stamp::ZERO)).starts_with("AT\r"));
+    }
+
+    #[test]
+    fn a_kept_firmware_survives_the_reset_an_installed_one_does_not() {
+        let mut m = quiet("bc39");
+        let cgmr = |m: &mut Modem| text(&m.input(b"AT+CGMR\r", Stamp::ZERO));
+        let rig = cgmr(&mut m);
+        // What a FOTA install leaves (client::fota sets it before the reboot).
+        m.basics.revision = "BC39NBR01A05_ONT".into();
+        m.reset();
+        assert_eq!(cgmr(&mut m), rig, "a reset flashes the rig's firmware back");
+        m.basics.revision = "BC39NBR01A05_ONT".into();
+        m.keep_firmware();
+        m.reset();
+        m.input(b"ATE0\r", Stamp::ZERO);
+        assert!(cgmr(&mut m).contains("BC39NBR01A05_ONT"), "kept: {}", cgmr(&mut m));
+    }
+
+    #[test]
+    fn a_flashed_package_for_the_model_is_booted_and_kept_anything_else_refused() {
+        let data = |f: &str| std::fs::read(format!("{}/../../suites/data/{f}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+        let cgmr = |m: &mut Modem| text(&m.input(b"AT+CGMR\r", Stamp::ZERO));
+        let mut m = quiet("bc39");
+        let rig = cgmr(&mut m);
+        let e = m.flash(&data("fw_m5310a_v2.bin")).unwrap_err();
+        assert!(e.contains("for M5310-A, not BC39"), "{e}");
+        let mut corrupt = data("fw_bc39_v2.bin");
+        *corrupt.last_mut().unwrap() ^= 0xFF;
+        assert!(m.flash(&corrupt).unwrap_err().contains("SHA-256"));
+        assert!(m.flash(b"\x7fELF").is_err(), "a vendor image is no package");
+        assert_eq!(cgmr(&mut m), rig, "refused: the firmware stays");
+        assert_eq!(m.flash(&data("fw_bc39_v2.bin")).as_deref(), Ok("BC39NBR01A05_ONT"));
+        m.reset();
+        assert!(cgmr(&mut m).contains("BC39NBR01A05_ONT"), "kept across resets: {}", cgmr(&mut m));
     }
 
     #[test]

@@ -40,6 +40,8 @@ enum Event {
     Reset,
     /// A case's event codes, from the next reset on ([`Modem::set_case_events`]).
     CaseEvents(std::collections::BTreeMap<String, u16>),
+    /// The bench flashed what the modem runs: later resets keep it ([`Modem::keep_firmware`]).
+    KeepFirmware,
     /// Bytes the harness writes to the TE side itself, after everything the modem wrote before.
     Mark(Vec<u8>),
     Stop,
@@ -64,6 +66,12 @@ impl Running {
     /// [`Modem::set_case_events`]).
     pub fn case_events(&self, events: std::collections::BTreeMap<String, u16>) {
         let _ = self.control.send(Event::CaseEvents(events));
+    }
+
+    /// The bench has flashed the firmware the modem now runs: later resets keep its revision
+    /// ([`Modem::keep_firmware`]).
+    pub fn keep_firmware(&self) {
+        let _ = self.control.send(Event::KeepFirmware);
     }
 
     /// Writes `bytes` to the TE side after everything the modem has made due so far, and before
@@ -365,6 +373,7 @@ fn event_loop(modem: &mut Modem, rx: &Receiver<Event>, writer: &mut dyn Write, n
                 strangers.clear();
             }
             Ok(Event::CaseEvents(events)) => modem.set_case_events(events),
+            Ok(Event::KeepFirmware) => modem.keep_firmware(),
             Ok(Event::Mark(bytes)) => {
                 // Due now, behind whatever is due by now (the queue is stable-sorted below).
                 queue.push(Emission { at: epoch.elapsed(), bytes });

@@ -25,6 +25,7 @@ pub fn empty() -> RunRecord {
             revision: "Revision: BC39NBR01A04_ONT".into(),
             imei: Some("86697103*******".into()),
             note: None,
+            flash: None,
         },
         summary: Totals::default(),
         cases: vec![],
@@ -142,8 +143,12 @@ pub fn rack() -> RackRecord {
     let mut two = empty();
     two.rig.name = "bench-<2>".into();
     two.rig.dialect = "m5310a".into();
-    two.firmware =
-        Firmware { revision: "M5310-A_V1.2.7".into(), imei: None, note: Some("the IMEI probe timed out".into()) };
+    two.firmware = Firmware {
+        revision: "M5310-A_V1.2.7".into(),
+        imei: None,
+        note: Some("the IMEI probe timed out".into()),
+        flash: None,
+    };
     let err = |name: &str, why: &str| {
         let mut c = case("session", name, Verdict::Error, vec![]);
         c.failed_at = Some(FailedAt::Prepare);

@@ -23,7 +23,7 @@ mod units;
 pub mod windows;
 
 use escape::esc;
-use miplcheck_record::{CaseRecord, RackRecord, RunRecord, Verdict};
+use miplcheck_record::{CaseRecord, FlashOutcome, RackRecord, RunRecord, Verdict};
 use std::fmt::Write;
 
 /// The report's file name, beside `run.json`.
@@ -102,6 +102,10 @@ fn render_with(record: &RunRecord, side: &mut side::Side) -> String {
 }
 
 fn verdict_text(r: &RunRecord) -> String {
+    // Its cases are "not run" errors, but the bench did its part: the firmware is the wrong one.
+    if r.firmware.flash.as_ref().is_some_and(|f| f.outcome == FlashOutcome::WrongFirmware) && r.incomplete.is_none() {
+        return "wrong firmware".into();
+    }
     verdict_words(&r.summary, r.incomplete.is_some())
 }
 
@@ -152,7 +156,18 @@ fn header(out: &mut String, r: &RunRecord) {
         let why = h.reason.as_deref().map(|w| format!(": {}", esc(w))).unwrap_or_default();
         let _ = write!(out, r#"<dt>Health</dt><dd id="health"><b>{}</b>{why}</dd>"#, h.state.as_str());
     }
+    if let Some(f) = &r.firmware.flash {
+        flashed(out, f);
+    }
     out.push_str("</dl>");
+    if let Some(f) = r.firmware.flash.as_ref().filter(|f| f.outcome != FlashOutcome::Qualified) {
+        let what = if f.outcome == FlashOutcome::WrongFirmware { "Wrong firmware" } else { "Flash failed" };
+        let _ = write!(
+            out,
+            r#"<div class="box fail" id="flash-refused"><b>{what}:</b> {} — no case ran.</div>"#,
+            esc(f.reason.as_deref().unwrap_or(f.outcome.as_str()))
+        );
+    }
     if let Some(why) = &r.incomplete {
         let _ = write!(
             out,
@@ -161,6 +176,25 @@ fn header(out: &mut String, r: &RunRecord) {
         );
     }
     out.push_str("</header>");
+}
+
+/// `run --firmware`: the file flashed (name, size, SHA-256), how, and the revisions before and
+/// after against the one expected.
+fn flashed(out: &mut String, f: &miplcheck_record::Flash) {
+    let unknown = || "unknown".to_string();
+    let _ = write!(
+        out,
+        r#"<dt>Flashed</dt><dd id="flash"><code>{}</code> ({} bytes, <code>{}</code>) by {}</dd><dt>Revision</dt><dd id="flash-revisions">{} → {}; expected <code>{}</code> ({}): <b>{}</b></dd>"#,
+        esc(&f.file),
+        f.size,
+        esc(&f.sha256),
+        esc(&f.via),
+        esc(&f.before.clone().unwrap_or_else(unknown)),
+        esc(&f.after.clone().unwrap_or_else(unknown)),
+        esc(&f.expected),
+        esc(&f.expected_from),
+        f.outcome.as_str(),
+    );
 }
 
 type Suites<'a> = [(String, Vec<(&'a miplcheck_record::CaseRecord, String)>)];
@@ -348,6 +382,46 @@ mod tests {
         );
         assert!(html.contains(".badge.error"), "the bench rules are in this page");
         assert!(!render(&fixture::run()).contains(".badge.error"), "and not in an older record's");
+    }
+
+    fn flash(outcome: FlashOutcome, after: &str, reason: Option<&str>) -> miplcheck_record::Flash {
+        miplcheck_record::Flash {
+            file: "fw_<v2>.bin".into(),
+            size: 3133,
+            sha256: "sha256:ab12".into(),
+            via: "fota".into(),
+            expected: "BC39NBR01A05_ONT".into(),
+            expected_from: "package".into(),
+            before: Some("BC39NBR01A04_ONT".into()),
+            after: Some(after.into()),
+            outcome,
+            reason: reason.map(Into::into),
+            evidence: Some("flash.log".into()),
+            duration_ms: 12.0,
+        }
+    }
+
+    #[test]
+    fn a_flashed_firmware_is_named_with_its_revisions() {
+        let mut r = fixture::run();
+        r.firmware.flash = Some(flash(FlashOutcome::Qualified, "BC39NBR01A05_ONT", None));
+        let html = render(&r);
+        assert!(
+            html.contains("<code>fw_&lt;v2&gt;.bin</code> (3133 bytes, <code>sha256:ab12</code>) by fota"),
+            "{html}"
+        );
+        assert!(html.contains(
+            "BC39NBR01A04_ONT → BC39NBR01A05_ONT; expected <code>BC39NBR01A05_ONT</code> (package): <b>qualified</b>"
+        ));
+        assert!(!html.contains("flash-refused"), "a qualified firmware is no failure");
+        let why = "wrong firmware: expected BC39NBR01A05_ONT, modem reports BC39NBR01A04_ONT";
+        r.firmware.flash = Some(flash(FlashOutcome::WrongFirmware, "BC39NBR01A04_ONT", Some(why)));
+        let html = render(&r);
+        assert!(html.contains(&format!("<b>Wrong firmware:</b> {why} — no case ran.")), "{html}");
+        assert!(html.contains("<b>wrong-firmware</b>") && html.contains("WRONG FIRMWARE</span>"), "{html}");
+        r.firmware.flash = Some(flash(FlashOutcome::Failed, "", Some("flash failed: exit status: 3")));
+        assert!(render(&r).contains("<b>Flash failed:</b> flash failed: exit status: 3"));
+        assert!(!render(&fixture::run()).contains("Flashed"), "a run that flashed nothing says nothing of it");
     }
 
     #[test]

@@ -192,9 +192,21 @@ fn rig_row(out: &mut String, rig: &RackRig) {
         (None, Some(note)) => format!(r#"<br><span class="muted">{}</span>"#, esc(note)),
         (None, None) => String::new(),
     };
+    // `run --firmware`: which file went on, and whether the cases ran on it.
+    let flashed = match &rig.firmware.flash {
+        Some(f) if f.outcome == miplcheck_record::FlashOutcome::Qualified => {
+            format!(r#"<br><span class="muted">flashed {}: qualified</span>"#, esc(&f.file))
+        }
+        Some(f) => format!(
+            r#"<br><span class="reason">flashed {}: {}</span>"#,
+            esc(&f.file),
+            esc(f.reason.as_deref().unwrap_or(f.outcome.as_str()))
+        ),
+        None => String::new(),
+    };
     let _ = write!(
         out,
-        r#"<tr class="{row}"><td class="rig-name"><a href="{}">{}</a>{}</td><td>{}</td><td>{}</td><td>{}{identity}</td><td class="health">{}"#,
+        r#"<tr class="{row}"><td class="rig-name"><a href="{}">{}</a>{}</td><td>{}</td><td>{}</td><td>{}{identity}{flashed}</td><td class="health">{}"#,
         esc(&rig_href(&rig.folder, FILE)),
         esc(&rig.name),
         rig.incomplete
@@ -381,6 +393,33 @@ td.cell.none { color: #afb8c1; font-weight: normal; }
 mod tests {
     use super::*;
     use crate::fixture;
+
+    #[test]
+    fn a_rig_s_flash_is_under_its_firmware() {
+        let mut rack = fixture::rack();
+        assert!(!render(&rack).contains("flashed "), "no rig flashed anything");
+        rack.rigs[0].firmware.flash = Some(miplcheck_record::Flash {
+            file: "fw_<2>.bin".into(),
+            size: 1,
+            sha256: "sha256:00".into(),
+            via: "fota".into(),
+            expected: "B".into(),
+            expected_from: "package".into(),
+            before: Some("A".into()),
+            after: Some("A".into()),
+            outcome: miplcheck_record::FlashOutcome::WrongFirmware,
+            reason: Some("wrong firmware: expected B, modem reports A".into()),
+            evidence: None,
+            duration_ms: 1.0,
+        });
+        let html = render(&rack);
+        assert!(
+            html.contains(
+                r#"<span class="reason">flashed fw_&lt;2&gt;.bin: wrong firmware: expected B, modem reports A"#
+            ),
+            "{html}"
+        );
+    }
 
     #[test]
     fn every_rig_and_every_cell_is_on_the_page() {

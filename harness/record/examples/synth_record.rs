@@ -376,6 +376,7 @@ fn main() {
             revision: if variant == Variant::A { "Revision:BC39R01A01" } else { "Revision:BC39R01A02" }.into(),
             imei: Some("86697103*******".into()),
             note: None,
+            flash: None,
         },
         summary: Totals::of(&cases),
         cases,

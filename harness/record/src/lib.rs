@@ -16,6 +16,7 @@
 mod case;
 mod error;
 mod file;
+mod flash;
 mod line;
 pub mod merge;
 mod origin;
@@ -25,6 +26,7 @@ pub mod stats;
 
 pub use case::{CaseRecord, FailedAt, JudgedOn, SnapshotResult, StepRecord, Verdict};
 pub use error::RecordError;
+pub use flash::{Flash, FlashOutcome};
 pub use line::{escape, printable, Class, Dir, Line, LineKind, LineMark};
 pub use origin::{Partition, PartitionKind, Suites};
 pub use rack::{Health, HealthCheck, HealthState, RackCase, RackRecord, RackRig, RACK_SCHEMA};

@@ -78,6 +78,10 @@ pub struct Firmware {
     /// rebooted, refused or said nothing), when it could not. Absent in older records.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// The firmware file the run flashed before its first case (`miplcheck run --firmware`), and
+    /// how that went; absent when the run flashed nothing (and in older records).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flash: Option<crate::Flash>,
 }
 
 /// Cases by verdict.

@@ -17,6 +17,7 @@ pub mod coverage_sources;
 pub mod dispatch;
 pub mod engine;
 pub mod explain;
+pub mod firmware;
 pub mod golden;
 pub mod handoff;
 pub mod input_error;

@@ -49,6 +49,8 @@ pub struct Summary {
     pub incomplete: Option<String>,
     /// The rig's health checks and where they left it.
     pub health: Option<miplcheck_record::Health>,
+    /// How the `--firmware` flash before the first case ended, when there was one.
+    pub flash: Option<miplcheck_record::Flash>,
 }
 
 impl Summary {

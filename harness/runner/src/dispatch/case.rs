@@ -39,6 +39,29 @@ impl Plan {
     /// One case: prepare the target, run the steps, compare the snapshot, hand the outcome over
     /// as a record through `privacy`.
     pub fn run_one_with(&self, target: &mut dyn Target, suite: &Suite, case: &Case, privacy: &Privacy) -> CaseResult {
+        self.attempt(target, suite, case, privacy, true)
+    }
+
+    /// One case judged on its steps alone, no snapshot compared: the flash strategy's FOTA
+    /// exchange, which has no golden file.
+    pub(super) fn run_unsnapshotted(
+        &self,
+        target: &mut dyn Target,
+        suite: &Suite,
+        case: &Case,
+        privacy: &Privacy,
+    ) -> CaseResult {
+        self.attempt(target, suite, case, privacy, false)
+    }
+
+    fn attempt(
+        &self,
+        target: &mut dyn Target,
+        suite: &Suite,
+        case: &Case,
+        privacy: &Privacy,
+        golden: bool,
+    ) -> CaseResult {
         let began = Instant::now();
         let unrun = |verdict, at, why: String| CaseResult {
             record: handoff::unrun(suite, case, verdict, at, privacy.text(&why), began.elapsed()),
@@ -123,7 +146,7 @@ impl Plan {
         };
         let wall_epoch = std::time::SystemTime::now() - target.port().now();
         let run = run_case(target.port(), &ctx, suite, case);
-        let judged = self.judge(suite, case, &run, privacy.redactor());
+        let judged = self.judge(suite, case, &run, privacy.redactor(), golden);
         CaseResult {
             capture: platform.map(|pf| handoff::capture(&run, pf.addr().to_string(), wall_epoch, privacy)),
             record: handoff::record(suite, case, &run, judged, privacy, prepared),
@@ -132,7 +155,7 @@ impl Plan {
 
     /// The verdict of a case that ran: its first failing step, else its snapshot against the
     /// golden file (with the rig's tolerance).
-    fn judge(&self, suite: &Suite, case: &Case, run: &CaseRun, redactor: &Redactor) -> Judged {
+    fn judge(&self, suite: &Suite, case: &Case, run: &CaseRun, redactor: &Redactor, golden: bool) -> Judged {
         let mut warnings = run.warnings.clone();
         if let (Some(_), Some((_, reason))) = (run.interrupted, &run.failure) {
             return Judged {
@@ -150,6 +173,9 @@ impl Plan {
                 // The port vanished or the server hung up: the bench failed, not the firmware.
                 infrastructure: run.link_lost.is_some(),
             };
+        }
+        if !golden {
+            return Judged { failed: None, snapshot: Snapshot::NotCompared, warnings, infrastructure: false };
         }
         let name = format!("{}__{}", suite.name, case.id);
         let content = format!("# {}/{} — {}\n{}", suite.name, case.id, case.spec, run.transcript.normalized(redactor));

@@ -8,6 +8,7 @@
 //! of rigs is [`crate::rack`], which runs one plan per rig.
 
 mod case;
+mod flash;
 mod run;
 
 use crate::input_error::InputError;
@@ -136,6 +137,9 @@ pub struct Plan {
     pub shard: Option<Arc<crate::partition::RigShard>>,
     /// What the record says of the suites read (hashes, git revision); none in tests.
     pub suites_origin: Option<miplcheck_record::Suites>,
+    /// `--firmware`: the file flashed (by the rig's `[flash]`) before the first case, and the
+    /// revision the modem must then report.
+    pub firmware: Option<Arc<crate::firmware::FirmwareFile>>,
 }
 
 impl Plan {
@@ -193,6 +197,7 @@ impl Plan {
             progress: None,
             shard: None,
             suites_origin: None,
+            firmware: None,
         }
     }
 

@@ -10,7 +10,7 @@ use crate::privacy::Privacy;
 use crate::report::{Event, Fanout};
 use crate::suite::{Case, Suite};
 use crate::target::Target;
-use miplcheck_record::{FailedAt, Firmware, Health, HealthCheck, HealthState, RigInfo, Verdict};
+use miplcheck_record::{FailedAt, Firmware, FlashOutcome, Health, HealthCheck, HealthState, RigInfo, Verdict};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
@@ -87,18 +87,42 @@ impl Plan {
             events.emit(&Event::Doing("health check"));
             self.check(target, "before the first case", &mut watch, &Privacy::new(&self.rig.secrets));
         }
-        let (firmware, privacy) = match watch.unhealthy() {
+        // `--firmware`: flashed and checked before anything else talks to the modem.
+        let flash = match (&self.firmware, runs_any) {
+            (Some(file), true) => Some(match watch.unhealthy() {
+                None => {
+                    events.emit(&Event::Doing("flashing the firmware"));
+                    // Who the modem is first, so the flash's evidence masks it as every report does.
+                    let (_, privacy) = self.identify(target);
+                    self.flash(target, file, &privacy)
+                }
+                Some(why) => self.not_flashed(file, why),
+            }),
+            _ => None,
+        };
+        let mut wrong_firmware = None;
+        match &flash {
+            Some(f) if f.outcome == FlashOutcome::Failed && watch.unhealthy().is_none() => {
+                watch.give_up(f.reason.clone().unwrap_or_else(|| "flash failed".into()));
+            }
+            Some(f) if f.outcome == FlashOutcome::WrongFirmware => {
+                wrong_firmware = f.reason.clone();
+            }
+            _ => {}
+        }
+        let (mut firmware, privacy) = match watch.unhealthy() {
             None if !runs_any => {
                 let revision = "unknown: no case ran on this rig".to_string();
-                (Firmware { revision, imei: None, note: None }, Privacy::new(&self.rig.secrets))
+                (Firmware { revision, imei: None, note: None, flash: None }, Privacy::new(&self.rig.secrets))
             }
             None => self.identify(target),
             Some(why) => {
                 let privacy = Privacy::new(&self.rig.secrets);
                 let revision = format!("unknown: the rig is unhealthy ({})", privacy.text(why));
-                (Firmware { revision, imei: None, note: None }, privacy)
+                (Firmware { revision, imei: None, note: None, flash: None }, privacy)
             }
         };
+        firmware.flash = flash;
         let info = RigInfo {
             name: self.rig.name.clone(),
             dialect: self.rig.dialect.name.to_string(),
@@ -124,6 +148,9 @@ impl Plan {
             // A case this rig skips anyway is a skip, whatever the rig's health.
             let runs = self.skip_reason(suite, case).is_none();
             let not_run = match (watch.unhealthy(), self.max_fail.reached()) {
+                _ if runs && wrong_firmware.is_some() => {
+                    Some(format!("not run: {}", wrong_firmware.as_deref().unwrap_or_default()))
+                }
                 (Some(why), _) if runs => Some(format!("not run: rig unhealthy ({why})")),
                 (None, Some(why)) if runs => {
                     stopped_at_max.get_or_insert(why.clone());
@@ -175,6 +202,7 @@ impl Plan {
             summary.incomplete = Some(why);
         }
         summary.health = Some(watch.health);
+        summary.flash = firmware.flash.clone();
         summary.duration = started.elapsed();
         events.emit(&Event::RunFinished(&summary));
         summary
@@ -264,6 +292,7 @@ impl Plan {
                     revision: format!("unknown: {}", secrets_only.text(&e.to_string())),
                     imei: None,
                     note: None,
+                    flash: None,
                 },
                 secrets_only,
             );
@@ -280,7 +309,7 @@ impl Plan {
         if let Some(n) = &note {
             tracing::warn!("{}", miplcheck_record::printable(n));
         }
-        (Firmware { revision: privacy.text(&revision), imei, note }, privacy)
+        (Firmware { revision: privacy.text(&revision), imei, note, flash: None }, privacy)
     }
 }
 
@@ -318,7 +347,7 @@ impl Plan {
     }
 
     /// A command's information lines, asked outside any case (no secrets, no platform).
-    fn ask(
+    pub(super) fn ask(
         &self,
         port: &mut dyn miplcheck_transport::Port,
         command: &str,

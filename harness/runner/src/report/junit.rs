@@ -5,7 +5,7 @@
 
 use super::json::RecordBuilder;
 use super::{Event, Reporter};
-use miplcheck_record::{CaseRecord, FailedAt, RunRecord, Verdict};
+use miplcheck_record::{CaseRecord, FailedAt, Flash, RunRecord, Verdict};
 use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestRerun, TestSuite};
 use std::path::PathBuf;
 
@@ -109,6 +109,9 @@ fn rig_properties(record: &RunRecord) -> Vec<Property> {
     if let Some(imei) = &record.firmware.imei {
         props.push(("imei", imei.clone()));
     }
+    if let Some(f) = &record.firmware.flash {
+        props.extend(flash_properties(f));
+    }
     if let Some(h) = &record.health {
         props.push(("health", h.state.as_str().to_string()));
         if let Some(why) = &h.reason {
@@ -119,6 +122,26 @@ fn rig_properties(record: &RunRecord) -> Vec<Property> {
         props.push(("incomplete", why.clone()));
     }
     props.into_iter().map(|(k, v)| Property::new(k, v)).collect()
+}
+
+/// `run --firmware`: the file flashed (name, size, SHA-256), how, the revision expected and the
+/// revisions before and after, and how it ended (`qualified`, `wrong-firmware`, `failed`).
+fn flash_properties(f: &Flash) -> Vec<(&'static str, String)> {
+    let unknown = || "unknown".to_string();
+    let mut props = vec![
+        ("firmware.file", f.file.clone()),
+        ("firmware.size", f.size.to_string()),
+        ("firmware.sha256", f.sha256.clone()),
+        ("firmware.via", f.via.clone()),
+        ("firmware.expected", format!("{} ({})", f.expected, f.expected_from)),
+        ("firmware.before", f.before.clone().unwrap_or_else(unknown)),
+        ("firmware.after", f.after.clone().unwrap_or_else(unknown)),
+        ("firmware.flash", f.outcome.as_str().to_string()),
+    ];
+    if let Some(why) = &f.reason {
+        props.push(("firmware.flash.reason", why.clone()));
+    }
+    props
 }
 
 /// The run as JUnit: one testsuite per suite, in the order the cases ran, each with the rig's
@@ -175,5 +198,44 @@ impl Reporter for Junit {
             super::atomic::write(&self.path, &to_bytes(&record)?)?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use miplcheck_record::FlashOutcome;
+
+    #[test]
+    fn a_flash_is_said_as_firmware_properties() {
+        let f = Flash {
+            file: "fw_bc39_v2.bin".into(),
+            size: 3133,
+            sha256: "sha256:ab12".into(),
+            via: "fota".into(),
+            expected: "BC39NBR01A09_ONT".into(),
+            expected_from: "--expect-revision".into(),
+            before: Some("BC39NBR01A04_ONT".into()),
+            after: Some("BC39NBR01A05_ONT".into()),
+            outcome: FlashOutcome::WrongFirmware,
+            reason: Some("wrong firmware: expected BC39NBR01A09_ONT, modem reports BC39NBR01A05_ONT".into()),
+            evidence: None,
+            duration_ms: 1.0,
+        };
+        let props = flash_properties(&f);
+        let get = |k: &str| props.iter().find(|(n, _)| *n == k).map(|(_, v)| v.as_str());
+        assert_eq!(get("firmware.file"), Some("fw_bc39_v2.bin"));
+        assert_eq!(get("firmware.size"), Some("3133"));
+        assert_eq!(get("firmware.sha256"), Some("sha256:ab12"));
+        assert_eq!(get("firmware.expected"), Some("BC39NBR01A09_ONT (--expect-revision)"));
+        assert_eq!(
+            (get("firmware.before"), get("firmware.after")),
+            (Some("BC39NBR01A04_ONT"), Some("BC39NBR01A05_ONT"))
+        );
+        assert_eq!(get("firmware.flash"), Some("wrong-firmware"));
+        assert!(get("firmware.flash.reason").is_some_and(|r| r.starts_with("wrong firmware: expected")));
+        let failed = Flash { after: None, reason: None, outcome: FlashOutcome::Failed, ..f };
+        let props = flash_properties(&failed);
+        assert!(props.contains(&("firmware.after", "unknown".into())) && props.len() == 8, "{props:?}");
     }
 }

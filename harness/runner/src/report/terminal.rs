@@ -228,7 +228,7 @@ impl<W: Write + Send> Reporter for Terminal<W> {
 
     fn on(&mut self, event: &Event<'_>) -> std::io::Result<()> {
         match event {
-            Event::RunStarted { rig, cases, .. } => {
+            Event::RunStarted { rig, cases, firmware, .. } => {
                 let (name, dialect) = (&rig.name, &rig.dialect);
                 if let Some(b) = &self.bars {
                     b.run.set_length(*cases as u64);
@@ -237,6 +237,19 @@ impl<W: Write + Send> Reporter for Terminal<W> {
                     }
                 }
                 self.line(format!("miplcheck: rig {name} ({dialect}) on {}: {cases} case(s)", rig.target))?;
+                if let Some(f) = &firmware.flash {
+                    let unknown = "unknown";
+                    self.line(format!(
+                        "flashed {} by {}: {} -> {}, expected {} ({}): {}",
+                        f.describe_file(),
+                        f.via,
+                        f.before.as_deref().unwrap_or(unknown),
+                        f.after.as_deref().unwrap_or(unknown),
+                        f.expected,
+                        f.expected_from,
+                        f.outcome.as_str()
+                    ))?;
+                }
             }
             Event::CaseStarted { suite, case } => {
                 let now = format!("suite {suite}: {case}");

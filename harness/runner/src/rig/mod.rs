@@ -3,7 +3,8 @@
 //! ```toml
 //! kind = "emulator"          # emulator | serial | tcp | rfc2217 | labgrid
 //! dialect = "bc39"
-//! [emulator]                 # miplcheck_emulator::Options
+//! [emulator]                 # miplcheck_emulator::Options, and flash_slot = "slot/modem.bin": an
+//!                            #   image a [flash] command writes there is booted when the emulator opens
 //! [emulator.faults]          # misbehaviour for rack tests, counted across the per-case resets:
 //!                            #   hang_after = 40   (no echo, no answer after 40 command lines)
 //!                            #   fail_first = { command = "+MIPLVER", times = 1 }   (or a list)
@@ -47,6 +48,9 @@
 //! flash = "fw/bridge.elf"    # optional: flashed before the reset (ELF, or Intel HEX by `.hex`);
 //!                            # relative to the rig file
 //! speed_khz = 1800           # optional: the probe's SWD/JTAG clock
+//! [flash]                    # `miplcheck run --firmware FILE`: how the file goes on (rig/flash.rs)
+//! command = "tool ${firmware}"   # sh -c in its own process group; or via = "fota" (block = N)
+//! timeout = "120s"           # then the group is killed: an infrastructure error
 //! ```
 //!
 //! Power commands see `MIPLCHECK_RIG` (the rig's name) and `MIPLCHECK_PORT` (the serial path or
@@ -57,7 +61,10 @@
 //! (`cargo build -p miplcheck --features probe-rs`) can use it (see [`crate::probe`]), and only
 //! such a build checks `chip` against probe-rs' targets.
 
+mod flash;
 mod remote;
+
+pub use flash::FlashRig;
 
 use crate::input_error::{line_of, toml_error, InputError};
 use miplcheck_emulator::Options as EmulatorOptions;
@@ -130,6 +137,7 @@ struct RigFile {
     #[serde(default)]
     health: crate::policy::HealthTable,
     probe: Option<toml::Spanned<ProbeTable>>,
+    flash: Option<toml::Spanned<flash::FlashTable>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -270,6 +278,9 @@ fn yes() -> bool {
 struct EmulatorTable {
     #[serde(default)]
     link: EmulatorLink,
+    /// The emulator's flash, for a `[flash] command` to write to: a file, relative to the rig
+    /// file, that the emulator boots from each time it is opened (see [`Target::Emulator`]).
+    flash_slot: Option<PathBuf>,
     #[serde(default)]
     imei: Option<String>,
     imsi: Option<String>,
@@ -416,6 +427,10 @@ pub enum Target {
     Emulator {
         options: EmulatorOptions,
         link: EmulatorLink,
+        /// `[emulator] flash_slot`: where a flash command puts an image for it. Each time the
+        /// emulator is opened, a package found there is flashed ([`miplcheck_emulator::Modem::flash`]);
+        /// none there, or one it refuses, and it runs the rig's firmware.
+        flash_slot: Option<PathBuf>,
     },
     Serial(SerialSettings),
     Tcp {
@@ -457,6 +472,8 @@ pub struct Rig {
     pub health: crate::policy::HealthTable,
     /// `[probe]`: a debug probe that resets the bench MCU.
     pub probe: Option<ProbeRig>,
+    /// `[flash]`: how `miplcheck run --firmware` puts a firmware file on the modem.
+    pub flash: Option<FlashRig>,
 }
 
 impl std::fmt::Debug for Rig {
@@ -478,6 +495,7 @@ impl std::fmt::Debug for Rig {
             .field("retries", &self.retries)
             .field("health", &self.health)
             .field("probe", &self.probe)
+            .field("flash", &self.flash)
             .finish()
     }
 }
@@ -528,7 +546,8 @@ impl Rig {
                 o.faults = table.faults;
                 // Building the modem checks the options and that the emulator speaks the dialect.
                 miplcheck_emulator::Modem::new(o.clone()).map_err(|m| err(span.clone(), "emulator", m.to_string()))?;
-                Target::Emulator { options: o, link: table.link }
+                let flash_slot = table.flash_slot.map(|f| path.parent().unwrap_or(Path::new("")).join(f));
+                Target::Emulator { options: o, link: table.link, flash_slot }
             }
             Kind::Serial => {
                 let s = raw.serial.as_ref().ok_or_else(|| {
@@ -673,6 +692,13 @@ impl Rig {
             }
         }
         let probe = raw.probe.as_ref().map(|p| probe_rig(path, text, p.get_ref())).transpose()?;
+        let flash = match &raw.flash {
+            None => None,
+            Some(f) => Some(flash::check(f.get_ref(), raw.platform.is_some()).map_err(|(key, m)| {
+                let line = find_key_in(text, f.span(), key).or(Some(f.span()));
+                err(line, &format!("flash{}", if key.is_empty() { String::new() } else { format!(".{key}") }), m)
+            })?),
+        };
         let timing = Timing { line: line_time(&target), ..raw.timing };
         let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "rig".into());
         Ok(Rig {
@@ -693,6 +719,7 @@ impl Rig {
             retries: raw.retries,
             health: raw.health,
             probe,
+            flash,
         })
     }
 
@@ -914,6 +941,19 @@ mod tests {
         assert_eq!(r.golden, "bc39");
         assert_eq!(r.name, "test");
         assert!(matches!(r.target, Target::Emulator { link: EmulatorLink::Pty, .. }));
+    }
+
+    #[test]
+    fn an_emulator_flash_slot_is_beside_the_rig_file() {
+        let r =
+            parse("kind = \"emulator\"\ndialect = \"bc39\"\n[emulator]\nflash_slot = \"slot/modem.bin\"\n").unwrap();
+        let Target::Emulator { flash_slot, .. } = r.target else { panic!() };
+        assert_eq!(flash_slot.as_deref(), Some(Path::new("rigs/slot/modem.bin")));
+        let Target::Emulator { flash_slot, .. } = parse("kind = \"emulator\"\ndialect = \"bc39\"\n").unwrap().target
+        else {
+            panic!()
+        };
+        assert_eq!(flash_slot, None);
     }
 
     #[test]
@@ -1189,6 +1229,46 @@ mod tests {
         #[case] says: &str,
     ) {
         let e = parse(&format!("{BASE}{table}")).unwrap_err();
+        assert_eq!((e.line, e.field.as_deref()), (Some(line), Some(field)), "{e}");
+        assert!(e.to_string().contains(says), "{e}");
+    }
+
+    const EMU: &str = "kind = \"emulator\"\ndialect = \"bc39\"\n[platform]\nlisten = \"127.0.0.1:0\"\n";
+
+    #[test]
+    fn a_flash_table() {
+        let r = parse(&format!("{BASE}[flash]\ncommand = \"qflash ${{firmware}}\"\n")).unwrap();
+        let want = FlashRig::Command { command: "qflash ${firmware}".into(), timeout: Duration::from_secs(120) };
+        assert_eq!(r.flash, Some(want));
+        let r = parse(&format!("{BASE}[flash]\ncommand = \"x ${{firmware}}\"\ntimeout = \"5m\"\n")).unwrap();
+        assert!(matches!(r.flash, Some(FlashRig::Command { timeout, .. }) if timeout == Duration::from_secs(300)));
+        let r = parse(&format!("{EMU}[flash]\nvia = \"fota\"\nblock = 256\n")).unwrap();
+        assert_eq!(r.flash, Some(FlashRig::Fota { block: Some(256) }));
+        assert_eq!(r.flash.unwrap().describe(), "fota (block 256)");
+        assert_eq!(parse(BASE).unwrap().flash, None);
+    }
+
+    #[rstest]
+    #[case(BASE, "[flash]\n", 5, "flash", "needs `command")]
+    #[case(BASE, "[flash]\ncommand = \"x\"\nvia = \"fota\"\n", 7, "flash.via", "not both")]
+    #[case(BASE, "[flash]\ncommand = \" \"\n", 6, "flash.command", "must not be empty")]
+    #[case(BASE, "[flash]\ncommand = \"x ${port}\"\n", 6, "flash.command", "`${port}` is not known")]
+    #[case(BASE, "[flash]\ncommand = \"x\"\ntimeout = \"0s\"\n", 7, "flash.timeout", "above 0")]
+    #[case(BASE, "[flash]\ncommand = \"x\"\ntimeout = \"soon\"\n", 7, "flash.timeout", "")]
+    #[case(BASE, "[flash]\ncommand = \"x\"\nblock = 64\n", 7, "flash.block", "only with `via")]
+    #[case(BASE, "[flash]\ncommand = \"x\"\nretries = 2\n", 7, "flash.retries", "unknown field")]
+    #[case(BASE, "[flash]\nvia = \"fota\"\n", 6, "flash.via", "needs the rig's [platform]")]
+    #[case(EMU, "[flash]\nvia = \"usb\"\n", 6, "flash.via", "the one known is \"fota\"")]
+    #[case(EMU, "[flash]\nvia = \"fota\"\ntimeout = \"1s\"\n", 7, "flash.timeout", "only with `command`")]
+    #[case(EMU, "[flash]\nvia = \"fota\"\nblock = 100\n", 7, "flash.block", "")]
+    fn bad_flash_tables_name_line_and_field(
+        #[case] base: &str,
+        #[case] table: &str,
+        #[case] line: usize,
+        #[case] field: &str,
+        #[case] says: &str,
+    ) {
+        let e = parse(&format!("{base}{table}")).unwrap_err();
         assert_eq!((e.line, e.field.as_deref()), (Some(line), Some(field)), "{e}");
         assert!(e.to_string().contains(says), "{e}");
     }

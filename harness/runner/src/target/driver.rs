@@ -47,6 +47,9 @@ impl Target for VirtualEmulator {
         self.port.reset();
         Some(Ok("emulator reset".into()))
     }
+    fn keep_firmware(&mut self) {
+        self.port.modem().keep_firmware();
+    }
     fn start_platform(
         &mut self,
         rig: &crate::rig::PlatformRig,
@@ -104,6 +107,9 @@ impl Target for PtyEmulator {
     fn reset(&mut self) -> Option<Result<String, TargetError>> {
         self.pty.running.reset();
         Some(Ok("emulator reset".into()))
+    }
+    fn keep_firmware(&mut self) {
+        self.pty.running.keep_firmware();
     }
 }
 

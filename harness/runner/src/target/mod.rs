@@ -5,6 +5,7 @@
 //! [`power`] strategy), which [`Reopening`] runs with the port opened again as needed.
 
 mod driver;
+pub mod flash;
 mod health;
 pub mod place;
 pub mod power;
@@ -71,6 +72,13 @@ pub trait Target: Send {
     fn reset(&mut self) -> Option<Result<String, TargetError>> {
         None
     }
+    /// The bench has flashed the firmware the modem now runs (`[flash] via = "fota"`): the
+    /// emulator's resets keep it from now on, as a module keeps what is in its flash. A bench
+    /// modem keeps it anyway: nothing to do.
+    fn keep_firmware(&mut self) {}
+    /// Lets go of the link so a flash tool can take the port; the next [`Target::prepare`] opens
+    /// it again. Only [`Reopening`] can.
+    fn release(&mut self) {}
     /// Starts the case's mock platform on the target's own clock, where it has one: the emulator
     /// in virtual time gets a [`SimPlatform`](miplcheck_platform::sim::SimPlatform) wired to its
     /// modem. `None`: the target runs in real time and the dispatcher starts the platform on UDP.
@@ -247,8 +255,11 @@ pub fn open(rig: &Rig) -> Result<Box<dyn Target>, TargetError> {
 /// port it found: the serial path, the TCP address, or nothing for an emulator.
 fn open_under(rig: &Rig, sysfs: &Path) -> Result<(Box<dyn Target>, Option<String>), TargetError> {
     match &rig.target {
-        RigTarget::Emulator { options, link } => {
-            let modem = Modem::new(options.clone())?;
+        RigTarget::Emulator { options, link, flash_slot } => {
+            let mut modem = Modem::new(options.clone())?;
+            if let Some(slot) = flash_slot {
+                boot_from_slot(&mut modem, slot);
+            }
             match link {
                 EmulatorLink::Virtual => Ok((Box::new(VirtualEmulator::new(SimPort::new(modem))), None)),
                 EmulatorLink::Pty => {
@@ -280,6 +291,32 @@ fn open_under(rig: &Rig, sysfs: &Path) -> Result<(Box<dyn Target>, Option<String
                 .map_err(|source| TargetError::Connect { address: settings.address.clone(), source })?;
             Ok((Box::new(Remote::new(Box::new(port), rig)), Some(settings.address.clone())))
         }
+    }
+}
+
+/// The largest image read from an emulator's flash slot (the platform's own limit on a package).
+const MAX_SLOT: u64 = miplcheck_platform::fota::MAX_PACKAGE as u64;
+
+/// What the emulator's bootloader finds in its flash slot: a package there is flashed; nothing
+/// there is its own firmware; an image it cannot read or refuses leaves that firmware, said in
+/// the log, and the flash's revision check is what tells the run.
+fn boot_from_slot(modem: &mut Modem, slot: &Path) {
+    use std::io::Read;
+    let image = match std::fs::File::open(slot) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return,
+        Err(e) => Err(e.to_string()),
+        Ok(f) => {
+            let mut bytes = Vec::new();
+            match f.take(MAX_SLOT + 1).read_to_end(&mut bytes) {
+                Ok(_) if bytes.len() as u64 > MAX_SLOT => Err(format!("larger than {MAX_SLOT} bytes")),
+                Ok(_) => Ok(bytes),
+                Err(e) => Err(e.to_string()),
+            }
+        }
+    };
+    match image.and_then(|bytes| modem.flash(&bytes)) {
+        Ok(revision) => tracing::info!("emulator: booted {revision} from {}", slot.display()),
+        Err(why) => tracing::warn!("emulator: the image in {} is not booted: {why}", slot.display()),
     }
 }
 
@@ -443,6 +480,17 @@ impl Target for Reopening {
             Ok(t) => t.reset(),
             Err(e) => Some(Err(e)),
         }
+    }
+
+    fn keep_firmware(&mut self) {
+        // An emulator opened again later is a fresh one on the rig's firmware: only this one keeps it.
+        if let Some(t) = self.inner.as_mut() {
+            t.keep_firmware();
+        }
+    }
+
+    fn release(&mut self) {
+        self.inner = None;
     }
 
     fn start_platform(

@@ -132,4 +132,10 @@ impl<T: Target> Target for Leased<T> {
     fn reset(&mut self) -> Option<Result<String, TargetError>> {
         self.inner.reset()
     }
+    fn keep_firmware(&mut self) {
+        self.inner.keep_firmware()
+    }
+    fn release(&mut self) {
+        self.inner.release()
+    }
 }

@@ -175,7 +175,7 @@ fn run_command(op: &'static str, command: &str, timeout: Duration, env: &Env) ->
 }
 
 /// Kills the process group `pgid` leads (the shell and everything it started).
-fn kill_group(pgid: u32) {
+pub(super) fn kill_group(pgid: u32) {
     let Ok(pgid) = libc::pid_t::try_from(pgid) else { return };
     // SAFETY: killpg only sends a signal; the group is the child's own, made at spawn, and the
     // child is not reaped yet, so its ID cannot have been reused.
