@@ -32,6 +32,7 @@ pub mod platform_op;
 pub mod policy;
 pub mod privacy;
 pub mod probe;
+pub mod process_group;
 pub mod provenance;
 pub mod quarantine;
 pub mod rack;

@@ -60,20 +60,7 @@ impl Plan {
     /// Flashes `file` with the rig's `[flash]` and says how it went.
     pub(super) fn flash(&self, target: &mut dyn Target, file: &FirmwareFile, privacy: &Privacy) -> Flash {
         let began = Instant::now();
-        let mut flash = Flash {
-            file: privacy.text(&file.name),
-            size: file.bytes.len() as u64,
-            sha256: file.sha256.clone(),
-            via: self.rig.flash.as_ref().map(|f| privacy.text(&f.describe())).unwrap_or_default(),
-            expected: privacy.text(&file.expected),
-            expected_from: file.expected_from.to_string(),
-            before: None,
-            after: None,
-            outcome: FlashOutcome::Failed,
-            reason: None,
-            evidence: None,
-            duration_ms: 0.0,
-        };
+        let mut flash = self.flash_of(file, privacy);
         let done = |mut flash: Flash, why: Option<String>| {
             flash.reason = why.map(|w| privacy.text(&w));
             flash.duration_ms = miplcheck_record::millis(began.elapsed());
@@ -129,6 +116,12 @@ impl Plan {
     /// The record of a flash the rig's health did not let happen.
     pub(super) fn not_flashed(&self, file: &FirmwareFile, why: &str) -> Flash {
         let privacy = Privacy::new(&self.rig.secrets);
+        let reason = Some(format!("not flashed: the rig is unhealthy ({})", privacy.text(why)));
+        Flash { reason, ..self.flash_of(file, &privacy) }
+    }
+
+    /// The record of `file`'s flash before anything happened: failed until it is shown to work.
+    fn flash_of(&self, file: &FirmwareFile, privacy: &Privacy) -> Flash {
         Flash {
             file: privacy.text(&file.name),
             size: file.bytes.len() as u64,
@@ -139,7 +132,7 @@ impl Plan {
             before: None,
             after: None,
             outcome: FlashOutcome::Failed,
-            reason: Some(format!("not flashed: the rig is unhealthy ({})", privacy.text(why))),
+            reason: None,
             evidence: None,
             duration_ms: 0.0,
         }

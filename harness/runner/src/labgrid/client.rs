@@ -2,6 +2,7 @@
 //! its output kept (capped) for what the lease reads and what an error says.
 
 use super::*;
+use crate::process_group::{self, Ended, Tail};
 
 /// A finished `labgrid-client` call.
 pub(super) struct Output {
@@ -291,85 +292,34 @@ pub(super) fn run(
     }
     let mut child = cmd.spawn().map_err(CallError::Spawn)?;
     let pgid = child.id();
-    let (tx, rx) = std::sync::mpsc::channel::<()>();
-    let collect = |pipe: Option<Box<dyn Read + Send>>| {
-        let buf = Arc::new(Mutex::new(Vec::new()));
-        if let Some(mut pipe) = pipe {
-            let (buf, tx) = (buf.clone(), tx.clone());
-            std::thread::spawn(move || {
-                let mut chunk = [0u8; 4096];
-                while let Ok(n @ 1..) = pipe.read(&mut chunk) {
-                    let mut b = buf.lock().unwrap_or_else(|p| p.into_inner());
-                    b.extend_from_slice(&chunk[..n]);
-                    if b.len() > 2 * OUTPUT_TAIL {
-                        let cut = b.len() - OUTPUT_TAIL;
-                        b.drain(..cut);
-                    }
-                }
-                let _ = tx.send(());
-            });
-        } else {
-            let _ = tx.send(());
-        }
-        buf
-    };
-    let stdout = collect(child.stdout.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
-    let stderr = collect(child.stderr.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
-    drop(tx);
-    let text =
-        |b: &Arc<Mutex<Vec<u8>>>| String::from_utf8_lossy(&b.lock().unwrap_or_else(|p| p.into_inner())).into_owned();
+    let stdout = Tail::of(child.stdout.take(), OUTPUT_TAIL);
+    let stderr = Tail::of(child.stderr.take(), OUTPUT_TAIL);
     // Both readers end when the pipes close; a grandchild that escaped the group may hold them
     // open, so they are waited for within a bound, never joined.
-    let drained = |rx: &std::sync::mpsc::Receiver<()>, within: Duration| {
+    let drained = |within: Duration| {
         let until = Instant::now() + within;
-        for _ in 0..2 {
-            let left = until.saturating_duration_since(Instant::now());
-            if rx.recv_timeout(left).is_err() {
-                break;
-            }
-        }
+        stdout.wait(within);
+        stderr.wait(until.saturating_duration_since(Instant::now()));
     };
     let end = Instant::now() + timeout;
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) => {
-                let stop = if interruptible { crate::interrupt::requested() } else { None };
-                if Instant::now() < end && stop.is_none() {
-                    std::thread::sleep(Duration::from_millis(20));
-                    continue;
-                }
-                kill_group(pgid);
-                let _ = child.wait();
-                drained(&rx, Duration::from_millis(500));
-                let o = Overrun { pgid, stdout: text(&stdout), stderr: text(&stderr) };
-                return Err(match stop {
-                    Some(signal) => CallError::Interrupted(o, signal),
-                    None => CallError::Overrun(o),
+    let stop = || if interruptible { crate::interrupt::requested() } else { None };
+    let status =
+        match process_group::wait(&mut child, end, Duration::from_millis(20), stop).map_err(CallError::Spawn)? {
+            Ended::Exited(status) => status,
+            ended => {
+                drained(Duration::from_millis(500));
+                let o = Overrun { pgid, stdout: stdout.text(), stderr: stderr.text() };
+                return Err(match ended {
+                    Ended::Stopped(signal) => CallError::Interrupted(o, signal),
+                    _ => CallError::Overrun(o),
                 });
             }
-            Err(e) => {
-                kill_group(pgid);
-                let _ = child.wait();
-                return Err(CallError::Spawn(e));
-            }
-        }
-    };
+        };
     // A call that ended by itself said all it had to say: its output is read to the end (what
     // `show` lists is parsed from it), within what is left of its time-out and at least 5 s on a
     // loaded machine.
-    drained(&rx, end.saturating_duration_since(Instant::now()).max(Duration::from_secs(5)));
-    Ok(Output { status, stdout: text(&stdout), stderr: text(&stderr) })
-}
-
-/// Kills the process group `pgid` leads.
-fn kill_group(pgid: u32) {
-    let Ok(pgid) = libc::pid_t::try_from(pgid) else { return };
-    // SAFETY: killpg only sends a signal; the group is the child's own, made at spawn, and the
-    // child is not reaped yet, so its ID cannot have been reused.
-    unsafe {
-        libc::killpg(pgid, libc::SIGKILL);
-    }
+    drained(end.saturating_duration_since(Instant::now()).max(Duration::from_secs(5)));
+    Ok(Output { status, stdout: stdout.text(), stderr: stderr.text() })
 }
 
 /// A word for `sh -c`: as it is when it is plain, else in single quotes.

@@ -6,8 +6,9 @@
 //! killed. It must not talk to the modem, decide what a failure means (the dispatcher does: the
 //! bench's, never the firmware's), or kill anything it did not start.
 
-use super::power::{kill_group, Env};
-use std::io::{self, Read};
+use super::power::Env;
+use crate::process_group::{self, Ended, Tail};
+use std::io;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, ExitStatus, Stdio};
@@ -60,7 +61,7 @@ pub fn command_line(command: &str, firmware: &Path) -> String {
 pub fn run(command: &str, timeout: Duration, firmware: &Path, env: &Env) -> Result<String, FlashError> {
     let line = command_line(command, firmware);
     let spawn_error = |source| FlashError::Spawn { command: command.to_string(), source };
-    let (mut reader, writer) = io::pipe().map_err(spawn_error)?;
+    let (reader, writer) = io::pipe().map_err(spawn_error)?;
     let mut cmd = Command::new("sh");
     cmd.arg("-c")
         .arg(&line)
@@ -79,44 +80,20 @@ pub fn run(command: &str, timeout: Duration, firmware: &Path, env: &Env) -> Resu
     drop(cmd);
     let mut child = spawned.map_err(spawn_error)?;
     let pgid = child.id();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut kept = Vec::new();
-        let mut buf = [0u8; 4096];
-        while let Ok(n @ 1..) = reader.read(&mut buf) {
-            kept.extend_from_slice(&buf[..n]);
-            if kept.len() > 2 * OUTPUT_LIMIT {
-                kept.drain(..kept.len() - OUTPUT_LIMIT);
-            }
-        }
-        let _ = tx.send(kept);
-    });
+    let tail = Tail::of(Some(reader), OUTPUT_LIMIT);
+    let ended = process_group::wait(&mut child, Instant::now() + timeout, Duration::from_millis(20), || None::<()>);
     // A child that escaped the group may keep the pipe open: the output is waited for briefly.
-    let output = |rx: &std::sync::mpsc::Receiver<Vec<u8>>| {
-        let mut kept = rx.recv_timeout(Duration::from_secs(2)).unwrap_or_default();
-        if kept.len() > OUTPUT_LIMIT {
-            kept.drain(..kept.len() - OUTPUT_LIMIT);
-        }
-        String::from_utf8_lossy(&kept).into_owned()
+    let output = || {
+        tail.wait(Duration::from_secs(2));
+        tail.text()
     };
-    let end = Instant::now() + timeout;
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if Instant::now() >= end => {
-                kill_group(pgid);
-                let _ = child.wait();
-                return Err(FlashError::Timeout { command: command.to_string(), timeout, pgid, output: output(&rx) });
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(20)),
-            Err(source) => {
-                kill_group(pgid);
-                let _ = child.wait();
-                return Err(spawn_error(source));
-            }
+    let status = match ended.map_err(spawn_error)? {
+        Ended::Exited(status) => status,
+        Ended::Overran | Ended::Stopped(()) => {
+            return Err(FlashError::Timeout { command: command.to_string(), timeout, pgid, output: output() })
         }
     };
-    let printed = output(&rx);
+    let printed = output();
     if status.success() {
         return Ok(printed);
     }

@@ -4,9 +4,10 @@
 //! time-out is killed with everything it started. Rigs of one `group` switch power one at a
 //! time within the process: USB hubs wedge when several ports are cycled at once.
 
+use crate::process_group::{self, Ended, Tail};
 use crate::rig::Power;
 use std::collections::HashMap;
-use std::io::{self, Read};
+use std::io;
 use std::os::unix::process::CommandExt;
 use std::process::{Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -126,62 +127,32 @@ fn run_command(op: &'static str, command: &str, timeout: Duration, env: &Env) ->
         // One inherited from the runner's own environment would name another rig's port.
         None => cmd.env_remove("MIPLCHECK_PORT"),
     };
-    let mut child = cmd.spawn().map_err(|source| PowerError::Spawn { op, command: command.to_string(), source })?;
+    let spawn_error = |source| PowerError::Spawn { op, command: command.to_string(), source };
+    let mut child = cmd.spawn().map_err(spawn_error)?;
     let pgid = child.id();
-    // Read on a thread so a chatty command cannot fill the pipe and stall; a child that escaped
-    // the group may keep the pipe open, so the result is waited for briefly, never joined.
-    let (tx, rx) = std::sync::mpsc::channel();
-    if let Some(mut stderr) = child.stderr.take() {
-        std::thread::spawn(move || {
-            let mut tail = Vec::new();
-            let mut buf = [0u8; 1024];
-            while let Ok(n @ 1..) = stderr.read(&mut buf) {
-                tail.extend_from_slice(&buf[..n]);
-                if tail.len() > 2 * STDERR_TAIL {
-                    tail.drain(..tail.len() - STDERR_TAIL);
-                }
+    let tail = Tail::of(child.stderr.take(), STDERR_TAIL);
+    let status =
+        match process_group::wait(&mut child, Instant::now() + timeout, Duration::from_millis(10), || None::<()>)
+            .map_err(spawn_error)?
+        {
+            Ended::Exited(status) => status,
+            Ended::Overran | Ended::Stopped(()) => {
+                return Err(PowerError::Timeout { op, command: command.to_string(), timeout, pgid })
             }
-            let _ = tx.send(tail);
-        });
-    }
-    let end = Instant::now() + timeout;
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if Instant::now() >= end => {
-                kill_group(pgid);
-                let _ = child.wait();
-                return Err(PowerError::Timeout { op, command: command.to_string(), timeout, pgid });
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(10)),
-            Err(source) => {
-                kill_group(pgid);
-                let _ = child.wait();
-                return Err(PowerError::Spawn { op, command: command.to_string(), source });
-            }
-        }
-    };
+        };
     if status.success() {
         return Ok(());
     }
-    let tail = rx.recv_timeout(Duration::from_millis(500)).unwrap_or_default();
-    let stderr = String::from_utf8_lossy(&tail)
+    // A child that escaped the group may keep the pipe open: its stderr is waited for briefly.
+    tail.wait(Duration::from_millis(500));
+    let stderr = tail
+        .text()
         .lines()
         .rev()
         .map(str::trim)
         .find(|l| !l.is_empty())
         .map(|l| crate::cap::line(&miplcheck_record::printable(l)).into_owned());
     Err(PowerError::Failed { op, command: command.to_string(), status, stderr })
-}
-
-/// Kills the process group `pgid` leads (the shell and everything it started).
-pub(super) fn kill_group(pgid: u32) {
-    let Ok(pgid) = libc::pid_t::try_from(pgid) else { return };
-    // SAFETY: killpg only sends a signal; the group is the child's own, made at spawn, and the
-    // child is not reaped yet, so its ID cannot have been reused.
-    unsafe {
-        libc::killpg(pgid, libc::SIGKILL);
-    }
 }
 
 #[cfg(test)]
