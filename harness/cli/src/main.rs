@@ -61,6 +61,7 @@ enum Command {
 const EXAMPLES: &str = "Examples:
   miplcheck run --rig rigs/virtual-bc39.toml --rig rigs/virtual-m5310a.toml   every suite, both emulators, virtual time
   miplcheck run --rig my-bc39.toml --suite register --out reports/fw-2.1   one suite on a bench modem (rig from rigs/serial-bc39.example.toml)
+  miplcheck run --rig my-bc39.toml --firmware fw-2.1.bin --out reports/fw-2.1   flash it with the rig's [flash]; exit 5 unless AT+CGMR then names its revision
   miplcheck diff reports/fw-2.0 reports/fw-2.1          firmware N against N+1; exit 1 on a regression
   miplcheck emulate --rig rigs/emulator-bc39.toml --pty --log    a modem for your MCU code, its AT traffic printed
   miplcheck record --rig rigs/emulator-bc39.toml --pty --out suites/my-driver.yaml   your MCU's session made a case

@@ -255,7 +255,9 @@ fn help_lists_record_and_emulate_with_examples() {
     assert!(top.contains("record") && top.contains("emulate"), "{top}");
     // The top-level help shows each hands-on command in use, before the exit statuses.
     let examples = &top[top.find("Examples:").expect("examples in --help")..];
-    for used in ["miplcheck emulate --rig", "miplcheck record --rig", "miplcheck platform --listen", "--http"] {
+    for used in
+        ["miplcheck emulate --rig", "miplcheck record --rig", "miplcheck platform --listen", "--http", "--firmware"]
+    {
         assert!(examples.contains(used), "{used} in {examples}");
     }
     assert!(examples.find("Exit status:") > examples.find("miplcheck record"), "{examples}");
