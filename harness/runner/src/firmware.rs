@@ -53,7 +53,13 @@ impl FirmwareFile {
             return Err(bad(format!("{} bytes: larger than the {MAX_FIRMWARE} a firmware file may be", meta.len())));
         }
         let bytes = std::fs::read(path).map_err(|e| bad(format!("cannot read the firmware file: {e}")))?;
-        let header = miplcheck_lwm2m::package::parse(&bytes).ok();
+        // A file that starts as a package but whose header does not read is a damaged package,
+        // not a vendor image: saying "not a package" would send the user the wrong way.
+        let header = match miplcheck_lwm2m::package::parse(&bytes) {
+            Ok(h) => Some(h),
+            Err(miplcheck_lwm2m::package::PackageError::Magic) => None,
+            Err(e) => return Err(bad(format!("starts as a miplcheck package but does not read as one: {e}"))),
+        };
         // A package that does not match its own header is a bad file, not a failed flash.
         if let Some(h) = header.as_ref().filter(|h| !h.verifies(&bytes[h.len..])) {
             return Err(bad(format!(
@@ -143,6 +149,23 @@ mod tests {
         let f = FirmwareFile::load(&data("fw_bc39_v2.bin"), Some("BC39NBR01A09_ONT")).unwrap();
         assert_eq!((f.expected.as_str(), f.expected_from), ("BC39NBR01A09_ONT", "--expect-revision"));
         assert_eq!(f.package_revision.as_deref(), Some("BC39NBR01A05_ONT"));
+    }
+
+    #[test]
+    fn a_package_whose_header_does_not_read_is_named_as_such() {
+        let good = std::fs::read(data("fw_bc39_v2.bin")).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let cut = dir.path().join("cut.bin");
+        // The header without the blank line that ends it.
+        let end = good.windows(2).position(|w| w == b"\n\n").unwrap();
+        std::fs::write(&cut, &good[..end]).unwrap();
+        let e = FirmwareFile::load(&cut, Some("BC39NBR01A05_ONT")).unwrap_err().to_string();
+        assert!(e.contains("cut.bin") && e.contains("does not read as one"), "{e}");
+        let vendor = dir.path().join("vendor.bin");
+        std::fs::write(&vendor, b"\x7fELF vendor image").unwrap();
+        assert!(FirmwareFile::load(&vendor, Some("V2")).is_ok());
+        let e = FirmwareFile::load(&vendor, None).unwrap_err().to_string();
+        assert!(e.contains("--expect-revision"), "{e}");
     }
 
     #[test]
