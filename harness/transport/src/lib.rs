@@ -14,6 +14,7 @@ pub mod rfc2217;
 pub mod ser2net_fixture;
 pub mod serial;
 pub mod stream;
+mod tty_writer;
 
 pub use rfc2217::{Negotiated, Rfc2217Port, Rfc2217Settings};
 pub use serial::{SerialSettings, SettingsError};

@@ -148,6 +148,9 @@ pub enum SerialError {
     Clone { path: String, source: serialport::Error },
 }
 
+/// How long a write may make no progress before it fails.
+const WRITE_TIMEOUT: Duration = Duration::from_millis(50);
+
 /// Resolves the settings to a path (looking up USB IDs) and opens the port.
 pub fn open(settings: &SerialSettings) -> Result<StreamPort, SerialError> {
     let path = resolve(settings)?;
@@ -169,8 +172,8 @@ pub fn open(settings: &SerialSettings) -> Result<StreamPort, SerialError> {
             FlowControl::Hardware => serialport::FlowControl::Hardware,
             FlowControl::Software => serialport::FlowControl::Software,
         })
-        // Bounds a write; reads go through `Woken`, which polls without this time-out.
-        .timeout(Duration::from_millis(50));
+        // Bounds a write (`TtyWriter` keeps it); reads go through `Woken`, which polls without it.
+        .timeout(WRITE_TIMEOUT);
     let port = builder.open_native().map_err(|source| SerialError::Open { path: path.clone(), source })?;
     let reader = port.try_clone_native().map_err(|source| SerialError::Clone { path: path.clone(), source })?;
     let clone_error = |e: std::io::Error| SerialError::Clone { path: path.clone(), source: e.into() };
@@ -179,7 +182,8 @@ pub fn open(settings: &SerialSettings) -> Result<StreamPort, SerialError> {
     let reader = std::fs::File::from(unsafe { OwnedFd::from_raw_fd(reader.into_raw_fd()) });
     let name = format!("serial {path} @{} {}", settings.baud, settings.frame());
     let reader = Woken { port: reader, wake: wake_rx };
-    Ok(StreamPort::new(name, Box::new(reader), Box::new(port)).woken_by(move || {
+    let writer = crate::tty_writer::TtyWriter::new(port, WRITE_TIMEOUT).map_err(clone_error)?;
+    Ok(StreamPort::new(name, Box::new(reader), Box::new(writer)).woken_by(move || {
         let _ = wake_tx.write_all(b"!");
     }))
 }
@@ -353,6 +357,32 @@ mod tests {
         for _ in 0..3 {
             let port = open(&settings).unwrap();
             drop(port);
+        }
+    }
+
+    #[test]
+    fn a_write_nobody_reads_fails_in_its_time_out_and_the_port_still_reads() {
+        use crate::{Port, Received};
+        use std::io::Write;
+        let mut pty = crate::pty::Pty::open().unwrap();
+        let mut port = open(&SerialSettings::at_path(pty.path.to_string_lossy())).unwrap();
+        // The master never reads: the pty's buffer fills and the non-blocking writer waits in
+        // `poll` for its time-out, then says so, where a blocking one would hang here.
+        let chunk = [b'A'; 4096];
+        let started = std::time::Instant::now();
+        let failed = (0..1024).find_map(|_| port.write(&chunk).err()).expect("a pty holds far less than 4 MiB");
+        assert_eq!(failed.kind(), ErrorKind::TimedOut, "{failed}");
+        assert!(started.elapsed() < Duration::from_secs(60), "bounded: {:?}", started.elapsed());
+        // The reader shares the now non-blocking file and still gets what the modem says (the
+        // other direction has a buffer of its own).
+        pty.master.write_all(b"\r\nOK\r\n").unwrap();
+        let deadline = port.now() + Duration::from_secs(30);
+        let mut got = Vec::new();
+        while !got.ends_with(b"OK\r\n") {
+            match port.read_until(deadline) {
+                Received::Data(c) => got.extend(c.bytes),
+                other => panic!("{other:?} after {got:?}"),
+            }
         }
     }
 
