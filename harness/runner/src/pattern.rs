@@ -7,6 +7,7 @@
 //! A send template reuses captures as `${ref}` and the rig's secrets as `${secret.psk}`.
 
 use regex::Regex;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::ops::Range;
 
@@ -149,10 +150,11 @@ impl Pattern {
     }
 
     /// The pattern with every `${name}` replaced by the value, matched literally and marked under
-    /// that name (so a volatile value reused later is still named in snapshots).
-    pub fn bind(&self, vars: &BTreeMap<String, String>) -> Result<Pattern, BindError> {
+    /// that name (so a volatile value reused later is still named in snapshots). A pattern with
+    /// no `${name}` is itself: every step's `OK` is bound, and is not copied for it.
+    pub fn bind(&self, vars: &BTreeMap<String, String>) -> Result<Cow<'_, Pattern>, BindError> {
         if self.refs.is_empty() {
-            return Ok(self.clone());
+            return Ok(Cow::Borrowed(self));
         }
         let mut src = String::new();
         let mut rest = self.source.as_str();
@@ -175,7 +177,7 @@ impl Pattern {
         p.source = self.source.clone();
         p.groups = p.names.clone();
         p.names = p.names.iter().map(|n| n.split("__n").next().unwrap_or(n).replace("__", ".")).collect();
-        Ok(p)
+        Ok(Cow::Owned(p))
     }
 
     fn compile(source: &str, internal: bool) -> Result<Self, PatternError> {

@@ -171,6 +171,8 @@ pub struct Session<'p, 'c> {
     wire_raw: Vec<miplcheck_platform::WireRecord>,
     /// The last `onenet:` call in flight (its answer comes on the channel) and when it started.
     last_call: Option<(std::sync::mpsc::Receiver<Result<serde_json::Value, String>>, Stamp)>,
+    /// The rig's serial line as records name it (`9600 8N1`), made once: every send step keeps it.
+    line_label: Option<String>,
 }
 
 pub fn run_case(port: &mut dyn Port, ctx: &Context<'_>, suite: &Suite, case: &Case) -> CaseRun {
@@ -361,6 +363,7 @@ impl<'p, 'c> Session<'p, 'c> {
             wire_from: started,
             wire_raw: vec![],
             last_call: None,
+            line_label: ctx.timing.line.map(|l| l.label()),
         }
     }
 
@@ -369,9 +372,10 @@ impl<'p, 'c> Session<'p, 'c> {
     }
 
     pub fn step(&mut self, label: &str, step: &Step) -> StepOutcome {
+        let what = step.describe();
         let header = match &step.note {
-            Some(n) => format!("{} — {n}", step.describe()),
-            None => step.describe(),
+            Some(n) => format!("{what} — {n}"),
+            None => what.clone(),
         };
         if let Some(p) = self.ctx.progress {
             (p.0)(&format!("{label}: {header}"));
@@ -380,7 +384,7 @@ impl<'p, 'c> Session<'p, 'c> {
         let mut out = StepOutcome {
             label: label.to_string(),
             line: step.line,
-            what: step.describe(),
+            what,
             latency: None,
             response: None,
             serial_line: None,

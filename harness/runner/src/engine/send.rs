@@ -102,7 +102,7 @@ pub(super) fn run(
     let judged_on = session.ctx.timing.response_time;
     out.latency = Some(latency);
     out.response = Some(response);
-    out.serial_line = line.map(|l| l.label());
+    out.serial_line = session.line_label.clone();
     out.judged_on = Some(judged_on);
 
     // Content first: a wrong answer matters more than a late one.

@@ -18,8 +18,11 @@ pub(super) fn run(
     ordered: bool,
     out: &mut StepOutcome,
 ) -> Result<(), String> {
-    let patterns =
-        &patterns.iter().map(|p| p.bind(&session.vars)).collect::<Result<Vec<_>, _>>().map_err(|e| e.to_string())?;
+    let patterns = &patterns
+        .iter()
+        .map(|p| p.bind(&session.vars).map(std::borrow::Cow::into_owned))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| e.to_string())?;
     // URCs are timed from the command that caused them; lines older than that are not theirs.
     let anchor = session.last_sent.unwrap_or(session.started);
     let window = session.scaled(step.window.unwrap_or(DEFAULT_URC_WINDOW));

@@ -16,8 +16,11 @@ pub(super) fn run(
     out: &mut StepOutcome,
 ) -> Result<(), String> {
     session.platform()?;
-    let patterns =
-        patterns.iter().map(|p| p.bind(&session.vars)).collect::<Result<Vec<_>, _>>().map_err(|e| e.to_string())?;
+    let patterns = patterns
+        .iter()
+        .map(|p| p.bind(&session.vars).map(std::borrow::Cow::into_owned))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| e.to_string())?;
     let anchor =
         [session.last_sent, session.last_op.map(|o| o.1)].into_iter().flatten().max().unwrap_or(session.started);
     let window = session.scaled(step.window.unwrap_or(DEFAULT_URC_WINDOW));
