@@ -42,6 +42,24 @@ pub(crate) fn parse<T: DeserializeOwned + Schema>(
     })
 }
 
+/// The file at `file` as a `T` whose `schema` field must be `schema`, read as it is parsed, so
+/// its text is never held beside its value. A file that does not read so is read again whole,
+/// for [`parse`] to say why.
+pub(crate) fn load_streaming<T: DeserializeOwned + Schema>(
+    file: &Path,
+    schema: &'static str,
+) -> Result<T, RecordError> {
+    let read = |source| RecordError::Read { path: file.to_path_buf(), source };
+    let opened = std::fs::File::open(file).map_err(read)?;
+    if let Ok(value) = serde_json::from_reader::<_, T>(std::io::BufReader::with_capacity(1 << 16, opened)) {
+        if value.schema() == schema {
+            return Ok(value);
+        }
+    }
+    let text = std::fs::read_to_string(file).map_err(read)?;
+    parse(&text, file, schema)
+}
+
 /// The schema field alone, every other value skipped unread.
 fn check_schema(text: &str, file: &Path, schema: &'static str) -> Result<(), RecordError> {
     #[derive(Deserialize)]

@@ -173,6 +173,16 @@ impl RunRecord {
         Self::parse(&text, &file)
     }
 
+    /// [`RunRecord::load`], reading the file as it is parsed: the text is never held beside the
+    /// value (a 10,000-case record is about 105 MB of text), for twice the CPU time of reading.
+    /// For loading two big records at once, as `miplcheck diff` does.
+    pub fn load_streaming(path: &Path) -> Result<RunRecord, RecordError> {
+        let file = if path.is_dir() { path.join("run.json") } else { path.to_path_buf() };
+        let mut record: RunRecord = crate::file::load_streaming(&file, SCHEMA)?;
+        record.upgrade();
+        Ok(record)
+    }
+
     /// Reads a record from its JSON text; `file` is only for messages.
     pub fn parse(text: &str, file: &Path) -> Result<RunRecord, RecordError> {
         let mut record: RunRecord = crate::file::parse(text, file, SCHEMA)?;
@@ -253,5 +263,25 @@ mod tests {
         r.save(&path).unwrap();
         assert_eq!(RunRecord::load(&path).unwrap(), r);
         assert!(!d.path().join("out/run.json.partial").exists());
+    }
+
+    #[test]
+    fn a_record_read_as_it_is_parsed_is_the_same_and_so_are_its_errors() {
+        let v1 = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/v1/bc39-basics"));
+        assert_eq!(RunRecord::load_streaming(v1).unwrap(), RunRecord::load(v1).unwrap());
+        let d = tempfile::tempdir().unwrap();
+        let text = std::fs::read_to_string(v1.join("run.json")).unwrap();
+        for (name, bad) in [
+            ("field", text.replacen("\"verdict\": \"passed\"", "\"verdict\": \"flaky\"", 1)),
+            ("schema", text.replacen(SCHEMA, "miplcheck-run/0", 1)),
+            ("json", text[..text.len() / 2].to_string()),
+        ] {
+            let path = d.path().join(format!("{name}.json"));
+            std::fs::write(&path, bad).unwrap();
+            let (streamed, whole) = (RunRecord::load_streaming(&path), RunRecord::load(&path));
+            assert_eq!(streamed.unwrap_err().to_string(), whole.unwrap_err().to_string(), "{name}");
+        }
+        let gone = RunRecord::load_streaming(&d.path().join("none")).unwrap_err();
+        assert!(matches!(gone, RecordError::Read { .. }), "{gone}");
     }
 }
