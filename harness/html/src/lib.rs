@@ -11,6 +11,7 @@
 //! `windows` the per-command numbers and `svg` the charts drawn from them.
 
 mod cases;
+mod data;
 pub mod escape;
 #[cfg(test)]
 mod fixture;
