@@ -77,7 +77,8 @@ pub enum Body {
 /// are nearly all of the page's bytes. With `to_side`, those that wait in a side file come as
 /// its data.
 pub fn bodies(cases: &[&CaseRecord], to_side: bool) -> Vec<Body> {
-    let make = |c: &CaseRecord| if to_side && deferred(c) { Body::Side(data::literal(c)) } else { Body::Inline(body(c)) };
+    let make =
+        |c: &CaseRecord| if to_side && deferred(c) { Body::Side(data::literal(c)) } else { Body::Inline(body(c)) };
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
     let per = cases.len().div_ceil(threads).max(64);
     if cases.len() <= per {

@@ -256,7 +256,12 @@ mod tests {
                 step("step 2", "+MIPLCLOSE", Some(400.0), 300.0),
                 StepRecord { window_ms: None, ..step("step 3", "+X", Some(1.5), 0.0) },
                 step("step 4", "+Y", None, 300.0),
-                StepRecord { latency_ms: None, window_ms: None, failure: Some("no OK".into()), ..step("step 5", "+Z", None, 0.0) },
+                StepRecord {
+                    latency_ms: None,
+                    window_ms: None,
+                    failure: Some("no OK".into()),
+                    ..step("step 5", "+Z", None, 0.0)
+                },
                 StepRecord {
                     response_ms: Some(250.0),
                     serial_line: Some("9600 8N1".into()),
@@ -284,7 +289,15 @@ mod tests {
                     ["step 3", 20, "send AT+X=0", 0, "1.5 ms", 0, ""],
                     ["step 4", 20, "send AT+Y=0", 0, ["300 ms"], 0, ""],
                     ["step 5", 20, "send AT+Z=0", 1, "", 0, "no OK"],
-                    ["step 6", 20, "send AT+MIPLCONFIG=0", 0, ["250 ms", "300 ms", 0, 833, 833], ["9600 8N1", "383 ms"], ""],
+                    [
+                        "step 6",
+                        20,
+                        "send AT+MIPLCONFIG=0",
+                        0,
+                        ["250 ms", "300 ms", 0, 833, 833],
+                        ["9600 8N1", "383 ms"],
+                        ""
+                    ],
                 ],
                 [" a", "-b", "+c", "…"],
                 [

@@ -12,8 +12,8 @@
 //! `MIPLCHECK_REQUIRE_CHROMIUM=1` makes it mandatory, as CI does.
 
 use miplcheck_record::{
-    CaseRecord, Class, Dir, Firmware, JudgedOn, Line, RigInfo, RunRecord, SnapshotResult, StepRecord, Totals,
-    Verdict, SCHEMA,
+    CaseRecord, Class, Dir, Firmware, JudgedOn, Line, RigInfo, RunRecord, SnapshotResult, StepRecord, Totals, Verdict,
+    SCHEMA,
 };
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -116,7 +116,14 @@ fn record() -> RunRecord {
     // More than a side file holds, so the cases after it are in the second.
     let mut big = case("big", Verdict::Passed);
     big.transcript = (0..2400)
-        .map(|i| Line::entry(f64::from(i) * 1.25, Dir::UeToTe, Some(Class::Info), format!("+MIPLREAD: {i},{}", "x".repeat(480))))
+        .map(|i| {
+            Line::entry(
+                f64::from(i) * 1.25,
+                Dir::UeToTe,
+                Some(Class::Info),
+                format!("+MIPLREAD: {i},{}", "x".repeat(480)),
+            )
+        })
         .collect();
 
     let mut after = case("after-big", Verdict::Passed);
@@ -278,7 +285,9 @@ fn side_files_render_into_the_markup_the_page_has_inline() {
         if std::env::var("MIPLCHECK_REQUIRE_CHROMIUM").is_ok_and(|v| v == "1") {
             panic!("MIPLCHECK_REQUIRE_CHROMIUM=1 but no Chromium was found: apt-get install chromium");
         }
-        eprintln!("skipped: no chromium or chromium-browser on PATH (apt-get install chromium to compare the renderers)");
+        eprintln!(
+            "skipped: no chromium or chromium-browser on PATH (apt-get install chromium to compare the renderers)"
+        );
         return;
     };
     let root = tempfile::tempdir().unwrap();
