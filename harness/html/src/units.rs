@@ -169,6 +169,10 @@ mod tests {
             let pct = f64::from(i) * 0.0137 + 0.0011;
             assert_eq!(fixed(pct, 1), format!("{pct:.1}"), "{pct} %");
             assert_eq!(fixed(pct, 0), format!("{pct:.0}"), "{pct}");
+            // What a script is handed: the printed digits, the point left out.
+            if let Fixed::Digits(n) = Fixed::of(v, 3) {
+                assert_eq!(format!("{v:.3}").replace('.', "").parse::<u64>(), Ok(n), "{v}");
+            }
         }
         for v in [999_999.999_5, 999_999.999_49, 123.4565, 1.0005, 0.9995, 1e-300, 5e-4, 4.999_999_9e-4] {
             for d in 0..=3 {
