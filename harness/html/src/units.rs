@@ -65,8 +65,8 @@ impl Fixed {
         match self {
             Fixed::Text(s) => out.push_str(s),
             Fixed::Digits(n) => {
-                let scale = 10u64.pow(decimals as u32);
-                if decimals == 0 {
+                let scale = u32::try_from(decimals).ok().and_then(|d| 10u64.checked_pow(d)).unwrap_or(1);
+                if decimals == 0 || scale == 1 {
                     let _ = write!(out, "{n}");
                 } else {
                     let _ = write!(out, "{}.{:0decimals$}", n / scale, n % scale);
