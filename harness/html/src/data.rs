@@ -133,7 +133,13 @@ fn row(out: &mut String, l: &Line) {
         (_, Some(dir)) => {
             let d = Dir::ALL.iter().position(|&x| x == dir).unwrap_or(0);
             let c = l.class.and_then(|c| Class::ALL.iter().position(|&x| x == c)).map_or(0, |i| i + 1);
-            let _ = write!(out, "[{d},{c},");
+            // One digit each (4 directions, 8 classes and none), pushed as such: a big run has
+            // millions of rows.
+            out.push('[');
+            for n in [d, c] {
+                out.push(char::from_digit(n as u32, 10).unwrap_or('0'));
+                out.push(',');
+            }
             time(out, l.at_ms);
             out.push(',');
             js_string(out, &l.text);
