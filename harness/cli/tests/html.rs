@@ -1,7 +1,8 @@
 //! The HTML report as a browser shows it: a run writes `report.html` (the passing cases'
 //! transcripts in side files beside it), `miplcheck report` writes it again from `run.json`, and
 //! headless Chromium renders it from `file://` with the summary and the latency chart, and with a
-//! passing case's transcript loaded from its side file once that case is opened.
+//! passing case's transcript loaded from its side file (as data) and rendered by the page's script
+//! once that case is opened.
 //!
 //! Without a Chromium binary the browser check is skipped (and says so), unless
 //! `MIPLCHECK_REQUIRE_CHROMIUM=1` makes it mandatory, as CI does.
@@ -83,7 +84,10 @@ fn the_html_report_renders_in_a_browser() {
         assert!(!text.contains("866971030000001"), "the IMEI is masked");
     }
     assert!(!html.contains("AT+MIPLVER?<span"), "a passing case's rows are not in the page");
-    assert!(js.contains("AT+MIPLVER?<span"), "but in its side file");
+    // The side file holds the rows as data (the text as recorded, a JavaScript string), not markup:
+    // the page's script renders them when the case is opened.
+    assert!(js.contains(r"'AT+MIPLVER?\\r"), "but in its side file, as text");
+    assert!(!js.contains("<span") && !js.contains("<tr"), "and not as markup");
 
     // The same page again from run.json alone, as for an old run; a side file an earlier page
     // left goes, the ones this page names are written again.

@@ -4,8 +4,8 @@
 
 use super::escape::{esc, slug};
 use super::side::Side;
-use super::{transcript, units};
-use miplcheck_record::{CaseRecord, SnapshotResult, Verdict};
+use super::{data, transcript, units};
+use miplcheck_record::{CaseRecord, JudgedOn, SnapshotResult, StepRecord, Verdict};
 use std::collections::HashSet;
 use std::fmt::Write;
 
@@ -64,26 +64,21 @@ pub fn place(c: &CaseRecord) -> String {
 }
 
 /// A case's steps, snapshot diff and transcript: markup for the page, or, for a case whose body
-/// waits in a side file, the string literal the side file holds.
+/// waits in a side file, the data the side file holds.
 pub enum Body {
     /// Markup that goes in the page.
     Inline(String),
-    /// [`Side::literal`] of the markup.
+    /// The body as the data a side file holds ([`data::literal`]), for the page's script to
+    /// render.
     Side(String),
 }
 
 /// Each case's [`Body`] (see [`case`]), in the order given, made on every core: on a big run they
 /// are nearly all of the page's bytes. With `to_side`, those that wait in a side file come as
-/// its literal.
+/// its data.
 pub fn bodies(cases: &[&CaseRecord], to_side: bool) -> Vec<Body> {
-    let make = |c: &CaseRecord| {
-        let markup = body(c);
-        if to_side && deferred(c) {
-            Body::Side(Side::literal(&markup))
-        } else {
-            Body::Inline(markup)
-        }
-    };
+    let make =
+        |c: &CaseRecord| if to_side && deferred(c) { Body::Side(data::literal(c)) } else { Body::Inline(body(c)) };
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
     let per = cases.len().div_ceil(threads).max(64);
     if cases.len() <= per {
@@ -104,16 +99,21 @@ fn deferred(c: &CaseRecord) -> bool {
     !starts_open(c) && !c.transcript.is_empty()
 }
 
+/// Does a case's body have a transcript section? A skipped case that sent nothing has none.
+pub(crate) fn shows_transcript(c: &CaseRecord) -> bool {
+    c.verdict != Verdict::Skipped || !c.transcript.is_empty()
+}
+
 fn body(c: &CaseRecord) -> String {
     let mut body = String::new();
     if !c.steps.is_empty() {
         steps(&mut body, c);
     }
     if let Some(d) = &c.snapshot_diff {
-        body.push_str(r#"<h3>Snapshot diff <small>− golden, + this run</small></h3>"#);
+        body.push_str(DIFF_HEAD);
         body.push_str(&transcript::diff(d));
     }
-    if c.verdict != Verdict::Skipped || !c.transcript.is_empty() {
+    if shows_transcript(c) {
         body.push_str("<h3>Transcript</h3>");
         body.push_str(&transcript::table(&c.transcript));
     }
@@ -273,30 +273,40 @@ fn why_box(out: &mut String, class: &str, heading: &str, c: &CaseRecord) {
     );
 }
 
-/// Which figure the cell shows, when it is not the raw latency: `corrected for 9600 8N1; raw 328 ms`.
-fn corrected(s: &miplcheck_record::StepRecord) -> String {
+/// Which figure the cell shows, when it is not the raw latency: the line corrected for and the
+/// raw latency as `units::ms`, shown as `corrected for 9600 8N1; raw 328 ms`.
+pub(crate) fn corrected(s: &StepRecord) -> Option<(&str, String)> {
     match (s.judged_on, &s.serial_line, s.latency_ms) {
-        (Some(miplcheck_record::JudgedOn::Corrected), Some(line), Some(raw)) => {
-            format!(r#"<br><span class="muted">corrected for {}; raw {}</span>"#, esc(line), units::ms(raw))
-        }
-        _ => String::new(),
+        (Some(JudgedOn::Corrected), Some(line), Some(raw)) => Some((line, units::ms(raw))),
+        _ => None,
     }
 }
 
+/// Is a step's row marked failed: it failed, or its judged figure is past its window.
+pub(crate) fn step_failed(s: &StepRecord) -> bool {
+    s.failure.is_some() || matches!((s.judged_ms(), s.window_ms), (Some(l), Some(w)) if l > w)
+}
+
+/// The snapshot diff's heading.
+pub(crate) const DIFF_HEAD: &str = r#"<h3>Snapshot diff <small>− golden, + this run</small></h3>"#;
+
+/// The steps table's heading and head, before its rows.
+pub(crate) const STEPS_HEAD: &str = r#"<h3>Steps</h3><table class="steps"><thead><tr><th>Step</th><th class="num">Line</th><th>What</th><th>Latency / window</th><th>Failure</th></tr></thead><tbody>"#;
+
 fn steps(out: &mut String, c: &CaseRecord) {
-    out.push_str(
-        r#"<h3>Steps</h3><table class="steps"><thead><tr><th>Step</th><th class="num">Line</th><th>What</th><th>Latency / window</th><th>Failure</th></tr></thead><tbody>"#,
-    );
+    out.push_str(STEPS_HEAD);
     for s in &c.steps {
-        let over = matches!((s.judged_ms(), s.window_ms), (Some(l), Some(w)) if l > w);
+        let mut cell = transcript::latency_cell(s.judged_ms(), s.window_ms);
+        if let Some((line, raw)) = corrected(s) {
+            let _ = write!(cell, r#"<br><span class="muted">corrected for {}; raw {raw}</span>"#, esc(line));
+        }
         let _ = write!(
             out,
-            r#"<tr class="{}"><td class="where">{}</td><td class="num">{}</td><td><code>{}</code></td><td class="num">{}</td><td class="reason">{}</td></tr>"#,
-            if s.failure.is_some() || over { "failed" } else { "" },
+            r#"<tr class="{}"><td class="where">{}</td><td class="num">{}</td><td><code>{}</code></td><td class="num">{cell}</td><td class="reason">{}</td></tr>"#,
+            if step_failed(s) { "failed" } else { "" },
             esc(&s.label),
             s.line,
             esc(&s.what),
-            transcript::latency_cell(s.judged_ms(), s.window_ms) + &corrected(s),
             esc(s.failure.as_deref().unwrap_or(""))
         );
     }
@@ -332,9 +342,9 @@ mod tests {
         };
         let inline: Vec<_> = super::bodies(&refs, false).into_iter().map(text).collect();
         assert_eq!(inline, one_by_one.iter().map(|m| ("inline", m.clone())).collect::<Vec<_>>());
-        // For a page with side files a passing case's body comes as the literal the file holds.
+        // For a page with side files a passing case's body comes as the data the file holds.
         let side: Vec<_> = super::bodies(&refs, true).into_iter().map(text).collect();
-        assert_eq!(side, one_by_one.iter().map(|m| ("side", super::Side::literal(m))).collect::<Vec<_>>());
+        assert_eq!(side, cases.iter().map(|c| ("side", super::data::literal(c))).collect::<Vec<_>>());
         assert!(one_by_one[699].contains("AT+X=699"));
     }
 

@@ -7,10 +7,13 @@
 //! verdicts, linking into each rig's `report.html`.
 //!
 //! Input is a [`RunRecord`], already redacted and masked; everything taken from it is escaped
-//! ([`escape`]). `page` holds the layout and style, `cases` and `transcript` the per-case parts,
-//! `windows` the per-command numbers and `svg` the charts drawn from them.
+//! ([`escape`], or the side files' script, which escapes the same). `page` holds the layout and
+//! style, `cases` and `transcript` the per-case parts, `data` the same parts as a side file's
+//! data and [`side`] the side files and the script that renders them, `windows` the per-command
+//! numbers and `svg` the charts drawn from them.
 
 mod cases;
+mod data;
 pub mod escape;
 #[cfg(test)]
 mod fixture;
@@ -46,9 +49,9 @@ pub fn render(record: &RunRecord) -> String {
     render_with(record, &mut side::Side::inline())
 }
 
-/// The page for one run as a folder: [`FILE`] and, in [`side::DIR`], the transcripts of the
-/// passing cases, which the page loads when one is opened (a `<script src>` each, so it works
-/// from `file://` with no server). Failed cases keep theirs inline. A run with no passing
+/// The page for one run as a folder: [`FILE`] and, in [`side::DIR`], the steps and transcripts
+/// of the passing cases as data, which the page loads and renders when one is opened (a
+/// `<script src>` each, so it works from `file://` with no server). Failed cases keep theirs inline. A run with no passing
 /// transcripts gets the same page [`render`] makes, and no side files.
 pub fn render_folder(record: &RunRecord) -> side::Folder {
     let mut side = side::Side::files();

@@ -1,12 +1,15 @@
 //! Side files: a big run's passing cases' steps and transcripts kept out of `report.html`, so a
 //! page of ten thousand cases opens, and loaded when a case is opened.
 //!
-//! A side file is a script, `transcripts/report-0001.js`, that hands its cases' markup (steps
-//! table, transcript table) to the page (`miplcheckSide({'case-…': '<table …>'})`). The page adds a `<script src>` for the
-//! file a case needs when that case is opened: a classic script loads from `file://` where
-//! `fetch()` of a local file does not, so the folder works offline and unserved. Many cases share
-//! a file (up to [`CHUNK`] bytes each) because every file costs a synced write, and a reader
-//! opens a few cases, not all.
+//! A side file is a script, `transcripts/report-0001.js`, that hands its cases' bodies to the page
+//! as data, not markup (`miplcheckSide({'case-…': [steps, diff, transcript]})`, the format in
+//! `data`): the rows' text and numbers, which the page's [`SCRIPT`] renders into the markup the
+//! page itself has for a case kept inline (steps table, snapshot diff, transcript table), a few
+//! times fewer bytes to make, write and load. The page adds a `<script src>` for the file a case
+//! needs when that case is opened: a classic script loads from `file://` where `fetch()` of a
+//! local file does not, so the folder works offline and unserved. Many cases share a file (up to
+//! [`CHUNK`] bytes each) because every file costs a synced write, and a reader opens a few cases,
+//! not all.
 
 use std::fmt::Write as _;
 
@@ -14,7 +17,7 @@ use std::fmt::Write as _;
 /// folder per suite, the side files at its top).
 pub const DIR: &str = "transcripts";
 
-/// What a side file may hold before the next one starts, in bytes of markup.
+/// What a side file may hold before the next one starts, in bytes.
 pub const CHUNK: usize = 1 << 20;
 
 /// The page and its side files, each by its path relative to the page.
@@ -62,15 +65,7 @@ impl Side {
         self.enabled
     }
 
-    /// `body`, a case's markup, as the string literal [`Side::put`] takes: made beside the
-    /// markup, on the thread that made it, since a big run's side files are most of its bytes.
-    pub fn literal(body: &str) -> String {
-        let mut out = String::with_capacity(body.len() + body.len() / 16 + 2);
-        js_string(&mut out, body);
-        out
-    }
-
-    /// Puts `literal` (the markup of case `id` made by [`Side::literal`]; `id` is a fragment id,
+    /// Puts `literal` (the body of case `id` as `data::literal` makes it; `id` is a fragment id,
     /// so plain in an attribute) in a side file and a placeholder saying `what` it is in `out`.
     /// Only for a page that [`Side::enabled`].
     pub fn put(&mut self, out: &mut String, id: &str, literal: &str, what: &str) {
@@ -114,11 +109,11 @@ impl Side {
     }
 }
 
-/// `s` as a single-quoted JavaScript string literal. The page's markup quotes its attributes
-/// with `"` and spells `'` as `&#39;`, so it goes in nearly as it is: only `'`, `\\`, control
-/// characters and U+2028/U+2029 (line ends to older engines) are escaped, and the runs between
-/// them are copied whole — a big page's side files are most of its bytes.
-fn js_string(out: &mut String, s: &str) {
+/// `s` as a single-quoted JavaScript string literal, onto `out`. AT text quotes with `"`, so it
+/// goes in nearly as it is: only `'`, `\\`, control characters and U+2028/U+2029 (line ends to
+/// older engines) are escaped, and the runs between them are copied whole — a big page's side
+/// files are most of its bytes.
+pub(crate) fn js_string(out: &mut String, s: &str) {
     out.push('\'');
     let b = s.as_bytes();
     let (mut start, mut i) = (0, 0);
@@ -165,16 +160,81 @@ static SPECIAL: [bool; 256] = {
 };
 
 /// The loader: opening a case (by a click, "Expand all", or a link to it) adds the script of its
-/// side file once; the file's cases are kept and each placeholder is filled when its case is open.
-/// A placeholder's `data-case` is its case's `<details>` id.
-pub const SCRIPT: &str = r#"
+/// side file once; the file's cases are kept and each placeholder is replaced by its case's body,
+/// rendered from the data, when its case is open. A placeholder's `data-case` is its case's
+/// `<details>` id. The renderer is the second of the same markup (the first is `cases::body`):
+/// the strings it shares with Rust are pinned by the unit tests, the whole by `tests/browser.rs`.
+pub const SCRIPT: &str = r##"
 (function () {
   var got = {}, asked = {};
+  var DIRS = [['te-ue', 'TE→UE'], ['ue-te', 'UE→TE'], ['pf-ue', 'PF→UE'], ['ue-pf', 'UE→PF']];
+  var CLASSES = ['', 'echo', 'info', 'final', 'urc', 'prompt', 'fragment', 'stale', 'coap'];
+  var ESC = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+  function esc(s) { return String(s).replace(/[&<>"']/g, function (c) { return ESC[c]; }); }
+  // As escape::wire_text: control-byte escapes dimmed, `\\` kept as text.
+  function wire(s) {
+    return s.replace(/\\[rnt]|\\x[0-9A-Fa-f]{2}|\\\\|[&<>"']/g, function (m) {
+      return m.length === 1 ? ESC[m] : m.charAt(1) === '\\' ? m : '<span class="ctl">' + m + '</span>';
+    });
+  }
+  // A units::Fixed: the printed digits as an integer (the point `d` from the end), or the text.
+  function num(n, d) {
+    if (typeof n === 'string') return esc(n);
+    var s = String(n);
+    while (s.length <= d) s = '0' + s;
+    return d ? s.slice(0, s.length - d) + '.' + s.slice(s.length - d) : s;
+  }
+  function time(t) { return t === null ? '' : num(t, 3) + '&#8239;s'; }
+  function cell(c) {
+    if (typeof c === 'string') return esc(c);
+    if (c.length === 1) return '<span class="muted">– / ' + esc(c[0]) + '</span>';
+    return esc(c[0]) + ' <span class="muted">/ ' + esc(c[1]) + '</span><span class="lat' + (c[2] ? ' over' : '') +
+      '" title="' + num(c[3], 1) + ' % of the window"><i style="width:' + num(c[4], 1) + '%"></i></span>';
+  }
+  function steps(rows) {
+    var out = '<h3>Steps</h3><table class="steps"><thead><tr><th>Step</th><th class="num">Line</th><th>What</th><th>Latency / window</th><th>Failure</th></tr></thead><tbody>';
+    rows.forEach(function (s) {
+      out += '<tr class="' + (s[3] ? 'failed' : '') + '"><td class="where">' + esc(s[0]) + '</td><td class="num">' + esc(s[1]) +
+        '</td><td><code>' + esc(s[2]) + '</code></td><td class="num">' + cell(s[4]) +
+        (s[5] ? '<br><span class="muted">corrected for ' + esc(s[5][0]) + '; raw ' + esc(s[5][1]) + '</span>' : '') +
+        '</td><td class="reason">' + esc(s[6]) + '</td></tr>';
+    });
+    return out + '</tbody></table>';
+  }
+  function diff(lines) {
+    return '<pre class="diff">' + lines.map(function (l) {
+      var k = l.charAt(0);
+      return '<span class="' + (k === '-' ? 'del' : k === '+' ? 'add' : k === '\u2026' ? 'gap' : 'ctx') + '">' + esc(l) + '</span>';
+    }).join('') + '</pre>';
+  }
+  function table(rows) {
+    if (!rows.length) return '<p class="muted">No transcript: nothing was sent or received.</p>';
+    var out = ['<table class="transcript"><tbody>'];
+    rows.forEach(function (r) {
+      if (typeof r === 'string') {
+        out.push('<tr class="step"><td colspan="4">' + esc(r) + '</td></tr>');
+      } else if (r.length === 4) {
+        var d = DIRS[r[0]], c = CLASSES[r[1]];
+        out.push('<tr class="' + d[0] + (c ? ' ' + c : '') + '"><td class="t">' + time(r[2]) + '</td><td class="d"><b class="dir">' +
+          d[1] + '</b></td><td class="c">' + c + '</td><td class="x">' + wire(r[3]) + '</td></tr>');
+      } else {
+        out.push('<tr class="note' + (r[1].indexOf(' failed: ') >= 0 ? ' failed' : '') + '"><td class="t">' + time(r[0]) +
+          '</td><td class="d"></td><td class="c">note</td><td class="x">' + esc(r[1]) + '</td></tr>');
+      }
+    });
+    out.push('</tbody></table>');
+    return out.join('');
+  }
+  function body(b) {
+    return (b[0].length ? steps(b[0]) : '') +
+      (b[1] ? '<h3>Snapshot diff <small>− golden, + this run</small></h3>' + diff(b[1]) : '') +
+      (b[2] ? '<h3>Transcript</h3>' + table(b[2]) : '');
+  }
   function fill(d) {
     d.querySelectorAll('div.side[data-case]').forEach(function (s) {
       var t = got[s.getAttribute('data-case')];
       if (t === undefined) return;
-      s.outerHTML = t;
+      s.outerHTML = body(t);
     });
   }
   function want(d) {
@@ -199,7 +259,7 @@ pub const SCRIPT: &str = r#"
     if (e.target.matches && e.target.matches('details.case') && e.target.open) want(e.target);
   }, true);
 })();
-"#;
+"##;
 
 #[cfg(test)]
 mod tests {
@@ -222,13 +282,15 @@ mod tests {
         assert!(html.contains("AT+MIPLUPDATE=0,600,0<span class=\"ctl\">"), "the failed case's rows are inline");
         assert!(html.contains("window.miplcheckSide"), "the page has the loader");
         assert_eq!(html.matches("<script").count(), 1, "one script element; the side files are added by it");
-        // The side file is a script handing over the rows as the inline page would have them.
-        assert!(js.starts_with("miplcheckSide({\n'case-session-open-close':'<h3>Steps</h3>"), "{js}");
-        assert!(js.contains(r#"<table class="transcript">"#), "{js}");
+        // The side file is a script handing over the case's rows as data: text, not markup.
+        assert!(js.starts_with("miplcheckSide({\n'case-session-open-close':[[['step 1',20,'send AT+MIPLOPEN=0',0,['210 ms','3 s',0,70,70],0,'']"), "{js}");
+        assert!(js.contains(r"[0,0,0,'AT+MIPLOPEN=0,600,60\\r']"), "an entry: direction, class, time, text: {js}");
+        assert!(js.contains(r"[1,4,4,'\\r\\n+MIPLEVENT: 0,6\\r\\n']"), "a URC at 0.004 s: {js}");
+        assert!(js.contains("'step 1: send AT+MIPLOPEN=0,600,60'"), "a step header: {js}");
+        assert!(!js.contains("<table") && !js.contains("<tr"), "{js}");
         assert!(!html.contains("<code>send AT+MIPLOPEN=0</code>"), "nor its steps");
         assert!(js.ends_with("\n});\n"));
-        assert!(js.contains("&lt;script&gt;alert(&#39;x &amp; y&#39;)&lt;/script&gt;"), "escaped as in the page");
-        assert!(!js.contains("<script"), "{js}");
+        assert!(js.contains(r#"'+MIPLREAD: "<script>alert(\'x & y\')</script>"\\r\\n'"#), "the text as it is: {js}");
         // The one-file page keeps everything, as before.
         let inline = crate::render(&r);
         assert!(inline.contains("AT+MIPLOPEN=0,600,60<span") && !inline.contains("miplcheckSide"));

@@ -4,7 +4,7 @@
 //! answers and the datagrams are told apart at a glance and still by text when printed in grey.
 
 use super::escape::{esc, esc_into, wire_text_into};
-use super::units;
+use super::units::{self, Fixed};
 use miplcheck_record::{Class, Dir, Line, LineKind};
 use std::fmt::Write;
 
@@ -18,10 +18,13 @@ pub fn dir_class(dir: Dir) -> &'static str {
     }
 }
 
+/// What an empty transcript's place says.
+pub const NO_TRANSCRIPT: &str = r#"<p class="muted">No transcript: nothing was sent or received.</p>"#;
+
 /// The transcript as a table, a row per line; empty transcripts say so.
 pub fn table(lines: &[Line]) -> String {
     if lines.is_empty() {
-        return r#"<p class="muted">No transcript: nothing was sent or received.</p>"#.into();
+        return NO_TRANSCRIPT.into();
     }
     let mut out = String::from(r#"<table class="transcript"><tbody>"#);
     for l in lines {
@@ -70,10 +73,16 @@ fn time(at_ms: Option<f64>) -> String {
 }
 
 fn time_into(out: &mut String, at_ms: Option<f64>) {
-    // Seconds from the case's first line, as the transcript files print them.
-    if let Some(ms) = at_ms.filter(|ms| ms.is_finite()) {
-        let _ = write!(out, "{:.3}&#8239;s", ms / 1000.0);
+    if let Some(t) = time_digits(at_ms) {
+        t.push(out, 3);
+        out.push_str("&#8239;s");
     }
+}
+
+/// A line's time: seconds from the case's first line to 3 decimals, as the transcript files print
+/// them; none when it has none. The side files hand over the same digits.
+pub fn time_digits(at_ms: Option<f64>) -> Option<Fixed> {
+    at_ms.filter(|ms| ms.is_finite()).map(|ms| Fixed::of(ms / 1000.0, 3))
 }
 
 /// A unified diff, golden (`-`) against this run (`+`), a coloured line each.
@@ -92,23 +101,56 @@ pub fn diff(text: &str) -> String {
     out
 }
 
+/// What a step's latency cell shows, its numbers already printed: the page's cell and a side
+/// file's both come from it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Latency {
+    /// Nothing measured, no window.
+    Empty,
+    /// A latency without a window to hold it against (`units::ms`).
+    Plain(String),
+    /// A window, nothing measured: its `units::ms`.
+    NoFigure(String),
+    /// Latency and window as `units::ms`, whether it is over, and the share of the window used
+    /// (to 1 decimal) unclamped for the title and clamped to 0–100 for the bar.
+    Bar { latency: String, window: String, over: bool, share: Fixed, width: Fixed },
+}
+
+impl Latency {
+    /// The cell for `latency` against `window`.
+    pub fn of(latency: Option<f64>, window: Option<f64>) -> Latency {
+        match (latency, window) {
+            (Some(l), Some(w)) if w > 0.0 && l.is_finite() && w.is_finite() => Latency::Bar {
+                latency: units::ms(l),
+                window: units::ms(w),
+                over: l > w,
+                share: Fixed::of(l / w * 100.0, 1),
+                width: Fixed::of((l / w * 100.0).clamp(0.0, 100.0), 1),
+            },
+            (Some(l), _) => Latency::Plain(units::ms(l)),
+            (None, Some(w)) => Latency::NoFigure(units::ms(w)),
+            (None, None) => Latency::Empty,
+        }
+    }
+}
+
 /// Latency against the window, as text and as a bar filled to the fraction of the window used.
 pub fn latency_cell(latency: Option<f64>, window: Option<f64>) -> String {
-    match (latency, window) {
-        (Some(l), Some(w)) if w > 0.0 && l.is_finite() && w.is_finite() => {
-            let over = l > w;
-            let pct = (l / w * 100.0).clamp(0.0, 100.0);
-            format!(
-                r#"{} <span class="muted">/ {}</span><span class="lat{}" title="{:.1} % of the window"><i style="width:{pct:.1}%"></i></span>"#,
-                units::ms(l),
-                units::ms(w),
-                if over { " over" } else { "" },
-                l / w * 100.0
-            )
+    match Latency::of(latency, window) {
+        Latency::Bar { latency, window, over, share, width } => {
+            let mut out = format!(
+                r#"{latency} <span class="muted">/ {window}</span><span class="lat{}" title=""#,
+                if over { " over" } else { "" }
+            );
+            share.push(&mut out, 1);
+            out.push_str(r#" % of the window"><i style="width:"#);
+            width.push(&mut out, 1);
+            out.push_str(r#"%"></i></span>"#);
+            out
         }
-        (Some(l), _) => units::ms(l),
-        (None, Some(w)) => format!(r#"<span class="muted">– / {}</span>"#, units::ms(w)),
-        (None, None) => String::new(),
+        Latency::Plain(l) => l,
+        Latency::NoFigure(w) => format!(r#"<span class="muted">– / {w}</span>"#),
+        Latency::Empty => String::new(),
     }
 }
 
