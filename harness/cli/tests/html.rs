@@ -10,62 +10,7 @@
 mod common;
 use common::miplcheck;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
-
-/// Debian calls it `chromium`, Ubuntu's and older packages `chromium-browser`.
-fn chromium() -> Option<PathBuf> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    ["chromium", "chromium-browser"]
-        .iter()
-        .flat_map(|name| std::env::split_paths(&path).map(move |dir| dir.join(name)))
-        .chain([PathBuf::from("/usr/bin/chromium")])
-        .find(|p| p.is_file())
-}
-
-/// The DOM Chromium built from the page (opened at `#fragment` when it is not empty), after its
-/// script ran.
-fn rendered_dom(browser: &Path, page: &Path, fragment: &str, scratch: &Path) -> String {
-    let dom = scratch.join("dom.html");
-    // A fresh profile and no background traffic: the page must render from the file alone.
-    let mut child = Command::new(browser)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--virtual-time-budget=2000",
-        ])
-        .arg(format!("--user-data-dir={}", scratch.join("profile").display()))
-        .arg("--dump-dom")
-        .arg(format!("file://{}{}", page.display(), fragment))
-        // To a file, not a pipe: the DOM is larger than a pipe holds while we wait.
-        .stdout(std::fs::File::create(&dom).unwrap())
-        .stderr(std::fs::File::create(scratch.join("stderr.txt")).unwrap())
-        .stdin(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {}: {e}", browser.display()));
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            let stderr = std::fs::read_to_string(scratch.join("stderr.txt")).unwrap_or_default();
-            assert!(status.success(), "{} exited with {status}:\n{stderr}", browser.display());
-            break;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{} did not finish rendering within 120 s", browser.display());
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    std::fs::read_to_string(dom).unwrap()
-}
+use miplcheck_html::chromium_fixture::{self, rendered_dom};
 
 #[test]
 fn the_html_report_renders_in_a_browser() {
@@ -103,10 +48,7 @@ fn the_html_report_renders_in_a_browser() {
     assert_eq!(std::fs::read_to_string(&side).expect("and its side file"), js);
     assert!(!stale.exists(), "a side file no page names is removed");
 
-    let Some(browser) = chromium() else {
-        if std::env::var("MIPLCHECK_REQUIRE_CHROMIUM").is_ok_and(|v| v == "1") {
-            panic!("MIPLCHECK_REQUIRE_CHROMIUM=1 but no Chromium was found: apt-get install chromium");
-        }
+    let Some(browser) = chromium_fixture::find() else {
         eprintln!("skipped: no chromium or chromium-browser on PATH (apt-get install chromium to render the report)");
         return;
     };

@@ -13,6 +13,8 @@
 //! numbers and `svg` the charts drawn from them.
 
 mod cases;
+#[doc(hidden)]
+pub mod chromium_fixture;
 mod data;
 pub mod escape;
 #[cfg(test)]

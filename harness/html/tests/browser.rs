@@ -11,13 +11,12 @@
 //! Without a Chromium binary the test is skipped (and says so), unless
 //! `MIPLCHECK_REQUIRE_CHROMIUM=1` makes it mandatory, as CI does.
 
+use miplcheck_html::chromium_fixture::{self, rendered_dom};
 use miplcheck_record::{
     CaseRecord, Class, Dir, Firmware, JudgedOn, Line, RigInfo, RunRecord, SnapshotResult, StepRecord, Totals, Verdict,
     SCHEMA,
 };
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 /// Text that would be markup, script, a string's end or a line's end if it slipped through.
 const HOSTILE: &str =
@@ -185,16 +184,6 @@ fn record() -> RunRecord {
     }
 }
 
-/// Debian calls it `chromium`, Ubuntu's and older packages `chromium-browser`.
-fn chromium() -> Option<PathBuf> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    ["chromium", "chromium-browser"]
-        .iter()
-        .flat_map(|name| std::env::split_paths(&path).map(move |dir| dir.join(name)))
-        .chain([PathBuf::from("/usr/bin/chromium")])
-        .find(|p| p.is_file())
-}
-
 /// The page's own "Expand all" pressed once its script has run, as a reader would: the test's
 /// only addition to the page.
 const EXPAND_ALL: &str = "<script>Array.prototype.forEach.call(document.querySelectorAll('.tools button'), \
@@ -211,50 +200,6 @@ fn write_page(dir: &Path, html: &str, files: &[(String, String)]) -> PathBuf {
         std::fs::write(path, text).unwrap();
     }
     page
-}
-
-/// The DOM Chromium built from `page` after its scripts ran and the side files they asked for
-/// were loaded.
-fn rendered_dom(browser: &Path, page: &Path, scratch: &Path) -> String {
-    let dom = scratch.join("dom.html");
-    // A fresh profile and no background traffic: the page must render from the files alone.
-    let mut child = Command::new(browser)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--virtual-time-budget=2000",
-        ])
-        .arg(format!("--user-data-dir={}", scratch.join("profile").display()))
-        .arg("--dump-dom")
-        .arg(format!("file://{}", page.display()))
-        // To a file, not a pipe: the DOM is larger than a pipe holds while we wait.
-        .stdout(std::fs::File::create(&dom).unwrap())
-        .stderr(std::fs::File::create(scratch.join("stderr.txt")).unwrap())
-        .stdin(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {}: {e}", browser.display()));
-    // Chromium starts slowly on a busy 2-core machine.
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            let stderr = std::fs::read_to_string(scratch.join("stderr.txt")).unwrap_or_default();
-            assert!(status.success(), "{} exited with {status}:\n{stderr}", browser.display());
-            break;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{} did not finish rendering within 120 s", browser.display());
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    std::fs::read_to_string(dom).unwrap()
 }
 
 /// Each case's `<details>` in the DOM, by its id, in order: from one case's start to the next's
@@ -281,10 +226,7 @@ fn side_files_render_into_the_markup_the_page_has_inline() {
     assert!(folder.files.len() >= 2, "the big case fills a side file: {} files", folder.files.len());
     assert!(!inline.contains("miplcheckSide") && folder.html.contains("miplcheckSide"));
 
-    let Some(browser) = chromium() else {
-        if std::env::var("MIPLCHECK_REQUIRE_CHROMIUM").is_ok_and(|v| v == "1") {
-            panic!("MIPLCHECK_REQUIRE_CHROMIUM=1 but no Chromium was found: apt-get install chromium");
-        }
+    let Some(browser) = chromium_fixture::find() else {
         eprintln!(
             "skipped: no chromium or chromium-browser on PATH (apt-get install chromium to compare the renderers)"
         );
@@ -295,8 +237,8 @@ fn side_files_render_into_the_markup_the_page_has_inline() {
     for d in [&one, &two] {
         std::fs::create_dir_all(d.join("scratch")).unwrap();
     }
-    let one_dom = rendered_dom(&browser, &write_page(&one, &inline, &[]), &one.join("scratch"));
-    let two_dom = rendered_dom(&browser, &write_page(&two, &folder.html, &folder.files), &two.join("scratch"));
+    let one_dom = rendered_dom(&browser, &write_page(&one, &inline, &[]), "", &one.join("scratch"));
+    let two_dom = rendered_dom(&browser, &write_page(&two, &folder.html, &folder.files), "", &two.join("scratch"));
 
     let (a, b) = (cases(&one_dom), cases(&two_dom));
     assert_eq!(a.len(), record.cases.len(), "every case is in the inline page's DOM");
