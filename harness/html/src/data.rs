@@ -44,42 +44,33 @@ use std::fmt::Write as _;
 pub fn literal(c: &CaseRecord) -> String {
     let text: usize = c.transcript.iter().map(|l| l.text.len() + 16).sum();
     let mut out = String::with_capacity(text + c.steps.len() * 96 + 16);
-    out.push_str("[[");
-    for (i, s) in c.steps.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        step(&mut out, s);
-    }
-    out.push_str("],");
+    out.push('[');
+    array(&mut out, &c.steps, step);
+    out.push(',');
     match &c.snapshot_diff {
-        Some(d) => {
-            out.push('[');
-            for (i, line) in d.lines().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                js_string(&mut out, line);
-            }
-            out.push(']');
-        }
+        Some(d) => array(&mut out, d.lines(), js_string),
         None => out.push('0'),
     }
     out.push(',');
     if cases::shows_transcript(c) {
-        out.push('[');
-        for (i, l) in c.transcript.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            row(&mut out, l);
-        }
-        out.push(']');
+        array(&mut out, &c.transcript, row);
     } else {
         out.push('0');
     }
     out.push(']');
     out
+}
+
+/// `items` as an array, each written by `each`.
+fn array<T>(out: &mut String, items: impl IntoIterator<Item = T>, mut each: impl FnMut(&mut String, T)) {
+    out.push('[');
+    for (i, item) in items.into_iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        each(out, item);
+    }
+    out.push(']');
 }
 
 fn step(out: &mut String, s: &StepRecord) {

@@ -101,28 +101,14 @@ fn sig3(v: f64) -> String {
     } else {
         2
     };
-    // Rounded in integers: `format!` with a precision falls back to exact big-number arithmetic
-    // for many values, and a big run's page prints a million of these.
-    // Near a halfway point the product's rounding error could tip it, so those (and the huge)
-    // take the exact path.
-    let scale = [1.0, 10.0, 100.0][decimals];
-    let product = v * scale;
-    let scaled = product.round();
-    if !(0.0..1e15).contains(&scaled) || ((product - product.trunc()) - 0.5).abs() < 1e-6 {
-        let s = format!("{v:.decimals$}");
-        return if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s };
+    // Rounded in integers through `Fixed` (a big run's page prints a million of these), then the
+    // trailing zeros dropped.
+    let mut s = String::new();
+    Fixed::of(v, decimals).push(&mut s, decimals);
+    if s.contains('.') {
+        s.truncate(s.trim_end_matches('0').trim_end_matches('.').len());
     }
-    let n = scaled as u64;
-    let (whole, mut frac, mut digits) = (n / scale as u64, n % scale as u64, decimals);
-    while digits > 0 && frac % 10 == 0 {
-        frac /= 10;
-        digits -= 1;
-    }
-    if digits == 0 {
-        whole.to_string()
-    } else {
-        format!("{whole}.{frac:0digits$}")
-    }
+    s
 }
 
 #[cfg(test)]
